@@ -1,0 +1,26 @@
+#include <iostream>
+
+#include "client/commands.h"
+#include "nslab/v1/labs.grpc.pb.h"
+
+namespace nslab::client {
+
+void AddDownCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  auto* cmd = app.add_subcommand("down", "Delete a lab and everything it made");
+  static std::vector<std::string> names;
+  cmd->add_option("lab", names, "Lab name(s)")->required();
+  cmd->callback([&options, &exit_code] {
+    auto stub = nslab::v1::Labs::NewStub(Connect(options));
+    for (const auto& name : names) {
+      nslab::v1::DeleteLabRequest request;
+      request.set_name(name);
+      nslab::v1::DeleteLabResponse response;
+      auto status = stub->DeleteLab(NewContext(options).get(), request, &response);
+      if (!status.ok()) {
+        exit_code = ReportError(status, options);
+      }
+    }
+  });
+}
+
+}  // namespace nslab::client

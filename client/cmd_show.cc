@@ -1,0 +1,60 @@
+#include <google/protobuf/util/time_util.h>
+
+#include <iostream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_join.h"
+#include "client/commands.h"
+#include "client/output.h"
+#include "client/table.h"
+#include "nslab/v1/labs.grpc.pb.h"
+
+namespace nslab::client {
+
+void AddShowCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  auto* cmd = app.add_subcommand("show", "Nodes, interfaces, addresses and state of a lab");
+  static std::string name;
+  cmd->add_option("lab", name, "Lab name")->required();
+  cmd->callback([&options, &exit_code] {
+    auto stub = nslab::v1::Labs::NewStub(Connect(options));
+    nslab::v1::GetLabRequest request;
+    request.set_name(name);
+    nslab::v1::Lab lab;
+    auto status = stub->GetLab(NewContext(options).get(), request, &lab);
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+      return;
+    }
+    if (PrintStructured(lab, options.output)) {
+      return;
+    }
+    std::cout << "lab " << lab.name() << "  state "
+              << absl::AsciiStrToLower(nslab::v1::LabState_Name(lab.state()).substr(10))
+              << "  created " << google::protobuf::util::TimeUtil::ToString(lab.created()) << "\n";
+    Table table({"NODE", "KIND", "NETNS", "INTERFACE", "STATE", "MAC", "MTU", "ADDRESSES", "PEER"});
+    for (const auto& node : lab.nodes()) {
+      const std::string kind =
+          absl::AsciiStrToLower(nslab::v1::NodeKind_Name(node.kind()).substr(10));
+      if (node.interfaces().empty()) {
+        table.AddRow({node.name(), kind, node.netns(), "-", "MISSING", "", "", "", ""});
+      }
+      bool first = true;
+      for (const auto& iface : node.interfaces()) {
+        if (iface.name() == "lo") {
+          continue;
+        }
+        const char* state = !iface.up() ? "DOWN" : iface.carrier() ? "UP" : "NO-CARRIER";
+        table.AddRow({first ? node.name() : "", first ? kind : "", first ? node.netns() : "",
+                      iface.name(), state, iface.mac(), std::to_string(iface.mtu()),
+                      absl::StrJoin(iface.addresses(), ","), iface.peer()});
+        first = false;
+      }
+      if (first && !node.interfaces().empty()) {
+        table.AddRow({node.name(), kind, node.netns(), "-", "", "", "", "", ""});
+      }
+    }
+    std::cout << table.ToString();
+  });
+}
+
+}  // namespace nslab::client

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "nslab/v1/topology.pb.h"
+
+namespace nslab::lab {
+
+// Namespaces a lab of this topology is made of, in node order.
+std::vector<std::string> NamespacesOf(const nslab::v1::Topology& topology, const std::string& lab);
+
+// Builds every kernel object of a validated topology: namespaces, loopbacks, bridges,
+// veth pairs, addresses, routes, rules, sysctls, nftables rulesets. If a step fails,
+// everything built so far is removed and the error names the step. `base_dir` resolves
+// relative paths (nftables_file).
+absl::Status BuildLab(const nslab::v1::Topology& topology, const std::string& lab,
+                      const std::string& base_dir);
+
+}  // namespace nslab::lab

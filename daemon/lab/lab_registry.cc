@@ -1,0 +1,243 @@
+#include "daemon/lab/lab_registry.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/lab/builder.h"
+#include "daemon/lab/node_status.h"
+#include "daemon/lab/teardown.h"
+#include "daemon/netns/netns.h"
+#include "daemon/topology/names.h"
+#include "daemon/topology/validate.h"
+
+namespace nslab::lab {
+namespace {
+
+using nslab::v1::Lab;
+
+std::vector<std::string> RecordedNamespaces(const Lab& lab) {
+  std::vector<std::string> result;
+  for (const auto& node : lab.nodes()) {
+    result.push_back(node.netns());
+  }
+  return result;
+}
+
+absl::Time CreatedAt(const Lab& lab) {
+  return absl::FromUnixSeconds(lab.created().seconds()) + absl::Nanoseconds(lab.created().nanos());
+}
+
+}  // namespace
+
+absl::Status LabRegistry::Recover(std::vector<std::string>* log) {
+  if (auto status = store_.Init(); !status.ok()) {
+    return status;
+  }
+  std::vector<std::string> problems;
+  for (Lab& lab : store_.LoadAll(&problems)) {
+    if (lab.state() == nslab::v1::LAB_STATE_READY) {
+      log->push_back(absl::StrCat("re-adopted lab ", lab.name()));
+      absl::MutexLock lock(&mutex_);
+      labs_[lab.name()] = std::move(lab);
+      continue;
+    }
+    // Killed while building or deleting: finish the job so nothing is left half-made.
+    auto status = DeleteNamespaces(RecordedNamespaces(lab));
+    if (status.ok()) {
+      status = store_.Remove(lab.name());
+    }
+    log->push_back(absl::StrCat("removed half-built lab ", lab.name(),
+                                status.ok() ? "" : absl::StrCat(": ", status.message())));
+  }
+  for (auto& problem : problems) {
+    log->push_back(std::move(problem));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology topology, const std::string& name,
+                                        const std::string& base_dir) {
+  if (!name.empty()) {
+    topology.set_name(name);
+  }
+  if (topology.name().empty()) {
+    return absl::InvalidArgumentError(
+        "name: the lab has no name; set name: in the topology or pass --name");
+  }
+  if (auto error = topology::ValidateTopology(topology)) {
+    return error->ToStatus();
+  }
+  const std::string lab_name = topology.name();
+
+  Lab lab;
+  lab.set_name(lab_name);
+  lab.set_state(nslab::v1::LAB_STATE_CREATING);
+  *lab.mutable_created() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  *lab.mutable_topology() = topology;
+  for (const auto& node : topology.nodes()) {
+    auto* status = lab.add_nodes();
+    status->set_name(node.name());
+    status->set_kind(node.kind());
+    status->set_netns(topology::NamespaceOf(lab_name, node.name()));
+  }
+  {
+    absl::MutexLock lock(&mutex_);
+    if (labs_.count(lab_name) != 0) {
+      return absl::AlreadyExistsError(absl::StrCat("lab ", lab_name, " already exists"));
+    }
+    // Refuse before recording anything: these namespaces belong to someone else.
+    for (const auto& node : lab.nodes()) {
+      if (netns::Exists(node.netns())) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("namespace ", node.netns(),
+                         " already exists and was not made by this lab; choose another name"));
+      }
+    }
+    labs_[lab_name] = lab;  // reserves the name while building
+  }
+  auto forget = [&] {
+    absl::MutexLock lock(&mutex_);
+    labs_.erase(lab_name);
+  };
+  if (auto status = store_.Save(lab); !status.ok()) {
+    forget();
+    return status;
+  }
+  if (auto status = BuildLab(topology, lab_name, base_dir); !status.ok()) {
+    (void)store_.Remove(lab_name);
+    forget();
+    return status;
+  }
+  lab.set_state(nslab::v1::LAB_STATE_READY);
+  if (auto status = store_.Save(lab); !status.ok()) {
+    (void)DeleteNamespaces(RecordedNamespaces(lab));
+    (void)store_.Remove(lab_name);
+    forget();
+    return status;
+  }
+  {
+    absl::MutexLock lock(&mutex_);
+    labs_[lab_name] = lab;
+  }
+  return Get(lab_name);
+}
+
+absl::StatusOr<Lab> LabRegistry::Find(const std::string& name) const {
+  auto it = labs_.find(name);
+  if (it == labs_.end()) {
+    return absl::NotFoundError(absl::StrCat("lab ", name, " does not exist (nslab ls lists labs)"));
+  }
+  return it->second;
+}
+
+absl::StatusOr<Lab> LabRegistry::Get(const std::string& name) const {
+  Lab lab;
+  {
+    absl::ReaderMutexLock lock(&mutex_);
+    auto found = Find(name);
+    if (!found.ok()) {
+      return found.status();
+    }
+    lab = std::move(*found);
+  }
+  if (lab.state() != nslab::v1::LAB_STATE_READY) {
+    return lab;
+  }
+  lab.clear_nodes();
+  for (const auto& node : lab.topology().nodes()) {
+    auto status = ReadNodeStatus(lab.topology(), name, node);
+    if (!status.ok()) {
+      auto* missing = lab.add_nodes();
+      missing->set_name(node.name());
+      missing->set_kind(node.kind());
+      missing->set_netns(topology::NamespaceOf(name, node.name()));
+      continue;
+    }
+    *lab.add_nodes() = std::move(*status);
+  }
+  return lab;
+}
+
+std::vector<Lab> LabRegistry::List() const {
+  absl::ReaderMutexLock lock(&mutex_);
+  std::vector<Lab> result;
+  for (const auto& [name, lab] : labs_) {
+    result.push_back(lab);
+  }
+  return result;
+}
+
+absl::Status LabRegistry::Delete(const std::string& name) {
+  Lab lab;
+  {
+    absl::MutexLock lock(&mutex_);
+    auto found = Find(name);
+    if (!found.ok()) {
+      return found.status();
+    }
+    if (found->state() != nslab::v1::LAB_STATE_READY) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("lab ", name, " is being built or deleted; try again in a moment"));
+    }
+    lab = std::move(*found);
+    lab.set_state(nslab::v1::LAB_STATE_DELETING);
+    labs_[name] = lab;
+  }
+  if (auto status = store_.Save(lab); !status.ok()) {
+    return status;
+  }
+  processes_->KillAll(name);
+  auto status = DeleteNamespaces(RecordedNamespaces(lab));
+  if (status.ok()) {
+    status = store_.Remove(name);
+  }
+  absl::MutexLock lock(&mutex_);
+  if (!status.ok()) {
+    lab.set_state(nslab::v1::LAB_STATE_READY);  // still there; deleting again may work
+    labs_[name] = lab;
+    return status;
+  }
+  labs_.erase(name);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> LabRegistry::NodeNamespace(const std::string& lab,
+                                                       const std::string& node) const {
+  absl::ReaderMutexLock lock(&mutex_);
+  auto found = Find(lab);
+  if (!found.ok()) {
+    return found.status();
+  }
+  if (found->state() != nslab::v1::LAB_STATE_READY) {
+    return absl::FailedPreconditionError(absl::StrCat("lab ", lab, " is not ready"));
+  }
+  for (const auto& status : found->nodes()) {
+    if (status.name() == node) {
+      return status.netns();
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("lab ", lab, " has no node \"", node, "\""));
+}
+
+std::vector<std::string> LabRegistry::ExpireLabs(absl::Time now) {
+  std::vector<std::string> expired;
+  {
+    absl::ReaderMutexLock lock(&mutex_);
+    for (const auto& [name, lab] : labs_) {
+      const uint32_t ttl = lab.topology().ttl_seconds();
+      if (ttl != 0 && lab.state() == nslab::v1::LAB_STATE_READY &&
+          CreatedAt(lab) + absl::Seconds(ttl) <= now) {
+        expired.push_back(name);
+      }
+    }
+  }
+  std::vector<std::string> deleted;
+  for (const auto& name : expired) {
+    if (Delete(name).ok()) {
+      deleted.push_back(name);
+    }
+  }
+  return deleted;
+}
+
+}  // namespace nslab::lab

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "daemon/exec/process_registry.h"
+#include "daemon/lab/state_store.h"
+#include "nslab/v1/labs.pb.h"
+
+namespace nslab::lab {
+
+// The labs of this daemon: creation (validate whole, record, build, roll back on
+// failure), lookup, deletion, crash recovery from state files and TTL expiry.
+// Thread-safe; builds of different labs run concurrently.
+class LabRegistry {
+ public:
+  LabRegistry(StateStore store, exec::ProcessRegistry* processes)
+      : store_(std::move(store)), processes_(processes) {}
+
+  // At daemon start: re-adopts labs that were ready, removes half-built or half-deleted
+  // ones. Each action is described in `log`.
+  absl::Status Recover(std::vector<std::string>* log);
+
+  // `name` overrides the topology's; `base_dir` resolves relative paths in it.
+  absl::StatusOr<nslab::v1::Lab> Create(nslab::v1::Topology topology, const std::string& name,
+                                        const std::string& base_dir);
+  // With the live status of every node.
+  absl::StatusOr<nslab::v1::Lab> Get(const std::string& name) const;
+  std::vector<nslab::v1::Lab> List() const;
+  absl::Status Delete(const std::string& name);
+
+  // The namespace of `node` in `lab`, for running commands there.
+  absl::StatusOr<std::string> NodeNamespace(const std::string& lab, const std::string& node) const;
+
+  // Deletes labs whose TTL has passed; returns their names.
+  std::vector<std::string> ExpireLabs(absl::Time now);
+
+ private:
+  absl::StatusOr<nslab::v1::Lab> Find(const std::string& name) const
+      ABSL_SHARED_LOCKS_REQUIRED(mutex_);
+
+  StateStore store_;
+  exec::ProcessRegistry* processes_;
+  mutable absl::Mutex mutex_;
+  std::map<std::string, nslab::v1::Lab> labs_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace nslab::lab

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "daemon/netlink/route_socket.h"
+
+namespace nslab::netlink {
+
+struct VethEnd {
+  std::string name;
+  int netns_fd = -1;  // the namespace the end is created in
+  std::string mac;    // empty = kernel chooses
+  uint32_t mtu = 0;   // 0 = kernel default
+};
+
+// Creates a veth pair with each end directly inside its own namespace (never in the
+// daemon's), so names only need to be unique inside the node.
+absl::Status CreateVethPair(const RouteSocket& sock, const VethEnd& a, const VethEnd& b);
+
+struct BridgeOptions {
+  bool stp = false;
+  uint32_t ageing_seconds = 0;  // 0 = kernel default
+};
+
+// Creates a bridge in the socket's namespace.
+absl::Status CreateBridge(const RouteSocket& sock, const std::string& name,
+                          const BridgeOptions& options);
+
+// Creates a link of a kind that needs no peer ("dummy", "ifb", "vxlan" with id 42) in the
+// socket's namespace; used to probe what this kernel supports.
+absl::Status CreateSimpleLink(const RouteSocket& sock, const std::string& name,
+                              const std::string& kind);
+
+absl::Status SetLinkUp(const RouteSocket& sock, const std::string& name, bool up);
+absl::Status SetMaster(const RouteSocket& sock, const std::string& port, const std::string& master);
+absl::Status DeleteLink(const RouteSocket& sock, const std::string& name);
+
+struct LinkInfo {
+  std::string name;
+  int ifindex = 0;
+  std::string kind;  // "veth", "bridge", "tun", "" for loopback
+  std::string mac;
+  uint32_t mtu = 0;
+  bool up = false;
+  bool carrier = false;
+  int master_ifindex = 0;
+  std::vector<std::string> addresses;  // CIDR
+};
+
+// Every link of the socket's namespace with its addresses, ordered by ifindex.
+absl::StatusOr<std::vector<LinkInfo>> ListLinks(const RouteSocket& sock);
+
+}  // namespace nslab::netlink

@@ -1,0 +1,130 @@
+#include "daemon/netns/netns.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/common/errno_status.h"
+
+namespace nslab::netns {
+namespace {
+
+// /run/netns must be a shared mount point so that namespaces mounted under it are
+// visible to every mount namespace (iproute2 does the same dance).
+absl::Status PrepareNetnsDir() {
+  const std::string dir(kNetnsDir);
+  if (::mkdir("/run", 0755) != 0 && errno != EEXIST) {
+    return ErrnoStatus("mkdir /run", errno);
+  }
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return ErrnoStatus(absl::StrCat("mkdir ", dir), errno);
+  }
+  if (::mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) == 0) {
+    return absl::OkStatus();
+  }
+  if (errno != EINVAL) {
+    return ErrnoStatus(absl::StrCat("make ", dir, " shared"), errno);
+  }
+  // Not a mount point yet: bind it onto itself, then retry.
+  if (::mount(dir.c_str(), dir.c_str(), "none", MS_BIND | MS_REC, nullptr) != 0) {
+    return ErrnoStatus(absl::StrCat("bind ", dir), errno);
+  }
+  if (::mount("", dir.c_str(), "none", MS_SHARED | MS_REC, nullptr) != 0) {
+    return ErrnoStatus(absl::StrCat("make ", dir, " shared"), errno);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string PathOf(absl::string_view name) { return absl::StrCat(kNetnsDir, "/", name); }
+
+bool Exists(absl::string_view name) {
+  struct stat st {};
+  return ::lstat(PathOf(name).c_str(), &st) == 0;
+}
+
+absl::Status Create(absl::string_view name) {
+  if (name.empty() || name.find('/') != absl::string_view::npos || name == "." || name == "..") {
+    return absl::InvalidArgumentError(absl::StrCat("bad namespace name \"", name, "\""));
+  }
+  if (auto status = PrepareNetnsDir(); !status.ok()) {
+    return status;
+  }
+  const std::string path = PathOf(name);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+  if (fd < 0) {
+    return ErrnoStatus(absl::StrCat("create ", path), errno);
+  }
+  ::close(fd);
+
+  // unshare() changes the calling thread only; a throwaway thread keeps the daemon's
+  // own threads in the host namespace.
+  absl::Status result;
+  std::thread([&] {
+    if (::unshare(CLONE_NEWNET) != 0) {
+      result = ErrnoStatus("unshare(CLONE_NEWNET)", errno);
+      return;
+    }
+    const std::string self = absl::StrCat("/proc/self/task/", ::gettid(), "/ns/net");
+    if (::mount(self.c_str(), path.c_str(), "none", MS_BIND, nullptr) != 0) {
+      result = ErrnoStatus(absl::StrCat("bind ", self, " to ", path), errno);
+    }
+  }).join();
+  if (!result.ok()) {
+    ::unlink(path.c_str());
+  }
+  return result;
+}
+
+absl::Status Delete(absl::string_view name) {
+  const std::string path = PathOf(name);
+  if (!Exists(name)) {
+    return absl::NotFoundError(absl::StrCat("namespace ", name, " does not exist"));
+  }
+  if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL) {
+    return ErrnoStatus(absl::StrCat("umount ", path), errno);
+  }
+  if (::unlink(path.c_str()) != 0) {
+    return ErrnoStatus(absl::StrCat("unlink ", path), errno);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<UniqueFd> Open(absl::string_view name) {
+  const std::string path = PathOf(name);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return ErrnoStatus(absl::StrCat("open ", path), errno);
+  }
+  return UniqueFd(fd);
+}
+
+absl::Status RunIn(int netns_fd, const std::function<absl::Status()>& work) {
+  absl::Status result;
+  std::thread([&] {
+    if (::setns(netns_fd, CLONE_NEWNET) != 0) {
+      result = ErrnoStatus("setns", errno);
+      return;
+    }
+    result = work();
+  }).join();
+  return result;
+}
+
+absl::Status RunIn(absl::string_view name, const std::function<absl::Status()>& work) {
+  auto fd = Open(name);
+  if (!fd.ok()) {
+    return fd.status();
+  }
+  return RunIn(fd->get(), work);
+}
+
+}  // namespace nslab::netns

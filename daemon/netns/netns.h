@@ -1,0 +1,41 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "daemon/common/fd.h"
+
+namespace nslab::netns {
+
+// Namespaces live where `ip netns` keeps them, so `ip netns exec <name> ...` works on
+// every node of a lab.
+inline constexpr absl::string_view kNetnsDir = "/run/netns";
+
+std::string PathOf(absl::string_view name);
+
+// Whether /run/netns/<name> exists (made by anyone).
+bool Exists(absl::string_view name);
+
+// Creates a named network namespace exactly as `ip netns add` does: a bind mount of a
+// fresh namespace onto /run/netns/<name>. ALREADY_EXISTS if the name is taken; the
+// existing namespace is never touched.
+absl::Status Create(absl::string_view name);
+
+// Unmounts and removes /run/netns/<name>. NOT_FOUND if it does not exist. The namespace
+// itself disappears once nothing else (a process, an open fd) holds it.
+absl::Status Delete(absl::string_view name);
+
+// Opens the namespace for setns().
+absl::StatusOr<UniqueFd> Open(absl::string_view name);
+
+// Runs `work` on a short-lived thread that has entered the namespace, and waits for it.
+// Sockets opened by `work` stay bound to the namespace after it returns, which is how
+// the netlink and nftables layers get per-namespace handles without moving threads of
+// the daemon around.
+absl::Status RunIn(int netns_fd, const std::function<absl::Status()>& work);
+absl::Status RunIn(absl::string_view name, const std::function<absl::Status()>& work);
+
+}  // namespace nslab::netns

@@ -1,0 +1,54 @@
+// nslabd: the nslab daemon. Builds network-namespace labs and serves the nslab.v1 API.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <thread>
+
+#include "daemon/common/log.h"
+#include "daemon/common/version.h"
+#include "daemon/server/daemon_server.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"nslabd — builds network-namespace labs and serves the nslab.v1 gRPC API"};
+  nslab::server::DaemonOptions options;
+  bool verbose = false;
+  app.add_option("--socket", options.socket_path, "Unix socket to listen on")
+      ->capture_default_str()
+      ->envname("NSLAB_SOCKET");
+  app.add_option("--state-dir", options.state_dir, "Where each lab's state file is kept")
+      ->capture_default_str();
+  app.add_option("--listen", options.tcp_address,
+                 "Also listen on TCP host:port (plaintext only on loopback)");
+  app.add_option("--tls-cert", options.tls_cert_file, "PEM certificate for --listen");
+  app.add_option("--tls-key", options.tls_key_file, "PEM private key for --listen");
+  app.add_flag("-v,--verbose", verbose, "Debug logging");
+  app.set_version_flag("--version", nslab::kVersion);
+  CLI11_PARSE(app, argc, argv);
+  if (verbose) {
+    nslab::SetMinLogLevel(nslab::LogLevel::kDebug);
+  }
+
+  // Signals are taken by one thread with sigwait, so no handler runs inside gRPC code.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  nslab::server::DaemonServer server(options);
+  if (auto status = server.Start(); !status.ok()) {
+    NSLAB_LOG(Error) << "nslabd: " << status.ToString();
+    return 1;
+  }
+  std::thread([&] {
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    NSLAB_LOG(Info) << "signal " << signal_number << ": stopping (labs stay up)";
+    server.Shutdown();
+  }).detach();
+  server.Wait();
+  NSLAB_LOG(Info) << "nslabd stopped";
+  return 0;
+}

@@ -1,0 +1,165 @@
+#include "daemon/server/daemon_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/caps/capabilities.h"
+#include "daemon/common/fd.h"
+#include "daemon/common/log.h"
+#include "daemon/server/exec_service.h"
+#include "daemon/server/labs_service.h"
+#include "daemon/server/system_service.h"
+
+namespace nslab::server {
+namespace {
+
+bool IsLoopback(const std::string& address) {
+  return absl::StartsWith(address, "127.") || absl::StartsWith(address, "localhost:") ||
+         absl::StartsWith(address, "[::1]:");
+}
+
+// A socket file nobody listens on is left over from a killed daemon; one that answers
+// belongs to a running daemon and must not be stolen.
+absl::Status PrepareSocketPath(const std::string& path) {
+  std::error_code error;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), error);
+  if (error) {
+    return absl::InternalError(absl::StrCat("create directory for ", path, ": ", error.message()));
+  }
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    return absl::OkStatus();
+  }
+  if (!S_ISSOCK(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " exists and is not a socket; remove it or pick --socket"));
+  }
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("another nslabd is listening on ", path, "; stop it or pick --socket"));
+  }
+  ::unlink(path.c_str());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+DaemonServer::DaemonServer(DaemonOptions options) : options_(std::move(options)) {}
+
+DaemonServer::~DaemonServer() { Shutdown(); }
+
+absl::Status DaemonServer::Start() {
+  labs_ = std::make_unique<lab::LabRegistry>(lab::StateStore(options_.state_dir), &processes_);
+  std::vector<std::string> log;
+  if (auto status = labs_->Recover(&log); !status.ok()) {
+    return status;
+  }
+  for (const auto& line : log) {
+    NSLAB_LOG(Info) << line;
+  }
+  auto capabilities = caps::ProbeCapabilities();
+  for (const auto& feature : capabilities.features()) {
+    NSLAB_LOG(Info) << "capability " << feature.name() << ": "
+                    << (feature.available() ? "yes" : absl::StrCat("no (", feature.detail(), ")"));
+  }
+
+  if (auto status = PrepareSocketPath(options_.socket_path); !status.ok()) {
+    return status;
+  }
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(absl::StrCat("unix:", options_.socket_path),
+                           grpc::InsecureServerCredentials());
+  if (!options_.tcp_address.empty()) {
+    if (!options_.tls_cert_file.empty()) {
+      auto cert = ReadFile(options_.tls_cert_file);
+      auto key = ReadFile(options_.tls_key_file);
+      if (!cert.ok() || !key.ok()) {
+        return !cert.ok() ? cert.status() : key.status();
+      }
+      grpc::SslServerCredentialsOptions ssl;
+      ssl.pem_key_cert_pairs.push_back({*key, *cert});
+      builder.AddListeningPort(options_.tcp_address, grpc::SslServerCredentials(ssl));
+    } else if (IsLoopback(options_.tcp_address)) {
+      builder.AddListeningPort(options_.tcp_address, grpc::InsecureServerCredentials());
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--listen ", options_.tcp_address,
+                       ": plaintext TCP is only allowed on loopback; give --tls-cert and "
+                       "--tls-key"));
+    }
+  }
+  services_.push_back(std::make_unique<LabsService>(labs_.get()));
+  services_.push_back(std::make_unique<ExecService>(labs_.get(), &processes_));
+  services_.push_back(std::make_unique<SystemService>(std::move(capabilities)));
+  for (auto& service : services_) {
+    builder.RegisterService(service.get());
+  }
+  server_ = builder.BuildAndStart();
+  if (!server_) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.socket_path,
+                                               options_.tcp_address.empty() ? "" : " or ",
+                                               options_.tcp_address));
+  }
+  ::chmod(options_.socket_path.c_str(), 0660);
+  NSLAB_LOG(Info) << "nslabd listening on unix:" << options_.socket_path
+                  << (options_.tcp_address.empty() ? "" : " and ") << options_.tcp_address;
+  reaper_ = std::thread([this] { ReapExpiredLabs(); });
+  return absl::OkStatus();
+}
+
+void DaemonServer::ReapExpiredLabs() {
+  while (!stopping_.WaitForNotificationWithTimeout(absl::Seconds(1))) {
+    for (const auto& name : labs_->ExpireLabs(absl::Now())) {
+      NSLAB_LOG(Info) << "lab " << name << " reached its TTL and was deleted";
+    }
+  }
+}
+
+void DaemonServer::Wait() {
+  if (server_) {
+    server_->Wait();
+  }
+}
+
+void DaemonServer::Shutdown() {
+  if (!stopping_.HasBeenNotified()) {
+    stopping_.Notify();
+  }
+  if (server_) {
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  }
+  if (reaper_.joinable()) {
+    reaper_.join();
+  }
+}
+
+}  // namespace nslab::server

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/notification.h"
+#include "daemon/exec/process_registry.h"
+#include "daemon/lab/lab_registry.h"
+
+namespace grpc {
+class Server;
+class Service;
+}  // namespace grpc
+
+namespace nslab::server {
+
+struct DaemonOptions {
+  std::string socket_path = "/run/nslab/nslabd.sock";
+  std::string state_dir = "/run/nslab/labs";
+  // Optional "host:port". Plaintext only on a loopback address; elsewhere TLS is required.
+  std::string tcp_address;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+};
+
+// nslabd: recovers labs from state files, probes the kernel, serves the API on a unix
+// socket (and TCP if asked) with health checking and reflection, and expires labs whose
+// TTL has passed.
+class DaemonServer {
+ public:
+  explicit DaemonServer(DaemonOptions options);
+  ~DaemonServer();
+
+  absl::Status Start();
+  void Wait();
+  void Shutdown();
+
+ private:
+  void ReapExpiredLabs();
+
+  DaemonOptions options_;
+  exec::ProcessRegistry processes_;
+  std::unique_ptr<lab::LabRegistry> labs_;
+  std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<grpc::Server> server_;
+  absl::Notification stopping_;
+  std::thread reaper_;
+};
+
+}  // namespace nslab::server

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace nslab::topology {
+
+// A problem at one place of a topology: `path` is how a person finds it in the file
+// ("links[2].a", "nodes.gw.kind"); `line` is 1-based, 0 when unknown.
+struct FieldError {
+  absl::StatusCode code = absl::StatusCode::kInvalidArgument;
+  std::string path;
+  std::string message;
+  int line = 0;
+
+  absl::Status ToStatus() const;
+};
+
+}  // namespace nslab::topology

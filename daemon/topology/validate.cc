@@ -1,0 +1,277 @@
+#include "daemon/topology/validate.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/topology/ip_address.h"
+#include "daemon/topology/names.h"
+
+namespace nslab::topology {
+namespace {
+
+using nslab::v1::Endpoint;
+using nslab::v1::Link;
+using nslab::v1::Node;
+using nslab::v1::Topology;
+
+using MaybeError = std::optional<FieldError>;
+
+MaybeError Invalid(std::string path, std::string message) {
+  return FieldError{absl::StatusCode::kInvalidArgument, std::move(path), std::move(message)};
+}
+
+MaybeError Unsupported(std::string path, std::string message) {
+  return FieldError{absl::StatusCode::kUnimplemented, std::move(path), std::move(message)};
+}
+
+MaybeError FromStatus(const absl::Status& status, std::string path) {
+  if (status.ok()) {
+    return std::nullopt;
+  }
+  return Invalid(std::move(path), std::string(status.message()));
+}
+
+bool IsEmpty(const nslab::v1::Impairment& impairment) { return impairment.ByteSizeLong() == 0; }
+
+// What the checks need to know about the lab as a whole.
+struct Index {
+  std::map<std::string, const Node*> nodes;
+  // node -> interfaces the links give it
+  std::map<std::string, std::set<std::string>> interfaces;
+};
+
+MaybeError CheckNode(const Node& node, const std::string& path) {
+  switch (node.kind()) {
+    case nslab::v1::NODE_KIND_HOST:
+    case nslab::v1::NODE_KIND_ROUTER:
+    case nslab::v1::NODE_KIND_SWITCH:
+      break;
+    case nslab::v1::NODE_KIND_USTACK:
+      return Unsupported(path + ".kind",
+                         "kind ustack (the participant node) is not yet supported by this "
+                         "nslabd; use host, router or switch");
+    default:
+      return Invalid(path + ".kind", "missing or unknown kind (host, router, switch, ustack)");
+  }
+  if (!node.nftables().empty() && !node.nftables_file().empty()) {
+    return Invalid(path, "give either nftables or nftables_file, not both");
+  }
+  if (node.has_bridge() && node.kind() != nslab::v1::NODE_KIND_SWITCH) {
+    return Invalid(path + ".bridge", "bridge options are only for nodes of kind switch");
+  }
+  for (const auto& [key, value] : node.sysctls()) {
+    const std::string key_path = absl::StrCat("sysctls.", node.name(), ".", key);
+    if (!key.starts_with("net.") || key.find("..") != std::string::npos || key.back() == '.') {
+      return Invalid(key_path, "only net.* sysctls can be set in a lab (they are per namespace)");
+    }
+    for (char c : key) {
+      if (!absl::ascii_isalnum(c) && c != '.' && c != '_' && c != '-') {
+        return Invalid(key_path, "sysctl names hold letters, digits, '.', '_' and '-'");
+      }
+    }
+    if (value.empty() || value.find('\n') != std::string::npos) {
+      return Invalid(key_path, "needs a one-line value");
+    }
+  }
+  for (int i = 0; i < node.run_size(); ++i) {
+    if (node.run(i).argv_size() == 0 || node.run(i).argv(0).empty()) {
+      return Invalid(absl::StrCat("run.", node.name(), "[", i, "]"), "empty command");
+    }
+  }
+  return std::nullopt;
+}
+
+MaybeError CheckEndpoint(const Endpoint& end, const std::string& path, const Link& link,
+                         Index& index, std::map<std::string, std::set<std::string>>& addresses) {
+  auto node = index.nodes.find(end.node());
+  if (node == index.nodes.end()) {
+    return Invalid(path, absl::StrCat("node \"", end.node(), "\" is not defined"));
+  }
+  if (auto status = CheckInterfaceName(end.interface()); !status.ok()) {
+    return FromStatus(status, path);
+  }
+  if (end.interface() == "lo") {
+    return Invalid(path, "\"lo\" is the node's loopback; choose another interface name");
+  }
+  if (!index.interfaces[end.node()].insert(end.interface()).second) {
+    return Invalid(path, absl::StrCat("interface ", end.node(), ":", end.interface(),
+                                      " is used by another link"));
+  }
+  const bool is_switch = node->second->kind() == nslab::v1::NODE_KIND_SWITCH;
+  if (is_switch && end.addresses_size() > 0) {
+    return Invalid(path + "_addr", "a switch port carries no address; put it on the other end");
+  }
+  for (int i = 0; i < end.addresses_size(); ++i) {
+    const std::string& text = end.addresses(i);
+    const std::string addr_path = absl::StrCat(path, "_addr[", i, "]");
+    auto prefix = ParseIpPrefix(text);
+    if (!prefix) {
+      return Invalid(addr_path, absl::StrCat("\"", text,
+                                             "\" is not an address with prefix length (e.g. "
+                                             "10.0.0.1/24 or 2001:db8::1/64)"));
+    }
+    if (!addresses[end.node()].insert(prefix->address.ToString()).second) {
+      return Invalid(addr_path, absl::StrCat("address ", prefix->address.ToString(),
+                                             " is already used on node ", end.node()));
+    }
+  }
+  if (!end.mac().empty() && !IsValidUnicastMac(end.mac())) {
+    return Invalid(path + "_mac", absl::StrCat("\"", end.mac(),
+                                               "\" is not a unicast MAC (e.g. 02:00:00:00:00:01)"));
+  }
+  (void)link;
+  return std::nullopt;
+}
+
+MaybeError CheckLink(const Link& link, const std::string& path, Index& index,
+                     std::map<std::string, std::set<std::string>>& addresses) {
+  if (auto error = CheckEndpoint(link.a(), path + ".a", link, index, addresses)) {
+    return error;
+  }
+  if (auto error = CheckEndpoint(link.b(), path + ".b", link, index, addresses)) {
+    return error;
+  }
+  if (link.mtu() != 0 && (link.mtu() < 68 || link.mtu() > 65535)) {
+    return Invalid(path + ".mtu", "must be from 68 to 65535");
+  }
+  if (link.mode() == nslab::v1::LINK_MODE_WIRE) {
+    return Unsupported(path + ".mode", "wire links are not yet supported by this nslabd; use veth");
+  }
+  if (!IsEmpty(link.impair()) || !IsEmpty(link.a_to_b()) || !IsEmpty(link.b_to_a())) {
+    return Unsupported(path + ".impair",
+                       "link impairments are not yet supported by this nslabd; remove them");
+  }
+  return std::nullopt;
+}
+
+MaybeError CheckRoutes(const Node& node, const Index& index) {
+  const auto& interfaces = index.interfaces.count(node.name()) != 0
+                               ? index.interfaces.at(node.name())
+                               : std::set<std::string>{};
+  for (int i = 0; i < node.routes_size(); ++i) {
+    const auto& route = node.routes(i);
+    const std::string path = absl::StrCat("routes.", node.name(), "[", i, "]");
+    int family = 0;
+    if (route.to() != "default") {
+      auto to = ParseIpPrefix(route.to(), /*allow_bare=*/true);
+      if (!to) {
+        return Invalid(path + ".to",
+                       absl::StrCat("\"", route.to(), "\" is not a CIDR or \"default\""));
+      }
+      family = to->address.family;
+    }
+    auto check_hop = [&](const std::string& via, const std::string& dev,
+                         const std::string& hop_path) -> MaybeError {
+      if (!via.empty()) {
+        auto address = ParseIpAddress(via);
+        if (!address) {
+          return Invalid(hop_path + ".via", absl::StrCat("\"", via, "\" is not an address"));
+        }
+        if (family != 0 && address->family != family) {
+          return Invalid(hop_path + ".via", "gateway and destination are of different families");
+        }
+      }
+      if (!dev.empty() && interfaces.count(dev) == 0) {
+        return Invalid(hop_path + ".dev",
+                       absl::StrCat("node ", node.name(), " has no interface \"", dev, "\""));
+      }
+      return std::nullopt;
+    };
+    const bool has_hop = !route.via().empty() || !route.dev().empty();
+    if (route.type() != nslab::v1::ROUTE_TYPE_UNICAST) {
+      if (has_hop || route.nexthops_size() > 0) {
+        return Invalid(path, "blackhole, unreachable and prohibit routes take no via or dev");
+      }
+      continue;
+    }
+    if (has_hop && route.nexthops_size() > 0) {
+      return Invalid(path, "give via/dev or nexthops, not both");
+    }
+    if (!has_hop && route.nexthops_size() == 0) {
+      return Invalid(path, "a route needs via, dev or nexthops");
+    }
+    if (auto error = check_hop(route.via(), route.dev(), path)) {
+      return error;
+    }
+    for (int h = 0; h < route.nexthops_size(); ++h) {
+      const auto& hop = route.nexthops(h);
+      const std::string hop_path = absl::StrCat(path, ".nexthops[", h, "]");
+      if (hop.via().empty() && hop.dev().empty()) {
+        return Invalid(hop_path, "a next hop needs via or dev");
+      }
+      if (auto error = check_hop(hop.via(), hop.dev(), hop_path)) {
+        return error;
+      }
+    }
+  }
+  for (int i = 0; i < node.rules_size(); ++i) {
+    const auto& rule = node.rules(i);
+    const std::string path = absl::StrCat("rules.", node.name(), "[", i, "]");
+    for (const auto& [key, text] : {std::pair{"from", rule.from()}, std::pair{"to", rule.to()}}) {
+      if (!text.empty() && !ParseIpPrefix(text, /*allow_bare=*/true)) {
+        return Invalid(absl::StrCat(path, ".", key), absl::StrCat("\"", text, "\" is not a CIDR"));
+      }
+    }
+    if (!rule.iif().empty() && rule.iif() != "lo" && interfaces.count(rule.iif()) == 0) {
+      return Invalid(path + ".iif",
+                     absl::StrCat("node ", node.name(), " has no interface \"", rule.iif(), "\""));
+    }
+    if (rule.table() == 0) {
+      return Invalid(path + ".table", "a rule needs the table it selects (1 to 4294967295)");
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<FieldError> ValidateTopology(const Topology& topology) {
+  if (!topology.name().empty()) {
+    if (auto status = CheckLabName(topology.name()); !status.ok()) {
+      return FromStatus(status, "name");
+    }
+  }
+  if (topology.nodes_size() == 0) {
+    return Invalid("nodes", "a topology needs at least one node");
+  }
+  if (topology.routing() == nslab::v1::ROUTING_MODE_AUTO) {
+    return Unsupported("routing", "routing: auto is not yet supported by this nslabd");
+  }
+  Index index;
+  for (const Node& node : topology.nodes()) {
+    const std::string path = absl::StrCat("nodes.", node.name());
+    if (auto status = CheckNodeName(node.name()); !status.ok()) {
+      return FromStatus(status, path);
+    }
+    if (!index.nodes.emplace(node.name(), &node).second) {
+      return Invalid(path, absl::StrCat("node \"", node.name(), "\" is defined twice"));
+    }
+    if (auto error = CheckNode(node, path)) {
+      return error;
+    }
+  }
+  std::map<std::string, std::set<std::string>> addresses;
+  std::set<std::string> link_names;
+  for (int i = 0; i < topology.links_size(); ++i) {
+    const Link& link = topology.links(i);
+    const std::string path = absl::StrCat("links[", i, "]");
+    if (!link.name().empty() && !link_names.insert(link.name()).second) {
+      return Invalid(path + ".name", absl::StrCat("link name \"", link.name(), "\" is used twice"));
+    }
+    if (auto error = CheckLink(link, path, index, addresses)) {
+      return error;
+    }
+  }
+  for (const Node& node : topology.nodes()) {
+    if (auto error = CheckRoutes(node, index)) {
+      return error;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace nslab::topology

@@ -1,0 +1,705 @@
+#include "daemon/topology/yaml_reader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "daemon/topology/field_error.h"
+#include "daemon/topology/units.h"
+#include "daemon/topology/validate.h"
+
+namespace nslab::topology {
+namespace {
+
+using nslab::v1::Endpoint;
+using nslab::v1::Impairment;
+using nslab::v1::Link;
+using nslab::v1::Node;
+using nslab::v1::Route;
+using nslab::v1::Rule;
+using nslab::v1::Topology;
+
+using MaybeError = std::optional<FieldError>;
+
+#define NSLAB_TRY_FIELD(expr)       \
+  do {                              \
+    if (MaybeError _err = (expr)) { \
+      return _err;                  \
+    }                               \
+  } while (false)
+
+int LineOf(const YAML::Node& node) { return node.Mark().line >= 0 ? node.Mark().line + 1 : 0; }
+
+std::string Join(absl::string_view path, absl::string_view key) {
+  return path.empty() ? std::string(key) : absl::StrCat(path, ".", key);
+}
+
+std::string Index(absl::string_view path, size_t i) { return absl::StrCat(path, "[", i, "]"); }
+
+// Walks the YAML tree once, filling the proto and remembering the line of every path so
+// that later (semantic) errors can point into the file too.
+class Reader {
+ public:
+  MaybeError ReadTopology(const YAML::Node& root, Topology* out);
+  const std::map<std::string, int>& lines() const { return lines_; }
+
+ private:
+  MaybeError Fail(const YAML::Node& at, std::string path, std::string message) {
+    return FieldError{absl::StatusCode::kInvalidArgument, std::move(path), std::move(message),
+                      LineOf(at)};
+  }
+
+  // Checks that `node` is a map whose keys are all in `allowed`, recording lines.
+  MaybeError ExpectMap(const YAML::Node& node, const std::string& path,
+                       std::initializer_list<absl::string_view> allowed);
+  MaybeError ExpectMapOfAnyKeys(const YAML::Node& node, const std::string& path);
+  MaybeError ExpectSequence(const YAML::Node& node, const std::string& path);
+
+  MaybeError String(const YAML::Node& node, const std::string& path, std::string* out);
+  MaybeError Uint(const YAML::Node& node, const std::string& path, uint64_t max, uint64_t* out);
+  MaybeError Bool(const YAML::Node& node, const std::string& path, bool* out);
+  MaybeError StringList(const YAML::Node& node, const std::string& path,
+                        google::protobuf::RepeatedPtrField<std::string>* out);
+  template <typename T, typename Parse>
+  MaybeError Unit(const YAML::Node& node, const std::string& path, Parse parse, T* out);
+
+  MaybeError ReadNode(const std::string& name, const YAML::Node& node, const std::string& path,
+                      Node* out);
+  MaybeError ReadLink(const YAML::Node& node, const std::string& path, Link* out);
+  MaybeError ReadEndpoint(const YAML::Node& link, char side, const std::string& path,
+                          Endpoint* out);
+  MaybeError ReadImpairment(const YAML::Node& node, const std::string& path, Impairment* out);
+  MaybeError ReadRoute(const YAML::Node& node, const std::string& path, Route* out);
+  MaybeError ReadRule(const YAML::Node& node, const std::string& path, Rule* out);
+  MaybeError ReadProcess(const YAML::Node& node, const std::string& path, nslab::v1::Process* out);
+
+  // Per-node sections at the top level (routes, rules, sysctls, run) name their node.
+  MaybeError ForEachNodeSection(
+      const YAML::Node& section, const std::string& path, Topology* topology,
+      const std::function<MaybeError(const YAML::Node&, const std::string&, Node*)>& read);
+
+  std::map<std::string, int> lines_;
+};
+
+MaybeError Reader::ExpectMap(const YAML::Node& node, const std::string& path,
+                             std::initializer_list<absl::string_view> allowed) {
+  if (!node.IsMap()) {
+    return Fail(node, path, "expected a map of keys");
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    const std::string key_path = Join(path, key);
+    lines_[key_path] = LineOf(it->first);
+    bool known = false;
+    for (absl::string_view name : allowed) {
+      known = known || name == key;
+    }
+    if (!known) {
+      return Fail(
+          it->first, key_path,
+          absl::StrCat("unknown key \"", key, "\" (known: ", absl::StrJoin(allowed, ", "), ")"));
+    }
+  }
+  return std::nullopt;
+}
+
+MaybeError Reader::ExpectMapOfAnyKeys(const YAML::Node& node, const std::string& path) {
+  if (!node.IsMap()) {
+    return Fail(node, path, "expected a map");
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (!it->first.IsScalar()) {
+      return Fail(it->first, path, "keys must be plain strings");
+    }
+    lines_[Join(path, it->first.Scalar())] = LineOf(it->first);
+  }
+  return std::nullopt;
+}
+
+MaybeError Reader::ExpectSequence(const YAML::Node& node, const std::string& path) {
+  if (!node.IsSequence()) {
+    return Fail(node, path, "expected a list");
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    lines_[Index(path, i)] = LineOf(node[i]);
+  }
+  return std::nullopt;
+}
+
+MaybeError Reader::String(const YAML::Node& node, const std::string& path, std::string* out) {
+  if (!node.IsScalar()) {
+    return Fail(node, path, "expected a string");
+  }
+  *out = node.Scalar();
+  return std::nullopt;
+}
+
+MaybeError Reader::Uint(const YAML::Node& node, const std::string& path, uint64_t max,
+                        uint64_t* out) {
+  if (!node.IsScalar() || !absl::SimpleAtoi(node.Scalar(), out) || *out > max) {
+    return Fail(node, path, absl::StrCat("expected a whole number from 0 to ", max));
+  }
+  return std::nullopt;
+}
+
+MaybeError Reader::Bool(const YAML::Node& node, const std::string& path, bool* out) {
+  const std::string text = node.IsScalar() ? absl::AsciiStrToLower(node.Scalar()) : "";
+  if (text == "true" || text == "yes" || text == "on") {
+    *out = true;
+  } else if (text == "false" || text == "no" || text == "off") {
+    *out = false;
+  } else {
+    return Fail(node, path, "expected true or false");
+  }
+  return std::nullopt;
+}
+
+MaybeError Reader::StringList(const YAML::Node& node, const std::string& path,
+                              google::protobuf::RepeatedPtrField<std::string>* out) {
+  if (node.IsScalar()) {
+    out->Add(std::string(node.Scalar()));
+    return std::nullopt;
+  }
+  NSLAB_TRY_FIELD(ExpectSequence(node, path));
+  for (size_t i = 0; i < node.size(); ++i) {
+    NSLAB_TRY_FIELD(String(node[i], Index(path, i), out->Add()));
+  }
+  return std::nullopt;
+}
+
+template <typename T, typename Parse>
+MaybeError Reader::Unit(const YAML::Node& node, const std::string& path, Parse parse, T* out) {
+  if (!node.IsScalar()) {
+    return Fail(node, path, "expected a value with a unit");
+  }
+  auto value = parse(node.Scalar());
+  if (!value.ok()) {
+    return Fail(node, path, std::string(value.status().message()));
+  }
+  *out = static_cast<T>(*value);
+  return std::nullopt;
+}
+
+MaybeError Reader::ReadTopology(const YAML::Node& root, Topology* out) {
+  if (!root.IsDefined() || root.IsNull()) {
+    return Fail(root, "", "the topology is empty");
+  }
+  NSLAB_TRY_FIELD(ExpectMap(root, "",
+                            {"name", "seed", "labels", "ttl", "routing", "nodes", "links", "routes",
+                             "rules", "sysctls", "run"}));
+  if (root["name"]) {
+    NSLAB_TRY_FIELD(String(root["name"], "name", out->mutable_name()));
+  }
+  if (root["seed"]) {
+    uint64_t seed = 0;
+    NSLAB_TRY_FIELD(Uint(root["seed"], "seed", UINT64_MAX, &seed));
+    out->set_seed(seed);
+  }
+  if (const YAML::Node labels = root["labels"]) {
+    NSLAB_TRY_FIELD(ExpectMapOfAnyKeys(labels, "labels"));
+    for (auto it = labels.begin(); it != labels.end(); ++it) {
+      std::string value;
+      NSLAB_TRY_FIELD(String(it->second, Join("labels", it->first.Scalar()), &value));
+      (*out->mutable_labels())[it->first.Scalar()] = value;
+    }
+  }
+  if (root["ttl"]) {
+    uint64_t us = 0;
+    NSLAB_TRY_FIELD(Unit(root["ttl"], "ttl", ParseDurationUs, &us));
+    out->set_ttl_seconds(static_cast<uint32_t>((us + 999'999) / 1'000'000));
+  }
+  if (const YAML::Node routing = root["routing"]) {
+    std::string mode;
+    NSLAB_TRY_FIELD(String(routing, "routing", &mode));
+    if (mode == "auto") {
+      out->set_routing(nslab::v1::ROUTING_MODE_AUTO);
+    } else if (mode != "static") {
+      return Fail(routing, "routing", "expected auto or static");
+    }
+  }
+  const YAML::Node nodes = root["nodes"];
+  if (!nodes) {
+    return Fail(root, "nodes", "a topology needs at least one node");
+  }
+  NSLAB_TRY_FIELD(ExpectMapOfAnyKeys(nodes, "nodes"));
+  for (auto it = nodes.begin(); it != nodes.end(); ++it) {
+    const std::string name = it->first.Scalar();
+    NSLAB_TRY_FIELD(ReadNode(name, it->second, Join("nodes", name), out->add_nodes()));
+  }
+  if (const YAML::Node links = root["links"]) {
+    NSLAB_TRY_FIELD(ExpectSequence(links, "links"));
+    for (size_t i = 0; i < links.size(); ++i) {
+      NSLAB_TRY_FIELD(ReadLink(links[i], Index("links", i), out->add_links()));
+    }
+  }
+  if (const YAML::Node routes = root["routes"]) {
+    NSLAB_TRY_FIELD(ForEachNodeSection(
+        routes, "routes", out, [&](const YAML::Node& list, const std::string& path, Node* node) {
+          NSLAB_TRY_FIELD(ExpectSequence(list, path));
+          for (size_t i = 0; i < list.size(); ++i) {
+            NSLAB_TRY_FIELD(ReadRoute(list[i], Index(path, i), node->add_routes()));
+          }
+          return MaybeError();
+        }));
+  }
+  if (const YAML::Node rules = root["rules"]) {
+    NSLAB_TRY_FIELD(ForEachNodeSection(
+        rules, "rules", out, [&](const YAML::Node& list, const std::string& path, Node* node) {
+          NSLAB_TRY_FIELD(ExpectSequence(list, path));
+          for (size_t i = 0; i < list.size(); ++i) {
+            NSLAB_TRY_FIELD(ReadRule(list[i], Index(path, i), node->add_rules()));
+          }
+          return MaybeError();
+        }));
+  }
+  if (const YAML::Node sysctls = root["sysctls"]) {
+    NSLAB_TRY_FIELD(ForEachNodeSection(
+        sysctls, "sysctls", out, [&](const YAML::Node& map, const std::string& path, Node* node) {
+          NSLAB_TRY_FIELD(ExpectMapOfAnyKeys(map, path));
+          for (auto it = map.begin(); it != map.end(); ++it) {
+            std::string value;
+            NSLAB_TRY_FIELD(String(it->second, Join(path, it->first.Scalar()), &value));
+            (*node->mutable_sysctls())[it->first.Scalar()] = value;
+          }
+          return MaybeError();
+        }));
+  }
+  if (const YAML::Node run = root["run"]) {
+    NSLAB_TRY_FIELD(ForEachNodeSection(
+        run, "run", out, [&](const YAML::Node& list, const std::string& path, Node* node) {
+          NSLAB_TRY_FIELD(ExpectSequence(list, path));
+          for (size_t i = 0; i < list.size(); ++i) {
+            NSLAB_TRY_FIELD(ReadProcess(list[i], Index(path, i), node->add_run()));
+          }
+          return MaybeError();
+        }));
+  }
+  return std::nullopt;
+}
+
+MaybeError Reader::ForEachNodeSection(
+    const YAML::Node& section, const std::string& path, Topology* topology,
+    const std::function<MaybeError(const YAML::Node&, const std::string&, Node*)>& read) {
+  NSLAB_TRY_FIELD(ExpectMapOfAnyKeys(section, path));
+  for (auto it = section.begin(); it != section.end(); ++it) {
+    const std::string name = it->first.Scalar();
+    const std::string node_path = Join(path, name);
+    Node* node = nullptr;
+    for (Node& candidate : *topology->mutable_nodes()) {
+      if (candidate.name() == name) {
+        node = &candidate;
+      }
+    }
+    if (node == nullptr) {
+      return Fail(it->first, node_path, absl::StrCat("node \"", name, "\" is not defined"));
+    }
+    NSLAB_TRY_FIELD(read(it->second, node_path, node));
+  }
+  return std::nullopt;
+}
+
+MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
+                            const std::string& path, Node* out) {
+  out->set_name(name);
+  out->set_kind(nslab::v1::NODE_KIND_HOST);
+  if (node.IsNull()) {
+    return std::nullopt;  // `client:` alone is a host
+  }
+  NSLAB_TRY_FIELD(ExpectMap(node, path, {"kind", "nftables", "nftables_file", "bridge"}));
+  if (const YAML::Node kind = node["kind"]) {
+    std::string text;
+    NSLAB_TRY_FIELD(String(kind, Join(path, "kind"), &text));
+    if (text == "host") {
+      out->set_kind(nslab::v1::NODE_KIND_HOST);
+    } else if (text == "router") {
+      out->set_kind(nslab::v1::NODE_KIND_ROUTER);
+    } else if (text == "switch") {
+      out->set_kind(nslab::v1::NODE_KIND_SWITCH);
+    } else if (text == "ustack") {
+      out->set_kind(nslab::v1::NODE_KIND_USTACK);
+    } else {
+      return Fail(
+          kind, Join(path, "kind"),
+          absl::StrCat("unknown kind \"", text, "\" (known: host, router, switch, ustack)"));
+    }
+  }
+  if (node["nftables"]) {
+    NSLAB_TRY_FIELD(String(node["nftables"], Join(path, "nftables"), out->mutable_nftables()));
+  }
+  if (node["nftables_file"]) {
+    NSLAB_TRY_FIELD(
+        String(node["nftables_file"], Join(path, "nftables_file"), out->mutable_nftables_file()));
+  }
+  if (const YAML::Node bridge = node["bridge"]) {
+    const std::string bridge_path = Join(path, "bridge");
+    NSLAB_TRY_FIELD(ExpectMap(bridge, bridge_path, {"stp", "ageing"}));
+    if (bridge["stp"]) {
+      bool stp = false;
+      NSLAB_TRY_FIELD(Bool(bridge["stp"], Join(bridge_path, "stp"), &stp));
+      out->mutable_bridge()->set_stp(stp);
+    }
+    if (bridge["ageing"]) {
+      uint64_t us = 0;
+      NSLAB_TRY_FIELD(Unit(bridge["ageing"], Join(bridge_path, "ageing"), ParseDurationUs, &us));
+      out->mutable_bridge()->set_ageing_seconds(static_cast<uint32_t>(us / 1'000'000));
+    }
+  }
+  return std::nullopt;
+}
+
+MaybeError Reader::ReadEndpoint(const YAML::Node& link, char side, const std::string& path,
+                                Endpoint* out) {
+  const std::string key(1, side);
+  const std::string key_path = Join(path, key);
+  const YAML::Node ref = link[key];
+  if (!ref) {
+    return Fail(link, key_path, "missing (write node:interface, e.g. client:eth0)");
+  }
+  std::string text;
+  NSLAB_TRY_FIELD(String(ref, key_path, &text));
+  const size_t colon = text.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
+    return Fail(ref, key_path,
+                absl::StrCat("\"", text, "\" is not node:interface (e.g. client:eth0)"));
+  }
+  out->set_node(text.substr(0, colon));
+  out->set_interface(text.substr(colon + 1));
+  if (const YAML::Node addr = link[key + "_addr"]) {
+    NSLAB_TRY_FIELD(StringList(addr, Join(path, key + "_addr"), out->mutable_addresses()));
+  }
+  if (const YAML::Node mac = link[key + "_mac"]) {
+    NSLAB_TRY_FIELD(String(mac, Join(path, key + "_mac"), out->mutable_mac()));
+  }
+  return std::nullopt;
+}
+
+MaybeError Reader::ReadLink(const YAML::Node& node, const std::string& path, Link* out) {
+  NSLAB_TRY_FIELD(ExpectMap(node, path,
+                            {"name", "a", "b", "a_addr", "b_addr", "a_mac", "b_mac", "mtu", "mode",
+                             "impair", "a_to_b", "b_to_a"}));
+  if (node["name"]) {
+    NSLAB_TRY_FIELD(String(node["name"], Join(path, "name"), out->mutable_name()));
+  }
+  NSLAB_TRY_FIELD(ReadEndpoint(node, 'a', path, out->mutable_a()));
+  NSLAB_TRY_FIELD(ReadEndpoint(node, 'b', path, out->mutable_b()));
+  if (node["mtu"]) {
+    uint64_t mtu = 0;
+    NSLAB_TRY_FIELD(Uint(node["mtu"], Join(path, "mtu"), 65535, &mtu));
+    out->set_mtu(static_cast<uint32_t>(mtu));
+  }
+  if (const YAML::Node mode = node["mode"]) {
+    std::string text;
+    NSLAB_TRY_FIELD(String(mode, Join(path, "mode"), &text));
+    if (text == "auto") {
+      out->set_mode(nslab::v1::LINK_MODE_AUTO);
+    } else if (text == "veth") {
+      out->set_mode(nslab::v1::LINK_MODE_VETH);
+    } else if (text == "wire") {
+      out->set_mode(nslab::v1::LINK_MODE_WIRE);
+    } else {
+      return Fail(mode, Join(path, "mode"), "expected auto, veth or wire");
+    }
+  }
+  if (node["impair"]) {
+    NSLAB_TRY_FIELD(ReadImpairment(node["impair"], Join(path, "impair"), out->mutable_impair()));
+  }
+  if (node["a_to_b"]) {
+    NSLAB_TRY_FIELD(ReadImpairment(node["a_to_b"], Join(path, "a_to_b"), out->mutable_a_to_b()));
+  }
+  if (node["b_to_a"]) {
+    NSLAB_TRY_FIELD(ReadImpairment(node["b_to_a"], Join(path, "b_to_a"), out->mutable_b_to_a()));
+  }
+  return std::nullopt;
+}
+
+MaybeError Reader::ReadImpairment(const YAML::Node& node, const std::string& path,
+                                  Impairment* out) {
+  NSLAB_TRY_FIELD(ExpectMap(node, path,
+                            {"delay", "jitter", "delay_correlation", "distribution", "loss",
+                             "loss_correlation", "gilbert_elliott", "duplicate", "reorder",
+                             "reorder_gap", "corrupt", "rate", "burst", "limit", "trace"}));
+  auto field = [&](absl::string_view key) { return Join(path, key); };
+  for (const auto& [key, set] : {std::pair{"delay", &Impairment::set_delay_us},
+                                 std::pair{"jitter", &Impairment::set_jitter_us}}) {
+    if (node[key]) {
+      uint64_t us = 0;
+      NSLAB_TRY_FIELD(Unit(node[key], field(key), ParseDurationUs, &us));
+      if (us > UINT32_MAX) {
+        return Fail(node[key], field(key), "must be at most 4294s");
+      }
+      (out->*set)(static_cast<uint32_t>(us));
+    }
+  }
+  struct PercentField {
+    const char* key;
+    void (Impairment::*set)(double);
+  };
+  static constexpr PercentField kPercents[] = {
+      {"delay_correlation", &Impairment::set_delay_correlation},
+      {"loss", &Impairment::set_loss},
+      {"loss_correlation", &Impairment::set_loss_correlation},
+      {"duplicate", &Impairment::set_duplicate},
+      {"reorder", &Impairment::set_reorder},
+      {"corrupt", &Impairment::set_corrupt}};
+  for (const PercentField& percent : kPercents) {
+    if (node[percent.key]) {
+      double value = 0;
+      NSLAB_TRY_FIELD(Unit(node[percent.key], field(percent.key), ParsePercent, &value));
+      (out->*percent.set)(value);
+    }
+  }
+  if (const YAML::Node distribution = node["distribution"]) {
+    std::string text;
+    NSLAB_TRY_FIELD(String(distribution, field("distribution"), &text));
+    if (text == "uniform") {
+      out->set_distribution(nslab::v1::DELAY_DISTRIBUTION_UNIFORM);
+    } else if (text == "normal") {
+      out->set_distribution(nslab::v1::DELAY_DISTRIBUTION_NORMAL);
+    } else if (text == "pareto") {
+      out->set_distribution(nslab::v1::DELAY_DISTRIBUTION_PARETO);
+    } else if (text == "paretonormal") {
+      out->set_distribution(nslab::v1::DELAY_DISTRIBUTION_PARETONORMAL);
+    } else {
+      return Fail(distribution, field("distribution"),
+                  "expected uniform, normal, pareto or paretonormal");
+    }
+  }
+  if (const YAML::Node ge = node["gilbert_elliott"]) {
+    const std::string ge_path = field("gilbert_elliott");
+    NSLAB_TRY_FIELD(ExpectMap(ge, ge_path, {"p", "r", "h", "k"}));
+    auto* model = out->mutable_gilbert_elliott();
+    const std::pair<const char*, void (nslab::v1::GilbertElliott::*)(double)> kKeys[] = {
+        {"p", &nslab::v1::GilbertElliott::set_p},
+        {"r", &nslab::v1::GilbertElliott::set_r},
+        {"h", &nslab::v1::GilbertElliott::set_h},
+        {"k", &nslab::v1::GilbertElliott::set_k}};
+    for (const auto& [key, set] : kKeys) {
+      if (ge[key]) {
+        double value = 0;
+        NSLAB_TRY_FIELD(Unit(ge[key], Join(ge_path, key), ParsePercent, &value));
+        (model->*set)(value);
+      }
+    }
+  }
+  if (node["reorder_gap"]) {
+    uint64_t gap = 0;
+    NSLAB_TRY_FIELD(Uint(node["reorder_gap"], field("reorder_gap"), UINT32_MAX, &gap));
+    out->set_reorder_gap(static_cast<uint32_t>(gap));
+  }
+  if (node["rate"]) {
+    uint64_t bps = 0;
+    NSLAB_TRY_FIELD(Unit(node["rate"], field("rate"), ParseRateBps, &bps));
+    out->set_rate_bps(bps);
+  }
+  if (node["burst"]) {
+    uint64_t bytes = 0;
+    NSLAB_TRY_FIELD(Unit(node["burst"], field("burst"), ParseSizeBytes, &bytes));
+    if (bytes > UINT32_MAX) {
+      return Fail(node["burst"], field("burst"), "burst is larger than 4 GiB");
+    }
+    out->set_burst_bytes(static_cast<uint32_t>(bytes));
+  }
+  if (node["limit"]) {
+    uint64_t limit = 0;
+    NSLAB_TRY_FIELD(Uint(node["limit"], field("limit"), UINT32_MAX, &limit));
+    out->set_limit_packets(static_cast<uint32_t>(limit));
+  }
+  if (node["trace"]) {
+    NSLAB_TRY_FIELD(String(node["trace"], field("trace"), out->mutable_trace_file()));
+  }
+  return std::nullopt;
+}
+
+MaybeError Reader::ReadRoute(const YAML::Node& node, const std::string& path, Route* out) {
+  NSLAB_TRY_FIELD(
+      ExpectMap(node, path, {"to", "via", "dev", "type", "metric", "table", "nexthops"}));
+  if (!node["to"]) {
+    return Fail(node, Join(path, "to"), "missing (a CIDR or default)");
+  }
+  NSLAB_TRY_FIELD(String(node["to"], Join(path, "to"), out->mutable_to()));
+  if (node["via"]) {
+    NSLAB_TRY_FIELD(String(node["via"], Join(path, "via"), out->mutable_via()));
+  }
+  if (node["dev"]) {
+    NSLAB_TRY_FIELD(String(node["dev"], Join(path, "dev"), out->mutable_dev()));
+  }
+  if (const YAML::Node type = node["type"]) {
+    std::string text;
+    NSLAB_TRY_FIELD(String(type, Join(path, "type"), &text));
+    if (text == "unicast") {
+      out->set_type(nslab::v1::ROUTE_TYPE_UNICAST);
+    } else if (text == "blackhole") {
+      out->set_type(nslab::v1::ROUTE_TYPE_BLACKHOLE);
+    } else if (text == "unreachable") {
+      out->set_type(nslab::v1::ROUTE_TYPE_UNREACHABLE);
+    } else if (text == "prohibit") {
+      out->set_type(nslab::v1::ROUTE_TYPE_PROHIBIT);
+    } else {
+      return Fail(type, Join(path, "type"), "expected unicast, blackhole, unreachable or prohibit");
+    }
+  }
+  if (node["metric"]) {
+    uint64_t metric = 0;
+    NSLAB_TRY_FIELD(Uint(node["metric"], Join(path, "metric"), UINT32_MAX, &metric));
+    out->set_metric(static_cast<uint32_t>(metric));
+  }
+  if (node["table"]) {
+    uint64_t table = 0;
+    NSLAB_TRY_FIELD(Uint(node["table"], Join(path, "table"), UINT32_MAX, &table));
+    out->set_table(static_cast<uint32_t>(table));
+  }
+  if (const YAML::Node hops = node["nexthops"]) {
+    const std::string hops_path = Join(path, "nexthops");
+    NSLAB_TRY_FIELD(ExpectSequence(hops, hops_path));
+    for (size_t i = 0; i < hops.size(); ++i) {
+      const std::string hop_path = Index(hops_path, i);
+      NSLAB_TRY_FIELD(ExpectMap(hops[i], hop_path, {"via", "dev", "weight"}));
+      auto* hop = out->add_nexthops();
+      if (hops[i]["via"]) {
+        NSLAB_TRY_FIELD(String(hops[i]["via"], Join(hop_path, "via"), hop->mutable_via()));
+      }
+      if (hops[i]["dev"]) {
+        NSLAB_TRY_FIELD(String(hops[i]["dev"], Join(hop_path, "dev"), hop->mutable_dev()));
+      }
+      if (hops[i]["weight"]) {
+        uint64_t weight = 0;
+        NSLAB_TRY_FIELD(Uint(hops[i]["weight"], Join(hop_path, "weight"), 256, &weight));
+        hop->set_weight(static_cast<uint32_t>(weight));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+MaybeError Reader::ReadRule(const YAML::Node& node, const std::string& path, Rule* out) {
+  NSLAB_TRY_FIELD(ExpectMap(node, path, {"from", "to", "fwmark", "iif", "priority", "table"}));
+  if (node["from"]) {
+    NSLAB_TRY_FIELD(String(node["from"], Join(path, "from"), out->mutable_from()));
+  }
+  if (node["to"]) {
+    NSLAB_TRY_FIELD(String(node["to"], Join(path, "to"), out->mutable_to()));
+  }
+  if (node["iif"]) {
+    NSLAB_TRY_FIELD(String(node["iif"], Join(path, "iif"), out->mutable_iif()));
+  }
+  const std::pair<const char*, void (Rule::*)(uint32_t)> kNumbers[] = {
+      {"fwmark", &Rule::set_fwmark},
+      {"priority", &Rule::set_priority},
+      {"table", &Rule::set_table}};
+  for (const auto& [key, set] : kNumbers) {
+    if (node[key]) {
+      uint64_t value = 0;
+      std::string text = node[key].IsScalar() ? node[key].Scalar() : "";
+      // fwmark is often written in hex.
+      if (text.starts_with("0x") && absl::SimpleHexAtoi(text.substr(2), &value) &&
+          value <= UINT32_MAX) {
+        (out->*set)(static_cast<uint32_t>(value));
+        continue;
+      }
+      NSLAB_TRY_FIELD(Uint(node[key], Join(path, key), UINT32_MAX, &value));
+      (out->*set)(static_cast<uint32_t>(value));
+    }
+  }
+  if (!node["table"]) {
+    return Fail(node, Join(path, "table"), "missing (the routing table the rule selects)");
+  }
+  return std::nullopt;
+}
+
+MaybeError Reader::ReadProcess(const YAML::Node& node, const std::string& path,
+                               nslab::v1::Process* out) {
+  auto add_shell = [&](const std::string& command) {
+    // A string runs through the shell, so pipes and redirections work as typed.
+    out->add_argv("/bin/sh");
+    out->add_argv("-c");
+    out->add_argv(command);
+  };
+  if (node.IsScalar()) {
+    add_shell(node.Scalar());
+    return std::nullopt;
+  }
+  NSLAB_TRY_FIELD(ExpectMap(node, path, {"cmd", "argv", "restart"}));
+  if (node["cmd"] && node["argv"]) {
+    return Fail(node, path, "give either cmd or argv, not both");
+  }
+  if (node["cmd"]) {
+    std::string command;
+    NSLAB_TRY_FIELD(String(node["cmd"], Join(path, "cmd"), &command));
+    add_shell(command);
+  } else if (node["argv"]) {
+    NSLAB_TRY_FIELD(StringList(node["argv"], Join(path, "argv"), out->mutable_argv()));
+  } else {
+    return Fail(node, path, "missing cmd or argv");
+  }
+  if (const YAML::Node restart = node["restart"]) {
+    std::string text;
+    NSLAB_TRY_FIELD(String(restart, Join(path, "restart"), &text));
+    if (text == "never") {
+      out->set_restart(nslab::v1::RESTART_POLICY_NEVER);
+    } else if (text == "on-failure") {
+      out->set_restart(nslab::v1::RESTART_POLICY_ON_FAILURE);
+    } else if (text == "always") {
+      out->set_restart(nslab::v1::RESTART_POLICY_ALWAYS);
+    } else {
+      return Fail(restart, Join(path, "restart"), "expected never, on-failure or always");
+    }
+  }
+  return std::nullopt;
+}
+
+// The line of `path`, or of the nearest enclosing path the reader saw.
+int FindLine(const std::map<std::string, int>& lines, std::string path) {
+  while (!path.empty()) {
+    if (auto it = lines.find(path); it != lines.end()) {
+      return it->second;
+    }
+    const size_t cut = path.find_last_of(".[");
+    if (cut == std::string::npos) {
+      break;
+    }
+    path.resize(cut);
+  }
+  return 0;
+}
+
+}  // namespace
+
+absl::StatusOr<Topology> ReadTopologyYaml(absl::string_view text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not valid YAML: ", e.msg, " (line ", e.mark.line + 1, ")"));
+  }
+  Reader reader;
+  Topology topology;
+  MaybeError error;
+  try {
+    error = reader.ReadTopology(root, &topology);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp throws on a few malformed shapes (e.g. a duplicate anchor); report, never crash.
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a valid topology: ", e.msg, " (line ", e.mark.line + 1, ")"));
+  }
+  if (!error) {
+    error = ValidateTopology(topology);
+    if (error && error->line == 0) {
+      error->line = FindLine(reader.lines(), error->path);
+    }
+  }
+  if (error) {
+    return error->ToStatus();
+  }
+  return topology;
+}
+
+}  // namespace nslab::topology

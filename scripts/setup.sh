@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building, testing and running the demo need.
+# Idempotent and non-interactive: safe to run on every CI job.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  clang clang-format-14 clang-format libclang-rt-14-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libnl-3-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev libpcap-dev
+  libcli11-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
+  iproute2 nftables iputils-ping netcat-openbsd procps kmod
+  python3 python3-grpcio python3-grpc-tools python3-yaml
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
