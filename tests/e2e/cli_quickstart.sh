@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The README's tour, run as a user would: caps, up, ls, show, exec, down — and the host
+# is as before.
+source "$(dirname "$0")/lib.sh"
+
+before=$(netns_and_links)
+start_daemon
+lab=e2e-$$
+LABS_MADE+=("$lab")
+
+caps=$("$NSLAB" caps)
+for feature in netns veth bridge tun netem tbf htb nftables vxlan; do
+  expect_contains "$caps" "$feature" "caps lists $feature"
+done
+expect_contains "$("$NSLAB" caps -o json)" '"name": "netns"' "caps -o json"
+
+out=$("$NSLAB" up -t "$SRC/topologies/quickstart.yaml" --name "$lab")
+expect_eq "$out" "$lab" "up prints the lab name"
+
+expect_contains "$("$NSLAB" ls)" "$lab" "ls lists the lab"
+show=$("$NSLAB" show "$lab")
+expect_contains "$show" "10.0.0.1/24" "show has client's address"
+expect_contains "$show" "server:eth0" "show names the peer"
+expect_contains "$("$NSLAB" show "$lab" -o json)" '"netns": "'"$lab"'-client"' "show -o json"
+expect_contains "$("$NSLAB" -o yaml show "$lab")" "netns: $lab-server" "show -o yaml"
+
+"$NSLAB" exec "$lab" client -- ping -c1 -W2 10.0.0.2 >/dev/null || fail "ping across the lab"
+set +e
+"$NSLAB" exec "$lab" client -- sh -c 'exit 3'
+code=$?
+"$NSLAB" exec "$lab" client -- ping -c1 -W1 10.0.0.99 >/dev/null 2>&1
+ping_code=$?
+err=$("$NSLAB" up -t "$SRC/topologies/quickstart.yaml" --name "$lab" 2>&1)
+up_code=$?
+missing=$("$NSLAB" show no-such-lab 2>&1)
+set -e
+expect_eq "$code" 3 "exec exits with the command's code"
+[[ $ping_code -ne 0 ]] || fail "ping to an absent host must fail"
+[[ $up_code -ne 0 ]] || fail "up of an existing name must fail"
+expect_contains "$err" "ALREADY_EXISTS" "duplicate lab"
+expect_contains "$missing" "NOT_FOUND" "show of a missing lab"
+
+"$NSLAB" --help >/dev/null
+for verb in caps up ls show exec down; do "$NSLAB" "$verb" --help >/dev/null; done
+
+"$NSLAB" down "$lab"
+expect_eq "$(netns_and_links)" "$before" "host namespaces and links after down"
+echo "e2e: CLI tour passed"

@@ -1,0 +1,79 @@
+// Exec streams output, returns the command's exit code, and stops what it started.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "tests/integration/support/test_daemon.h"
+
+namespace nslab::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ExecTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    daemon_ = new TestDaemon();
+    lab_ = new std::string(UniqueLabName("exec"));
+    ASSERT_TRUE(daemon_->CreateFromYaml(ReadSourceFile("topologies/quickstart.yaml"), *lab_).ok());
+  }
+  static void TearDownTestSuite() {
+    EXPECT_TRUE(daemon_->Delete(*lab_).ok());
+    delete daemon_;
+    delete lab_;
+  }
+  static TestDaemon* daemon_;
+  static std::string* lab_;
+};
+
+TestDaemon* ExecTest::daemon_ = nullptr;
+std::string* ExecTest::lab_ = nullptr;
+
+TEST_F(ExecTest, ExitCodeAndBothStreams) {
+  auto result = daemon_->Exec(*lab_, "client", {"sh", "-c", "echo out; echo err >&2; exit 7"});
+  ASSERT_TRUE(result.status.ok());
+  EXPECT_EQ(result.code, 7);
+  EXPECT_EQ(result.out, "out\n");
+  EXPECT_EQ(result.err, "err\n");
+}
+
+TEST_F(ExecTest, RunsInsideTheNodesNamespace) {
+  auto result = daemon_->Exec(*lab_, "server", {"ip", "-o", "-4", "addr", "show", "dev", "eth0"});
+  EXPECT_EQ(result.code, 0);
+  EXPECT_THAT(result.out, HasSubstr("10.0.0.2/24"));
+  auto env = daemon_->Exec(*lab_, "server", {"sh", "-c", "echo $NSLAB_LAB $NSLAB_NODE"});
+  EXPECT_EQ(env.out, *lab_ + " server\n");
+}
+
+TEST_F(ExecTest, StdinIsPassed) {
+  auto result = daemon_->Exec(*lab_, "client", {"cat"}, "hello through stdin");
+  EXPECT_EQ(result.code, 0);
+  EXPECT_EQ(result.out, "hello through stdin");
+}
+
+TEST_F(ExecTest, TimeoutKillsTheCommand) {
+  auto result = daemon_->Exec(*lab_, "client", {"sleep", "30"}, "", 300);
+  EXPECT_EQ(result.code, 128 + 9);
+}
+
+TEST_F(ExecTest, MissingCommandIsNotFound) {
+  auto result = daemon_->Exec(*lab_, "client", {"no-such-command-here"});
+  EXPECT_EQ(result.status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(result.status.error_message(), HasSubstr("no-such-command-here"));
+}
+
+TEST_F(ExecTest, UnknownNodeOrLab) {
+  EXPECT_EQ(daemon_->Exec(*lab_, "nobody", {"true"}).status.error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(daemon_->Exec("no-such-lab", "client", {"true"}).status.error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ExecTest, BackgroundChildrenDoNotHoldTheCallOpen) {
+  auto result = daemon_->Exec(*lab_, "client", {"sh", "-c", "sleep 20 & echo started"});
+  EXPECT_EQ(result.code, 0);
+  EXPECT_EQ(result.out, "started\n");
+}
+
+}  // namespace
+}  // namespace nslab::testing

@@ -1,0 +1,80 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nslab/v1/exec.grpc.pb.h"
+#include "nslab/v1/labs.grpc.pb.h"
+#include "nslab/v1/system.grpc.pb.h"
+
+namespace nslab::testing {
+
+// A real nslabd on a private socket and state directory, started for a test suite and
+// stopped with SIGTERM at its end.
+class TestDaemon {
+ public:
+  TestDaemon();
+  ~TestDaemon();
+
+  // Stops the daemon with `signal` (SIGTERM, or SIGKILL to simulate a crash) and waits.
+  void Stop(int signal);
+  // Starts a daemon again on the same socket and state directory.
+  void Restart();
+
+  const std::string& socket() const { return socket_; }
+  const std::string& state_dir() const { return state_dir_; }
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  nslab::v1::Labs::Stub& labs() { return *labs_; }
+  nslab::v1::System::Stub& system() { return *system_; }
+
+  struct ExecResult {
+    int code = -1;
+    std::string out;
+    std::string err;
+    grpc::Status status;
+  };
+  ExecResult Exec(const std::string& lab, const std::string& node,
+                  const std::vector<std::string>& argv, const std::string& stdin_data = "",
+                  uint32_t timeout_ms = 0);
+
+  // Creates a lab from YAML text under `name`; returns the status.
+  grpc::Status CreateFromYaml(const std::string& yaml, const std::string& name,
+                              nslab::v1::Lab* lab = nullptr, const std::string& base_dir = "");
+  grpc::Status Delete(const std::string& name);
+
+ private:
+  void Start();
+
+  std::string dir_;
+  std::string socket_;
+  std::string state_dir_;
+  pid_t pid_ = -1;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<nslab::v1::Labs::Stub> labs_;
+  std::unique_ptr<nslab::v1::Exec::Stub> exec_;
+  std::unique_ptr<nslab::v1::System::Stub> system_;
+};
+
+// Deletes a lab when the test ends, however it ends (already gone is fine).
+class LabGuard {
+ public:
+  LabGuard(TestDaemon* daemon, std::string name) : daemon_(daemon), name_(std::move(name)) {}
+  ~LabGuard() { (void)daemon_->Delete(name_); }
+  LabGuard(const LabGuard&) = delete;
+  LabGuard& operator=(const LabGuard&) = delete;
+
+ private:
+  TestDaemon* daemon_;
+  std::string name_;
+};
+
+// A lab name no other test (or parallel test process) uses: "<prefix>-<pid>-<n>".
+std::string UniqueLabName(const std::string& prefix);
+
+// The text of a file under the source tree (e.g. "topologies/quickstart.yaml").
+std::string ReadSourceFile(const std::string& relative);
+
+}  // namespace nslab::testing
