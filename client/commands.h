@@ -13,5 +13,7 @@ void AddDownCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
 void AddLsCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddShowCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddExecCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddLogsCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddGraphCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace nslab::client

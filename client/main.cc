@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   nslab::client::AddLsCommand(app, options, exit_code);
   nslab::client::AddShowCommand(app, options, exit_code);
   nslab::client::AddExecCommand(app, options, exit_code);
+  nslab::client::AddLogsCommand(app, options, exit_code);
+  nslab::client::AddGraphCommand(app, options, exit_code);
   nslab::client::AddDownCommand(app, options, exit_code);
   // Global options may follow the verb too: `nslab show lab -o json`.
   for (auto* sub : app.get_subcommands({})) {

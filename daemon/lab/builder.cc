@@ -111,12 +111,20 @@ class LabBuilder {
   absl::Status SetUpNode(const Node& node) {
     const auto& sock = *sockets_.at(node.name());
     NSLAB_RETURN_IF_ERROR(netlink::SetLinkUp(sock, "lo", true));
-    if (node.kind() == nslab::v1::NODE_KIND_ROUTER) {
-      NSLAB_RETURN_IF_ERROR(InNode(node, [] {
-        NSLAB_RETURN_IF_ERROR(netlink::WriteSysctl("net.ipv4.ip_forward", "1"));
-        return netlink::WriteSysctl("net.ipv6.conf.all.forwarding", "1");
-      }));
-    }
+    const bool router = node.kind() == nslab::v1::NODE_KIND_ROUTER;
+    NSLAB_RETURN_IF_ERROR(InNode(node, [router] {
+      // No duplicate address detection: link-local and static IPv6 addresses are usable
+      // at once instead of ~1 s later. Interfaces made later copy "default".
+      for (const char* scope : {"all", "default"}) {
+        NSLAB_RETURN_IF_ERROR(
+            netlink::WriteSysctl(absl::StrCat("net.ipv6.conf.", scope, ".accept_dad"), "0"));
+        if (router) {
+          NSLAB_RETURN_IF_ERROR(
+              netlink::WriteSysctl(absl::StrCat("net.ipv6.conf.", scope, ".forwarding"), "1"));
+        }
+      }
+      return router ? netlink::WriteSysctl("net.ipv4.ip_forward", "1") : absl::OkStatus();
+    }));
     if (node.kind() == nslab::v1::NODE_KIND_SWITCH) {
       netlink::BridgeOptions options{node.bridge().stp(), node.bridge().ageing_seconds()};
       NSLAB_RETURN_IF_ERROR(netlink::CreateBridge(sock, kSwitchBridge, options));

@@ -3,10 +3,12 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/exec/netns_processes.h"
 #include "daemon/lab/builder.h"
 #include "daemon/lab/node_status.h"
 #include "daemon/lab/teardown.h"
 #include "daemon/netns/netns.h"
+#include "daemon/topology/auto_routes.h"
 #include "daemon/topology/names.h"
 #include "daemon/topology/validate.h"
 
@@ -27,7 +29,46 @@ absl::Time CreatedAt(const Lab& lab) {
   return absl::FromUnixSeconds(lab.created().seconds()) + absl::Nanoseconds(lab.created().nanos());
 }
 
+exec::RestartPolicy PolicyOf(nslab::v1::RestartPolicy policy) {
+  switch (policy) {
+    case nslab::v1::RESTART_POLICY_ALWAYS:
+      return exec::RestartPolicy::kAlways;
+    case nslab::v1::RESTART_POLICY_ON_FAILURE:
+      return exec::RestartPolicy::kOnFailure;
+    default:
+      return exec::RestartPolicy::kNever;
+  }
+}
+
 }  // namespace
+
+absl::Status LabRegistry::StartProcesses(const Lab& lab) {
+  for (const auto& node : lab.topology().nodes()) {
+    for (int i = 0; i < node.run_size(); ++i) {
+      exec::ProcessSpec spec;
+      spec.lab = lab.name();
+      spec.node = node.name();
+      spec.netns = topology::NamespaceOf(lab.name(), node.name());
+      spec.argv.assign(node.run(i).argv().begin(), node.run(i).argv().end());
+      spec.restart = PolicyOf(node.run(i).restart());
+      if (auto status = supervisor_->Start(spec); !status.ok()) {
+        supervisor_->StopLab(lab.name());
+        return absl::Status(status.code(),
+                            absl::StrCat("run.", node.name(), "[", i, "]: ", status.message()));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LabRegistry::RemoveKernelObjects(const Lab& lab) {
+  supervisor_->StopLab(lab.name());
+  processes_->KillAll(lab.name());
+  // Anything else still inside (a command's background child) would keep the
+  // namespace and its links alive after the bind mount is gone.
+  exec::KillProcessesIn(RecordedNamespaces(lab));
+  return DeleteNamespaces(RecordedNamespaces(lab));
+}
 
 absl::Status LabRegistry::Recover(std::vector<std::string>* log) {
   if (auto status = store_.Init(); !status.ok()) {
@@ -36,13 +77,18 @@ absl::Status LabRegistry::Recover(std::vector<std::string>* log) {
   std::vector<std::string> problems;
   for (Lab& lab : store_.LoadAll(&problems)) {
     if (lab.state() == nslab::v1::LAB_STATE_READY) {
+      // The previous daemon's supervised processes are orphans now: replace them.
+      exec::KillProcessesIn(RecordedNamespaces(lab));
+      if (auto status = StartProcesses(lab); !status.ok()) {
+        log->push_back(absl::StrCat("lab ", lab.name(), ": ", status.message()));
+      }
       log->push_back(absl::StrCat("re-adopted lab ", lab.name()));
       absl::MutexLock lock(&mutex_);
       labs_[lab.name()] = std::move(lab);
       continue;
     }
     // Killed while building or deleting: finish the job so nothing is left half-made.
-    auto status = DeleteNamespaces(RecordedNamespaces(lab));
+    auto status = RemoveKernelObjects(lab);
     if (status.ok()) {
       status = store_.Remove(lab.name());
     }
@@ -55,8 +101,8 @@ absl::Status LabRegistry::Recover(std::vector<std::string>* log) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology topology, const std::string& name,
-                                        const std::string& base_dir) {
+absl::StatusOr<nslab::v1::Topology> LabRegistry::Prepare(nslab::v1::Topology topology,
+                                                         const std::string& name) {
   if (!name.empty()) {
     topology.set_name(name);
   }
@@ -67,6 +113,19 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology topology, const std:
   if (auto error = topology::ValidateTopology(topology)) {
     return error->ToStatus();
   }
+  if (topology.routing() == nslab::v1::ROUTING_MODE_AUTO) {
+    topology::AddAutoRoutes(&topology);
+  }
+  return topology;
+}
+
+absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std::string& name,
+                                        const std::string& base_dir) {
+  auto prepared = Prepare(std::move(requested), name);
+  if (!prepared.ok()) {
+    return prepared.status();
+  }
+  const nslab::v1::Topology& topology = *prepared;
   const std::string lab_name = topology.name();
 
   Lab lab;
@@ -108,9 +167,17 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology topology, const std:
     forget();
     return status;
   }
+  if (auto status = StartProcesses(lab); !status.ok()) {
+    (void)RemoveKernelObjects(lab);
+    (void)store_.Remove(lab_name);
+    forget();
+    return absl::Status(status.code(),
+                        absl::StrCat("building lab ", lab_name, " failed at ", status.message(),
+                                     " (everything built so far was removed)"));
+  }
   lab.set_state(nslab::v1::LAB_STATE_READY);
   if (auto status = store_.Save(lab); !status.ok()) {
-    (void)DeleteNamespaces(RecordedNamespaces(lab));
+    (void)RemoveKernelObjects(lab);
     (void)store_.Remove(lab_name);
     forget();
     return status;
@@ -186,8 +253,7 @@ absl::Status LabRegistry::Delete(const std::string& name) {
   if (auto status = store_.Save(lab); !status.ok()) {
     return status;
   }
-  processes_->KillAll(name);
-  auto status = DeleteNamespaces(RecordedNamespaces(lab));
+  auto status = RemoveKernelObjects(lab);
   if (status.ok()) {
     status = store_.Remove(name);
   }
@@ -217,6 +283,14 @@ absl::StatusOr<std::string> LabRegistry::NodeNamespace(const std::string& lab,
     }
   }
   return absl::NotFoundError(absl::StrCat("lab ", lab, " has no node \"", node, "\""));
+}
+
+absl::StatusOr<std::vector<exec::ProcessReport>> LabRegistry::Logs(const std::string& lab,
+                                                                   const std::string& node) const {
+  if (auto netns = NodeNamespace(lab, node); !netns.ok()) {
+    return netns.status();
+  }
+  return supervisor_->Report(lab, node);
 }
 
 std::vector<std::string> LabRegistry::ExpireLabs(absl::Time now) {

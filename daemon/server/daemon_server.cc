@@ -76,7 +76,8 @@ DaemonServer::DaemonServer(DaemonOptions options) : options_(std::move(options))
 DaemonServer::~DaemonServer() { Shutdown(); }
 
 absl::Status DaemonServer::Start() {
-  labs_ = std::make_unique<lab::LabRegistry>(lab::StateStore(options_.state_dir), &processes_);
+  labs_ = std::make_unique<lab::LabRegistry>(lab::StateStore(options_.state_dir), &processes_,
+                                             &supervisor_);
   std::vector<std::string> log;
   if (auto status = labs_->Recover(&log); !status.ok()) {
     return status;

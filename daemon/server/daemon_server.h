@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "daemon/exec/process_registry.h"
+#include "daemon/exec/supervisor.h"
 #include "daemon/lab/lab_registry.h"
 
 namespace grpc {
@@ -43,6 +44,7 @@ class DaemonServer {
 
   DaemonOptions options_;
   exec::ProcessRegistry processes_;
+  exec::Supervisor supervisor_;
   std::unique_ptr<lab::LabRegistry> labs_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;

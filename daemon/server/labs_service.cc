@@ -1,35 +1,58 @@
 #include "daemon/server/labs_service.h"
 
+#include "daemon/lab/plan.h"
 #include "daemon/server/status_mapping.h"
+#include "daemon/topology/graph.h"
 #include "daemon/topology/yaml_reader.h"
 
 namespace nslab::server {
 
+namespace {
+
+absl::StatusOr<nslab::v1::Topology> TopologyOf(const nslab::v1::CreateLabRequest& request) {
+  switch (request.source_case()) {
+    case nslab::v1::CreateLabRequest::kTopologyYaml:
+      return topology::ReadTopologyYaml(request.topology_yaml());
+    case nslab::v1::CreateLabRequest::kTopology:
+      return request.topology();
+    default:
+      return absl::InvalidArgumentError("source: give topology_yaml (the file's text) or topology");
+  }
+}
+
+}  // namespace
+
 grpc::Status LabsService::CreateLab(grpc::ServerContext*,
                                     const nslab::v1::CreateLabRequest* request,
                                     nslab::v1::Lab* response) {
-  nslab::v1::Topology topology;
-  switch (request->source_case()) {
-    case nslab::v1::CreateLabRequest::kTopologyYaml: {
-      auto parsed = topology::ReadTopologyYaml(request->topology_yaml());
-      if (!parsed.ok()) {
-        return ToGrpc(parsed.status());
-      }
-      topology = std::move(*parsed);
-      break;
-    }
-    case nslab::v1::CreateLabRequest::kTopology:
-      topology = request->topology();
-      break;
-    default:
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "source: give topology_yaml (the file's text) or topology");
+  auto topology = TopologyOf(*request);
+  if (!topology.ok()) {
+    return ToGrpc(topology.status());
   }
-  auto lab = registry_->Create(std::move(topology), request->name(), request->base_dir());
+  auto lab = registry_->Create(std::move(*topology), request->name(), request->base_dir());
   if (!lab.ok()) {
     return ToGrpc(lab.status());
   }
   *response = std::move(*lab);
+  return grpc::Status::OK;
+}
+
+grpc::Status LabsService::PlanLab(grpc::ServerContext*, const nslab::v1::CreateLabRequest* request,
+                                  nslab::v1::LabPlan* response) {
+  auto topology = TopologyOf(*request);
+  if (!topology.ok()) {
+    return ToGrpc(topology.status());
+  }
+  auto prepared = lab::LabRegistry::Prepare(std::move(*topology), request->name());
+  if (!prepared.ok()) {
+    return ToGrpc(prepared.status());
+  }
+  for (auto& step : lab::PlanSteps(*prepared, prepared->name())) {
+    response->add_steps(std::move(step));
+  }
+  response->set_dot(topology::ToDot(*prepared));
+  response->set_mermaid(topology::ToMermaid(*prepared));
+  *response->mutable_topology() = std::move(*prepared);
   return grpc::Status::OK;
 }
 
@@ -55,6 +78,27 @@ grpc::Status LabsService::DeleteLab(grpc::ServerContext*,
                                     const nslab::v1::DeleteLabRequest* request,
                                     nslab::v1::DeleteLabResponse*) {
   return ToGrpc(registry_->Delete(request->name()));
+}
+
+grpc::Status LabsService::GetLogs(grpc::ServerContext*, const nslab::v1::GetLogsRequest* request,
+                                  nslab::v1::GetLogsResponse* response) {
+  auto reports = registry_->Logs(request->lab(), request->node());
+  if (!reports.ok()) {
+    return ToGrpc(reports.status());
+  }
+  for (const auto& report : *reports) {
+    auto* log = response->add_processes();
+    for (const auto& arg : report.argv) {
+      log->add_argv(arg);
+    }
+    log->set_running(report.running);
+    log->set_pid(report.pid);
+    log->set_restarts(report.restarts);
+    log->set_last_exit_code(report.last_exit_code);
+    log->set_output(report.output);
+    log->set_truncated(report.truncated);
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace nslab::server

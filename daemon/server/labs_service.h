@@ -11,12 +11,16 @@ class LabsService final : public nslab::v1::Labs::Service {
 
   grpc::Status CreateLab(grpc::ServerContext* context, const nslab::v1::CreateLabRequest* request,
                          nslab::v1::Lab* response) override;
+  grpc::Status PlanLab(grpc::ServerContext* context, const nslab::v1::CreateLabRequest* request,
+                       nslab::v1::LabPlan* response) override;
   grpc::Status GetLab(grpc::ServerContext* context, const nslab::v1::GetLabRequest* request,
                       nslab::v1::Lab* response) override;
   grpc::Status ListLabs(grpc::ServerContext* context, const nslab::v1::ListLabsRequest* request,
                         nslab::v1::ListLabsResponse* response) override;
   grpc::Status DeleteLab(grpc::ServerContext* context, const nslab::v1::DeleteLabRequest* request,
                          nslab::v1::DeleteLabResponse* response) override;
+  grpc::Status GetLogs(grpc::ServerContext* context, const nslab::v1::GetLogsRequest* request,
+                       nslab::v1::GetLogsResponse* response) override;
 
  private:
   lab::LabRegistry* registry_;

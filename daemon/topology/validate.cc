@@ -238,9 +238,6 @@ std::optional<FieldError> ValidateTopology(const Topology& topology) {
   if (topology.nodes_size() == 0) {
     return Invalid("nodes", "a topology needs at least one node");
   }
-  if (topology.routing() == nslab::v1::ROUTING_MODE_AUTO) {
-    return Unsupported("routing", "routing: auto is not yet supported by this nslabd");
-  }
   Index index;
   for (const Node& node : topology.nodes()) {
     const std::string path = absl::StrCat("nodes.", node.name());

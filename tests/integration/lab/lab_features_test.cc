@@ -1,0 +1,108 @@
+// Supervised processes, plans without building, TTL expiry.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "tests/integration/support/host_snapshot.h"
+#include "tests/integration/support/test_daemon.h"
+
+namespace nslab::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class LabFeaturesTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { daemon_ = new TestDaemon(); }
+  static void TearDownTestSuite() {
+    delete daemon_;
+    daemon_ = nullptr;
+  }
+  nslab::v1::GetLogsResponse Logs(const std::string& lab, const std::string& node) {
+    nslab::v1::GetLogsRequest request;
+    request.set_lab(lab);
+    request.set_node(node);
+    nslab::v1::GetLogsResponse response;
+    grpc::ClientContext context;
+    EXPECT_TRUE(daemon_->labs().GetLogs(&context, request, &response).ok());
+    return response;
+  }
+  static TestDaemon* daemon_;
+};
+
+TestDaemon* LabFeaturesTest::daemon_ = nullptr;
+
+constexpr char kRunLab[] = R"(
+nodes: {a: {}, b: {}}
+links: [{a: a:eth0, b: b:eth0, a_addr: 10.0.0.1/24, b_addr: 10.0.0.2/24}]
+run:
+  b:
+    - "echo serving; exec sleep 600"
+    - {cmd: "echo crashed; exit 3", restart: on-failure}
+    - {argv: [sh, -c, "ip -o -4 addr show dev eth0"]}
+)";
+
+TEST_F(LabFeaturesTest, RunProcessesAreSupervisedLoggedAndStopped) {
+  const HostSnapshot before = HostSnapshot::Take();
+  const std::string name = UniqueLabName("run");
+  {
+    LabGuard guard(daemon_, name);
+    ASSERT_TRUE(daemon_->CreateFromYaml(kRunLab, name).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    auto logs = Logs(name, "b");
+    ASSERT_EQ(logs.processes_size(), 3);
+    EXPECT_TRUE(logs.processes(0).running());
+    EXPECT_THAT(logs.processes(0).output(), HasSubstr("serving"));
+    const int server_pid = logs.processes(0).pid();
+    EXPECT_GE(logs.processes(1).restarts(), 1);  // on-failure: restarted after exit 3
+    EXPECT_EQ(logs.processes(1).last_exit_code(), 3);
+    EXPECT_FALSE(logs.processes(2).running());  // never: ran once, inside the node
+    EXPECT_THAT(logs.processes(2).output(), HasSubstr("10.0.0.2/24"));
+    EXPECT_EQ(Logs(name, "a").processes_size(), 0);
+    ASSERT_TRUE(daemon_->Delete(name).ok());
+    EXPECT_NE(kill(server_pid, 0), 0) << "supervised process survived its lab";
+  }
+  EXPECT_EQ(HostSnapshot::Take().DiffFrom(before), "");
+}
+
+TEST_F(LabFeaturesTest, MissingProgramInRunFailsTheBuildAndRollsBack) {
+  const HostSnapshot before = HostSnapshot::Take();
+  auto status = daemon_->CreateFromYaml(
+      "nodes: {a: {}}\nrun:\n  a: [{argv: [no-such-daemon-binary]}]\n", UniqueLabName("norun"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("run.a[0]"));
+  EXPECT_EQ(HostSnapshot::Take().DiffFrom(before), "");
+}
+
+TEST_F(LabFeaturesTest, PlanBuildsNothingAndShowsAutoRoutes) {
+  const HostSnapshot before = HostSnapshot::Take();
+  nslab::v1::CreateLabRequest request;
+  request.set_topology_yaml(ReadSourceFile("topologies/routed-chain.yaml"));
+  nslab::v1::LabPlan plan;
+  grpc::ClientContext context;
+  ASSERT_TRUE(daemon_->labs().PlanLab(&context, request, &plan).ok());
+  EXPECT_THAT(plan.steps(), ::testing::Contains("add route 10.0.4.0/24 in left via 10.0.1.1"));
+  EXPECT_THAT(plan.dot(), HasSubstr("\"r1\" -- \"r2\""));
+  EXPECT_THAT(plan.mermaid(), HasSubstr("flowchart LR"));
+  EXPECT_EQ(HostSnapshot::Take().DiffFrom(before), "");
+}
+
+TEST_F(LabFeaturesTest, TtlDeletesTheLab) {
+  const std::string name = UniqueLabName("ttl");
+  LabGuard guard(daemon_, name);
+  ASSERT_TRUE(daemon_->CreateFromYaml("ttl: 1s\nnodes: {a: {}}\n", name).ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::filesystem::exists("/run/netns/" + name + "-a") &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_FALSE(std::filesystem::exists("/run/netns/" + name + "-a"));
+}
+
+}  // namespace
+}  // namespace nslab::testing

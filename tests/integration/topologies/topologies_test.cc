@@ -1,0 +1,110 @@
+// Every file in topologies/ is deployed and checked for what it promises.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+
+#include "tests/integration/support/host_snapshot.h"
+#include "tests/integration/support/test_daemon.h"
+
+namespace nslab::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Check {
+  std::string node;
+  std::vector<std::string> argv;
+  std::string expect_in_output;  // empty: only the exit code matters
+  int expect_code = 0;
+};
+
+struct Example {
+  std::string file;
+  std::vector<Check> checks;
+};
+
+std::vector<Example> Examples() {
+  return {
+      {"quickstart.yaml", {{"client", {"ping", "-c1", "-W2", "10.0.0.2"}, "1 received"}}},
+      {"routed-chain.yaml",
+       {{"left", {"ping", "-c1", "-W2", "10.0.4.2"}, "ttl=61"},
+        {"right", {"ping", "-c1", "-W2", "10.0.1.2"}, "1 received"},
+        {"r2", {"ip", "route", "show", "10.0.4.0/24"}, "via 10.0.3.2"}}},
+      {"star-switch.yaml",
+       {{"h1", {"ping", "-c1", "-W2", "192.168.50.4"}, "1 received"},
+        {"h3", {"ping", "-c1", "-W2", "192.168.50.2"}, "1 received"},
+        {"sw", {"ip", "-d", "link", "show", "br0"}, "stp_state 0"},
+        {"h4", {"ip", "link", "show", "eth0"}, "02:00:00:00:50:04"},
+        {"h4", {"ip", "link", "show", "eth0"}, "mtu 9000"}}},
+      {"two-site-policy.yaml",
+       {{"a1", {"ping", "-c1", "-W2", "10.2.0.10"}, "1 received"},
+        {"a2", {"ping", "-c1", "-W2", "10.3.0.10"}, "1 received"},
+        {"edge", {"ip", "route", "get", "10.9.9.9", "from", "10.1.1.10", "iif", "lan1"}, "wan1"},
+        {"edge", {"ip", "route", "get", "10.9.9.9", "from", "10.1.2.10", "iif", "lan2"}, "wan2"},
+        {"edge", {"ip", "route", "get", "10.9.9.9", "mark", "2"}, "wan2"},
+        {"edge", {"ip", "rule", "show"}, "from 10.1.1.0/24 lookup 101"},
+        {"edge", {"ip", "route", "get", "198.51.100.7"}, "", 2}}},
+      {"dual-stack.yaml",
+       {{"client", {"ping", "-4", "-c1", "-W2", "10.6.2.2"}, "1 received"},
+        {"client", {"ping", "-6", "-c1", "-W2", "fd00:6:2::2"}, "1 received"},
+        {"client", {"sysctl", "-n", "net.ipv6.conf.all.accept_ra"}, "0"},
+        {"r", {"sysctl", "-n", "net.ipv6.conf.all.forwarding"}, "1"}}},
+  };
+}
+
+class TopologiesTest : public ::testing::TestWithParam<Example> {
+ protected:
+  static void SetUpTestSuite() { daemon_ = new TestDaemon(); }
+  static void TearDownTestSuite() {
+    delete daemon_;
+    daemon_ = nullptr;
+  }
+  static TestDaemon* daemon_;
+};
+
+TestDaemon* TopologiesTest::daemon_ = nullptr;
+
+TEST_P(TopologiesTest, DeploysAndWorks) {
+  const HostSnapshot before = HostSnapshot::Take();
+  const std::string name = UniqueLabName("topo");
+  {
+    LabGuard guard(daemon_, name);
+    auto status = daemon_->CreateFromYaml(ReadSourceFile("topologies/" + GetParam().file), name);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    for (const Check& check : GetParam().checks) {
+      auto result = daemon_->Exec(name, check.node, check.argv);
+      ASSERT_TRUE(result.status.ok()) << result.status.error_message();
+      EXPECT_EQ(result.code, check.expect_code)
+          << check.node << ": " << check.argv[0] << " " << result.out << result.err;
+      EXPECT_THAT(result.out + result.err, HasSubstr(check.expect_in_output)) << check.node;
+    }
+  }
+  EXPECT_EQ(HostSnapshot::Take().DiffFrom(before), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, TopologiesTest, ::testing::ValuesIn(Examples()),
+                         [](const ::testing::TestParamInfo<Example>& info) {
+                           std::string name = info.param.file.substr(0, info.param.file.find('.'));
+                           std::erase(name, '-');
+                           return name;
+                         });
+
+TEST(TopologiesCoverage, EveryExampleFileIsDeployedByATest) {
+  std::set<std::string> tested;
+  for (const auto& example : Examples()) {
+    tested.insert(example.file);
+  }
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(NSLAB_SOURCE_DIR) + "/topologies")) {
+    if (entry.path().extension() == ".yaml") {
+      EXPECT_TRUE(tested.count(entry.path().filename().string()))
+          << entry.path() << " is not deployed by any test";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nslab::testing
