@@ -1,0 +1,63 @@
+#include "daemon/impair/spec.h"
+
+#include "daemon/impair/correlated.h"
+#include "daemon/impair/validate.h"
+
+namespace nslab::impair {
+
+absl::StatusOr<ImpairmentSpec> CompileImpairment(const nslab::v1::Impairment& impairment,
+                                                 const TraceLoader& load_trace) {
+  if (absl::Status status = ValidateImpairment(impairment); !status.ok()) {
+    return status;
+  }
+  ImpairmentSpec spec;
+  spec.delay_ns = static_cast<int64_t>(impairment.delay_us()) * 1000;
+  spec.jitter_ns = static_cast<int32_t>(impairment.jitter_us() * 1000);
+  spec.delay_correlation = ScaledPercent(impairment.delay_correlation());
+  switch (impairment.distribution()) {
+    case nslab::v1::DELAY_DISTRIBUTION_NORMAL:
+      spec.distribution = NormalTable();
+      break;
+    case nslab::v1::DELAY_DISTRIBUTION_PARETO:
+      spec.distribution = ParetoTable();
+      break;
+    case nslab::v1::DELAY_DISTRIBUTION_PARETONORMAL:
+      spec.distribution = ParetoNormalTable();
+      break;
+    default:
+      break;
+  }
+
+  if (HasGilbertElliott(impairment)) {
+    const nslab::v1::GilbertElliott& ge = impairment.gilbert_elliott();
+    spec.loss = GilbertElliottParams::FromNetemArgs(ge.p(), ge.r(), ge.h(), ge.k());
+  } else if (impairment.loss() > 0) {
+    spec.loss = RandomLossParams{ScaledPercent(impairment.loss()),
+                                 ScaledPercent(impairment.loss_correlation())};
+  }
+
+  spec.duplicate = ScaledPercent(impairment.duplicate());
+  spec.corrupt = ScaledPercent(impairment.corrupt());
+  spec.reorder = ScaledPercent(impairment.reorder());
+  spec.reorder_gap = impairment.reorder_gap();
+  if (spec.reorder != 0 && spec.reorder_gap == 0) {
+    spec.reorder_gap = 1;
+  }
+
+  spec.rate_bps = impairment.rate_bps();
+  spec.burst_bytes = impairment.burst_bytes();
+  if (impairment.limit_packets() != 0) {
+    spec.limit_packets = impairment.limit_packets();
+  }
+  if (!impairment.trace_file().empty()) {
+    absl::StatusOr<std::shared_ptr<const DeliveryTrace>> trace =
+        load_trace(impairment.trace_file());
+    if (!trace.ok()) {
+      return trace.status();
+    }
+    spec.trace = *std::move(trace);
+  }
+  return spec;
+}
+
+}  // namespace nslab::impair

@@ -1,0 +1,122 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "daemon/impair/fate.h"
+#include "daemon/impair/spec.h"
+#include "daemon/impair/time.h"
+#include "daemon/wire/delay_queue.h"
+#include "daemon/wire/frame_pool.h"
+#include "nslab/v1/topology.pb.h"
+
+namespace nslab::wire {
+
+using impair::TimePoint;
+
+struct PipelineOptions {
+  // The largest frame a pipeline holds; larger frames are dropped and counted. 2048 covers an
+  // MTU of 1500 plus Ethernet header and VLAN tag with room to spare, which is all a TAP without
+  // offloads (no IFF_VNET_HDR / GSO) hands over. Jumbo links need MTU + 18; GSO would need
+  // 65536 + headers. Each held frame takes one slot of this size.
+  size_t max_frame_bytes = 2048;
+  // Slots allocated up front; more are added as the queue deepens, up to limit_packets + 1.
+  uint32_t initial_slots = 64;
+};
+
+enum class Outcome : uint8_t {
+  kScheduled,
+  kDroppedLoss,
+  kDroppedQueueFull,
+  kDroppedLinkDown,
+  kDroppedOversize,
+};
+
+struct CopyVerdict {
+  Outcome outcome = Outcome::kDroppedLoss;
+  TimePoint deliver_at{};                 // when scheduled
+  bool reordered = false;                 // sent ahead of delayed frames (netem reorder)
+  std::optional<uint32_t> corrupted_bit;  // flipped in the held copy: byte bit/8, bit bit%8
+};
+
+struct Verdict {
+  CopyVerdict frame;
+  // Present when the frame was duplicated; the copy has a fate of its own.
+  std::optional<CopyVerdict> duplicate;
+};
+
+struct PipelineCounters {
+  uint64_t offered = 0;
+  uint64_t forwarded = 0;  // frames handed over by PopDue, duplicates included
+  uint64_t bytes = 0;      // bytes of the forwarded frames
+  uint64_t dropped_loss = 0;
+  uint64_t dropped_queue_full = 0;
+  uint64_t dropped_link_down = 0;  // offered while down, or in flight when the link went down
+  uint64_t dropped_oversize = 0;
+  uint64_t duplicated = 0;
+  uint64_t corrupted = 0;
+  uint64_t reordered = 0;
+  uint64_t queue_depth = 0;  // frames held now
+};
+
+// One direction of a userspace wire: frames go in with Offer(), wait for their time, and come
+// out of PopDue(). The caller owns time and I/O (later: a TAP fd and an Asio timer armed at
+// NextDeadline()); the pipeline never reads a clock, so a seed and a sequence of
+// (frame, time) replays the same fates, deliveries and counters. Not thread-safe: one
+// direction belongs to one strand.
+//
+// Offer copies the frame into a preallocated slot (see FramePool) and never allocates once
+// the queue has been as deep before.
+class ImpairmentPipeline {
+ public:
+  using DeliverFn = absl::FunctionRef<void(std::span<const std::byte> frame, TimePoint due)>;
+
+  // Validates and compiles `impairment` (loading its trace file, if any).
+  static absl::StatusOr<ImpairmentPipeline> Create(const nslab::v1::Impairment& impairment,
+                                                   uint64_t seed, PipelineOptions options = {});
+  ImpairmentPipeline(impair::ImpairmentSpec spec, uint64_t seed, PipelineOptions options = {});
+
+  ImpairmentPipeline(ImpairmentPipeline&&) = default;
+  ImpairmentPipeline& operator=(ImpairmentPipeline&&) = default;
+
+  // Decides the fate of one frame arriving at `now`; times passed in must not decrease.
+  Verdict Offer(std::span<const std::byte> frame, TimePoint now);
+
+  // Hands over, in delivery order, every held frame due at or before `now`, then frees its
+  // slot: the span is valid during the call only. Returns the number delivered. `deliver`
+  // must not call back into this pipeline.
+  size_t PopDue(TimePoint now, DeliverFn deliver);
+
+  // When the next held frame is due; nullopt when none is held.
+  std::optional<TimePoint> NextDeadline() const;
+
+  // Runtime change (validated first; on error nothing changes). Frames already held keep
+  // their times; new frames follow the new impairment.
+  absl::Status SetImpairment(const nslab::v1::Impairment& impairment);
+  void SetSpec(impair::ImpairmentSpec spec);
+
+  // A link going down loses what is in flight (as a veth going down purges its qdisc) and
+  // drops whatever is offered until it comes back up.
+  void SetLinkUp(bool up);
+  bool link_up() const { return link_up_; }
+
+  const PipelineCounters& counters() const { return counters_; }
+  const impair::ImpairmentSpec& spec() const { return engine_.spec(); }
+
+ private:
+  CopyVerdict Hold(const impair::CopyFate& fate, std::span<const std::byte> frame);
+  void SizeStorage(uint32_t limit_packets);
+
+  impair::FateEngine engine_;
+  FramePool pool_;
+  DelayQueue queue_;
+  bool link_up_ = true;
+  PipelineCounters counters_;
+};
+
+}  // namespace nslab::wire

@@ -1,0 +1,74 @@
+#include "daemon/impair/spec.h"
+
+#include <limits>
+
+#include "gtest/gtest.h"
+
+namespace nslab::impair {
+namespace {
+
+TEST(CompileImpairmentTest, ConvertsUnitsAndDefaults) {
+  nslab::v1::Impairment impairment;
+  impairment.set_delay_us(40'000);
+  impairment.set_jitter_us(5'000);
+  impairment.set_delay_correlation(100);
+  impairment.set_distribution(nslab::v1::DELAY_DISTRIBUTION_NORMAL);
+  impairment.set_loss(50);
+  impairment.set_reorder(25);
+  impairment.set_rate_bps(1'000'000);
+  absl::StatusOr<ImpairmentSpec> spec = CompileImpairment(impairment);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->delay_ns, 40'000'000);
+  EXPECT_EQ(spec->jitter_ns, 5'000'000);
+  EXPECT_EQ(spec->delay_correlation, std::numeric_limits<uint32_t>::max());
+  EXPECT_EQ(spec->distribution, NormalTable());
+  ASSERT_TRUE(std::holds_alternative<RandomLossParams>(spec->loss));
+  EXPECT_EQ(std::get<RandomLossParams>(spec->loss).probability, 2147483648u);
+  EXPECT_EQ(spec->reorder_gap, 1u);  // iproute2's default gap
+  EXPECT_EQ(spec->limit_packets, kDefaultLimitPackets);
+  EXPECT_EQ(spec->rate_bps, 1'000'000u);
+  EXPECT_EQ(spec->trace, nullptr);
+}
+
+TEST(CompileImpairmentTest, GilbertElliottTakesNetemArguments) {
+  nslab::v1::Impairment impairment;
+  auto* ge = impairment.mutable_gilbert_elliott();
+  ge->set_p(1);
+  ge->set_r(10);
+  ge->set_h(70);
+  ge->set_k(0.1);
+  absl::StatusOr<ImpairmentSpec> spec = CompileImpairment(impairment);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  ASSERT_TRUE(std::holds_alternative<GilbertElliottParams>(spec->loss));
+  const auto& params = std::get<GilbertElliottParams>(spec->loss);
+  EXPECT_EQ(params.h, std::numeric_limits<uint32_t>::max() - ScaledPercent(70));
+  EXPECT_EQ(params.k1, ScaledPercent(0.1));
+  // 1/11 of the time in the bad state losing 70%, else 0.1%.
+  EXPECT_NEAR(StationaryLossRate(spec->loss), 0.7 / 11 + 0.001 * 10 / 11, 1e-6);
+}
+
+TEST(CompileImpairmentTest, RejectsInvalid) {
+  nslab::v1::Impairment impairment;
+  impairment.set_loss(200);
+  EXPECT_EQ(CompileImpairment(impairment).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CompileImpairmentTest, LoadsTraceThroughTheLoader) {
+  nslab::v1::Impairment impairment;
+  impairment.set_trace_file("cell.trace");
+  std::string asked;
+  absl::StatusOr<ImpairmentSpec> spec = CompileImpairment(impairment, [&](const std::string& path) {
+    asked = path;
+    return std::make_shared<const DeliveryTrace>(*DeliveryTrace::Parse("1\n"));
+  });
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(asked, "cell.trace");
+  ASSERT_NE(spec->trace, nullptr);
+  EXPECT_EQ(spec->trace->size(), 1u);
+
+  impairment.set_trace_file("/nonexistent/cell.trace");
+  EXPECT_EQ(CompileImpairment(impairment).status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace nslab::impair
