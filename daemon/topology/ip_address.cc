@@ -82,8 +82,7 @@ bool IsValidUnicastMac(absl::string_view text) {
     }
   }
   int first = 0;
-  absl::SimpleHexAtoi(text.substr(0, 2), &first);
-  return (first & 1) == 0;
+  return absl::SimpleHexAtoi(text.substr(0, 2), &first) && (first & 1) == 0;
 }
 
 }  // namespace nslab::topology

@@ -670,9 +670,50 @@ int FindLine(const std::map<std::string, int>& lines, std::string path) {
   return 0;
 }
 
+// yaml-cpp parses nested collections recursively; a hostile file of a few kilobytes of
+// "[[[[" or "- - - -" would exhaust the stack. No topology nests more than a few levels.
+constexpr size_t kMaxTopologyBytes = 4 << 20;
+constexpr int kMaxNesting = 64;
+
+std::optional<FieldError> CheckShape(absl::string_view text) {
+  if (text.size() > kMaxTopologyBytes) {
+    return FieldError{absl::StatusCode::kInvalidArgument, "", "the topology is larger than 4 MiB"};
+  }
+  int flow_depth = 0;
+  int line = 1;
+  int block_depth = 0;  // indentation plus "- " markers at the start of the current line
+  bool line_start = true;
+  for (char c : text) {
+    if (c == '\n') {
+      ++line;
+      line_start = true;
+      block_depth = 0;
+      continue;
+    }
+    if (line_start && (c == ' ' || c == '-')) {
+      ++block_depth;
+    } else {
+      line_start = false;
+    }
+    if (c == '[' || c == '{') {
+      ++flow_depth;
+    } else if ((c == ']' || c == '}') && flow_depth > 0) {
+      --flow_depth;
+    }
+    if (flow_depth > kMaxNesting || block_depth > 4 * kMaxNesting) {
+      return FieldError{absl::StatusCode::kInvalidArgument, "",
+                        absl::StrCat("nested more than ", kMaxNesting, " levels deep"), line};
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 absl::StatusOr<Topology> ReadTopologyYaml(absl::string_view text) {
+  if (auto error = CheckShape(text)) {
+    return error->ToStatus();
+  }
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));

@@ -150,6 +150,17 @@ TEST(ReadTopologyYaml, RejectsBadShapesWithPaths) {
   EXPECT_THAT(ErrorOf("nodes: {a: {kind: host}\n").message(), HasSubstr("not valid YAML"));
 }
 
+TEST(ReadTopologyYaml, DeepNestingIsRefusedBeforeParsing) {
+  auto status = ErrorOf("name: x\nnodes: " + std::string(100000, '['));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("nested more than 64 levels"));
+  std::string dashes = "name: x\nnodes:\n";
+  for (int i = 0; i < 5000; ++i) {
+    dashes += "- ";
+  }
+  EXPECT_THAT(ErrorOf(dashes).message(), HasSubstr("nested more than"));
+}
+
 TEST(ReadTopologyYaml, UstackIsNotYetSupported) {
   auto status = ErrorOf("name: x\nnodes: {s: {kind: ustack}}\n");
   EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented);
