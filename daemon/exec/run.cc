@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,6 +48,9 @@ absl::StatusOr<ExitInfo> Run(SpawnSpec spec, const RunOptions& options) {
     ::fcntl(child->stdin_fd.get(), F_SETFL, O_NONBLOCK);
   }
 
+  // Readable when the child exits, so the loop wakes at once instead of at the next
+  // poll interval once the pipes are closed.
+  UniqueFd exit_fd(static_cast<int>(::syscall(SYS_pidfd_open, child->pid, 0)));
   const auto start = std::chrono::steady_clock::now();
   size_t stdin_written = 0;
   bool keep_running = true;
@@ -61,12 +65,13 @@ absl::StatusOr<ExitInfo> Run(SpawnSpec spec, const RunOptions& options) {
     if (exited && !child->stdout_fd.valid() && !child->stderr_fd.valid()) {
       break;
     }
-    pollfd fds[3] = {{child->stdout_fd.get(), POLLIN, 0},
+    pollfd fds[4] = {{child->stdout_fd.get(), POLLIN, 0},
                      {child->stderr_fd.get(), POLLIN, 0},
-                     {child->stdin_fd.get(), POLLOUT, 0}};
+                     {child->stdin_fd.get(), POLLOUT, 0},
+                     {exited ? -1 : exit_fd.get(), POLLIN, 0}};
     // Once the command exited, only what is already buffered is read: a background
     // grandchild holding the pipe open must not keep the call alive.
-    const int ready = ::poll(fds, 3, exited ? 0 : kPollIntervalMs);
+    const int ready = ::poll(fds, 4, exited ? 0 : kPollIntervalMs);
     if (ready < 0 && errno != EINTR) {
       break;
     }
@@ -88,6 +93,9 @@ absl::StatusOr<ExitInfo> Run(SpawnSpec spec, const RunOptions& options) {
     }
     if (exited && ready <= 0) {
       break;
+    }
+    if (fds[3].revents != 0 && ready == 1) {
+      continue;  // only the exit woke us: reap it at the top of the loop
     }
     if (!exited) {
       if (options.timeout.count() > 0 &&

@@ -4,9 +4,11 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/common/parallel.h"
 #include "daemon/common/status_macros.h"
 #include "daemon/lab/teardown.h"
 #include "daemon/netlink/addresses.h"
@@ -56,8 +58,7 @@ class LabBuilder {
     auto status = BuildSteps();
     if (!status.ok()) {
       // Every link lives inside one of these namespaces, so they take everything along.
-      sockets_.clear();
-      fds_.clear();
+      handles_.clear();
       (void)DeleteNamespaces(created_);
       return absl::Status(status.code(),
                           absl::StrCat("building lab ", lab_, " failed at ", status.message(),
@@ -67,64 +68,74 @@ class LabBuilder {
   }
 
  private:
+  // Enough threads to keep the kernel busy on two cores while others wait on it.
+  static constexpr size_t kWorkers = 4;
+
   struct NodeHandles {
     UniqueFd fd;
+    std::unique_ptr<netlink::RouteSocket> sock;
+    std::mutex mutex;  // one user of `sock` at a time
   };
 
   absl::Status BuildSteps() {
+    const size_t nodes = topology_.nodes_size();
     for (const Node& node : topology_.nodes()) {
-      NSLAB_RETURN_IF_ERROR(AtStep(CreateNodeNamespace(node), "nodes." + node.name()));
+      handles_[node.name()] = std::make_unique<NodeHandles>();
     }
-    for (const Node& node : topology_.nodes()) {
-      NSLAB_RETURN_IF_ERROR(AtStep(SetUpNode(node), "nodes." + node.name()));
-    }
-    NSLAB_ASSIGN_OR_RETURN(auto host_sock, netlink::RouteSocket::OpenHere());
-    for (int i = 0; i < topology_.links_size(); ++i) {
+    NSLAB_RETURN_IF_ERROR(ParallelFor(nodes, kWorkers, [&](size_t i) {
+      const Node& node = topology_.nodes(i);
+      return AtStep(CreateNode(node), "nodes." + node.name());
+    }));
+    NSLAB_RETURN_IF_ERROR(ParallelFor(topology_.links_size(), kWorkers, [&](size_t i) {
       const auto& link = topology_.links(i);
-      NSLAB_RETURN_IF_ERROR(
-          AtStep(BuildLink(host_sock, link),
-                 absl::StrCat("links[", i, "] (", link.a().node(), ":", link.a().interface(),
-                              " <-> ", link.b().node(), ":", link.b().interface(), ")")));
-    }
-    for (const Node& node : topology_.nodes()) {
-      NSLAB_RETURN_IF_ERROR(FinishNode(node));
-    }
-    return absl::OkStatus();
+      return AtStep(BuildLink(link),
+                    absl::StrCat("links[", i, "] (", link.a().node(), ":", link.a().interface(),
+                                 " <-> ", link.b().node(), ":", link.b().interface(), ")"));
+    }));
+    return ParallelFor(nodes, kWorkers, [&](size_t i) { return FinishNode(topology_.nodes(i)); });
   }
 
-  absl::Status CreateNodeNamespace(const Node& node) {
+  // Creates the node's namespace and, on the same thread while inside it, opens its
+  // netlink socket and sets what must be in place before links arrive.
+  absl::Status CreateNode(const Node& node) {
     const std::string ns = topology::NamespaceOf(lab_, node.name());
-    if (auto status = netns::Create(ns); !status.ok()) {
-      if (absl::IsAlreadyExists(status)) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "namespace ", ns, " already exists and is not this lab's; choose another lab name"));
+    NodeHandles& handles = *handles_.at(node.name());
+    auto status = netns::CreateAndRunIn(ns, [&]() -> absl::Status {
+      {
+        std::lock_guard<std::mutex> lock(created_mutex_);
+        created_.push_back(ns);
       }
-      return status;
+      NSLAB_ASSIGN_OR_RETURN(auto sock, netlink::RouteSocket::OpenHere());
+      handles.sock = std::make_unique<netlink::RouteSocket>(std::move(sock));
+      return ApplyNodeSysctls(node);
+    });
+    if (absl::IsAlreadyExists(status) && !handles.sock) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "namespace ", ns, " already exists and is not this lab's; choose another lab name"));
     }
-    created_.push_back(ns);
-    NSLAB_ASSIGN_OR_RETURN(fds_[node.name()], netns::Open(ns));
-    NSLAB_ASSIGN_OR_RETURN(auto sock, netlink::RouteSocket::OpenIn(fds_[node.name()].get()));
-    sockets_.emplace(node.name(), std::make_unique<netlink::RouteSocket>(std::move(sock)));
-    return absl::OkStatus();
+    NSLAB_RETURN_IF_ERROR(status);
+    NSLAB_ASSIGN_OR_RETURN(handles.fd, netns::Open(ns));
+    return SetUpNode(node);
+  }
+
+  static absl::Status ApplyNodeSysctls(const Node& node) {
+    const bool router = node.kind() == nslab::v1::NODE_KIND_ROUTER;
+    // No duplicate address detection: link-local and static IPv6 addresses are usable
+    // at once instead of ~1 s later. Interfaces made later copy "default".
+    for (const char* scope : {"all", "default"}) {
+      NSLAB_RETURN_IF_ERROR(
+          netlink::WriteSysctl(absl::StrCat("net.ipv6.conf.", scope, ".accept_dad"), "0"));
+      if (router) {
+        NSLAB_RETURN_IF_ERROR(
+            netlink::WriteSysctl(absl::StrCat("net.ipv6.conf.", scope, ".forwarding"), "1"));
+      }
+    }
+    return router ? netlink::WriteSysctl("net.ipv4.ip_forward", "1") : absl::OkStatus();
   }
 
   absl::Status SetUpNode(const Node& node) {
-    const auto& sock = *sockets_.at(node.name());
+    const auto& sock = Socket(node.name());
     NSLAB_RETURN_IF_ERROR(netlink::SetLinkUp(sock, "lo", true));
-    const bool router = node.kind() == nslab::v1::NODE_KIND_ROUTER;
-    NSLAB_RETURN_IF_ERROR(InNode(node, [router] {
-      // No duplicate address detection: link-local and static IPv6 addresses are usable
-      // at once instead of ~1 s later. Interfaces made later copy "default".
-      for (const char* scope : {"all", "default"}) {
-        NSLAB_RETURN_IF_ERROR(
-            netlink::WriteSysctl(absl::StrCat("net.ipv6.conf.", scope, ".accept_dad"), "0"));
-        if (router) {
-          NSLAB_RETURN_IF_ERROR(
-              netlink::WriteSysctl(absl::StrCat("net.ipv6.conf.", scope, ".forwarding"), "1"));
-        }
-      }
-      return router ? netlink::WriteSysctl("net.ipv4.ip_forward", "1") : absl::OkStatus();
-    }));
     if (node.kind() == nslab::v1::NODE_KIND_SWITCH) {
       netlink::BridgeOptions options{node.bridge().stp(), node.bridge().ageing_seconds()};
       NSLAB_RETURN_IF_ERROR(netlink::CreateBridge(sock, kSwitchBridge, options));
@@ -133,8 +144,12 @@ class LabBuilder {
     return absl::OkStatus();
   }
 
+  const netlink::RouteSocket& Socket(const std::string& node) const {
+    return *handles_.at(node)->sock;
+  }
+
   absl::Status InNode(const Node& node, const std::function<absl::Status()>& work) {
-    return netns::RunIn(fds_.at(node.name()).get(), work);
+    return netns::RunIn(handles_.at(node.name())->fd.get(), work);
   }
 
   const Node& NodeNamed(const std::string& name) const {
@@ -146,27 +161,33 @@ class LabBuilder {
     return topology_.nodes(0);  // unreachable for a validated topology
   }
 
-  absl::Status BuildLink(const netlink::RouteSocket& host_sock, const nslab::v1::Link& link) {
-    netlink::VethEnd a{link.a().interface(), fds_.at(link.a().node()).get(), link.a().mac(),
-                       link.mtu()};
-    netlink::VethEnd b{link.b().interface(), fds_.at(link.b().node()).get(), link.b().mac(),
-                       link.mtu()};
-    NSLAB_RETURN_IF_ERROR(netlink::CreateVethPair(host_sock, a, b));
+  absl::Status BuildLink(const nslab::v1::Link& link) {
+    NodeHandles& a_node = *handles_.at(link.a().node());
+    NodeHandles& b_node = *handles_.at(link.b().node());
+    netlink::VethEnd a{link.a().interface(), a_node.fd.get(), link.a().mac(), link.mtu()};
+    netlink::VethEnd b{link.b().interface(), b_node.fd.get(), link.b().mac(), link.mtu()};
+    {
+      // Created through the a-side node's socket: the request names both namespaces, so
+      // any socket will do, and this one is already open.
+      std::lock_guard<std::mutex> lock(a_node.mutex);
+      NSLAB_RETURN_IF_ERROR(netlink::CreateVethPair(*a_node.sock, a, b));
+    }
     for (const auto* end : {&link.a(), &link.b()}) {
-      const auto& sock = *sockets_.at(end->node());
+      NodeHandles& handles = *handles_.at(end->node());
+      std::lock_guard<std::mutex> lock(handles.mutex);
       if (NodeNamed(end->node()).kind() == nslab::v1::NODE_KIND_SWITCH) {
-        NSLAB_RETURN_IF_ERROR(netlink::SetMaster(sock, end->interface(), kSwitchBridge));
+        NSLAB_RETURN_IF_ERROR(netlink::SetMaster(*handles.sock, end->interface(), kSwitchBridge));
       }
       for (const auto& address : end->addresses()) {
-        NSLAB_RETURN_IF_ERROR(netlink::AddAddress(sock, end->interface(), address));
+        NSLAB_RETURN_IF_ERROR(netlink::AddAddress(*handles.sock, end->interface(), address));
       }
-      NSLAB_RETURN_IF_ERROR(netlink::SetLinkUp(sock, end->interface(), true));
+      NSLAB_RETURN_IF_ERROR(netlink::SetLinkUp(*handles.sock, end->interface(), true));
     }
     return absl::OkStatus();
   }
 
   absl::Status FinishNode(const Node& node) {
-    const auto& sock = *sockets_.at(node.name());
+    const auto& sock = Socket(node.name());
     for (int i = 0; i < node.routes_size(); ++i) {
       const auto& route = node.routes(i);
       netlink::RouteSpec spec{route.to(), KindOf(route.type()), {}, route.metric(), route.table()};
@@ -186,9 +207,14 @@ class LabBuilder {
       NSLAB_RETURN_IF_ERROR(
           AtStep(netlink::AddRule(sock, spec), absl::StrCat("rules.", node.name(), "[", i, "]")));
     }
-    for (const auto& [key, value] : node.sysctls()) {
-      NSLAB_RETURN_IF_ERROR(AtStep(InNode(node, [&] { return netlink::WriteSysctl(key, value); }),
-                                   absl::StrCat("sysctls.", node.name(), ".", key)));
+    if (!node.sysctls().empty()) {
+      NSLAB_RETURN_IF_ERROR(InNode(node, [&]() -> absl::Status {
+        for (const auto& [key, value] : node.sysctls()) {
+          NSLAB_RETURN_IF_ERROR(AtStep(netlink::WriteSysctl(key, value),
+                                       absl::StrCat("sysctls.", node.name(), ".", key)));
+        }
+        return absl::OkStatus();
+      }));
     }
     NSLAB_RETURN_IF_ERROR(
         AtStep(LoadRuleset(node), absl::StrCat("nodes.", node.name(), ".nftables")));
@@ -213,15 +239,16 @@ class LabBuilder {
     if (ruleset.empty()) {
       return absl::OkStatus();
     }
-    return nft::RunCommands(fds_.at(node.name()).get(), ruleset).status();
+    return nft::RunCommands(handles_.at(node.name())->fd.get(), ruleset).status();
   }
 
   const Topology& topology_;
   const std::string lab_;
   const std::string base_dir_;
+  std::mutex created_mutex_;
   std::vector<std::string> created_;
-  std::map<std::string, UniqueFd> fds_;
-  std::map<std::string, std::unique_ptr<netlink::RouteSocket>> sockets_;
+  // Filled before the parallel phases start; each phase only reads the map.
+  std::map<std::string, std::unique_ptr<NodeHandles>> handles_;
 };
 
 }  // namespace

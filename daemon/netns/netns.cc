@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -52,11 +53,24 @@ bool Exists(absl::string_view name) {
 }
 
 absl::Status Create(absl::string_view name) {
+  return CreateAndRunIn(name, [] { return absl::OkStatus(); });
+}
+
+absl::Status CreateAndRunIn(absl::string_view name, const std::function<absl::Status()>& work) {
   if (name.empty() || name.find('/') != absl::string_view::npos || name == "." || name == "..") {
     return absl::InvalidArgumentError(absl::StrCat("bad namespace name \"", name, "\""));
   }
-  if (auto status = PrepareNetnsDir(); !status.ok()) {
-    return status;
+  // Once per daemon: the mount dance costs several syscalls per namespace otherwise.
+  static std::mutex prepare_mutex;
+  static bool prepared = false;
+  {
+    std::lock_guard<std::mutex> lock(prepare_mutex);
+    if (!prepared) {
+      if (auto status = PrepareNetnsDir(); !status.ok()) {
+        return status;
+      }
+      prepared = true;
+    }
   }
   const std::string path = PathOf(name);
   int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
@@ -68,6 +82,7 @@ absl::Status Create(absl::string_view name) {
   // unshare() changes the calling thread only; a throwaway thread keeps the daemon's
   // own threads in the host namespace.
   absl::Status result;
+  bool mounted = false;
   std::thread([&] {
     if (::unshare(CLONE_NEWNET) != 0) {
       result = ErrnoStatus("unshare(CLONE_NEWNET)", errno);
@@ -76,9 +91,12 @@ absl::Status Create(absl::string_view name) {
     const std::string self = absl::StrCat("/proc/self/task/", ::gettid(), "/ns/net");
     if (::mount(self.c_str(), path.c_str(), "none", MS_BIND, nullptr) != 0) {
       result = ErrnoStatus(absl::StrCat("bind ", self, " to ", path), errno);
+      return;
     }
+    mounted = true;
+    result = work();
   }).join();
-  if (!result.ok()) {
+  if (!mounted) {
     ::unlink(path.c_str());
   }
   return result;

@@ -24,6 +24,11 @@ bool Exists(absl::string_view name);
 // existing namespace is never touched.
 absl::Status Create(absl::string_view name);
 
+// Create, then runs `work` on the same thread while it is inside the new namespace
+// (one thread instead of two for the common "create, then configure" sequence). If
+// `work` fails the namespace stays; the caller decides whether to delete it.
+absl::Status CreateAndRunIn(absl::string_view name, const std::function<absl::Status()>& work);
+
 // Unmounts and removes /run/netns/<name>. NOT_FOUND if it does not exist. The namespace
 // itself disappears once nothing else (a process, an open fd) holds it.
 absl::Status Delete(absl::string_view name);

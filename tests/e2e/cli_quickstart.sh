@@ -3,9 +3,9 @@
 # is as before.
 source "$(dirname "$0")/lib.sh"
 
-before=$(netns_and_links)
-start_daemon
 lab=e2e-$$
+before=$(netns_and_links "$lab-")
+start_daemon
 LABS_MADE+=("$lab")
 
 caps=$("$NSLAB" caps)
@@ -44,5 +44,5 @@ expect_contains "$missing" "NOT_FOUND" "show of a missing lab"
 for verb in caps up ls show exec down; do "$NSLAB" "$verb" --help >/dev/null; done
 
 "$NSLAB" down "$lab"
-expect_eq "$(netns_and_links)" "$before" "host namespaces and links after down"
+expect_eq "$(netns_and_links "$lab-")" "$before" "host namespaces and links after down"
 echo "e2e: CLI tour passed"

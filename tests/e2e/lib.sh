@@ -33,4 +33,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-netns_and_links() { { ls /run/netns 2>/dev/null || true; ip -o link show | awk -F': ' '{print $2}'; } | sort; }
+# The host's links, and the namespaces whose names start with $1 (this test's lab):
+# other tests run in parallel and make their own.
+netns_and_links() {
+  { ls /run/netns 2>/dev/null | grep "^$1" || true; ip -o link show | awk -F': ' '{print $2}'; } | sort
+}

@@ -48,8 +48,8 @@ run:
 )";
 
 TEST_F(LabFeaturesTest, RunProcessesAreSupervisedLoggedAndStopped) {
-  const HostSnapshot before = HostSnapshot::Take();
   const std::string name = UniqueLabName("run");
+  const HostSnapshot before = HostSnapshot::Take(name);
   {
     LabGuard guard(daemon_, name);
     ASSERT_TRUE(daemon_->CreateFromYaml(kRunLab, name).ok());
@@ -67,20 +67,22 @@ TEST_F(LabFeaturesTest, RunProcessesAreSupervisedLoggedAndStopped) {
     ASSERT_TRUE(daemon_->Delete(name).ok());
     EXPECT_NE(kill(server_pid, 0), 0) << "supervised process survived its lab";
   }
-  EXPECT_EQ(HostSnapshot::Take().DiffFrom(before), "");
+  EXPECT_EQ(HostSnapshot::Take(name).DiffFrom(before), "");
 }
 
 TEST_F(LabFeaturesTest, MissingProgramInRunFailsTheBuildAndRollsBack) {
-  const HostSnapshot before = HostSnapshot::Take();
+  const std::string name = UniqueLabName("norun");
+  const HostSnapshot before = HostSnapshot::Take(name);
   auto status = daemon_->CreateFromYaml(
-      "nodes: {a: {}}\nrun:\n  a: [{argv: [no-such-daemon-binary]}]\n", UniqueLabName("norun"));
+      "nodes: {a: {}}\nrun:\n  a: [{argv: [no-such-daemon-binary]}]\n", name);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(status.error_message(), HasSubstr("run.a[0]"));
-  EXPECT_EQ(HostSnapshot::Take().DiffFrom(before), "");
+  EXPECT_EQ(HostSnapshot::Take(name).DiffFrom(before), "");
 }
 
 TEST_F(LabFeaturesTest, PlanBuildsNothingAndShowsAutoRoutes) {
-  const HostSnapshot before = HostSnapshot::Take();
+  const std::string name = "routed-chain";  // the file's own name; PlanLab builds nothing
+  const HostSnapshot before = HostSnapshot::Take(name);
   nslab::v1::CreateLabRequest request;
   request.set_topology_yaml(ReadSourceFile("topologies/routed-chain.yaml"));
   nslab::v1::LabPlan plan;
@@ -89,7 +91,7 @@ TEST_F(LabFeaturesTest, PlanBuildsNothingAndShowsAutoRoutes) {
   EXPECT_THAT(plan.steps(), ::testing::Contains("add route 10.0.4.0/24 in left via 10.0.1.1"));
   EXPECT_THAT(plan.dot(), HasSubstr("\"r1\" -- \"r2\""));
   EXPECT_THAT(plan.mermaid(), HasSubstr("flowchart LR"));
-  EXPECT_EQ(HostSnapshot::Take().DiffFrom(before), "");
+  EXPECT_EQ(HostSnapshot::Take(name).DiffFrom(before), "");
 }
 
 TEST_F(LabFeaturesTest, TtlDeletesTheLab) {

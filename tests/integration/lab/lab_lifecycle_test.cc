@@ -28,8 +28,8 @@ class LabLifecycleTest : public ::testing::Test {
 TestDaemon* LabLifecycleTest::daemon_ = nullptr;
 
 TEST_F(LabLifecycleTest, QuickstartComesUpPingsAndLeavesNothingBehind) {
-  const HostSnapshot before = HostSnapshot::Take();
   const std::string name = UniqueLabName("life");
+  const HostSnapshot before = HostSnapshot::Take(name);
   LabGuard guard(daemon_, name);
   nslab::v1::Lab lab;
   ASSERT_TRUE(
@@ -59,7 +59,7 @@ TEST_F(LabLifecycleTest, QuickstartComesUpPingsAndLeavesNothingBehind) {
   EXPECT_THAT(ping.out, HasSubstr("1 received"));
 
   // The lab is isolated from the host: the host cannot reach 10.0.0.2.
-  EXPECT_EQ(before.host_links, HostSnapshot::Take().host_links);
+  EXPECT_EQ(before.host_links, HostSnapshot::Take(name).host_links);
 
   nslab::v1::ListLabsResponse list;
   grpc::ClientContext list_context;
@@ -71,7 +71,7 @@ TEST_F(LabLifecycleTest, QuickstartComesUpPingsAndLeavesNothingBehind) {
   EXPECT_TRUE(listed);
 
   ASSERT_TRUE(daemon_->Delete(name).ok());
-  EXPECT_EQ(HostSnapshot::Take().DiffFrom(before), "");
+  EXPECT_EQ(HostSnapshot::Take(name).DiffFrom(before), "");
   EXPECT_FALSE(std::filesystem::exists(daemon_->state_dir() + "/" + name + ".json"));
 
   nslab::v1::GetLabRequest get;
@@ -113,8 +113,8 @@ TEST_F(LabLifecycleTest, TwoLabsWithTheSameNodeNamesAreIsolated) {
 }
 
 TEST_F(LabLifecycleTest, FailedBuildRollsBackAndNamesTheStep) {
-  const HostSnapshot before = HostSnapshot::Take();
   const std::string name = UniqueLabName("rollback");
+  const HostSnapshot before = HostSnapshot::Take(name);
   // Valid to the validator, refused by the kernel: the gateway is not on any subnet.
   auto status = daemon_->CreateFromYaml(R"(
 nodes: {a: {}, b: {}}
@@ -126,7 +126,7 @@ routes:
   EXPECT_FALSE(status.ok());
   EXPECT_THAT(status.error_message(), HasSubstr("routes.a[0]"));
   EXPECT_THAT(status.error_message(), HasSubstr("everything built so far was removed"));
-  EXPECT_EQ(HostSnapshot::Take().DiffFrom(before), "");
+  EXPECT_EQ(HostSnapshot::Take(name).DiffFrom(before), "");
   EXPECT_FALSE(std::filesystem::exists(daemon_->state_dir() + "/" + name + ".json"));
 }
 

@@ -31,12 +31,12 @@ class LabValidationTest : public ::testing::TestWithParam<BadTopology> {
 TestDaemon* LabValidationTest::daemon_ = nullptr;
 
 TEST_P(LabValidationTest, IsRefusedAndBuildsNothing) {
-  const HostSnapshot before = HostSnapshot::Take();
   const std::string name = UniqueLabName("bad");
+  const HostSnapshot before = HostSnapshot::Take(name);
   auto status = daemon_->CreateFromYaml(GetParam().yaml, name);
   EXPECT_EQ(status.error_code(), GetParam().code) << status.error_message();
   EXPECT_THAT(status.error_message(), HasSubstr(GetParam().expected));
-  EXPECT_EQ(HostSnapshot::Take().DiffFrom(before), "");
+  EXPECT_EQ(HostSnapshot::Take(name).DiffFrom(before), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(

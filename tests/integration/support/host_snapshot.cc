@@ -6,11 +6,14 @@
 
 namespace nslab::testing {
 
-HostSnapshot HostSnapshot::Take() {
+HostSnapshot HostSnapshot::Take(const std::string& prefix) {
   HostSnapshot snapshot;
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator("/run/netns", error)) {
-    snapshot.namespaces.insert(entry.path().filename().string());
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) == 0) {
+      snapshot.namespaces.insert(name);
+    }
   }
   if (struct if_nameindex* names = if_nameindex(); names != nullptr) {
     for (struct if_nameindex* i = names; i->if_index != 0; ++i) {

@@ -68,8 +68,8 @@ class TopologiesTest : public ::testing::TestWithParam<Example> {
 TestDaemon* TopologiesTest::daemon_ = nullptr;
 
 TEST_P(TopologiesTest, DeploysAndWorks) {
-  const HostSnapshot before = HostSnapshot::Take();
   const std::string name = UniqueLabName("topo");
+  const HostSnapshot before = HostSnapshot::Take(name);
   {
     LabGuard guard(daemon_, name);
     auto status = daemon_->CreateFromYaml(ReadSourceFile("topologies/" + GetParam().file), name);
@@ -82,7 +82,7 @@ TEST_P(TopologiesTest, DeploysAndWorks) {
       EXPECT_THAT(result.out + result.err, HasSubstr(check.expect_in_output)) << check.node;
     }
   }
-  EXPECT_EQ(HostSnapshot::Take().DiffFrom(before), "");
+  EXPECT_EQ(HostSnapshot::Take(name).DiffFrom(before), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, TopologiesTest, ::testing::ValuesIn(Examples()),
