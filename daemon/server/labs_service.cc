@@ -1,6 +1,8 @@
 #include "daemon/server/labs_service.h"
 
+#include "absl/strings/str_cat.h"
 #include "daemon/lab/plan.h"
+#include "daemon/lab/readiness.h"
 #include "daemon/server/status_mapping.h"
 #include "daemon/topology/graph.h"
 #include "daemon/topology/yaml_reader.h"
@@ -32,6 +34,22 @@ grpc::Status LabsService::CreateLab(grpc::ServerContext*,
   auto lab = registry_->Create(std::move(*topology), request->name(), request->base_dir());
   if (!lab.ok()) {
     return ToGrpc(lab.status());
+  }
+  const uint32_t timeout =
+      request->wait_timeout_seconds() == 0 ? 60 : request->wait_timeout_seconds();
+  const absl::Time deadline = absl::Now() + absl::Seconds(timeout);
+  for (const auto& condition : request->wait_for()) {
+    auto netns = registry_->NodeNamespace(lab->name(), condition.node());
+    absl::Status status =
+        netns.ok() ? lab::WaitListening(*netns, condition.protocol(), condition.port(), deadline)
+                   : netns.status();
+    if (!status.ok()) {
+      return ToGrpc(absl::Status(
+          status.code(),
+          absl::StrCat("lab ", lab->name(), " is up but not ready: wait_for ", condition.node(),
+                       ":", condition.protocol(), ":", condition.port(), ": ", status.message(),
+                       " (inspect with nslab logs/exec; remove with nslab down)")));
+    }
   }
   *response = std::move(*lab);
   return grpc::Status::OK;

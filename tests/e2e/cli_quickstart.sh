@@ -40,8 +40,17 @@ expect_eq "$code" 3 "exec exits with the command's code"
 expect_contains "$err" "ALREADY_EXISTS" "duplicate lab"
 expect_contains "$missing" "NOT_FOUND" "show of a missing lab"
 
+plan=$("$NSLAB" up --dry-run -t "$SRC/topologies/routed-chain.yaml" --name "$lab-plan")
+expect_contains "$plan" "dry run, nothing built" "up --dry-run"
+expect_contains "$plan" "add route 10.0.4.0/24 in left via 10.0.1.1" "dry run shows auto routes"
+[[ ! -e /run/netns/$lab-plan-left ]] || fail "dry run built something"
+expect_contains "$("$NSLAB" graph "$lab")" '"client" -- "server"' "graph of a running lab"
+expect_contains "$("$NSLAB" graph -t "$SRC/topologies/star-switch.yaml" --format mermaid)" \
+  "flowchart LR" "graph -t --format mermaid"
+expect_eq "$("$NSLAB" logs "$lab" client)" "" "logs of a node without run: processes"
+
 "$NSLAB" --help >/dev/null
-for verb in caps up ls show exec down; do "$NSLAB" "$verb" --help >/dev/null; done
+for verb in caps up ls show exec logs graph down; do "$NSLAB" "$verb" --help >/dev/null; done
 
 "$NSLAB" down "$lab"
 expect_eq "$(netns_and_links "$lab-")" "$before" "host namespaces and links after down"

@@ -106,5 +106,51 @@ TEST_F(LabFeaturesTest, TtlDeletesTheLab) {
   EXPECT_FALSE(std::filesystem::exists("/run/netns/" + name + "-a"));
 }
 
+TEST_F(LabFeaturesTest, WaitForReturnsOnceAPortListens) {
+  const std::string name = UniqueLabName("wait");
+  LabGuard guard(daemon_, name);
+  nslab::v1::CreateLabRequest request;
+  request.set_topology_yaml(R"(
+nodes: {c: {}, s: {}}
+links: [{a: c:eth0, b: s:eth0, a_addr: 10.0.0.1/24, b_addr: 10.0.0.2/24}]
+run:
+  s: ["sleep 0.3; exec python3 -m http.server 8080 --bind 10.0.0.2"]
+)");
+  request.set_name(name);
+  auto* wait = request.add_wait_for();
+  wait->set_node("s");
+  wait->set_protocol("tcp");
+  wait->set_port(8080);
+  nslab::v1::Lab lab;
+  grpc::ClientContext context;
+  auto status = daemon_->labs().CreateLab(&context, request, &lab);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // Ready means ready: the first request succeeds without retries.
+  auto fetch = daemon_->Exec(name, "c",
+                             {"python3", "-c",
+                              "import urllib.request;"
+                              "print(urllib.request.urlopen('http://10.0.0.2:8080/')"
+                              ".status)"});
+  EXPECT_EQ(fetch.out, "200\n") << fetch.err;
+}
+
+TEST_F(LabFeaturesTest, WaitForTimesOutNamingTheCondition) {
+  const std::string name = UniqueLabName("nowait");
+  LabGuard guard(daemon_, name);
+  nslab::v1::CreateLabRequest request;
+  request.set_topology_yaml("nodes: {s: {}}\n");
+  request.set_name(name);
+  auto* wait = request.add_wait_for();
+  wait->set_node("s");
+  wait->set_protocol("udp");
+  wait->set_port(5353);
+  request.set_wait_timeout_seconds(1);
+  nslab::v1::Lab lab;
+  grpc::ClientContext context;
+  auto status = daemon_->labs().CreateLab(&context, request, &lab);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_THAT(status.error_message(), HasSubstr("s:udp:5353"));
+}
+
 }  // namespace
 }  // namespace nslab::testing

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "tests/integration/support/host_snapshot.h"
 #include "tests/integration/support/test_daemon.h"
@@ -158,6 +159,31 @@ TEST_F(LabLifecycleTest, LabsSurviveADaemonKilledWithSigkill) {
   EXPECT_EQ(daemon_->Exec(name, "client", {"ping", "-c1", "-W2", "10.0.0.2"}).code, 0);
   EXPECT_TRUE(daemon_->Delete(name).ok());
   EXPECT_FALSE(std::filesystem::exists("/run/netns/" + name + "-client"));
+}
+
+TEST_F(LabLifecycleTest, HalfBuiltLabIsRemovedAtStart) {
+  // What a daemon killed mid-build leaves: a state file saying CREATING and some of the
+  // namespaces it lists.
+  const std::string name = UniqueLabName("half");
+  ASSERT_EQ(system(("ip netns add " + name + "-a").c_str()), 0);
+  {
+    std::ofstream state(daemon_->state_dir() + "/" + name + ".json");
+    state << R"({"name": ")" << name << R"(", "state": "LAB_STATE_CREATING", "nodes": [)"
+          << R"({"name": "a", "netns": ")" << name << R"(-a"},)"
+          << R"({"name": "b", "netns": ")" << name << R"(-b"}]})";
+  }
+  daemon_->Stop(SIGKILL);
+  daemon_->Restart();
+  EXPECT_FALSE(std::filesystem::exists("/run/netns/" + name + "-a"));
+  EXPECT_FALSE(std::filesystem::exists(daemon_->state_dir() + "/" + name + ".json"));
+  nslab::v1::GetLabRequest get;
+  get.set_name(name);
+  nslab::v1::Lab lab;
+  grpc::ClientContext context;
+  EXPECT_EQ(daemon_->labs().GetLab(&context, get, &lab).error_code(), grpc::StatusCode::NOT_FOUND);
+  if (std::filesystem::exists("/run/netns/" + name + "-a")) {
+    (void)system(("ip netns delete " + name + "-a").c_str());
+  }
 }
 
 }  // namespace

@@ -1,0 +1,106 @@
+#pragma once
+
+// A small lab for the wire-link tests and benchmark: two namespaces this process made (and
+// deletes, exactly those), an io_context thread, and traffic helpers whose sockets are opened
+// inside a namespace so the test's own threads never switch namespaces.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "daemon/common/fd.h"
+
+namespace nslab::testing {
+
+// "<prefix>-<pid>-<n>": unique across the tests and benchmarks of this host running at once.
+std::string UniqueNetnsName(absl::string_view prefix);
+
+// A named namespace (`ip netns` compatible) made for one test, deleted on destruction. IPv6 is
+// off inside, so the links carry only the traffic a test sends (no DAD, MLD or router
+// solicitations drawing on a seeded loss model), and loopback is up.
+class ScopedNamespace {
+ public:
+  static absl::StatusOr<std::unique_ptr<ScopedNamespace>> Create(std::string name);
+  ~ScopedNamespace();
+  ScopedNamespace(const ScopedNamespace&) = delete;
+  ScopedNamespace& operator=(const ScopedNamespace&) = delete;
+
+  const std::string& name() const { return name_; }
+  int fd() const { return fd_.get(); }
+
+ private:
+  ScopedNamespace(std::string name, UniqueFd fd) : name_(std::move(name)), fd_(std::move(fd)) {}
+
+  std::string name_;
+  UniqueFd fd_;
+};
+
+// Runs an io_context on one thread until destroyed (links must be destroyed first).
+class IoThread {
+ public:
+  IoThread();
+  ~IoThread();
+  boost::asio::io_context& io() { return io_; }
+
+ private:
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard_;
+  std::thread thread_;
+};
+
+// Runs a shell command; its stdout and stderr, or an error naming the command and its output
+// when it exits non-zero.
+absl::StatusOr<std::string> Shell(const std::string& command);
+
+struct PingResult {
+  int transmitted = 0;
+  int received = 0;
+  std::vector<double> rtt_ms;  // one per reply
+  double MedianMs() const;
+};
+
+// ping from inside `ns`.
+absl::StatusOr<PingResult> Ping(const std::string& ns, const std::string& destination, int count,
+                                double interval_s);
+
+// A socket created inside the namespace (it stays bound to it).
+absl::StatusOr<UniqueFd> SocketIn(int netns_fd, int domain, int type);
+
+// Sends `count` numbered UDP datagrams (payload: the 32-bit number, padded to `payload_bytes`)
+// from namespace `src` to `dst_ip` in namespace `dst`, paced so that no socket or device queue
+// overflows; returns the numbers that did not arrive, in order.
+absl::StatusOr<std::vector<uint32_t>> LostUdpProbes(int src_ns, int dst_ns,
+                                                    const std::string& dst_ip, uint32_t count,
+                                                    size_t payload_bytes = 64);
+
+struct BulkResult {
+  uint64_t bytes = 0;
+  double seconds = 0;  // first to last byte at the receiver
+  double Mbps() const { return seconds > 0 ? static_cast<double>(bytes) * 8 / seconds / 1e6 : 0; }
+};
+
+// One TCP connection from `src` to `dst_ip` (a listener in `dst`) carrying `bytes`.
+absl::StatusOr<BulkResult> TcpBulk(int src_ns, int dst_ns, const std::string& dst_ip,
+                                   uint64_t bytes);
+
+struct BlastResult {
+  uint64_t sent = 0;
+  uint64_t received = 0;
+  double seconds = 0;
+  double ReceivedPps() const { return seconds > 0 ? static_cast<double>(received) / seconds : 0; }
+};
+
+// UDP datagrams of `payload_bytes` sent as fast as the sender can for `seconds`; counts what
+// arrives (small-frame packets per second).
+absl::StatusOr<BlastResult> UdpBlast(int src_ns, int dst_ns, const std::string& dst_ip,
+                                     size_t payload_bytes, double seconds);
+
+}  // namespace nslab::testing
