@@ -15,5 +15,8 @@ void AddShowCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
 void AddExecCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddLogsCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddGraphCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddFwCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddLinkCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddPartitionCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace nslab::client

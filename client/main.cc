@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   nslab::client::AddExecCommand(app, options, exit_code);
   nslab::client::AddLogsCommand(app, options, exit_code);
   nslab::client::AddGraphCommand(app, options, exit_code);
+  nslab::client::AddFwCommand(app, options, exit_code);
+  nslab::client::AddLinkCommand(app, options, exit_code);
+  nslab::client::AddPartitionCommands(app, options, exit_code);
   nslab::client::AddDownCommand(app, options, exit_code);
   // Global options may follow the verb too: `nslab show lab -o json`.
   for (auto* sub : app.get_subcommands({})) {

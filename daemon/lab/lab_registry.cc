@@ -293,6 +293,18 @@ absl::StatusOr<std::string> LabRegistry::NodeNamespace(const std::string& lab,
   return absl::NotFoundError(absl::StrCat("lab ", lab, " has no node \"", node, "\""));
 }
 
+absl::StatusOr<nslab::v1::Topology> LabRegistry::TopologyOf(const std::string& lab) const {
+  absl::ReaderMutexLock lock(&mutex_);
+  auto found = Find(lab);
+  if (!found.ok()) {
+    return found.status();
+  }
+  if (found->state() != nslab::v1::LAB_STATE_READY) {
+    return absl::FailedPreconditionError(absl::StrCat("lab ", lab, " is not ready"));
+  }
+  return found->topology();
+}
+
 absl::StatusOr<std::vector<exec::ProcessReport>> LabRegistry::Logs(const std::string& lab,
                                                                    const std::string& node) const {
   if (auto netns = NodeNamespace(lab, node); !netns.ok()) {

@@ -41,6 +41,9 @@ class LabRegistry {
   // The namespace of `node` in `lab`, for running commands there.
   absl::StatusOr<std::string> NodeNamespace(const std::string& lab, const std::string& node) const;
 
+  // The topology of a ready lab (as built, with auto routes).
+  absl::StatusOr<nslab::v1::Topology> TopologyOf(const std::string& lab) const;
+
   // The supervised processes of a node.
   absl::StatusOr<std::vector<exec::ProcessReport>> Logs(const std::string& lab,
                                                         const std::string& node) const;

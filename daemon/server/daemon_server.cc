@@ -19,6 +19,7 @@
 #include "daemon/caps/capabilities.h"
 #include "daemon/common/fd.h"
 #include "daemon/common/log.h"
+#include "daemon/server/chaos_service.h"
 #include "daemon/server/exec_service.h"
 #include "daemon/server/labs_service.h"
 #include "daemon/server/system_service.h"
@@ -121,6 +122,8 @@ absl::Status DaemonServer::Start() {
   services_.push_back(std::make_unique<LabsService>(labs_.get()));
   services_.push_back(std::make_unique<ExecService>(labs_.get(), &processes_));
   services_.push_back(std::make_unique<SystemService>(std::move(capabilities)));
+  chaos_ = std::make_unique<chaos::ChaosEngine>(labs_.get());
+  services_.push_back(std::make_unique<ChaosService>(chaos_.get()));
   for (auto& service : services_) {
     builder.RegisterService(service.get());
   }

@@ -47,6 +47,26 @@ std::vector<Example> Examples() {
         {"edge", {"ip", "route", "get", "10.9.9.9", "mark", "2"}, "wan2"},
         {"edge", {"ip", "rule", "show"}, "from 10.1.1.0/24 lookup 101"},
         {"edge", {"ip", "route", "get", "198.51.100.7"}, "", 2}}},
+      {"nat-gateway.yaml",
+       {// MASQUERADE: outside has no route to 10.0.0.0/24, so only a NATed ping returns.
+        {"client", {"ping", "-c1", "-W2", "198.51.100.20"}, "1 received"},
+        // DNAT port forward, seen from the outside.
+        {"outside",
+         {"python3", "-c",
+          "import urllib.request,time\n"
+          "for i in range(50):\n"
+          "  try:\n"
+          "    print(urllib.request.urlopen('http://198.51.100.1:80/', timeout=2).status); break\n"
+          "  except OSError: time.sleep(0.1)"},
+         "200"},
+        // The blocked source times out, and the DROP rule counted it.
+        {"blocked",
+         {"python3", "-c",
+          "import socket\ns=socket.socket(); s.settimeout(1)\n"
+          "try: s.connect(('198.51.100.1', 80)); print('connected')\n"
+          "except OSError as e: print(type(e).__name__)"},
+         "TimeoutError"},
+        {"gw", {"nft", "list", "chain", "inet", "filter", "forward"}, "counter packets"}}},
       {"dual-stack.yaml",
        {{"client", {"ping", "-4", "-c1", "-W2", "10.6.2.2"}, "1 received"},
         {"client", {"ping", "-6", "-c1", "-W2", "fd00:6:2::2"}, "1 received"},

@@ -1,0 +1,243 @@
+#include "daemon/chaos/chaos_engine.h"
+
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "daemon/chaos/firewall.h"
+#include "daemon/chaos/partition_rules.h"
+#include "daemon/netlink/links.h"
+#include "daemon/netlink/route_socket.h"
+#include "daemon/netns/netns.h"
+#include "daemon/nft/nft_context.h"
+
+namespace nslab::chaos {
+namespace {
+
+struct EndRef {
+  std::string node;
+  std::string interface;
+};
+
+absl::StatusOr<std::vector<EndRef>> ResolveLink(const nslab::v1::Topology& topology,
+                                                const std::string& link, End end) {
+  for (const auto& candidate : topology.links()) {
+    const std::string a = absl::StrCat(candidate.a().node(), ":", candidate.a().interface());
+    const std::string b = absl::StrCat(candidate.b().node(), ":", candidate.b().interface());
+    if (link != a && link != b && (candidate.name().empty() || link != candidate.name())) {
+      continue;
+    }
+    std::vector<EndRef> ends;
+    if (end != End::kB) {
+      ends.push_back({candidate.a().node(), candidate.a().interface()});
+    }
+    if (end != End::kA) {
+      ends.push_back({candidate.b().node(), candidate.b().interface()});
+    }
+    return ends;
+  }
+  return absl::NotFoundError(absl::StrCat("lab ", topology.name(), " has no link \"", link,
+                                          "\" (name it node:interface or by its name:)"));
+}
+
+}  // namespace
+
+ChaosEngine::~ChaosEngine() {
+  absl::MutexLock lock(&mutex_);
+  for (auto& flap : flaps_) {
+    flap->stop.Notify();
+  }
+  for (auto& flap : flaps_) {
+    flap->thread.join();
+  }
+}
+
+absl::StatusOr<FirewallView> ChaosEngine::GetFirewall(const std::string& lab,
+                                                      const std::string& node) {
+  auto netns = labs_->NodeNamespace(lab, node);
+  if (!netns.ok()) {
+    return netns.status();
+  }
+  auto fd = netns::Open(*netns);
+  if (!fd.ok()) {
+    return fd.status();
+  }
+  auto listing = ListRuleset(fd->get());
+  if (!listing.ok()) {
+    return listing.status();
+  }
+  return FirewallView{*listing, ParseRulesetListing(*listing)};
+}
+
+absl::StatusOr<FirewallView> ChaosEngine::SetFirewall(const std::string& lab,
+                                                      const std::string& node,
+                                                      const std::string& ruleset) {
+  auto netns = labs_->NodeNamespace(lab, node);
+  if (!netns.ok()) {
+    return netns.status();
+  }
+  auto fd = netns::Open(*netns);
+  if (!fd.ok()) {
+    return fd.status();
+  }
+  if (auto status = ReplaceUserRuleset(fd->get(), ruleset); !status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat(status.message(), " (the previous ruleset stays in force)"));
+  }
+  return GetFirewall(lab, node);
+}
+
+absl::StatusOr<std::vector<std::string>> ChaosEngine::SetLinkState(const std::string& lab,
+                                                                   const std::string& link, bool up,
+                                                                   End end) {
+  auto topology = labs_->TopologyOf(lab);
+  if (!topology.ok()) {
+    return topology.status();
+  }
+  auto ends = ResolveLink(*topology, link, end);
+  if (!ends.ok()) {
+    return ends.status();
+  }
+  std::vector<std::string> changed;
+  for (const EndRef& ref : *ends) {
+    auto netns = labs_->NodeNamespace(lab, ref.node);
+    if (!netns.ok()) {
+      return netns.status();
+    }
+    auto fd = netns::Open(*netns);
+    if (!fd.ok()) {
+      return fd.status();
+    }
+    auto sock = netlink::RouteSocket::OpenIn(fd->get());
+    if (!sock.ok()) {
+      return sock.status();
+    }
+    if (auto status = netlink::SetLinkUp(*sock, ref.interface, up); !status.ok()) {
+      return status;
+    }
+    changed.push_back(absl::StrCat(ref.node, ":", ref.interface));
+  }
+  return changed;
+}
+
+absl::StatusOr<std::vector<std::string>> ChaosEngine::StartFlap(const std::string& lab,
+                                                                const std::string& link, End end,
+                                                                absl::Duration down,
+                                                                absl::Duration up, int count) {
+  if (count <= 0 || down <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("flap needs count >= 1 and a down time > 0");
+  }
+  // Fail now, not in the background, if the link does not exist.
+  auto first = SetLinkState(lab, link, true, end);
+  if (!first.ok()) {
+    return first.status();
+  }
+  auto flap = std::make_unique<Flap>();
+  Flap* raw = flap.get();
+  raw->thread = std::thread([this, raw, lab, link, end, down, up, count] {
+    for (int i = 0; i < count; ++i) {
+      if (!SetLinkState(lab, link, false, end).ok() ||
+          raw->stop.WaitForNotificationWithTimeout(down)) {
+        (void)SetLinkState(lab, link, true, end);
+        return;
+      }
+      if (!SetLinkState(lab, link, true, end).ok()) {
+        return;  // the lab went away
+      }
+      if (i + 1 < count && raw->stop.WaitForNotificationWithTimeout(up)) {
+        return;
+      }
+    }
+  });
+  absl::MutexLock lock(&mutex_);
+  flaps_.push_back(std::move(flap));
+  return first;
+}
+
+absl::StatusOr<std::vector<std::string>> ChaosEngine::Partition(
+    const std::string& lab, const std::vector<std::vector<std::string>>& groups, bool reject) {
+  auto topology = labs_->TopologyOf(lab);
+  if (!topology.ok()) {
+    return topology.status();
+  }
+  if (groups.size() < 2) {
+    return absl::InvalidArgumentError("groups: a partition needs at least two groups");
+  }
+  std::map<std::string, size_t> group_of;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (groups[g].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("groups[", g, "] is empty"));
+    }
+    for (const auto& node : groups[g]) {
+      if (!labs_->NodeNamespace(lab, node).ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("groups[", g, "]: lab ", lab, " has no node \"", node, "\""));
+      }
+      if (!group_of.emplace(node, g).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("groups[", g, "]: node ", node, " is in two groups"));
+      }
+    }
+  }
+  // Every address of every grouped node, without its prefix length.
+  std::map<std::string, std::vector<std::string>> addresses;
+  for (const auto& link : topology->links()) {
+    for (const auto* end : {&link.a(), &link.b()}) {
+      for (const auto& cidr : end->addresses()) {
+        addresses[end->node()].push_back(cidr.substr(0, cidr.find('/')));
+      }
+    }
+  }
+  std::vector<std::string> changed;
+  for (const auto& [node, group] : group_of) {
+    std::vector<std::string> others;
+    for (const auto& [other, other_group] : group_of) {
+      if (other_group != group) {
+        others.insert(others.end(), addresses[other].begin(), addresses[other].end());
+      }
+    }
+    auto netns = labs_->NodeNamespace(lab, node);
+    auto fd = netns::Open(*netns);
+    if (!fd.ok()) {
+      return fd.status();
+    }
+    auto status = nft::RunCommands(fd->get(), RenderPartitionRules(others, reject)).status();
+    if (!status.ok()) {
+      (void)Heal(lab);
+      return absl::Status(status.code(), absl::StrCat("partition in ", node, ": ", status.message(),
+                                                      " (healed again)"));
+    }
+    changed.push_back(node);
+  }
+  return changed;
+}
+
+absl::StatusOr<std::vector<std::string>> ChaosEngine::Heal(const std::string& lab) {
+  auto topology = labs_->TopologyOf(lab);
+  if (!topology.ok()) {
+    return topology.status();
+  }
+  std::vector<std::string> healed;
+  for (const auto& node : topology->nodes()) {
+    auto netns = labs_->NodeNamespace(lab, node.name());
+    if (!netns.ok()) {
+      return netns.status();
+    }
+    auto fd = netns::Open(*netns);
+    if (!fd.ok()) {
+      return fd.status();
+    }
+    auto listing = ListRuleset(fd->get());
+    if (!listing.ok() || listing->find(kPartitionTable) == std::string::npos) {
+      continue;
+    }
+    if (auto status = nft::RunCommands(fd->get(), RenderHeal()).status(); !status.ok()) {
+      return status;
+    }
+    healed.push_back(node.name());
+  }
+  return healed;
+}
+
+}  // namespace nslab::chaos

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "daemon/chaos/ruleset_listing.h"
+#include "daemon/lab/lab_registry.h"
+
+namespace nslab::chaos {
+
+struct FirewallView {
+  std::string ruleset;
+  std::vector<ListedRule> rules;
+};
+
+enum class End { kBoth, kA, kB };
+
+// Faults injected into running labs, each undone by its counterpart.
+class ChaosEngine {
+ public:
+  explicit ChaosEngine(lab::LabRegistry* labs) : labs_(labs) {}
+  ~ChaosEngine();
+
+  absl::StatusOr<FirewallView> GetFirewall(const std::string& lab, const std::string& node);
+  absl::StatusOr<FirewallView> SetFirewall(const std::string& lab, const std::string& node,
+                                           const std::string& ruleset);
+
+  // `link` is "node:interface" of either end or the link's name. Returns the ends set.
+  absl::StatusOr<std::vector<std::string>> SetLinkState(const std::string& lab,
+                                                        const std::string& link, bool up, End end);
+  absl::StatusOr<std::vector<std::string>> StartFlap(const std::string& lab,
+                                                     const std::string& link, End end,
+                                                     absl::Duration down, absl::Duration up,
+                                                     int count);
+
+  // Traffic between nodes of different groups stops (drop: timeouts; reject: refused).
+  absl::StatusOr<std::vector<std::string>> Partition(
+      const std::string& lab, const std::vector<std::vector<std::string>>& groups, bool reject);
+  // Removes every partition rule from every node of the lab.
+  absl::StatusOr<std::vector<std::string>> Heal(const std::string& lab);
+
+ private:
+  struct Flap {
+    absl::Notification stop;
+    std::thread thread;
+  };
+
+  lab::LabRegistry* labs_;
+  absl::Mutex mutex_;
+  std::vector<std::unique_ptr<Flap>> flaps_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace nslab::chaos

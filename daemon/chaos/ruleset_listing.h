@@ -1,0 +1,29 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace nslab::chaos {
+
+struct ListedRule {
+  std::string family;
+  std::string table;
+  std::string chain;
+  uint64_t handle = 0;
+  std::string text;  // without "counter packets N bytes M" and "# handle N"
+  bool has_counter = false;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+};
+
+// Reads the rules, with their counters, out of `nft -a list ruleset` text — the
+// `iptables -L -v -n` view of a node.
+std::vector<ListedRule> ParseRulesetListing(absl::string_view listing);
+
+// Tables in the listing as "family name", e.g. "inet filter".
+std::vector<std::string> TablesIn(absl::string_view listing);
+
+}  // namespace nslab::chaos

@@ -1,0 +1,105 @@
+#include "daemon/server/chaos_service.h"
+
+#include "daemon/server/status_mapping.h"
+
+namespace nslab::server {
+namespace {
+
+grpc::Status FillFirewall(const absl::StatusOr<chaos::FirewallView>& view,
+                          nslab::v1::Firewall* response) {
+  if (!view.ok()) {
+    return ToGrpc(view.status());
+  }
+  response->set_ruleset(view->ruleset);
+  for (const auto& rule : view->rules) {
+    auto* out = response->add_rules();
+    out->set_family(rule.family);
+    out->set_table(rule.table);
+    out->set_chain(rule.chain);
+    out->set_handle(rule.handle);
+    out->set_text(rule.text);
+    out->set_has_counter(rule.has_counter);
+    out->set_packets(rule.packets);
+    out->set_bytes(rule.bytes);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status FillNames(const absl::StatusOr<std::vector<std::string>>& names,
+                       google::protobuf::RepeatedPtrField<std::string>* out) {
+  if (!names.ok()) {
+    return ToGrpc(names.status());
+  }
+  for (const auto& name : *names) {
+    out->Add(std::string(name));
+  }
+  return grpc::Status::OK;
+}
+
+chaos::End EndOf(nslab::v1::LinkEnd end) {
+  switch (end) {
+    case nslab::v1::LINK_END_A:
+      return chaos::End::kA;
+    case nslab::v1::LINK_END_B:
+      return chaos::End::kB;
+    default:
+      return chaos::End::kBoth;
+  }
+}
+
+}  // namespace
+
+grpc::Status ChaosService::SetFirewall(grpc::ServerContext*,
+                                       const nslab::v1::SetFirewallRequest* request,
+                                       nslab::v1::Firewall* response) {
+  return FillFirewall(engine_->SetFirewall(request->lab(), request->node(), request->ruleset()),
+                      response);
+}
+
+grpc::Status ChaosService::GetFirewall(grpc::ServerContext*,
+                                       const nslab::v1::GetFirewallRequest* request,
+                                       nslab::v1::Firewall* response) {
+  return FillFirewall(engine_->GetFirewall(request->lab(), request->node()), response);
+}
+
+grpc::Status ChaosService::FlushFirewall(grpc::ServerContext*,
+                                         const nslab::v1::GetFirewallRequest* request,
+                                         nslab::v1::Firewall* response) {
+  return FillFirewall(engine_->SetFirewall(request->lab(), request->node(), ""), response);
+}
+
+grpc::Status ChaosService::SetLinkState(grpc::ServerContext*,
+                                        const nslab::v1::SetLinkStateRequest* request,
+                                        nslab::v1::SetLinkStateResponse* response) {
+  return FillNames(
+      engine_->SetLinkState(request->lab(), request->link(), request->up(), EndOf(request->end())),
+      response->mutable_changed());
+}
+
+grpc::Status ChaosService::FlapLink(grpc::ServerContext*, const nslab::v1::FlapLinkRequest* request,
+                                    nslab::v1::SetLinkStateResponse* response) {
+  return FillNames(
+      engine_->StartFlap(request->lab(), request->link(), EndOf(request->end()),
+                         absl::Milliseconds(request->down_ms()),
+                         absl::Milliseconds(request->up_ms()), static_cast<int>(request->count())),
+      response->mutable_changed());
+}
+
+grpc::Status ChaosService::Partition(grpc::ServerContext*,
+                                     const nslab::v1::PartitionRequest* request,
+                                     nslab::v1::PartitionResponse* response) {
+  std::vector<std::vector<std::string>> groups;
+  for (const auto& group : request->groups()) {
+    groups.emplace_back(group.nodes().begin(), group.nodes().end());
+  }
+  return FillNames(engine_->Partition(request->lab(), groups,
+                                      request->mode() == nslab::v1::PARTITION_MODE_REJECT),
+                   response->mutable_nodes());
+}
+
+grpc::Status ChaosService::Heal(grpc::ServerContext*, const nslab::v1::HealRequest* request,
+                                nslab::v1::PartitionResponse* response) {
+  return FillNames(engine_->Heal(request->lab()), response->mutable_nodes());
+}
+
+}  // namespace nslab::server

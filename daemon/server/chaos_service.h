@@ -1,0 +1,31 @@
+#pragma once
+
+#include "daemon/chaos/chaos_engine.h"
+#include "nslab/v1/chaos.grpc.pb.h"
+
+namespace nslab::server {
+
+class ChaosService final : public nslab::v1::Chaos::Service {
+ public:
+  explicit ChaosService(chaos::ChaosEngine* engine) : engine_(engine) {}
+
+  grpc::Status SetFirewall(grpc::ServerContext*, const nslab::v1::SetFirewallRequest* request,
+                           nslab::v1::Firewall* response) override;
+  grpc::Status GetFirewall(grpc::ServerContext*, const nslab::v1::GetFirewallRequest* request,
+                           nslab::v1::Firewall* response) override;
+  grpc::Status FlushFirewall(grpc::ServerContext*, const nslab::v1::GetFirewallRequest* request,
+                             nslab::v1::Firewall* response) override;
+  grpc::Status SetLinkState(grpc::ServerContext*, const nslab::v1::SetLinkStateRequest* request,
+                            nslab::v1::SetLinkStateResponse* response) override;
+  grpc::Status FlapLink(grpc::ServerContext*, const nslab::v1::FlapLinkRequest* request,
+                        nslab::v1::SetLinkStateResponse* response) override;
+  grpc::Status Partition(grpc::ServerContext*, const nslab::v1::PartitionRequest* request,
+                         nslab::v1::PartitionResponse* response) override;
+  grpc::Status Heal(grpc::ServerContext*, const nslab::v1::HealRequest* request,
+                    nslab::v1::PartitionResponse* response) override;
+
+ private:
+  chaos::ChaosEngine* engine_;
+};
+
+}  // namespace nslab::server

@@ -1,0 +1,223 @@
+// Chaos against real traffic: firewalls with counters, link state, partitions and heal.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "nslab/v1/chaos.grpc.pb.h"
+#include "tests/integration/support/test_daemon.h"
+
+namespace nslab::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A client and a server with a TCP listener on 10.0.0.2:8080.
+constexpr char kTwoHosts[] = R"(
+nodes: {client: {}, server: {}}
+links: [{a: client:eth0, b: server:eth0, a_addr: 10.0.0.1/24, b_addr: 10.0.0.2/24}]
+run:
+  server: ["exec python3 -m http.server 8080 --bind 10.0.0.2"]
+)";
+
+// Prints "connected", "ConnectionRefusedError" or "TimeoutError".
+const std::vector<std::string> kConnect = {
+    "python3", "-c",
+    "import socket\ns=socket.socket(); s.settimeout(1.5)\n"
+    "try: s.connect(('10.0.0.2', 8080)); print('connected')\n"
+    "except OSError as e: print(type(e).__name__)"};
+
+class ChaosTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { daemon_ = new TestDaemon(); }
+  static void TearDownTestSuite() {
+    delete daemon_;
+    daemon_ = nullptr;
+  }
+  void SetUp() override {
+    name_ = UniqueLabName("chaos");
+    guard_ = std::make_unique<LabGuard>(daemon_, name_);
+    nslab::v1::CreateLabRequest request;
+    request.set_topology_yaml(kTwoHosts);
+    request.set_name(name_);
+    auto* wait = request.add_wait_for();
+    wait->set_node("server");
+    wait->set_protocol("tcp");
+    wait->set_port(8080);
+    nslab::v1::Lab lab;
+    grpc::ClientContext context;
+    auto status = daemon_->labs().CreateLab(&context, request, &lab);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    chaos_ = nslab::v1::Chaos::NewStub(daemon_->channel());
+  }
+  std::string Connect() {
+    auto result = daemon_->Exec(name_, "client", kConnect);
+    return result.out;
+  }
+  grpc::Status Partition(nslab::v1::PartitionMode mode) {
+    nslab::v1::PartitionRequest request;
+    request.set_lab(name_);
+    request.set_mode(mode);
+    request.add_groups()->add_nodes("client");
+    request.add_groups()->add_nodes("server");
+    nslab::v1::PartitionResponse response;
+    grpc::ClientContext context;
+    return chaos_->Partition(&context, request, &response);
+  }
+  grpc::Status Heal() {
+    nslab::v1::HealRequest request;
+    request.set_lab(name_);
+    nslab::v1::PartitionResponse response;
+    grpc::ClientContext context;
+    return chaos_->Heal(&context, request, &response);
+  }
+  grpc::Status SetFirewall(const std::string& ruleset, nslab::v1::Firewall* out) {
+    nslab::v1::SetFirewallRequest request;
+    request.set_lab(name_);
+    request.set_node("server");
+    request.set_ruleset(ruleset);
+    grpc::ClientContext context;
+    return chaos_->SetFirewall(&context, request, out);
+  }
+  nslab::v1::Firewall GetFirewall() {
+    nslab::v1::GetFirewallRequest request;
+    request.set_lab(name_);
+    request.set_node("server");
+    nslab::v1::Firewall firewall;
+    grpc::ClientContext context;
+    EXPECT_TRUE(chaos_->GetFirewall(&context, request, &firewall).ok());
+    return firewall;
+  }
+
+  static TestDaemon* daemon_;
+  std::string name_;
+  std::unique_ptr<LabGuard> guard_;
+  std::unique_ptr<nslab::v1::Chaos::Stub> chaos_;
+};
+
+TestDaemon* ChaosTest::daemon_ = nullptr;
+
+TEST_F(ChaosTest, PartitionDropTimesOutRejectIsRefusedHealRestores) {
+  EXPECT_EQ(Connect(), "connected\n");
+  ASSERT_TRUE(Partition(nslab::v1::PARTITION_MODE_DROP).ok());
+  EXPECT_EQ(Connect(), "TimeoutError\n");
+  ASSERT_TRUE(Partition(nslab::v1::PARTITION_MODE_REJECT).ok());  // replaces the first
+  EXPECT_EQ(Connect(), "ConnectionRefusedError\n");
+  ASSERT_TRUE(Heal().ok());
+  EXPECT_EQ(Connect(), "connected\n");
+}
+
+TEST_F(ChaosTest, PartitionLeavesTheUsersRulesAlone) {
+  nslab::v1::Firewall firewall;
+  auto set = SetFirewall(R"(table inet mine {
+  chain c {
+    type filter hook input priority 0; policy accept;
+    tcp dport 9 counter drop
+  }
+})",
+                         &firewall);
+  ASSERT_TRUE(set.ok()) << set.error_message();
+  ASSERT_TRUE(Partition(nslab::v1::PARTITION_MODE_DROP).ok());
+  ASSERT_TRUE(Heal().ok());
+  auto after = GetFirewall();
+  ASSERT_EQ(after.rules_size(), 1);
+  EXPECT_EQ(after.rules(0).table(), "mine");
+  EXPECT_THAT(after.ruleset(), ::testing::Not(HasSubstr("nslab_partition")));
+}
+
+TEST_F(ChaosTest, FirewallCountersRiseAndBadSyntaxKeepsTheOldRuleset) {
+  nslab::v1::Firewall firewall;
+  ASSERT_TRUE(SetFirewall(R"(table inet filter {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    ip saddr 10.0.0.1 tcp dport 8080 counter drop
+  }
+})",
+                          &firewall)
+                  .ok());
+  ASSERT_EQ(firewall.rules_size(), 1);
+  EXPECT_EQ(firewall.rules(0).packets(), 0u);
+  EXPECT_EQ(Connect(), "TimeoutError\n");
+  auto counted = GetFirewall();
+  ASSERT_EQ(counted.rules_size(), 1);
+  EXPECT_GE(counted.rules(0).packets(), 1u);  // the SYN and its retransmissions
+  EXPECT_EQ(counted.rules(0).text(), "ip saddr 10.0.0.1 tcp dport 8080 drop");
+
+  auto bad =
+      SetFirewall("table inet filter {\n  chain input {\n    tcp dport banana drop\n", &firewall);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad.error_message(), HasSubstr("previous ruleset stays"));
+  EXPECT_EQ(GetFirewall().rules_size(), 1);  // still in force
+  EXPECT_EQ(Connect(), "TimeoutError\n");
+
+  nslab::v1::GetFirewallRequest flush;
+  flush.set_lab(name_);
+  flush.set_node("server");
+  grpc::ClientContext context;
+  ASSERT_TRUE(chaos_->FlushFirewall(&context, flush, &firewall).ok());
+  EXPECT_EQ(firewall.rules_size(), 0);
+  EXPECT_EQ(Connect(), "connected\n");
+}
+
+TEST_F(ChaosTest, LinkDownAndUp) {
+  nslab::v1::SetLinkStateRequest request;
+  request.set_lab(name_);
+  request.set_link("client:eth0");
+  request.set_up(false);
+  nslab::v1::SetLinkStateResponse response;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(chaos_->SetLinkState(&context, request, &response).ok());
+  }
+  EXPECT_THAT(response.changed(), ::testing::ElementsAre("client:eth0", "server:eth0"));
+  EXPECT_NE(daemon_->Exec(name_, "client", {"ping", "-c1", "-W1", "10.0.0.2"}).code, 0);
+  request.set_up(true);
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(chaos_->SetLinkState(&context, request, &response).ok());
+  }
+  EXPECT_EQ(daemon_->Exec(name_, "client", {"ping", "-c1", "-W2", "10.0.0.2"}).code, 0);
+
+  request.set_link("client:eth9");
+  grpc::ClientContext context;
+  auto missing = chaos_->SetLinkState(&context, request, &response);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ChaosTest, FlapEndsUp) {
+  nslab::v1::FlapLinkRequest request;
+  request.set_lab(name_);
+  request.set_link("server:eth0");
+  request.set_down_ms(200);
+  request.set_up_ms(100);
+  request.set_count(2);
+  nslab::v1::SetLinkStateResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(chaos_->FlapLink(&context, request, &response).ok());
+  // During the first down period the link is down...
+  EXPECT_NE(daemon_->Exec(name_, "client", {"ping", "-c1", "-W1", "10.0.0.2"}).code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  // ...and after the last cycle it is up again.
+  EXPECT_EQ(daemon_->Exec(name_, "client", {"ping", "-c1", "-W2", "10.0.0.2"}).code, 0);
+}
+
+TEST_F(ChaosTest, PartitionRejectsBadGroups) {
+  nslab::v1::PartitionRequest request;
+  request.set_lab(name_);
+  request.add_groups()->add_nodes("client");
+  nslab::v1::PartitionResponse response;
+  {
+    grpc::ClientContext context;
+    EXPECT_EQ(chaos_->Partition(&context, request, &response).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  request.add_groups()->add_nodes("nobody");
+  grpc::ClientContext context;
+  auto status = chaos_->Partition(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("no node \"nobody\""));
+}
+
+}  // namespace
+}  // namespace nslab::testing
