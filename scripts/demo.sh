@@ -32,13 +32,36 @@ daemon=$!
 for _ in $(seq 100); do [[ -S $NSLAB_SOCKET ]] && break; sleep 0.1; done
 
 nslab() { "$bin/client/nslab" "$@"; }
+fetch() {  # node url: prints the HTTP status or the error, the way a test would see it
+  nslab exec "$lab" "$1" -- python3 -c "
+import urllib.request, sys
+try: print(urllib.request.urlopen('$2', timeout=2).status)
+except Exception as e: print(type(getattr(e, 'reason', e)).__name__)"
+}
+
 step nslab caps
-step nslab up -t topologies/quickstart.yaml --name "$lab"
-step nslab ls
+step nslab up -t topologies/nat-gateway.yaml --name "$lab" --wait-for web:tcp:8080
 step nslab show "$lab"
-step nslab exec "$lab" client -- ping -c3 -i0.2 10.0.0.2
-step nslab exec "$lab" server -- ip -s link show dev eth0
-step nslab exec "$lab" client -- ip route get 10.0.0.2
+echo "# MASQUERADE: the LAN client reaches the outside through the gateway"
+step nslab exec "$lab" client -- ping -c2 -i0.2 198.51.100.20
+echo "# DNAT port forward 198.51.100.1:80 -> web 10.0.0.10:8080, from the outside"
+step fetch outside http://198.51.100.1/
+echo "# the blocked source times out; the gateway's DROP rule counts it"
+step fetch blocked http://198.51.100.1/
+step nslab fw show "$lab" gw
+echo "# chaos: partition the web server from the gateway, as 'refused' and as 'timed out'"
+step nslab partition "$lab" --groups web --groups gw,client --mode reject
+step fetch client http://10.0.0.10:8080/
+step nslab partition "$lab" --groups web --groups gw,client --mode drop
+step fetch client http://10.0.0.10:8080/
+step nslab heal "$lab"
+step fetch client http://10.0.0.10:8080/
+echo "# chaos: the WAN link goes down, and comes back"
+step nslab link "$lab" gw:wan0 down
+step fetch outside http://198.51.100.1/
+step nslab link "$lab" gw:wan0 up
+step nslab exec "$lab" client -- ip route get 198.51.100.20
+step nslab logs "$lab" web
 step nslab down "$lab"
 printf '\nnamespaces of the lab left behind: %s\n' \
   "$(ls /run/netns 2>/dev/null | grep -cx "$lab-.*" || true)"
