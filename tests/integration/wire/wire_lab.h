@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>  // before asio: Boost 1.74's awaitable.hpp uses std::exchange unincluded
 #include <vector>
 
 #include <boost/asio.hpp>
@@ -44,9 +45,12 @@ class ScopedNamespace {
 };
 
 // Runs an io_context on one thread until destroyed (links must be destroyed first).
+// `realtime` asks for SCHED_FIFO (ignored where not permitted): with the CPUs busy (ctest -j,
+// other builds) a normal thread wakes up to a scheduler tick late and the timing tests would
+// measure the machine instead of the wire. The daemon's wire thread wants the same.
 class IoThread {
  public:
-  IoThread();
+  explicit IoThread(bool realtime = false);
   ~IoThread();
   boost::asio::io_context& io() { return io_; }
 
@@ -65,6 +69,9 @@ struct PingResult {
   int received = 0;
   std::vector<double> rtt_ms;  // one per reply
   double MedianMs() const;
+  // Delays only add, and scheduling noise only adds: the smallest RTT is the one that says
+  // what the wire did.
+  double MinMs() const;
 };
 
 // ping from inside `ns`.

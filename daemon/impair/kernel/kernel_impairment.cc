@@ -1,0 +1,263 @@
+#include "daemon/impair/kernel/kernel_impairment.h"
+
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <netlink/attr.h>
+#include <netlink/cache.h>
+#include <netlink/handlers.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/tc.h>
+#include <netlink/socket.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "daemon/common/errno_status.h"
+#include "daemon/common/status_macros.h"
+#include "daemon/impair/kernel/qdisc_messages.h"
+
+namespace nslab::impair::kernel {
+namespace {
+
+struct LinkRef {
+  int ifindex = 0;
+  uint32_t mtu = 0;
+};
+
+absl::Status WithIfname(const std::string& ifname, const absl::Status& status) {
+  if (status.ok()) {
+    return status;
+  }
+  return absl::Status(status.code(), absl::StrCat(ifname, ": ", status.message()));
+}
+
+std::string HandleText(uint32_t handle) { return absl::StrFormat("%x:", handle >> 16); }
+
+absl::StatusOr<LinkRef> LookupLink(const netlink::RouteSocket& sock, const std::string& ifname) {
+  rtnl_link* link = nullptr;
+  if (int err = rtnl_link_get_kernel(sock.get(), 0, ifname.c_str(), &link); err < 0) {
+    return netlink::NlStatus(absl::StrCat("look up interface ", ifname), err);
+  }
+  std::unique_ptr<rtnl_link, void (*)(rtnl_link*)> owner(link, rtnl_link_put);
+  return LinkRef{rtnl_link_get_ifindex(link), rtnl_link_get_mtu(link)};
+}
+
+absl::StatusOr<RootQdiscInfo> ReadRoot(const netlink::RouteSocket& sock, int ifindex) {
+  nl_cache* cache = nullptr;
+  if (int err = rtnl_qdisc_alloc_cache(sock.get(), &cache); err < 0) {
+    return netlink::NlStatus("list qdiscs", err);
+  }
+  std::unique_ptr<nl_cache, void (*)(nl_cache*)> cache_owner(cache, nl_cache_free);
+  using QdiscPtr = std::unique_ptr<rtnl_qdisc, void (*)(rtnl_qdisc*)>;
+  RootQdiscInfo info;
+  QdiscPtr root(rtnl_qdisc_get_by_parent(cache, ifindex, TC_H_ROOT), rtnl_qdisc_put);
+  if (root == nullptr) {
+    return info;  // not reported: the default
+  }
+  const char* kind = rtnl_tc_get_kind(TC_CAST(root.get()));
+  info.kind = kind != nullptr ? kind : "";
+  info.handle = rtnl_tc_get_handle(TC_CAST(root.get()));
+  info.installed_by_nslab =
+      IsNslabRootHandle(info.handle) && (info.kind == "netem" || info.kind == "tbf");
+  if (info.handle != 0) {
+    QdiscPtr child(rtnl_qdisc_get_by_parent(cache, ifindex, TC_H_MAKE(info.handle, 1)),
+                   rtnl_qdisc_put);
+    if (child != nullptr) {
+      const char* child_kind = rtnl_tc_get_kind(TC_CAST(child.get()));
+      info.child_kind = child_kind != nullptr ? child_kind : "?";
+    }
+  }
+  return info;
+}
+
+// The kernel's answer to one request: 0 or a positive errno, and the extended-ACK message
+// (e.g. "Specified qdisc kind is unknown.") when it sent one.
+struct KernelAnswer {
+  int error = 0;
+  std::string message;
+};
+
+int OnError(sockaddr_nl* /*from*/, nlmsgerr* err, void* arg) {
+  auto* answer = static_cast<KernelAnswer*>(arg);
+  answer->error = -err->error;
+  // libnl hands over the payload of the NLMSG_ERROR message; its header sits just before.
+  const auto* header =
+      reinterpret_cast<const nlmsghdr*>(reinterpret_cast<const char*>(err) - NLMSG_HDRLEN);
+  if ((header->nlmsg_flags & NLM_F_ACK_TLVS) == 0) {
+    return NL_STOP;
+  }
+  // The TLVs follow the echoed request, which is only its header when NLM_F_CAPPED.
+  size_t offset = NLMSG_HDRLEN + sizeof(nlmsgerr);
+  if ((header->nlmsg_flags & NLM_F_CAPPED) == 0 && err->msg.nlmsg_len > NLMSG_HDRLEN) {
+    offset += NLMSG_ALIGN(err->msg.nlmsg_len - NLMSG_HDRLEN);
+  }
+  const char* base = reinterpret_cast<const char*>(header);
+  while (offset + NLA_HDRLEN <= header->nlmsg_len) {
+    const auto* attr = reinterpret_cast<const nlattr*>(base + offset);
+    if (attr->nla_len < NLA_HDRLEN || offset + attr->nla_len > header->nlmsg_len) {
+      break;
+    }
+    if ((attr->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG && attr->nla_len > NLA_HDRLEN) {
+      const char* text = base + offset + NLA_HDRLEN;
+      answer->message.assign(text, strnlen(text, attr->nla_len - NLA_HDRLEN));
+    }
+    offset += NLA_ALIGN(attr->nla_len);
+  }
+  return NL_STOP;
+}
+
+int OnAck(nl_msg* /*msg*/, void* /*arg*/) { return NL_STOP; }
+
+// Sends one request and waits for its ACK, keeping the errno and the kernel's message (libnl
+// 3.7's nl_wait_for_ack keeps neither).
+absl::StatusOr<KernelAnswer> Transact(const netlink::RouteSocket& sock, nl_msg* msg) {
+  // Ask for extended ACKs; harmless to anyone else using the socket.
+  const int one = 1;
+  ::setsockopt(nl_socket_get_fd(sock.get()), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+  if (int err = nl_send_auto(sock.get(), msg); err < 0) {
+    return netlink::NlStatus("send qdisc request", err);
+  }
+  std::unique_ptr<nl_cb, void (*)(nl_cb*)> socket_cb(nl_socket_get_cb(sock.get()), nl_cb_put);
+  std::unique_ptr<nl_cb, void (*)(nl_cb*)> cb(nl_cb_clone(socket_cb.get()), nl_cb_put);
+  if (cb == nullptr) {
+    return absl::ResourceExhaustedError("nl_cb_clone failed");
+  }
+  KernelAnswer answer;
+  nl_cb_err(cb.get(), NL_CB_CUSTOM, OnError, &answer);
+  nl_cb_set(cb.get(), NL_CB_ACK, NL_CB_CUSTOM, OnAck, nullptr);
+  const int err = nl_recvmsgs(sock.get(), cb.get());
+  if (answer.error == 0 && err < 0) {
+    return netlink::NlStatus("receive qdisc answer", err);
+  }
+  return answer;
+}
+
+// `what` names the step ("add tbf qdisc 4e53: on eth0").
+absl::Status AnswerStatus(absl::string_view what, const KernelAnswer& answer) {
+  if (answer.error == 0) {
+    return absl::OkStatus();
+  }
+  return ErrnoStatus(
+      answer.message.empty() ? std::string(what) : absl::StrCat(what, ": ", answer.message),
+      answer.error);
+}
+
+bool KindMissing(const KernelAnswer& answer) {
+  return answer.error == ENOENT || answer.error == EOPNOTSUPP;
+}
+
+absl::Status Send(const netlink::RouteSocket& sock, absl::StatusOr<NlMsgPtr> request,
+                  absl::string_view what, KernelAnswer* answer) {
+  if (!request.ok()) {
+    return request.status();
+  }
+  NSLAB_ASSIGN_OR_RETURN(*answer, Transact(sock, request->get()));
+  return AnswerStatus(what, *answer);
+}
+
+absl::Status DeleteRoot(const netlink::RouteSocket& sock, const std::string& ifname, int ifindex,
+                        uint32_t handle, const std::string& kind) {
+  KernelAnswer answer;
+  return Send(sock, BuildDeleteQdiscRequest({ifindex, handle, TC_H_ROOT}, kind),
+              absl::StrCat("delete ", kind, " qdisc ", HandleText(handle), " on ", ifname),
+              &answer);
+}
+
+}  // namespace
+
+bool IsNslabRootHandle(uint32_t handle) {
+  return handle == kRootHandle || handle == kAltRootHandle;
+}
+
+absl::StatusOr<RootQdiscInfo> ReadRootQdisc(const netlink::RouteSocket& sock,
+                                            const std::string& ifname) {
+  NSLAB_ASSIGN_OR_RETURN(LinkRef link, LookupLink(sock, ifname));
+  return ReadRoot(sock, link.ifindex);
+}
+
+absl::Status ApplyKernelImpairment(const netlink::RouteSocket& sock, const std::string& ifname,
+                                   const nslab::v1::Impairment& impairment,
+                                   const KernelFeatures& features) {
+  NSLAB_ASSIGN_OR_RETURN(LinkRef link, LookupLink(sock, ifname));
+  absl::StatusOr<KernelPlan> plan = PlanKernelImpairment(impairment, features, link.mtu);
+  if (!plan.ok()) {
+    return WithIfname(ifname, plan.status());
+  }
+  NSLAB_ASSIGN_OR_RETURN(RootQdiscInfo current, ReadRoot(sock, link.ifindex));
+  if (!current.installed_by_nslab && current.handle != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(ifname, ": its root qdisc (", current.kind, " ", HandleText(current.handle),
+                     ") was not installed by nslab, which leaves it alone; remove it first"));
+  }
+  if (plan->root == RootQdisc::kNone) {
+    if (current.installed_by_nslab) {
+      return DeleteRoot(sock, ifname, link.ifindex, current.handle, current.kind);
+    }
+    return absl::OkStatus();
+  }
+
+  // tbf alone is changed in place (tbf_change takes every parameter it is sent); everything
+  // else gets a fresh root under the handle not in use (see kernel_impairment.h).
+  const bool in_place = current.installed_by_nslab && plan->root == RootQdisc::kTbf &&
+                        current.kind == "tbf" && current.child_kind.empty() &&
+                        plan->pfifo_limit_packets == 0;
+  uint32_t handle = kRootHandle;
+  if (in_place) {
+    handle = current.handle;
+  } else if (current.installed_by_nslab && current.handle == kRootHandle) {
+    handle = kAltRootHandle;
+  }
+  const QdiscTarget root{link.ifindex, handle, TC_H_ROOT};
+  const std::string kind = plan->root == RootQdisc::kNetem ? "netem" : "tbf";
+  const std::string what =
+      absl::StrCat("add ", kind, " qdisc ", HandleText(handle), " on ", ifname);
+  KernelAnswer answer;
+  absl::Status status = Send(sock,
+                             plan->root == RootQdisc::kNetem ? BuildNetemRequest(root, plan->netem)
+                                                             : BuildTbfRequest(root, plan->tbf),
+                             what, &answer);
+  if (!status.ok()) {
+    if (KindMissing(answer)) {
+      if (plan->root == RootQdisc::kNetem) {
+        return WithIfname(ifname, NetemMissingError(plan->netem_fields));
+      }
+      return absl::FailedPreconditionError(
+          absl::StrCat(ifname, ": kernel has no sch_tbf: rate_bps needs tbf; use mode: wire"));
+    }
+    return status;
+  }
+
+  const QdiscTarget child{link.ifindex, kChildHandle, TC_H_MAKE(handle, 1)};
+  absl::Status child_status;
+  if (plan->tbf_under_netem) {
+    child_status = Send(sock, BuildTbfRequest(child, plan->tbf),
+                        absl::StrCat("add tbf qdisc under netem on ", ifname), &answer);
+  } else if (plan->pfifo_limit_packets != 0) {
+    child_status = Send(sock, BuildPfifoRequest(child, plan->pfifo_limit_packets),
+                        absl::StrCat("add pfifo qdisc under tbf on ", ifname), &answer);
+  }
+  if (!child_status.ok()) {
+    // Half an impairment is worse than none: the root just installed goes too.
+    DeleteRoot(sock, ifname, link.ifindex, handle, kind).IgnoreError();
+    return child_status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ClearKernelImpairment(const netlink::RouteSocket& sock, const std::string& ifname) {
+  NSLAB_ASSIGN_OR_RETURN(LinkRef link, LookupLink(sock, ifname));
+  NSLAB_ASSIGN_OR_RETURN(RootQdiscInfo current, ReadRoot(sock, link.ifindex));
+  if (!current.installed_by_nslab) {
+    return absl::OkStatus();
+  }
+  return DeleteRoot(sock, ifname, link.ifindex, current.handle, current.kind);
+}
+
+}  // namespace nslab::impair::kernel

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "daemon/impair/kernel/kernel_plan.h"
+#include "daemon/netlink/route_socket.h"
+#include "nslab/v1/topology.pb.h"
+
+namespace nslab::impair::kernel {
+
+// The kernel backend for link impairments: qdiscs on the sending interface of a link, set
+// over the namespace's own NETLINK_ROUTE socket. (Loss without netem is the receiving end's
+// nftables drop: see ingress_loss.h.)
+//
+// nslab's root qdiscs have handle 4e53: ("NS") or 4e54: ("NT"); a child, when there is one,
+// 4e55:. Two root handles because the kernel changes a qdisc in place only within its kind
+// (tbf -> netem under the same handle is EINVAL "Invalid qdisc name"), and netem, even then,
+// keeps settings it is not sent again (a delay table, correlations). So every change that is
+// not tbf -> tbf builds a fresh root under the other handle, and the kernel swaps it in for the
+// old one in a single graft: the link is never without its impairment, and a request the
+// kernel refuses leaves the previous impairment in place.
+inline constexpr uint32_t kRootHandle = 0x4e530000;
+inline constexpr uint32_t kAltRootHandle = 0x4e540000;
+inline constexpr uint32_t kChildHandle = 0x4e550000;
+
+bool IsNslabRootHandle(uint32_t handle);
+
+// An interface's root qdisc as the kernel reports it.
+struct RootQdiscInfo {
+  std::string kind;                 // e.g. "noqueue", veth's default
+  uint32_t handle = 0;              // 0: the kernel's default qdisc, which nobody installed
+  bool installed_by_nslab = false;  // handle is ours and kind is netem or tbf
+  std::string child_kind;           // the visible qdisc under class handle:1, if any
+};
+
+absl::StatusOr<RootQdiscInfo> ReadRootQdisc(const netlink::RouteSocket& sock,
+                                            const std::string& ifname);
+
+// Installs `impairment` (one direction) on `ifname`, the sending end, replacing what nslab
+// installed there before (see PlanKernelImpairment for which qdiscs). Calling it again
+// changes the impairment at runtime; an impairment that needs no qdisc (nothing set, or only
+// loss without netem) removes nslab's.
+//
+// The receiving end's part is the caller's: when
+// PlanKernelImpairment(impairment, features, mtu)->ingress_loss_percent > 0, apply
+// RenderIngressLossRuleset(<receiving interface>, that) in the receiving namespace.
+//
+// Errors, each naming the interface:
+//   INVALID_ARGUMENT     a field out of range (ValidateImpairment), or a value the kernel
+//                        refuses (with the kernel's extended-ACK message);
+//   FAILED_PRECONDITION  netem needed but missing, from `features` or from the kernel's own
+//                        ENOENT/EOPNOTSUPP: "kernel has no sch_netem: <fields> need netem; use
+//                        mode: wire (or rate/loss only, which work without netem)"; likewise
+//                        tbf; a root qdisc there that nslab did not install (left untouched);
+//   NOT_FOUND            no such interface.
+// On an error nothing changed, except when a child qdisc fails after its fresh root went
+// in: then nslab's qdiscs are removed and the link is left unimpaired.
+absl::Status ApplyKernelImpairment(const netlink::RouteSocket& sock, const std::string& ifname,
+                                   const nslab::v1::Impairment& impairment,
+                                   const KernelFeatures& features);
+
+// Removes the root qdisc nslab installed on `ifname` (the kernel then restores the default
+// qdisc); OK when there is none. Never deletes a qdisc nslab did not install: the delete
+// names handle and kind, and the kernel refuses it if either differs.
+absl::Status ClearKernelImpairment(const netlink::RouteSocket& sock, const std::string& ifname);
+
+}  // namespace nslab::impair::kernel

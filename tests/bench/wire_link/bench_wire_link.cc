@@ -1,0 +1,229 @@
+// The userspace wire against a veth pair between the same two namespaces: bulk TCP goodput
+// (MTU 1500) and small-frame UDP packets per second, printed side by side.
+//
+//   sudo build/tests/bench/wire_link/bench_wire_link [--bytes N] [--seconds S] [--repeat R]
+//   sudo build/tests/bench/wire_link/bench_wire_link --smoke     (ctest bench.wire_link_smoke)
+//
+// The wire is unimpaired and served by one io_context thread, as in the daemon. Rows:
+//   wire          two TAPs without offloads: every 1514-byte frame crosses userspace
+//   veth          the kernel's pair with its defaults (TSO/GSO: 64 KiB segments cross it)
+//   veth gso 1    the same pair with gso_max_segs 1, i.e. one MTU-sized frame at a time, the
+//                 per-frame work the wire does (shown only if the kernel accepts the setting)
+// Needs root; makes two namespaces named nslab-wlbench-<pid>-<n> and deletes exactly those.
+// Exits non-zero if a transfer does not complete; speed is reported, never asserted.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/wire/tap_link.h"
+#include "tests/integration/wire/wire_lab.h"
+
+namespace nslab::testing {
+namespace {
+
+constexpr char kAddrA[] = "10.78.0.1";
+constexpr char kAddrB[] = "10.78.0.2";
+constexpr char kIfname[] = "bench0";
+
+struct Options {
+  uint64_t bytes = 1ull << 30;
+  double seconds = 3;
+  int repeat = 3;
+  size_t small_payload = 18;  // 18 bytes of UDP payload: a 60-byte (minimum) Ethernet frame
+};
+
+struct Row {
+  explicit Row(std::string row_name) : name(std::move(row_name)) {}
+  std::string name;
+  std::vector<double> mbps;
+  std::vector<double> pps;
+  std::vector<double> delivered;  // received / sent in the packets/s runs
+};
+
+double Median(std::vector<double> values) {
+  if (values.empty()) {
+    return 0;
+  }
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+absl::Status AddressBoth(const ScopedNamespace& a, const ScopedNamespace& b) {
+  for (const auto& [ns, address] : {std::pair(&a, kAddrA), std::pair(&b, kAddrB)}) {
+    auto added =
+        Shell(absl::StrCat("ip -n ", ns->name(), " addr replace ", address, "/24 dev ", kIfname,
+                           " && ip -n ", ns->name(), " link set ", kIfname, " up"));
+    if (!added.ok()) {
+      return added.status();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Measure(const Options& options, const ScopedNamespace& a, const ScopedNamespace& b,
+                     Row& row) {
+  // One short transfer first: ARP, slow start and cold caches stay out of the numbers.
+  if (auto warm = TcpBulk(a.fd(), b.fd(), kAddrB, 1 << 20); !warm.ok()) {
+    return warm.status();
+  }
+  for (int i = 0; i < options.repeat; ++i) {
+    auto bulk = TcpBulk(a.fd(), b.fd(), kAddrB, options.bytes);
+    if (!bulk.ok()) {
+      return absl::Status(bulk.status().code(),
+                          absl::StrCat(row.name, " bulk: ", bulk.status().message()));
+    }
+    row.mbps.push_back(bulk->Mbps());
+    auto blast = UdpBlast(a.fd(), b.fd(), kAddrB, options.small_payload, options.seconds);
+    if (!blast.ok()) {
+      return blast.status();
+    }
+    if (blast->received == 0) {
+      return absl::DataLossError(absl::StrCat(row.name, ": no small frame arrived"));
+    }
+    row.pps.push_back(blast->ReceivedPps());
+    row.delivered.push_back(static_cast<double>(blast->received) /
+                            static_cast<double>(std::max<uint64_t>(blast->sent, 1)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunWire(const Options& options, const ScopedNamespace& a, const ScopedNamespace& b,
+                     Row& row) {
+  IoThread io;
+  wire::WireLinkSpec spec;
+  spec.link_name = "bench";
+  spec.ns_a = a.fd();
+  spec.ifname_a = kIfname;
+  spec.ns_b = b.fd();
+  spec.ifname_b = kIfname;
+  auto link = wire::WireLink::Create(io.io(), spec);
+  if (!link.ok()) {
+    return link.status();
+  }
+  absl::Status status = AddressBoth(a, b);
+  if (status.ok()) {
+    status = Measure(options, a, b, row);
+  }
+  const wire::WireCounters a_to_b = (*link)->Counters(wire::Direction::kAToB);
+  std::printf("  wire a->b: %lu frames forwarded, %lu oversize, %lu tx dropped, %lu tx errors\n",
+              static_cast<unsigned long>(a_to_b.pipeline.forwarded),
+              static_cast<unsigned long>(a_to_b.pipeline.dropped_oversize),
+              static_cast<unsigned long>(a_to_b.tx_dropped),
+              static_cast<unsigned long>(a_to_b.tx_errors));
+  if (auto stopped = (*link)->Stop(wire::StopMode::kDeleteDevices); !stopped.ok() && status.ok()) {
+    status = stopped;
+  }
+  return status;
+}
+
+absl::Status RunVeth(const Options& options, const ScopedNamespace& a, const ScopedNamespace& b,
+                     bool one_segment, Row& row) {
+  auto created = Shell(absl::StrCat("ip -n ", a.name(), " link add ", kIfname,
+                                    " type veth peer name ", kIfname, " netns ", b.name()));
+  if (!created.ok()) {
+    return created.status();
+  }
+  absl::Status status;
+  if (one_segment) {
+    for (const ScopedNamespace* ns : {&a, &b}) {
+      auto set =
+          Shell(absl::StrCat("ip -n ", ns->name(), " link set dev ", kIfname, " gso_max_segs 1"));
+      if (!set.ok()) {
+        status = absl::UnimplementedError("gso_max_segs not settable here");
+      }
+    }
+  }
+  if (status.ok()) {
+    status = AddressBoth(a, b);
+  }
+  if (status.ok()) {
+    status = Measure(options, a, b, row);
+  }
+  // Deleting one end removes the pair.
+  if (auto deleted = Shell(absl::StrCat("ip -n ", a.name(), " link del ", kIfname));
+      !deleted.ok() && status.ok()) {
+    status = deleted.status();
+  }
+  return status;
+}
+
+int Main(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
+    if (arg == "--smoke") {
+      options.bytes = 8 << 20;
+      options.seconds = 0.5;
+      options.repeat = 1;
+    } else if (arg == "--bytes" && value) {
+      options.bytes = std::strtoull(value, nullptr, 10);
+      ++i;
+    } else if (arg == "--seconds" && value) {
+      options.seconds = std::strtod(value, nullptr);
+      ++i;
+    } else if (arg == "--repeat" && value) {
+      options.repeat = std::max(1, std::atoi(value));
+      ++i;
+    } else {
+      std::fprintf(stderr, "usage: %s [--smoke] [--bytes N] [--seconds S] [--repeat R]\n", argv[0]);
+      return 2;
+    }
+  }
+
+  auto a = ScopedNamespace::Create(UniqueNetnsName("nslab-wlbench"));
+  if (!a.ok()) {
+    std::fprintf(stderr, "namespace: %s\n", a.status().ToString().c_str());
+    return 1;
+  }
+  auto b = ScopedNamespace::Create(UniqueNetnsName("nslab-wlbench"));
+  if (!b.ok()) {
+    std::fprintf(stderr, "namespace: %s\n", b.status().ToString().c_str());
+    return 1;
+  }
+
+  std::printf("bulk TCP %.1f MB, small frames %zu-byte UDP payload for %.1f s, median of %d\n",
+              static_cast<double>(options.bytes) / 1e6, options.small_payload, options.seconds,
+              options.repeat);
+  Row wire("wire");
+  Row veth("veth");
+  Row veth_one("veth gso 1");
+  if (auto status = RunWire(options, **a, **b, wire); !status.ok()) {
+    std::fprintf(stderr, "wire: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  if (auto status = RunVeth(options, **a, **b, false, veth); !status.ok()) {
+    std::fprintf(stderr, "veth: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  const absl::Status one_status = RunVeth(options, **a, **b, true, veth_one);
+  if (!one_status.ok() && !absl::IsUnimplemented(one_status)) {
+    std::fprintf(stderr, "veth gso 1: %s\n", one_status.ToString().c_str());
+    return 1;
+  }
+
+  std::printf("\n%-12s %14s %14s %12s %14s\n", "path", "bulk Mbit/s", "wire/this", "small pps",
+              "delivered");
+  for (const Row* row : {&wire, &veth, &veth_one}) {
+    if (row->mbps.empty()) {
+      continue;
+    }
+    std::printf("%-12s %14.0f %13.2fx %12.0f %13.1f%%\n", row->name.c_str(), Median(row->mbps),
+                Median(wire.mbps) / Median(row->mbps), Median(row->pps),
+                100 * Median(row->delivered));
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace nslab::testing
+
+int main(int argc, char** argv) { return nslab::testing::Main(argc, argv); }
