@@ -16,6 +16,7 @@ void AddExecCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
 void AddLogsCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddGraphCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddFwCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddImpairCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddLinkCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddPartitionCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 

@@ -7,6 +7,8 @@
 #include "absl/strings/str_join.h"
 #include "daemon/chaos/firewall.h"
 #include "daemon/chaos/partition_rules.h"
+#include "daemon/impair/validate.h"
+#include "daemon/lab/link_impairment.h"
 #include "daemon/netlink/links.h"
 #include "daemon/netlink/route_socket.h"
 #include "daemon/netns/netns.h"
@@ -41,7 +43,83 @@ absl::StatusOr<std::vector<EndRef>> ResolveLink(const nslab::v1::Topology& topol
                                           "\" (name it node:interface or by its name:)"));
 }
 
+absl::StatusOr<int> FindLink(const nslab::v1::Topology& topology, const std::string& link) {
+  for (int i = 0; i < topology.links_size(); ++i) {
+    const auto& candidate = topology.links(i);
+    if (link == absl::StrCat(candidate.a().node(), ":", candidate.a().interface()) ||
+        link == absl::StrCat(candidate.b().node(), ":", candidate.b().interface()) ||
+        (!candidate.name().empty() && link == candidate.name())) {
+      return i;
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("lab ", topology.name(), " has no link \"", link,
+                                          "\" (name it node:interface or by its name:)"));
+}
+
+std::string LinkLabel(const nslab::v1::Link& link) {
+  return absl::StrCat(link.a().node(), ":", link.a().interface(), " <-> ", link.b().node(), ":",
+                      link.b().interface());
+}
+
 }  // namespace
+
+std::vector<LinkImpairmentView> ChaosEngine::ImpairmentsLocked(
+    const std::string& lab, const nslab::v1::Topology& topology) {
+  auto& state = impairments_[lab];
+  std::vector<LinkImpairmentView> result;
+  for (int i = 0; i < topology.links_size(); ++i) {
+    if (state.count(i) == 0) {
+      state[i] = lab::RequestedImpairments(topology.links(i));
+    }
+    const auto& directions = state[i];
+    if (directions[0].ByteSizeLong() != 0 || directions[1].ByteSizeLong() != 0) {
+      result.push_back({LinkLabel(topology.links(i)), directions});
+    }
+  }
+  return result;
+}
+
+absl::StatusOr<std::vector<LinkImpairmentView>> ChaosEngine::SetImpairment(
+    const std::string& lab, const std::string& link, const std::vector<int>& directions,
+    const nslab::v1::Impairment& impairment) {
+  auto topology = labs_->TopologyOf(lab);
+  if (!topology.ok()) {
+    return topology.status();
+  }
+  auto index = FindLink(*topology, link);
+  if (!index.ok()) {
+    return index.status();
+  }
+  if (impairment.ByteSizeLong() != 0) {
+    if (auto status = impair::ValidateImpairment(impairment); !status.ok()) {
+      return status;
+    }
+  }
+  const auto ends = lab::DirectionsOf(lab, topology->links(*index));
+  absl::MutexLock lock(&mutex_);
+  ImpairmentsLocked(lab, *topology);  // make sure the link's entry exists
+  auto& current = impairments_[lab][*index];
+  for (int direction : directions) {
+    auto status = lab::ApplyLinkDirection(ends[direction], impairment, labs_->features());
+    if (!status.ok()) {
+      // Put back what was there, so a refused change changes nothing.
+      (void)lab::ApplyLinkDirection(ends[direction], current[direction], labs_->features());
+      return status;
+    }
+    current[direction] = impairment;
+  }
+  return ImpairmentsLocked(lab, *topology);
+}
+
+absl::StatusOr<std::vector<LinkImpairmentView>> ChaosEngine::ListImpairments(
+    const std::string& lab) {
+  auto topology = labs_->TopologyOf(lab);
+  if (!topology.ok()) {
+    return topology.status();
+  }
+  absl::MutexLock lock(&mutex_);
+  return ImpairmentsLocked(lab, *topology);
+}
 
 ChaosEngine::~ChaosEngine() {
   absl::MutexLock lock(&mutex_);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,6 +22,11 @@ struct FirewallView {
 
 enum class End { kBoth, kA, kB };
 
+struct LinkImpairmentView {
+  std::string link;                                 // "a:if <-> b:if"
+  std::array<nslab::v1::Impairment, 2> directions;  // a->b, b->a
+};
+
 // Faults injected into running labs, each undone by its counterpart.
 class ChaosEngine {
  public:
@@ -38,6 +45,13 @@ class ChaosEngine {
                                                      absl::Duration down, absl::Duration up,
                                                      int count);
 
+  // Sets one or both directions (`directions` holds 0 for a->b, 1 for b->a) of a link's
+  // impairment; an empty impairment clears. Returns every impaired link of the lab.
+  absl::StatusOr<std::vector<LinkImpairmentView>> SetImpairment(
+      const std::string& lab, const std::string& link, const std::vector<int>& directions,
+      const nslab::v1::Impairment& impairment);
+  absl::StatusOr<std::vector<LinkImpairmentView>> ListImpairments(const std::string& lab);
+
   // Traffic between nodes of different groups stops (drop: timeouts; reject: refused).
   absl::StatusOr<std::vector<std::string>> Partition(
       const std::string& lab, const std::vector<std::vector<std::string>>& groups, bool reject);
@@ -50,9 +64,16 @@ class ChaosEngine {
     std::thread thread;
   };
 
+  // The impairments in force, per lab and link index; starts from the topology's.
+  std::vector<LinkImpairmentView> ImpairmentsLocked(const std::string& lab,
+                                                    const nslab::v1::Topology& topology)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
   lab::LabRegistry* labs_;
   absl::Mutex mutex_;
   std::vector<std::unique_ptr<Flap>> flaps_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, std::map<int, std::array<nslab::v1::Impairment, 2>>> impairments_
+      ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace nslab::chaos

@@ -23,59 +23,58 @@ std::vector<ListedRule> ParseRulesetListing(absl::string_view listing) {
   static const std::regex kHandle(R"(\s*# handle (\d+)\s*$)");
   std::vector<ListedRule> rules;
   std::string family, table, chain;
-  int depth = 0;  // 1 inside a table, 2 inside a chain, more inside sets and maps
+  // Open blocks: 't'able, 'c'hain, or 'o'ther (sets, maps, flowtables: no rules inside).
+  std::vector<char> blocks;
   for (absl::string_view raw : absl::StrSplit(listing, '\n')) {
-    const std::string line(absl::StripAsciiWhitespace(raw));
+    std::string line(absl::StripAsciiWhitespace(raw));
     if (line.empty()) {
       continue;
     }
+    // With -a, block openers carry their handle too: "chain input { # handle 1".
+    if (const size_t brace = line.rfind("{ # handle "); brace != std::string::npos) {
+      line.resize(brace + 1);
+    }
     if (line == "}") {
-      depth = depth > 0 ? depth - 1 : 0;
-      continue;
-    }
-    if (depth == 0 && absl::StartsWith(line, "table ")) {
-      std::vector<std::string> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
-      if (words.size() >= 3) {
-        family = words[1];
-        table = words[2];
+      if (!blocks.empty()) {
+        blocks.pop_back();
       }
-      depth = 1;
-      continue;
-    }
-    if (depth == 1) {
-      if (absl::StartsWith(line, "chain ")) {
-        std::vector<std::string> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
-        chain = words.size() >= 2 ? words[1] : "";
-        depth = 2;
-      } else if (absl::EndsWith(line, "{")) {
-        depth = 3;  // a set, map, flowtable...: not rules
-      }
-      continue;
-    }
-    if (depth == 2 && !IsChainHeader(line)) {
-      ListedRule rule;
-      rule.family = family;
-      rule.table = table;
-      rule.chain = chain;
-      std::string text = line;
-      std::smatch match;
-      if (std::regex_search(text, match, kHandle)) {
-        (void)absl::SimpleAtoi(match[1].str(), &rule.handle);
-        text = match.prefix().str();
-      }
-      if (std::regex_search(text, match, kCounter)) {
-        rule.has_counter = true;
-        (void)absl::SimpleAtoi(match[1].str(), &rule.packets);
-        (void)absl::SimpleAtoi(match[2].str(), &rule.bytes);
-        text = match.prefix().str() + match.suffix().str();
-      }
-      rule.text = std::string(absl::StripAsciiWhitespace(text));
-      rules.push_back(std::move(rule));
       continue;
     }
     if (absl::EndsWith(line, "{")) {
-      ++depth;
+      std::vector<std::string> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
+      if (blocks.empty() && words.size() >= 3 && words[0] == "table") {
+        family = words[1];
+        table = words[2];
+        blocks.push_back('t');
+      } else if (blocks.size() == 1 && words.size() >= 2 && words[0] == "chain") {
+        chain = words[1];
+        blocks.push_back('c');
+      } else {
+        blocks.push_back('o');
+      }
+      continue;
     }
+    if (blocks.empty() || blocks.back() != 'c' || IsChainHeader(line)) {
+      continue;
+    }
+    ListedRule rule;
+    rule.family = family;
+    rule.table = table;
+    rule.chain = chain;
+    std::string text = line;
+    std::smatch match;
+    if (std::regex_search(text, match, kHandle)) {
+      (void)absl::SimpleAtoi(match[1].str(), &rule.handle);
+      text = match.prefix().str();
+    }
+    if (std::regex_search(text, match, kCounter)) {
+      rule.has_counter = true;
+      (void)absl::SimpleAtoi(match[1].str(), &rule.packets);
+      (void)absl::SimpleAtoi(match[2].str(), &rule.bytes);
+      text = match.prefix().str() + match.suffix().str();
+    }
+    rule.text = std::string(absl::StripAsciiWhitespace(text));
+    rules.push_back(std::move(rule));
   }
   return rules;
 }

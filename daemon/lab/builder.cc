@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/common/parallel.h"
 #include "daemon/common/status_macros.h"
+#include "daemon/lab/link_impairment.h"
 #include "daemon/lab/teardown.h"
 #include "daemon/netlink/addresses.h"
 #include "daemon/netlink/links.h"
@@ -51,8 +52,12 @@ netlink::RouteKind KindOf(nslab::v1::RouteType type) {
 
 class LabBuilder {
  public:
-  LabBuilder(const Topology& topology, std::string lab, std::string base_dir)
-      : topology_(topology), lab_(std::move(lab)), base_dir_(std::move(base_dir)) {}
+  LabBuilder(const Topology& topology, std::string lab, std::string base_dir,
+             const impair::kernel::KernelFeatures& features)
+      : topology_(topology),
+        lab_(std::move(lab)),
+        base_dir_(std::move(base_dir)),
+        features_(features) {}
 
   absl::Status Build() {
     auto status = BuildSteps();
@@ -92,7 +97,24 @@ class LabBuilder {
                     absl::StrCat("links[", i, "] (", link.a().node(), ":", link.a().interface(),
                                  " <-> ", link.b().node(), ":", link.b().interface(), ")"));
     }));
-    return ParallelFor(nodes, kWorkers, [&](size_t i) { return FinishNode(topology_.nodes(i)); });
+    NSLAB_RETURN_IF_ERROR(
+        ParallelFor(nodes, kWorkers, [&](size_t i) { return FinishNode(topology_.nodes(i)); }));
+    for (int i = 0; i < topology_.links_size(); ++i) {
+      NSLAB_RETURN_IF_ERROR(
+          AtStep(ImpairLink(topology_.links(i)), absl::StrCat("links[", i, "].impair")));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ImpairLink(const nslab::v1::Link& link) {
+    const auto directions = DirectionsOf(lab_, link);
+    const auto impairments = RequestedImpairments(link);
+    for (int d = 0; d < 2; ++d) {
+      if (impairments[d].ByteSizeLong() != 0) {
+        NSLAB_RETURN_IF_ERROR(ApplyLinkDirection(directions[d], impairments[d], features_));
+      }
+    }
+    return absl::OkStatus();
   }
 
   // Creates the node's namespace and, on the same thread while inside it, opens its
@@ -245,6 +267,7 @@ class LabBuilder {
   const Topology& topology_;
   const std::string lab_;
   const std::string base_dir_;
+  const impair::kernel::KernelFeatures features_;
   std::mutex created_mutex_;
   std::vector<std::string> created_;
   // Filled before the parallel phases start; each phase only reads the map.
@@ -261,9 +284,9 @@ std::vector<std::string> NamespacesOf(const Topology& topology, const std::strin
   return result;
 }
 
-absl::Status BuildLab(const Topology& topology, const std::string& lab,
-                      const std::string& base_dir) {
-  return LabBuilder(topology, lab, base_dir).Build();
+absl::Status BuildLab(const Topology& topology, const std::string& lab, const std::string& base_dir,
+                      const impair::kernel::KernelFeatures& features) {
+  return LabBuilder(topology, lab, base_dir, features).Build();
 }
 
 }  // namespace nslab::lab

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "daemon/impair/kernel/kernel_plan.h"
 #include "nslab/v1/topology.pb.h"
 
 namespace nslab::lab {
@@ -16,6 +17,6 @@ std::vector<std::string> NamespacesOf(const nslab::v1::Topology& topology, const
 // everything built so far is removed and the error names the step. `base_dir` resolves
 // relative paths (nftables_file).
 absl::Status BuildLab(const nslab::v1::Topology& topology, const std::string& lab,
-                      const std::string& base_dir);
+                      const std::string& base_dir, const impair::kernel::KernelFeatures& features);
 
 }  // namespace nslab::lab

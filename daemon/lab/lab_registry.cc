@@ -163,7 +163,7 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
     forget();
     return status;
   }
-  if (auto status = BuildLab(topology, lab_name, base_dir); !status.ok()) {
+  if (auto status = BuildLab(topology, lab_name, base_dir, features_); !status.ok()) {
     (void)store_.Remove(lab_name);
     forget();
     return status;

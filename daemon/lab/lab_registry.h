@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "daemon/exec/process_registry.h"
 #include "daemon/exec/supervisor.h"
+#include "daemon/impair/kernel/kernel_plan.h"
 #include "daemon/lab/state_store.h"
 #include "nslab/v1/labs.pb.h"
 
@@ -19,8 +20,14 @@ namespace nslab::lab {
 // Thread-safe; builds of different labs run concurrently.
 class LabRegistry {
  public:
-  LabRegistry(StateStore store, exec::ProcessRegistry* processes, exec::Supervisor* supervisor)
-      : store_(std::move(store)), processes_(processes), supervisor_(supervisor) {}
+  LabRegistry(StateStore store, exec::ProcessRegistry* processes, exec::Supervisor* supervisor,
+              impair::kernel::KernelFeatures features = {})
+      : store_(std::move(store)),
+        processes_(processes),
+        supervisor_(supervisor),
+        features_(features) {}
+
+  const impair::kernel::KernelFeatures& features() const { return features_; }
 
   // At daemon start: re-adopts labs that were ready, removes half-built or half-deleted
   // ones. Each action is described in `log`.
@@ -62,6 +69,7 @@ class LabRegistry {
   StateStore store_;
   exec::ProcessRegistry* processes_;
   exec::Supervisor* supervisor_;
+  const impair::kernel::KernelFeatures features_;
   mutable absl::Mutex mutex_;
   std::map<std::string, nslab::v1::Lab> labs_ ABSL_GUARDED_BY(mutex_);
 };

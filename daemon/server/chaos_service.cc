@@ -47,7 +47,43 @@ chaos::End EndOf(nslab::v1::LinkEnd end) {
   }
 }
 
+grpc::Status FillImpairments(const absl::StatusOr<std::vector<chaos::LinkImpairmentView>>& views,
+                             nslab::v1::LinkImpairments* response) {
+  if (!views.ok()) {
+    return ToGrpc(views.status());
+  }
+  for (const auto& view : *views) {
+    auto* out = response->add_links();
+    out->set_link(view.link);
+    *out->mutable_a_to_b() = view.directions[0];
+    *out->mutable_b_to_a() = view.directions[1];
+    out->set_backend("kernel");
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace
+
+grpc::Status ChaosService::SetImpairment(grpc::ServerContext*,
+                                         const nslab::v1::SetImpairmentRequest* request,
+                                         nslab::v1::LinkImpairments* response) {
+  std::vector<int> directions;
+  if (request->direction() != nslab::v1::DIRECTION_B_TO_A) {
+    directions.push_back(0);
+  }
+  if (request->direction() != nslab::v1::DIRECTION_A_TO_B) {
+    directions.push_back(1);
+  }
+  return FillImpairments(
+      engine_->SetImpairment(request->lab(), request->link(), directions, request->impairment()),
+      response);
+}
+
+grpc::Status ChaosService::ListImpairments(grpc::ServerContext*,
+                                           const nslab::v1::ListImpairmentsRequest* request,
+                                           nslab::v1::LinkImpairments* response) {
+  return FillImpairments(engine_->ListImpairments(request->lab()), response);
+}
 
 grpc::Status ChaosService::SetFirewall(grpc::ServerContext*,
                                        const nslab::v1::SetFirewallRequest* request,

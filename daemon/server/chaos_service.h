@@ -19,6 +19,11 @@ class ChaosService final : public nslab::v1::Chaos::Service {
                             nslab::v1::SetLinkStateResponse* response) override;
   grpc::Status FlapLink(grpc::ServerContext*, const nslab::v1::FlapLinkRequest* request,
                         nslab::v1::SetLinkStateResponse* response) override;
+  grpc::Status SetImpairment(grpc::ServerContext*, const nslab::v1::SetImpairmentRequest* request,
+                             nslab::v1::LinkImpairments* response) override;
+  grpc::Status ListImpairments(grpc::ServerContext*,
+                               const nslab::v1::ListImpairmentsRequest* request,
+                               nslab::v1::LinkImpairments* response) override;
   grpc::Status Partition(grpc::ServerContext*, const nslab::v1::PartitionRequest* request,
                          nslab::v1::PartitionResponse* response) override;
   grpc::Status Heal(grpc::ServerContext*, const nslab::v1::HealRequest* request,

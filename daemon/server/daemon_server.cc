@@ -77,19 +77,21 @@ DaemonServer::DaemonServer(DaemonOptions options) : options_(std::move(options))
 DaemonServer::~DaemonServer() { Shutdown(); }
 
 absl::Status DaemonServer::Start() {
+  auto capabilities = caps::ProbeCapabilities();
+  for (const auto& feature : capabilities.features()) {
+    NSLAB_LOG(Info) << "capability " << feature.name() << ": "
+                    << (feature.available() ? "yes" : absl::StrCat("no (", feature.detail(), ")"));
+  }
+  const impair::kernel::KernelFeatures features{caps::Has(capabilities, "netem"),
+                                                caps::Has(capabilities, "tbf")};
   labs_ = std::make_unique<lab::LabRegistry>(lab::StateStore(options_.state_dir), &processes_,
-                                             &supervisor_);
+                                             &supervisor_, features);
   std::vector<std::string> log;
   if (auto status = labs_->Recover(&log); !status.ok()) {
     return status;
   }
   for (const auto& line : log) {
     NSLAB_LOG(Info) << line;
-  }
-  auto capabilities = caps::ProbeCapabilities();
-  for (const auto& feature : capabilities.features()) {
-    NSLAB_LOG(Info) << "capability " << feature.name() << ": "
-                    << (feature.available() ? "yes" : absl::StrCat("no (", feature.detail(), ")"));
   }
 
   if (auto status = PrepareSocketPath(options_.socket_path); !status.ok()) {

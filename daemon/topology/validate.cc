@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/impair/validate.h"
 #include "daemon/topology/ip_address.h"
 #include "daemon/topology/names.h"
 
@@ -141,9 +142,15 @@ MaybeError CheckLink(const Link& link, const std::string& path, Index& index,
   if (link.mode() == nslab::v1::LINK_MODE_WIRE) {
     return Unsupported(path + ".mode", "wire links are not yet supported by this nslabd; use veth");
   }
-  if (!IsEmpty(link.impair()) || !IsEmpty(link.a_to_b()) || !IsEmpty(link.b_to_a())) {
-    return Unsupported(path + ".impair",
-                       "link impairments are not yet supported by this nslabd; remove them");
+  for (const auto& [key, impairment] :
+       {std::pair{"impair", &link.impair()}, std::pair{"a_to_b", &link.a_to_b()},
+        std::pair{"b_to_a", &link.b_to_a()}}) {
+    if (IsEmpty(*impairment)) {
+      continue;
+    }
+    if (auto status = impair::ValidateImpairment(*impairment); !status.ok()) {
+      return Invalid(absl::StrCat(path, ".", key), std::string(status.message()));
+    }
   }
   return std::nullopt;
 }

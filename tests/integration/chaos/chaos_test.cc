@@ -202,6 +202,54 @@ TEST_F(ChaosTest, FlapEndsUp) {
   EXPECT_EQ(daemon_->Exec(name_, "client", {"ping", "-c1", "-W2", "10.0.0.2"}).code, 0);
 }
 
+TEST_F(ChaosTest, ImpairAtRuntimeAndARefusedChangeChangesNothing) {
+  nslab::v1::SetImpairmentRequest request;
+  request.set_lab(name_);
+  request.set_link("client:eth0");
+  request.set_direction(nslab::v1::DIRECTION_A_TO_B);
+  request.mutable_impairment()->set_rate_bps(10'000'000);
+  request.mutable_impairment()->set_loss(5);
+  nslab::v1::LinkImpairments response;
+  {
+    grpc::ClientContext context;
+    auto status = chaos_->SetImpairment(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  ASSERT_EQ(response.links_size(), 1);
+  EXPECT_EQ(response.links(0).a_to_b().rate_bps(), 10'000'000u);
+  auto qdisc = daemon_->Exec(name_, "client", {"tc", "qdisc", "show", "dev", "eth0"});
+  EXPECT_THAT(qdisc.out, HasSubstr("tbf 4e53: root"));
+  auto ingress = daemon_->Exec(name_, "server", {"nft", "list", "tables"});
+  EXPECT_THAT(ingress.out, HasSubstr("nslab_impair_eth0"));
+
+  // This kernel has no sch_netem: a delay is refused and the rate stays.
+  nslab::v1::SetImpairmentRequest delay = request;
+  delay.clear_impairment();
+  delay.mutable_impairment()->set_delay_us(50'000);
+  {
+    grpc::ClientContext context;
+    auto status = chaos_->SetImpairment(&context, delay, &response);
+    if (status.ok()) {
+      GTEST_SKIP() << "this kernel has sch_netem";
+    }
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_THAT(status.error_message(), HasSubstr("use mode: wire"));
+  }
+  qdisc = daemon_->Exec(name_, "client", {"tc", "qdisc", "show", "dev", "eth0"});
+  EXPECT_THAT(qdisc.out, HasSubstr("tbf 4e53: root"));
+
+  request.clear_impairment();  // clear
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(chaos_->SetImpairment(&context, request, &response).ok());
+  }
+  EXPECT_EQ(response.links_size(), 0);
+  qdisc = daemon_->Exec(name_, "client", {"tc", "qdisc", "show", "dev", "eth0"});
+  EXPECT_THAT(qdisc.out, ::testing::Not(HasSubstr("tbf")));
+  ingress = daemon_->Exec(name_, "server", {"nft", "list", "tables"});
+  EXPECT_THAT(ingress.out, ::testing::Not(HasSubstr("nslab_impair")));
+}
+
 TEST_F(ChaosTest, PartitionRejectsBadGroups) {
   nslab::v1::PartitionRequest request;
   request.set_lab(name_);

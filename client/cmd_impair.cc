@@ -1,0 +1,146 @@
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "client/commands.h"
+#include "client/output.h"
+#include "client/table.h"
+#include "daemon/topology/units.h"
+#include "nslab/v1/chaos.grpc.pb.h"
+
+namespace nslab::client {
+namespace {
+
+std::string Describe(const nslab::v1::Impairment& impairment) {
+  std::string out;
+  auto add = [&out](const std::string& part) { out += (out.empty() ? "" : " ") + part; };
+  if (impairment.delay_us() != 0) {
+    add(absl::StrCat("delay ", impairment.delay_us() / 1000.0, "ms"));
+  }
+  if (impairment.jitter_us() != 0) {
+    add(absl::StrCat("jitter ", impairment.jitter_us() / 1000.0, "ms"));
+  }
+  if (impairment.loss() != 0) {
+    add(absl::StrCat("loss ", impairment.loss(), "%"));
+  }
+  if (impairment.duplicate() != 0) {
+    add(absl::StrCat("duplicate ", impairment.duplicate(), "%"));
+  }
+  if (impairment.reorder() != 0) {
+    add(absl::StrCat("reorder ", impairment.reorder(), "%"));
+  }
+  if (impairment.corrupt() != 0) {
+    add(absl::StrCat("corrupt ", impairment.corrupt(), "%"));
+  }
+  if (impairment.rate_bps() != 0) {
+    add(absl::StrCat("rate ", impairment.rate_bps() / 1e6, "mbit"));
+  }
+  return out.empty() ? "-" : out;
+}
+
+void PrintImpairments(const nslab::v1::LinkImpairments& links, const GlobalOptions& options) {
+  if (PrintStructured(links, options.output)) {
+    return;
+  }
+  Table table({"LINK", "A->B", "B->A", "BACKEND"});
+  for (const auto& link : links.links()) {
+    table.AddRow({link.link(), Describe(link.a_to_b()), Describe(link.b_to_a()), link.backend()});
+  }
+  std::cout << table.ToString();
+}
+
+}  // namespace
+
+void AddImpairCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  auto* cmd = app.add_subcommand("impair", "Impair a link at runtime (delay, loss, rate, ...)");
+  static std::string lab, link, dir = "both", delay, jitter, loss, duplicate, reorder, corrupt,
+                                rate, burst;
+  static uint32_t limit = 0;
+  static bool clear = false, show = false;
+  cmd->add_option("lab", lab, "Lab name")->required();
+  cmd->add_option("link", link, "node:interface of either end, or the link's name");
+  cmd->add_option("--dir", dir, "a_to_b, b_to_a or both")
+      ->check(CLI::IsMember({"a_to_b", "b_to_a", "both"}))
+      ->capture_default_str();
+  cmd->add_option("--delay", delay, "e.g. 100ms (needs netem in the kernel)");
+  cmd->add_option("--jitter", jitter, "e.g. 10ms");
+  cmd->add_option("--loss", loss, "e.g. 1%");
+  cmd->add_option("--duplicate", duplicate, "e.g. 1%");
+  cmd->add_option("--reorder", reorder, "e.g. 25%");
+  cmd->add_option("--corrupt", corrupt, "e.g. 0.1%");
+  cmd->add_option("--rate", rate, "e.g. 10mbit");
+  cmd->add_option("--burst", burst, "e.g. 32kb");
+  cmd->add_option("--limit", limit, "queue limit in packets");
+  cmd->add_flag("--clear", clear, "Remove the link's impairment");
+  cmd->add_flag("--show", show, "List the lab's impaired links");
+  cmd->footer("Example: nslab impair mylab client:eth0 --dir a_to_b --rate 10mbit --loss 1%");
+  cmd->callback([&options, &exit_code] {
+    auto stub = nslab::v1::Chaos::NewStub(Connect(options));
+    nslab::v1::LinkImpairments response;
+    grpc::Status status;
+    if (show || link.empty()) {
+      nslab::v1::ListImpairmentsRequest request;
+      request.set_lab(lab);
+      status = stub->ListImpairments(NewContext(options).get(), request, &response);
+    } else {
+      nslab::v1::SetImpairmentRequest request;
+      request.set_lab(lab);
+      request.set_link(link);
+      request.set_direction(dir == "a_to_b"   ? nslab::v1::DIRECTION_A_TO_B
+                            : dir == "b_to_a" ? nslab::v1::DIRECTION_B_TO_A
+                                              : nslab::v1::DIRECTION_BOTH);
+      auto* impairment = request.mutable_impairment();
+      std::string problem;
+      auto duration = [&](const std::string& text, const char* flag, auto set) {
+        if (text.empty()) {
+          return;
+        }
+        auto us = topology::ParseDurationUs(text);
+        us.ok() ? (impairment->*set)(static_cast<uint32_t>(*us))
+                : void(problem = absl::StrCat("--", flag, ": ", us.status().message()));
+      };
+      auto percent = [&](const std::string& text, const char* flag, auto set) {
+        if (text.empty()) {
+          return;
+        }
+        auto value = topology::ParsePercent(text);
+        value.ok() ? (impairment->*set)(*value)
+                   : void(problem = absl::StrCat("--", flag, ": ", value.status().message()));
+      };
+      if (!clear) {
+        duration(delay, "delay", &nslab::v1::Impairment::set_delay_us);
+        duration(jitter, "jitter", &nslab::v1::Impairment::set_jitter_us);
+        percent(loss, "loss", &nslab::v1::Impairment::set_loss);
+        percent(duplicate, "duplicate", &nslab::v1::Impairment::set_duplicate);
+        percent(reorder, "reorder", &nslab::v1::Impairment::set_reorder);
+        percent(corrupt, "corrupt", &nslab::v1::Impairment::set_corrupt);
+        if (!rate.empty()) {
+          auto bps = topology::ParseRateBps(rate);
+          bps.ok() ? impairment->set_rate_bps(*bps)
+                   : void(problem = absl::StrCat("--rate: ", bps.status().message()));
+        }
+        if (!burst.empty()) {
+          auto bytes = topology::ParseSizeBytes(burst);
+          bytes.ok() ? impairment->set_burst_bytes(static_cast<uint32_t>(*bytes))
+                     : void(problem = absl::StrCat("--burst: ", bytes.status().message()));
+        }
+        impairment->set_limit_packets(limit);
+        if (problem.empty() && impairment->ByteSizeLong() == 0) {
+          problem = "give at least one of --delay --loss --rate ... or --clear";
+        }
+      }
+      if (!problem.empty()) {
+        std::cerr << "nslab impair: " << problem << "\n";
+        exit_code = 2;
+        return;
+      }
+      status = stub->SetImpairment(NewContext(options).get(), request, &response);
+    }
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+      return;
+    }
+    PrintImpairments(response, options);
+  });
+}
+
+}  // namespace nslab::client

@@ -1,0 +1,56 @@
+#include "daemon/lab/link_impairment.h"
+
+#include "absl/strings/str_cat.h"
+#include "daemon/common/status_macros.h"
+#include "daemon/impair/kernel/ingress_loss.h"
+#include "daemon/impair/kernel/kernel_impairment.h"
+#include "daemon/netlink/route_socket.h"
+#include "daemon/netns/netns.h"
+#include "daemon/nft/nft_context.h"
+#include "daemon/topology/names.h"
+
+namespace nslab::lab {
+
+std::array<LinkDirection, 2> DirectionsOf(const std::string& lab, const nslab::v1::Link& link) {
+  const std::string a_ns = topology::NamespaceOf(lab, link.a().node());
+  const std::string b_ns = topology::NamespaceOf(lab, link.b().node());
+  const uint32_t mtu = link.mtu() == 0 ? 1500 : link.mtu();
+  return {LinkDirection{a_ns, link.a().interface(), b_ns, link.b().interface(), mtu},
+          LinkDirection{b_ns, link.b().interface(), a_ns, link.a().interface(), mtu}};
+}
+
+std::array<nslab::v1::Impairment, 2> RequestedImpairments(const nslab::v1::Link& link) {
+  return {link.has_a_to_b() ? link.a_to_b() : link.impair(),
+          link.has_b_to_a() ? link.b_to_a() : link.impair()};
+}
+
+absl::Status ApplyLinkDirection(const LinkDirection& direction,
+                                const nslab::v1::Impairment& impairment,
+                                const impair::kernel::KernelFeatures& features) {
+  const bool clear = impairment.ByteSizeLong() == 0;
+  double ingress_loss = 0;
+  if (!clear) {
+    NSLAB_ASSIGN_OR_RETURN(
+        auto plan, impair::kernel::PlanKernelImpairment(impairment, features, direction.mtu));
+    ingress_loss = plan.ingress_loss_percent;
+  }
+  NSLAB_ASSIGN_OR_RETURN(auto send_fd, netns::Open(direction.send_netns));
+  NSLAB_ASSIGN_OR_RETURN(auto send_sock, netlink::RouteSocket::OpenIn(send_fd.get()));
+  if (clear) {
+    NSLAB_RETURN_IF_ERROR(
+        impair::kernel::ClearKernelImpairment(send_sock, direction.send_interface));
+  } else {
+    NSLAB_RETURN_IF_ERROR(impair::kernel::ApplyKernelImpairment(send_sock, direction.send_interface,
+                                                                impairment, features));
+  }
+  // The receiving side's loss table is set or removed to match, every time.
+  NSLAB_ASSIGN_OR_RETURN(auto receive_fd, netns::Open(direction.receive_netns));
+  NSLAB_ASSIGN_OR_RETURN(
+      auto ruleset,
+      ingress_loss > 0
+          ? impair::kernel::RenderIngressLossRuleset(direction.receive_interface, ingress_loss)
+          : impair::kernel::RenderIngressLossRemoval(direction.receive_interface));
+  return nft::RunCommands(receive_fd.get(), ruleset).status();
+}
+
+}  // namespace nslab::lab

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "absl/status/status.h"
+#include "daemon/impair/kernel/kernel_plan.h"
+#include "nslab/v1/topology.pb.h"
+
+namespace nslab::lab {
+
+// One direction of a veth link: impairments go on the sending end's egress (qdiscs) and,
+// for loss without netem, the receiving end's ingress (an nftables drop, silent as a
+// wire is).
+struct LinkDirection {
+  std::string send_netns;
+  std::string send_interface;
+  std::string receive_netns;
+  std::string receive_interface;
+  uint32_t mtu = 1500;
+};
+
+// The two directions of `link` in lab `lab`: [0] a -> b, [1] b -> a.
+std::array<LinkDirection, 2> DirectionsOf(const std::string& lab, const nslab::v1::Link& link);
+
+// What each direction of a link asks for in its topology: a_to_b / b_to_a where given,
+// else `impair`.
+std::array<nslab::v1::Impairment, 2> RequestedImpairments(const nslab::v1::Link& link);
+
+// Applies (or, for an empty impairment, clears) one direction through the kernel backend.
+// FAILED_PRECONDITION names what this kernel cannot do.
+absl::Status ApplyLinkDirection(const LinkDirection& direction,
+                                const nslab::v1::Impairment& impairment,
+                                const impair::kernel::KernelFeatures& features);
+
+}  // namespace nslab::lab
