@@ -63,6 +63,15 @@ std::string LinkLabel(const nslab::v1::Link& link) {
 
 }  // namespace
 
+absl::StatusOr<UniqueFd> ChaosEngine::OpenNode(const std::string& lab,
+                                               const std::string& node) const {
+  auto netns = labs_->NodeNamespace(lab, node);
+  if (!netns.ok()) {
+    return netns.status();
+  }
+  return netns::Open(*netns);
+}
+
 std::vector<LinkImpairmentView> ChaosEngine::ImpairmentsLocked(
     const std::string& lab, const nslab::v1::Topology& topology) {
   auto& state = impairments_[lab];
@@ -133,11 +142,7 @@ ChaosEngine::~ChaosEngine() {
 
 absl::StatusOr<FirewallView> ChaosEngine::GetFirewall(const std::string& lab,
                                                       const std::string& node) {
-  auto netns = labs_->NodeNamespace(lab, node);
-  if (!netns.ok()) {
-    return netns.status();
-  }
-  auto fd = netns::Open(*netns);
+  auto fd = OpenNode(lab, node);
   if (!fd.ok()) {
     return fd.status();
   }
@@ -151,11 +156,7 @@ absl::StatusOr<FirewallView> ChaosEngine::GetFirewall(const std::string& lab,
 absl::StatusOr<FirewallView> ChaosEngine::SetFirewall(const std::string& lab,
                                                       const std::string& node,
                                                       const std::string& ruleset) {
-  auto netns = labs_->NodeNamespace(lab, node);
-  if (!netns.ok()) {
-    return netns.status();
-  }
-  auto fd = netns::Open(*netns);
+  auto fd = OpenNode(lab, node);
   if (!fd.ok()) {
     return fd.status();
   }
@@ -179,11 +180,7 @@ absl::StatusOr<std::vector<std::string>> ChaosEngine::SetLinkState(const std::st
   }
   std::vector<std::string> changed;
   for (const EndRef& ref : *ends) {
-    auto netns = labs_->NodeNamespace(lab, ref.node);
-    if (!netns.ok()) {
-      return netns.status();
-    }
-    auto fd = netns::Open(*netns);
+    auto fd = OpenNode(lab, ref.node);
     if (!fd.ok()) {
       return fd.status();
     }
@@ -275,8 +272,7 @@ absl::StatusOr<std::vector<std::string>> ChaosEngine::Partition(
         others.insert(others.end(), addresses[other].begin(), addresses[other].end());
       }
     }
-    auto netns = labs_->NodeNamespace(lab, node);
-    auto fd = netns::Open(*netns);
+    auto fd = OpenNode(lab, node);
     if (!fd.ok()) {
       return fd.status();
     }
@@ -298,11 +294,7 @@ absl::StatusOr<std::vector<std::string>> ChaosEngine::Heal(const std::string& la
   }
   std::vector<std::string> healed;
   for (const auto& node : topology->nodes()) {
-    auto netns = labs_->NodeNamespace(lab, node.name());
-    if (!netns.ok()) {
-      return netns.status();
-    }
-    auto fd = netns::Open(*netns);
+    auto fd = OpenNode(lab, node.name());
     if (!fd.ok()) {
       return fd.status();
     }

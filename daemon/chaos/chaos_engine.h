@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "daemon/chaos/ruleset_listing.h"
+#include "daemon/common/fd.h"
 #include "daemon/lab/lab_registry.h"
 
 namespace nslab::chaos {
@@ -63,6 +64,9 @@ class ChaosEngine {
     absl::Notification stop;
     std::thread thread;
   };
+
+  // The node's namespace, opened (NOT_FOUND names the lab or node that is missing).
+  absl::StatusOr<UniqueFd> OpenNode(const std::string& lab, const std::string& node) const;
 
   // The impairments in force, per lab and link index; starts from the topology's.
   std::vector<LinkImpairmentView> ImpairmentsLocked(const std::string& lab,

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "nslab/v1/chaos.grpc.pb.h"
+#include "tests/integration/support/daemon_suite.h"
 #include "tests/integration/support/test_daemon.h"
 
 namespace nslab::testing {
@@ -28,13 +29,8 @@ const std::vector<std::string> kConnect = {
     "try: s.connect(('10.0.0.2', 8080)); print('connected')\n"
     "except OSError as e: print(type(e).__name__)"};
 
-class ChaosTest : public ::testing::Test {
+class ChaosTest : public DaemonSuite<> {
  protected:
-  static void SetUpTestSuite() { daemon_ = new TestDaemon(); }
-  static void TearDownTestSuite() {
-    delete daemon_;
-    daemon_ = nullptr;
-  }
   void SetUp() override {
     name_ = UniqueLabName("chaos");
     guard_ = std::make_unique<LabGuard>(daemon_, name_);
@@ -90,13 +86,10 @@ class ChaosTest : public ::testing::Test {
     return firewall;
   }
 
-  static TestDaemon* daemon_;
   std::string name_;
   std::unique_ptr<LabGuard> guard_;
   std::unique_ptr<nslab::v1::Chaos::Stub> chaos_;
 };
-
-TestDaemon* ChaosTest::daemon_ = nullptr;
 
 TEST_F(ChaosTest, PartitionDropTimesOutRejectIsRefusedHealRestores) {
   EXPECT_EQ(Connect(), "connected\n");

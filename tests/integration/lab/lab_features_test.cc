@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "tests/integration/support/daemon_suite.h"
 #include "tests/integration/support/host_snapshot.h"
 #include "tests/integration/support/test_daemon.h"
 
@@ -16,13 +17,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class LabFeaturesTest : public ::testing::Test {
+class LabFeaturesTest : public DaemonSuite<> {
  protected:
-  static void SetUpTestSuite() { daemon_ = new TestDaemon(); }
-  static void TearDownTestSuite() {
-    delete daemon_;
-    daemon_ = nullptr;
-  }
   nslab::v1::GetLogsResponse Logs(const std::string& lab, const std::string& node) {
     nslab::v1::GetLogsRequest request;
     request.set_lab(lab);
@@ -32,10 +28,7 @@ class LabFeaturesTest : public ::testing::Test {
     EXPECT_TRUE(daemon_->labs().GetLogs(&context, request, &response).ok());
     return response;
   }
-  static TestDaemon* daemon_;
 };
-
-TestDaemon* LabFeaturesTest::daemon_ = nullptr;
 
 constexpr char kRunLab[] = R"(
 nodes: {a: {}, b: {}}

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/integration/support/daemon_suite.h"
 #include "tests/integration/support/host_snapshot.h"
 #include "tests/integration/support/test_daemon.h"
 
@@ -16,17 +17,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class LabLifecycleTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { daemon_ = new TestDaemon(); }
-  static void TearDownTestSuite() {
-    delete daemon_;
-    daemon_ = nullptr;
-  }
-  static TestDaemon* daemon_;
-};
-
-TestDaemon* LabLifecycleTest::daemon_ = nullptr;
+class LabLifecycleTest : public DaemonSuite<> {};
 
 TEST_F(LabLifecycleTest, QuickstartComesUpPingsAndLeavesNothingBehind) {
   const std::string name = UniqueLabName("life");

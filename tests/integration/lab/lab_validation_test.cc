@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include "tests/integration/support/daemon_suite.h"
 #include "tests/integration/support/host_snapshot.h"
 #include "tests/integration/support/test_daemon.h"
 
@@ -18,17 +19,7 @@ struct BadTopology {
   const char* expected;
 };
 
-class LabValidationTest : public ::testing::TestWithParam<BadTopology> {
- protected:
-  static void SetUpTestSuite() { daemon_ = new TestDaemon(); }
-  static void TearDownTestSuite() {
-    delete daemon_;
-    daemon_ = nullptr;
-  }
-  static TestDaemon* daemon_;
-};
-
-TestDaemon* LabValidationTest::daemon_ = nullptr;
+class LabValidationTest : public DaemonSuite<::testing::TestWithParam<BadTopology>> {};
 
 TEST_P(LabValidationTest, IsRefusedAndBuildsNothing) {
   const std::string name = UniqueLabName("bad");

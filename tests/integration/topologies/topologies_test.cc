@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 
+#include "tests/integration/support/daemon_suite.h"
 #include "tests/integration/support/host_snapshot.h"
 #include "tests/integration/support/test_daemon.h"
 
@@ -80,17 +81,7 @@ std::vector<Example> Examples() {
   };
 }
 
-class TopologiesTest : public ::testing::TestWithParam<Example> {
- protected:
-  static void SetUpTestSuite() { daemon_ = new TestDaemon(); }
-  static void TearDownTestSuite() {
-    delete daemon_;
-    daemon_ = nullptr;
-  }
-  static TestDaemon* daemon_;
-};
-
-TestDaemon* TopologiesTest::daemon_ = nullptr;
+class TopologiesTest : public DaemonSuite<::testing::TestWithParam<Example>> {};
 
 TEST_P(TopologiesTest, DeploysAndWorks) {
   const std::string name = UniqueLabName("topo");
