@@ -1,5 +1,6 @@
 // nslab: the command-line client of nslabd. gRPC only; no netlink here.
 #include <cstdlib>
+#include <functional>
 
 #include "client/commands.h"
 #include "daemon/common/version.h"
@@ -35,9 +36,13 @@ int main(int argc, char** argv) {
   nslab::client::AddPartitionCommands(app, options, exit_code);
   nslab::client::AddDownCommand(app, options, exit_code);
   // Global options may follow the verb too: `nslab show lab -o json`.
-  for (auto* sub : app.get_subcommands({})) {
-    sub->fallthrough();
-  }
+  std::function<void(CLI::App*)> fall_through = [&](CLI::App* parent) {
+    for (auto* sub : parent->get_subcommands({})) {
+      sub->fallthrough();
+      fall_through(sub);
+    }
+  };
+  fall_through(&app);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

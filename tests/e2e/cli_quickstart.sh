@@ -49,8 +49,29 @@ expect_contains "$("$NSLAB" graph -t "$SRC/topologies/star-switch.yaml" --format
   "flowchart LR" "graph -t --format mermaid"
 expect_eq "$("$NSLAB" logs "$lab" client)" "" "logs of a node without run: processes"
 
+# Chaos verbs as a CI job would use them.
+printf 'table inet filter {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    icmp type echo-request counter drop\n  }\n}\n' >"$WORK/fw.nft"
+"$NSLAB" fw set "$lab" server -f "$WORK/fw.nft" >/dev/null
+set +e
+"$NSLAB" exec "$lab" client -- ping -c1 -W1 10.0.0.2 >/dev/null
+blocked=$?
+set -e
+[[ $blocked -ne 0 ]] || fail "fw set: the ping should be dropped"
+expect_contains "$("$NSLAB" fw show "$lab" server)" "icmp type echo-request drop" "fw show"
+expect_contains "$("$NSLAB" fw show "$lab" server -o json)" '"packets": "1"' "fw show counts the drop"
+"$NSLAB" fw flush "$lab" server >/dev/null
+"$NSLAB" exec "$lab" client -- ping -c1 -W2 10.0.0.2 >/dev/null || fail "fw flush"
+expect_contains "$("$NSLAB" link "$lab" client:eth0 down)" "server:eth0" "link down names both ends"
+"$NSLAB" link "$lab" client:eth0 up >/dev/null
+"$NSLAB" exec "$lab" client -- ping -c1 -W2 10.0.0.2 >/dev/null || fail "link up"
+expect_contains "$("$NSLAB" partition "$lab" --groups client --groups server)" "partitioned" "partition"
+expect_contains "$("$NSLAB" heal "$lab")" "healed" "heal"
+expect_contains "$("$NSLAB" impair "$lab" client:eth0 --dir a_to_b --rate 10mbit)" "rate 10mbit" "impair"
+expect_contains "$("$NSLAB" impair "$lab" --show)" "client:eth0 <-> server:eth0" "impair --show"
+"$NSLAB" impair "$lab" client:eth0 --clear >/dev/null
+
 "$NSLAB" --help >/dev/null
-for verb in caps up ls show exec logs graph down; do "$NSLAB" "$verb" --help >/dev/null; done
+for verb in caps up ls show exec logs graph fw impair link partition heal down; do "$NSLAB" "$verb" --help >/dev/null; done
 
 "$NSLAB" down "$lab"
 expect_eq "$(netns_and_links "$lab-")" "$before" "host namespaces and links after down"
