@@ -70,27 +70,24 @@ void AddFwCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
     finish(stub->SetFirewall(NewContext(options).get(), request, &firewall), firewall);
   });
 
-  auto* show = fw->add_subcommand("show", "Rules with packet and byte counters");
-  add_target(show);
-  show->callback([&options, finish] {
-    nslab::v1::GetFirewallRequest request;
-    request.set_lab(lab);
-    request.set_node(node);
-    nslab::v1::Firewall firewall;
-    auto stub = nslab::v1::Chaos::NewStub(Connect(options));
-    finish(stub->GetFirewall(NewContext(options).get(), request, &firewall), firewall);
-  });
-
-  auto* flush = fw->add_subcommand("flush", "Remove the node's own tables (nslab's stay)");
-  add_target(flush);
-  flush->callback([&options, finish] {
-    nslab::v1::GetFirewallRequest request;
-    request.set_lab(lab);
-    request.set_node(node);
-    nslab::v1::Firewall firewall;
-    auto stub = nslab::v1::Chaos::NewStub(Connect(options));
-    finish(stub->FlushFirewall(NewContext(options).get(), request, &firewall), firewall);
-  });
+  // show and flush send the same request and print the same answer.
+  using Call = grpc::Status (nslab::v1::Chaos::Stub::*)(
+      grpc::ClientContext*, const nslab::v1::GetFirewallRequest&, nslab::v1::Firewall*);
+  auto add_read = [&](const char* verb, const char* help, Call call) {
+    auto* cmd = fw->add_subcommand(verb, help);
+    add_target(cmd);
+    cmd->callback([&options, finish, call] {
+      nslab::v1::GetFirewallRequest request;
+      request.set_lab(lab);
+      request.set_node(node);
+      nslab::v1::Firewall firewall;
+      auto stub = nslab::v1::Chaos::NewStub(Connect(options));
+      finish(((*stub).*call)(NewContext(options).get(), request, &firewall), firewall);
+    });
+  };
+  add_read("show", "Rules with packet and byte counters", &nslab::v1::Chaos::Stub::GetFirewall);
+  add_read("flush", "Remove the node's own tables (nslab's stay)",
+           &nslab::v1::Chaos::Stub::FlushFirewall);
 }
 
 }  // namespace nslab::client

@@ -3,12 +3,11 @@
 #include <charconv>
 #include <climits>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "daemon/common/file_text.h"
 
 namespace nslab::impair {
 namespace {
@@ -103,13 +102,11 @@ absl::StatusOr<DistributionTable> DistributionTable::Parse(std::string_view inpu
 }
 
 absl::StatusOr<DistributionTable> DistributionTable::LoadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  absl::StatusOr<std::string> text = ReadTextFile(path);
+  if (!text.ok()) {
     return absl::NotFoundError(absl::StrCat("distribution table ", path, ": cannot open"));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<DistributionTable> table = Parse(text.str());
+  absl::StatusOr<DistributionTable> table = Parse(*text);
   if (!table.ok()) {
     return absl::Status(table.status().code(), absl::StrCat(path, ": ", table.status().message()));
   }

@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "daemon/common/file_text.h"
 
 namespace nslab::impair {
 
@@ -51,13 +50,11 @@ absl::StatusOr<DeliveryTrace> DeliveryTrace::Parse(std::string_view input) {
 }
 
 absl::StatusOr<DeliveryTrace> DeliveryTrace::LoadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  absl::StatusOr<std::string> text = ReadTextFile(path);
+  if (!text.ok()) {
     return absl::NotFoundError(absl::StrCat("delivery trace ", path, ": cannot open"));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<DeliveryTrace> trace = Parse(text.str());
+  absl::StatusOr<DeliveryTrace> trace = Parse(*text);
   if (!trace.ok()) {
     return absl::Status(trace.status().code(), absl::StrCat(path, ": ", trace.status().message()));
   }

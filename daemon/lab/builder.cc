@@ -1,13 +1,12 @@
 #include "daemon/lab/builder.h"
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/common/file_text.h"
 #include "daemon/common/parallel.h"
 #include "daemon/common/status_macros.h"
 #include "daemon/lab/link_impairment.h"
@@ -250,13 +249,11 @@ class LabBuilder {
       if (path.is_relative()) {
         path = std::filesystem::path(base_dir_) / path;
       }
-      std::ifstream in(path);
-      if (!in) {
+      auto text = ReadTextFile(path.string());
+      if (!text.ok()) {
         return absl::NotFoundError(absl::StrCat("cannot read nftables_file ", path.string()));
       }
-      std::stringstream text;
-      text << in.rdbuf();
-      ruleset = text.str();
+      ruleset = std::move(*text);
     }
     if (ruleset.empty()) {
       return absl::OkStatus();

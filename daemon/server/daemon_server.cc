@@ -11,13 +11,12 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/caps/capabilities.h"
 #include "daemon/common/fd.h"
+#include "daemon/common/file_text.h"
 #include "daemon/common/log.h"
 #include "daemon/server/chaos_service.h"
 #include "daemon/server/exec_service.h"
@@ -60,16 +59,6 @@ absl::Status PrepareSocketPath(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 DaemonServer::DaemonServer(DaemonOptions options) : options_(std::move(options)) {}
@@ -104,8 +93,8 @@ absl::Status DaemonServer::Start() {
                            grpc::InsecureServerCredentials());
   if (!options_.tcp_address.empty()) {
     if (!options_.tls_cert_file.empty()) {
-      auto cert = ReadFile(options_.tls_cert_file);
-      auto key = ReadFile(options_.tls_key_file);
+      auto cert = ReadTextFile(options_.tls_cert_file);
+      auto key = ReadTextFile(options_.tls_key_file);
       if (!cert.ok() || !key.ok()) {
         return !cert.ok() ? cert.status() : key.status();
       }
