@@ -1,9 +1,11 @@
 #include "daemon/lab/builder.h"
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/common/file_text.h"
@@ -102,7 +104,25 @@ class LabBuilder {
       NSLAB_RETURN_IF_ERROR(
           AtStep(ImpairLink(topology_.links(i)), absl::StrCat("links[", i, "].impair")));
     }
-    return absl::OkStatus();
+    // Ready means ready: the first packet must not vanish into a link that is not yet
+    // transmitting.
+    return ParallelFor(nodes, kWorkers,
+                       [&](size_t i) { return WaitLinksRunning(topology_.nodes(i)); });
+  }
+
+  absl::Status WaitLinksRunning(const Node& node) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (true) {
+      NSLAB_ASSIGN_OR_RETURN(auto links, netlink::ListLinks(Socket(node.name())));
+      bool running = true;
+      for (const auto& link : links) {
+        running = running && (link.kind != "veth" || !link.up || !link.carrier || link.oper_up);
+      }
+      if (running || std::chrono::steady_clock::now() >= deadline) {
+        return absl::OkStatus();  // a link still not running after 3 s is shown as such
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
 
   absl::Status ImpairLink(const nslab::v1::Link& link) {

@@ -198,6 +198,7 @@ absl::StatusOr<std::vector<LinkInfo>> ListLinks(const RouteSocket& sock) {
     const unsigned flags = rtnl_link_get_flags(link);
     info.up = (flags & IFF_UP) != 0;
     info.carrier = (flags & IFF_LOWER_UP) != 0;
+    info.oper_up = rtnl_link_get_operstate(link) == IF_OPER_UP;
     info.master_ifindex = rtnl_link_get_master(link);
     result.push_back(std::move(info));
   }

@@ -47,6 +47,9 @@ struct LinkInfo {
   uint32_t mtu = 0;
   bool up = false;
   bool carrier = false;
+  // RFC 2863 operstate UP: the kernel's link watcher has processed the carrier and the
+  // device transmits. Until then (up to ~1 s after carrier) packets go to a no-op qdisc.
+  bool oper_up = false;
   int master_ifindex = 0;
   std::vector<std::string> addresses;  // CIDR
 };
