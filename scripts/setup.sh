@@ -9,7 +9,8 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libnl-3-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev libpcap-dev
   libcli11-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
-  iproute2 nftables iputils-ping netcat-openbsd procps kmod
+  libnl-nf-3-dev
+  iproute2 nftables iputils-ping netcat-openbsd procps kmod tcpdump tshark
   python3 python3-grpcio python3-grpc-tools python3-yaml
 )
 
