@@ -76,6 +76,8 @@ class LabBuilder {
  private:
   // Enough threads to keep the kernel busy on two cores while others wait on it.
   static constexpr size_t kWorkers = 4;
+  // Far above what a namespace hands out itself (it counts from 1), so never taken.
+  static constexpr int kFirstLinkIfindex = 1000;
 
   struct NodeHandles {
     UniqueFd fd;
@@ -94,7 +96,7 @@ class LabBuilder {
     }));
     NSLAB_RETURN_IF_ERROR(ParallelFor(topology_.links_size(), kWorkers, [&](size_t i) {
       const auto& link = topology_.links(i);
-      return AtStep(BuildLink(link),
+      return AtStep(BuildLink(link, i),
                     absl::StrCat("links[", i, "] (", link.a().node(), ":", link.a().interface(),
                                  " <-> ", link.b().node(), ":", link.b().interface(), ")"));
     }));
@@ -202,11 +204,17 @@ class LabBuilder {
     return topology_.nodes(0);  // unreachable for a validated topology
   }
 
-  absl::Status BuildLink(const nslab::v1::Link& link) {
+  absl::Status BuildLink(const nslab::v1::Link& link, size_t index) {
     NodeHandles& a_node = *handles_.at(link.a().node());
     NodeHandles& b_node = *handles_.at(link.b().node());
-    netlink::VethEnd a{link.a().interface(), a_node.fd.get(), link.a().mac(), link.mtu()};
-    netlink::VethEnd b{link.b().interface(), b_node.fd.get(), link.b().mac(), link.mtu()};
+    // Namespaces number their links from 2, so both ends of a veth would often get the
+    // same ifindex; the kernel's link watcher then takes the pair for a non-stacked
+    // device and batches its carrier change by up to a second instead of handling it at
+    // once (linkwatch_urgent_event). Lab-unique indexes keep a new link usable at once.
+    const int ifindex = kFirstLinkIfindex + 2 * static_cast<int>(index);
+    netlink::VethEnd a{link.a().interface(), a_node.fd.get(), link.a().mac(), link.mtu(), ifindex};
+    netlink::VethEnd b{link.b().interface(), b_node.fd.get(), link.b().mac(), link.mtu(),
+                       ifindex + 1};
     {
       // Created through the a-side node's socket: the request names both namespaces, so
       // any socket will do, and this one is already open.

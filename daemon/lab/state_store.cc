@@ -44,8 +44,10 @@ absl::Status StateStore::Save(const nslab::v1::Lab& lab) {
   if (!fd.valid()) {
     return ErrnoStatus(absl::StrCat("write ", tmp), errno);
   }
-  if (::write(fd.get(), json.data(), json.size()) != static_cast<ssize_t>(json.size()) ||
-      ::fsync(fd.get()) != 0) {
+  // No fsync: the file guards against the daemon dying, not the machine. Namespaces and
+  // links do not outlive a reboot, so a state file that did would describe nothing, and
+  // write + rename is already atomic for every reader on a running system.
+  if (::write(fd.get(), json.data(), json.size()) != static_cast<ssize_t>(json.size())) {
     return ErrnoStatus(absl::StrCat("write ", tmp), errno);
   }
   fd.Reset();

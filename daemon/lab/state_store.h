@@ -17,7 +17,7 @@ class StateStore {
   explicit StateStore(std::string dir) : dir_(std::move(dir)) {}
 
   absl::Status Init();                           // creates the directory (mode 0700)
-  absl::Status Save(const nslab::v1::Lab& lab);  // atomic: write, fsync, rename
+  absl::Status Save(const nslab::v1::Lab& lab);  // atomic: write a temporary file, rename
   absl::Status Remove(const std::string& name);
   // Every lab on disk; unreadable files are reported in `problems` and skipped.
   std::vector<nslab::v1::Lab> LoadAll(std::vector<std::string>* problems) const;

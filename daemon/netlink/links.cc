@@ -44,6 +44,9 @@ absl::Status ApplyEnd(rtnl_link* link, const VethEnd& end) {
   if (end.netns_fd >= 0) {
     rtnl_link_set_ns_fd(link, end.netns_fd);
   }
+  if (end.ifindex != 0) {
+    rtnl_link_set_ifindex(link, end.ifindex);
+  }
   if (end.mtu != 0) {
     rtnl_link_set_mtu(link, end.mtu);
   }

@@ -15,6 +15,7 @@ struct VethEnd {
   int netns_fd = -1;  // the namespace the end is created in
   std::string mac;    // empty = kernel chooses
   uint32_t mtu = 0;   // 0 = kernel default
+  int ifindex = 0;    // 0 = kernel chooses
 };
 
 // Creates a veth pair with each end directly inside its own namespace (never in the
