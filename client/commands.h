@@ -19,5 +19,9 @@ void AddFwCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddImpairCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddLinkCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddPartitionCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddDiagCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddDiagSnapshotCommand(CLI::App& diag, const GlobalOptions& options, int& exit_code);
+void AddCaptureCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddTraceCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace nslab::client

@@ -10,6 +10,8 @@ if(NSLAB_BENCH AND NOT NSLAB_SANITIZE)
 endif()
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBNL REQUIRED IMPORTED_TARGET libnl-3.0 libnl-route-3.0)
+# ctnetlink (conntrack -L) for diag.
+pkg_check_modules(LIBNL_NF REQUIRED IMPORTED_TARGET libnl-nf-3.0)
 pkg_check_modules(LIBNFTABLES REQUIRED IMPORTED_TARGET libnftables)
 pkg_check_modules(LIBPCAP REQUIRED IMPORTED_TARGET libpcap)
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)

@@ -19,6 +19,7 @@
 #include "daemon/common/file_text.h"
 #include "daemon/common/log.h"
 #include "daemon/server/chaos_service.h"
+#include "daemon/server/diag_service.h"
 #include "daemon/server/exec_service.h"
 #include "daemon/server/labs_service.h"
 #include "daemon/server/system_service.h"
@@ -115,6 +116,8 @@ absl::Status DaemonServer::Start() {
   services_.push_back(std::make_unique<SystemService>(std::move(capabilities)));
   chaos_ = std::make_unique<chaos::ChaosEngine>(labs_.get());
   services_.push_back(std::make_unique<ChaosService>(chaos_.get()));
+  diag_ = std::make_unique<diag::DiagEngine>(labs_.get(), chaos_.get());
+  services_.push_back(std::make_unique<DiagService>(diag_.get()));
   for (auto& service : services_) {
     builder.RegisterService(service.get());
   }

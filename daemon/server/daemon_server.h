@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "daemon/chaos/chaos_engine.h"
+#include "daemon/diag/diagnostics.h"
 #include "daemon/exec/process_registry.h"
 #include "daemon/exec/supervisor.h"
 #include "daemon/lab/lab_registry.h"
@@ -48,6 +49,7 @@ class DaemonServer {
   exec::Supervisor supervisor_;
   std::unique_ptr<lab::LabRegistry> labs_;
   std::unique_ptr<chaos::ChaosEngine> chaos_;
+  std::unique_ptr<diag::DiagEngine> diag_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
   absl::Notification stopping_;
