@@ -10,42 +10,24 @@
 namespace nslab::client {
 namespace {
 
-std::string Describe(const nslab::v1::Impairment& impairment) {
-  std::string out;
-  auto add = [&out](const std::string& part) { out += (out.empty() ? "" : " ") + part; };
-  if (impairment.delay_us() != 0) {
-    add(absl::StrCat("delay ", impairment.delay_us() / 1000.0, "ms"));
-  }
-  if (impairment.jitter_us() != 0) {
-    add(absl::StrCat("jitter ", impairment.jitter_us() / 1000.0, "ms"));
-  }
-  if (impairment.loss() != 0) {
-    add(absl::StrCat("loss ", impairment.loss(), "%"));
-  }
-  if (impairment.duplicate() != 0) {
-    add(absl::StrCat("duplicate ", impairment.duplicate(), "%"));
-  }
-  if (impairment.reorder() != 0) {
-    add(absl::StrCat("reorder ", impairment.reorder(), "%"));
-  }
-  if (impairment.corrupt() != 0) {
-    add(absl::StrCat("corrupt ", impairment.corrupt(), "%"));
-  }
-  if (impairment.rate_bps() != 0) {
-    add(absl::StrCat("rate ", impairment.rate_bps() / 1e6, "mbit"));
-  }
-  return out.empty() ? "-" : out;
-}
-
 void PrintImpairments(const nslab::v1::LinkImpairments& links, const GlobalOptions& options) {
   if (PrintStructured(links, options.output)) {
     return;
   }
   Table table({"LINK", "A->B", "B->A", "BACKEND"});
+  std::vector<WireCountersRow> counters;
   for (const auto& link : links.links()) {
-    table.AddRow({link.link(), Describe(link.a_to_b()), Describe(link.b_to_a()), link.backend()});
+    table.AddRow({link.link(), DescribeImpairment(link.a_to_b()), DescribeImpairment(link.b_to_a()),
+                  link.backend()});
+    if (link.backend() == "wire") {
+      counters.push_back({link.link(), "a->b", &link.a_to_b_counters()});
+      counters.push_back({link.link(), "b->a", &link.b_to_a_counters()});
+    }
   }
   std::cout << table.ToString();
+  if (!counters.empty()) {
+    std::cout << "\n" << WireCountersTable(counters);
+  }
 }
 
 }  // namespace

@@ -54,6 +54,25 @@ void AddShowCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
       }
     }
     std::cout << table.ToString();
+    if (lab.links().empty()) {
+      return;
+    }
+    Table links({"LINK", "MODE", "WHY", "A->B", "B->A"});
+    std::vector<WireCountersRow> counters;
+    for (const auto& link : lab.links()) {
+      links.AddRow({link.name(),
+                    absl::AsciiStrToLower(nslab::v1::LinkMode_Name(link.mode()).substr(10)),
+                    link.mode_reason(), DescribeImpairment(link.a_to_b()),
+                    DescribeImpairment(link.b_to_a())});
+      if (link.mode() == nslab::v1::LINK_MODE_WIRE) {
+        counters.push_back({link.name(), "a->b", &link.a_to_b_counters()});
+        counters.push_back({link.name(), "b->a", &link.b_to_a_counters()});
+      }
+    }
+    std::cout << "\n" << links.ToString();
+    if (!counters.empty()) {
+      std::cout << "\n" << WireCountersTable(counters);
+    }
   });
 }
 

@@ -5,6 +5,9 @@
 
 #include <iostream>
 
+#include "absl/strings/str_cat.h"
+#include "client/table.h"
+
 namespace nslab::client {
 namespace {
 
@@ -54,6 +57,48 @@ bool PrintStructured(const google::protobuf::Message& message, const std::string
     return true;
   }
   return false;
+}
+
+std::string DescribeImpairment(const nslab::v1::Impairment& impairment) {
+  std::string out;
+  auto add = [&out](const std::string& part) { out += (out.empty() ? "" : " ") + part; };
+  if (impairment.delay_us() != 0) {
+    add(absl::StrCat("delay ", impairment.delay_us() / 1000.0, "ms"));
+  }
+  if (impairment.jitter_us() != 0) {
+    add(absl::StrCat("jitter ", impairment.jitter_us() / 1000.0, "ms"));
+  }
+  if (impairment.loss() != 0) {
+    add(absl::StrCat("loss ", impairment.loss(), "%"));
+  }
+  if (impairment.duplicate() != 0) {
+    add(absl::StrCat("duplicate ", impairment.duplicate(), "%"));
+  }
+  if (impairment.reorder() != 0) {
+    add(absl::StrCat("reorder ", impairment.reorder(), "%"));
+  }
+  if (impairment.corrupt() != 0) {
+    add(absl::StrCat("corrupt ", impairment.corrupt(), "%"));
+  }
+  if (impairment.rate_bps() != 0) {
+    add(absl::StrCat("rate ", impairment.rate_bps() / 1e6, "mbit"));
+  }
+  return out.empty() ? "-" : out;
+}
+
+std::string WireCountersTable(const std::vector<WireCountersRow>& rows) {
+  Table table({"WIRE", "DIR", "OFFERED", "FORWARDED", "BYTES", "LOSS", "QUEUE-FULL", "LINK-DOWN",
+               "DUPLICATED", "CORRUPTED", "REORDERED", "QUEUED"});
+  for (const auto& row : rows) {
+    const auto& c = *row.counters;
+    table.AddRow({row.link, row.direction, std::to_string(c.offered()),
+                  std::to_string(c.forwarded()), std::to_string(c.bytes()),
+                  std::to_string(c.dropped_loss()), std::to_string(c.dropped_queue_full()),
+                  std::to_string(c.dropped_link_down()), std::to_string(c.duplicated()),
+                  std::to_string(c.corrupted()), std::to_string(c.reordered()),
+                  std::to_string(c.queue_depth())});
+  }
+  return table.ToString();
 }
 
 }  // namespace nslab::client

@@ -3,6 +3,10 @@
 #include <google/protobuf/message.h>
 
 #include <string>
+#include <vector>
+
+#include "nslab/v1/labs.pb.h"
+#include "nslab/v1/topology.pb.h"
 
 namespace nslab::client {
 
@@ -12,5 +16,17 @@ void PrintYaml(const google::protobuf::Message& message);
 
 // For -o json|yaml; returns false for "table" so the verb prints its own layout.
 bool PrintStructured(const google::protobuf::Message& message, const std::string& format);
+
+// "delay 20ms loss 1% rate 10mbit", or "-" for none.
+std::string DescribeImpairment(const nslab::v1::Impairment& impairment);
+
+// One row of a wire's counters per direction, for the wire links among `links`:
+// {label, direction, counters}.
+struct WireCountersRow {
+  std::string link;
+  std::string direction;
+  const nslab::v1::WireCounters* counters;
+};
+std::string WireCountersTable(const std::vector<WireCountersRow>& rows);
 
 }  // namespace nslab::client

@@ -56,9 +56,26 @@ absl::StatusOr<int> FindLink(const nslab::v1::Topology& topology, const std::str
                                           "\" (name it node:interface or by its name:)"));
 }
 
-std::string LinkLabel(const nslab::v1::Link& link) {
-  return absl::StrCat(link.a().node(), ":", link.a().interface(), " <-> ", link.b().node(), ":",
-                      link.b().interface());
+// Whether the interface is administratively up in the namespace `netns`.
+bool InterfaceUp(const std::string& netns, const std::string& interface) {
+  auto fd = netns::Open(netns);
+  if (!fd.ok()) {
+    return false;
+  }
+  auto sock = netlink::RouteSocket::OpenIn(fd->get());
+  if (!sock.ok()) {
+    return false;
+  }
+  auto links = netlink::ListLinks(*sock);
+  if (!links.ok()) {
+    return false;
+  }
+  for (const auto& info : *links) {
+    if (info.name == interface) {
+      return info.up;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -70,22 +87,6 @@ absl::StatusOr<UniqueFd> ChaosEngine::OpenNode(const std::string& lab,
     return netns.status();
   }
   return netns::Open(*netns);
-}
-
-std::vector<LinkImpairmentView> ChaosEngine::ImpairmentsLocked(
-    const std::string& lab, const nslab::v1::Topology& topology) {
-  auto& state = impairments_[lab];
-  std::vector<LinkImpairmentView> result;
-  for (int i = 0; i < topology.links_size(); ++i) {
-    if (state.count(i) == 0) {
-      state[i] = lab::RequestedImpairments(topology.links(i));
-    }
-    const auto& directions = state[i];
-    if (directions[0].ByteSizeLong() != 0 || directions[1].ByteSizeLong() != 0) {
-      result.push_back({LinkLabel(topology.links(i)), directions});
-    }
-  }
-  return result;
 }
 
 absl::StatusOr<std::vector<LinkImpairmentView>> ChaosEngine::SetImpairment(
@@ -104,30 +105,30 @@ absl::StatusOr<std::vector<LinkImpairmentView>> ChaosEngine::SetImpairment(
       return status;
     }
   }
-  const auto ends = lab::DirectionsOf(lab, topology->links(*index));
-  absl::MutexLock lock(&mutex_);
-  ImpairmentsLocked(lab, *topology);  // make sure the link's entry exists
-  auto& current = impairments_[lab][*index];
-  for (int direction : directions) {
-    auto status = lab::ApplyLinkDirection(ends[direction], impairment, labs_->features());
-    if (!status.ok()) {
-      // Put back what was there, so a refused change changes nothing.
-      (void)lab::ApplyLinkDirection(ends[direction], current[direction], labs_->features());
-      return status;
-    }
-    current[direction] = impairment;
+  if (auto status = labs_->SetLinkImpairment(lab, *index, directions, impairment); !status.ok()) {
+    return status;
   }
-  return ImpairmentsLocked(lab, *topology);
+  return ListImpairments(lab);
 }
 
 absl::StatusOr<std::vector<LinkImpairmentView>> ChaosEngine::ListImpairments(
     const std::string& lab) {
-  auto topology = labs_->TopologyOf(lab);
-  if (!topology.ok()) {
-    return topology.status();
+  auto links = labs_->Links(lab);
+  if (!links.ok()) {
+    return links.status();
   }
-  absl::MutexLock lock(&mutex_);
-  return ImpairmentsLocked(lab, *topology);
+  std::vector<LinkImpairmentView> result;
+  for (const auto& link : *links) {
+    const bool wire = link.mode() == nslab::v1::LINK_MODE_WIRE;
+    if (!wire && link.a_to_b().ByteSizeLong() == 0 && link.b_to_a().ByteSizeLong() == 0) {
+      continue;  // an unimpaired veth has nothing to show
+    }
+    result.push_back({link.name(),
+                      {link.a_to_b(), link.b_to_a()},
+                      wire,
+                      {link.a_to_b_counters(), link.b_to_a_counters()}});
+  }
+  return result;
 }
 
 ChaosEngine::~ChaosEngine() {
@@ -192,6 +193,23 @@ absl::StatusOr<std::vector<std::string>> ChaosEngine::SetLinkState(const std::st
       return status;
     }
     changed.push_back(absl::StrCat(ref.node, ":", ref.interface));
+  }
+  // A wire also stops carrying frames, counted as dropped_link_down; it carries again only
+  // when both of its TAPs are up.
+  auto index = FindLink(*topology, link);
+  auto wire = index.ok() ? labs_->WireOf(lab, *index) : index.status();
+  if (wire.ok() && *wire) {
+    bool both_up = up;
+    if (up && end != End::kBoth) {
+      const auto& ends = topology->links(*index);
+      for (const auto* endpoint : {&ends.a(), &ends.b()}) {
+        auto netns = labs_->NodeNamespace(lab, endpoint->node());
+        both_up = both_up && netns.ok() && InterfaceUp(*netns, endpoint->interface());
+      }
+    }
+    if (auto status = (*wire)->SetUp(both_up); !status.ok()) {
+      return status;
+    }
   }
   return changed;
 }

@@ -24,8 +24,10 @@ struct FirewallView {
 enum class End { kBoth, kA, kB };
 
 struct LinkImpairmentView {
-  std::string link;                                 // "a:if <-> b:if"
+  std::string link;                                 // name:, else "a:if <-> b:if"
   std::array<nslab::v1::Impairment, 2> directions;  // a->b, b->a
+  bool wire = false;                                // else qdiscs and nftables on a veth
+  std::array<nslab::v1::WireCounters, 2> counters;  // wire links only
 };
 
 // Faults injected into running labs, each undone by its counterpart.
@@ -68,16 +70,9 @@ class ChaosEngine {
   // The node's namespace, opened (NOT_FOUND names the lab or node that is missing).
   absl::StatusOr<UniqueFd> OpenNode(const std::string& lab, const std::string& node) const;
 
-  // The impairments in force, per lab and link index; starts from the topology's.
-  std::vector<LinkImpairmentView> ImpairmentsLocked(const std::string& lab,
-                                                    const nslab::v1::Topology& topology)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-
   lab::LabRegistry* labs_;
   absl::Mutex mutex_;
   std::vector<std::unique_ptr<Flap>> flaps_ ABSL_GUARDED_BY(mutex_);
-  std::map<std::string, std::map<int, std::array<nslab::v1::Impairment, 2>>> impairments_
-      ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace nslab::chaos

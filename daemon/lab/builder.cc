@@ -54,16 +54,21 @@ netlink::RouteKind KindOf(nslab::v1::RouteType type) {
 class LabBuilder {
  public:
   LabBuilder(const Topology& topology, std::string lab, std::string base_dir,
-             const impair::kernel::KernelFeatures& features)
+             const impair::kernel::KernelFeatures& features, const LinkModes& modes,
+             LabWires* wires)
       : topology_(topology),
         lab_(std::move(lab)),
         base_dir_(std::move(base_dir)),
-        features_(features) {}
+        features_(features),
+        modes_(modes),
+        wires_(wires) {}
 
   absl::Status Build() {
     auto status = BuildSteps();
     if (!status.ok()) {
-      // Every link lives inside one of these namespaces, so they take everything along.
+      // A wire's TAP fds hold their namespaces; closed first, the namespaces take every
+      // link along.
+      wires_->StopAll(wire::StopMode::kDeleteDevices);
       handles_.clear();
       (void)DeleteNamespaces(created_);
       return absl::Status(status.code(),
@@ -103,6 +108,9 @@ class LabBuilder {
     NSLAB_RETURN_IF_ERROR(
         ParallelFor(nodes, kWorkers, [&](size_t i) { return FinishNode(topology_.nodes(i)); }));
     for (int i = 0; i < topology_.links_size(); ++i) {
+      if (IsWire(i)) {
+        continue;  // its pipelines started with their impairments
+      }
       NSLAB_RETURN_IF_ERROR(
           AtStep(ImpairLink(topology_.links(i)), absl::StrCat("links[", i, "].impair")));
     }
@@ -215,7 +223,16 @@ class LabBuilder {
     netlink::VethEnd a{link.a().interface(), a_node.fd.get(), link.a().mac(), link.mtu(), ifindex};
     netlink::VethEnd b{link.b().interface(), b_node.fd.get(), link.b().mac(), link.mtu(),
                        ifindex + 1};
-    {
+    if (IsWire(static_cast<int>(index))) {
+      const auto impairments = RequestedImpairments(link);
+      NSLAB_RETURN_IF_ERROR(wires_->Add({.lab_seed = topology_.seed(),
+                                         .link = &link,
+                                         .index = static_cast<int>(index),
+                                         .ns_a = a_node.fd.get(),
+                                         .ns_b = b_node.fd.get(),
+                                         .a_to_b = impairments[0],
+                                         .b_to_a = impairments[1]}));
+    } else {
       // Created through the a-side node's socket: the request names both namespaces, so
       // any socket will do, and this one is already open.
       std::lock_guard<std::mutex> lock(a_node.mutex);
@@ -292,7 +309,13 @@ class LabBuilder {
   const Topology& topology_;
   const std::string lab_;
   const std::string base_dir_;
+  bool IsWire(int index) const {
+    return static_cast<size_t>(index) < modes_.size() && modes_[index] == nslab::v1::LINK_MODE_WIRE;
+  }
+
   const impair::kernel::KernelFeatures features_;
+  const LinkModes& modes_;
+  LabWires* wires_;
   std::mutex created_mutex_;
   std::vector<std::string> created_;
   // Filled before the parallel phases start; each phase only reads the map.
@@ -310,8 +333,9 @@ std::vector<std::string> NamespacesOf(const Topology& topology, const std::strin
 }
 
 absl::Status BuildLab(const Topology& topology, const std::string& lab, const std::string& base_dir,
-                      const impair::kernel::KernelFeatures& features) {
-  return LabBuilder(topology, lab, base_dir, features).Build();
+                      const impair::kernel::KernelFeatures& features, const LinkModes& modes,
+                      LabWires* wires) {
+  return LabBuilder(topology, lab, base_dir, features, modes, wires).Build();
 }
 
 }  // namespace nslab::lab

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "daemon/impair/kernel/kernel_plan.h"
+#include "daemon/lab/lab_wires.h"
 #include "nslab/v1/topology.pb.h"
 
 namespace nslab::lab {
@@ -16,7 +17,12 @@ std::vector<std::string> NamespacesOf(const nslab::v1::Topology& topology, const
 // veth pairs, addresses, routes, rules, sysctls, nftables rulesets. If a step fails,
 // everything built so far is removed and the error names the step. `base_dir` resolves
 // relative paths (nftables_file).
+// The mode each link gets (veth or wire, never auto), in topology order.
+using LinkModes = std::vector<nslab::v1::LinkMode>;
+
+// Wire links are created through `wires`, which keeps them running after the build.
 absl::Status BuildLab(const nslab::v1::Topology& topology, const std::string& lab,
-                      const std::string& base_dir, const impair::kernel::KernelFeatures& features);
+                      const std::string& base_dir, const impair::kernel::KernelFeatures& features,
+                      const LinkModes& modes, LabWires* wires);
 
 }  // namespace nslab::lab

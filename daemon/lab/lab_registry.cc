@@ -2,10 +2,15 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <array>
+
 #include "absl/strings/str_cat.h"
 #include "daemon/common/parallel.h"
+#include "daemon/common/status_macros.h"
 #include "daemon/exec/netns_processes.h"
 #include "daemon/lab/builder.h"
+#include "daemon/lab/link_impairment.h"
+#include "daemon/lab/link_mode.h"
 #include "daemon/lab/node_status.h"
 #include "daemon/lab/teardown.h"
 #include "daemon/netns/netns.h"
@@ -41,6 +46,27 @@ exec::RestartPolicy PolicyOf(nslab::v1::RestartPolicy policy) {
   }
 }
 
+// A wire replays a trace file whenever its impairment is set again, long after the
+// request that named it relative to its topology file.
+void ResolveTraceFiles(nslab::v1::Topology* topology, const std::string& base_dir) {
+  for (auto& link : *topology->mutable_links()) {
+    // Only the impairments present: a mutable_*() call would make an absent direction
+    // present (and empty), overriding `impair`.
+    for (auto [present, get] : {std::pair{link.has_impair(), &nslab::v1::Link::mutable_impair},
+                                std::pair{link.has_a_to_b(), &nslab::v1::Link::mutable_a_to_b},
+                                std::pair{link.has_b_to_a(), &nslab::v1::Link::mutable_b_to_a}}) {
+      if (!present) {
+        continue;
+      }
+      nslab::v1::Impairment* impairment = (link.*get)();
+      const std::string& file = impairment->trace_file();
+      if (!file.empty() && file[0] != '/' && !base_dir.empty()) {
+        impairment->set_trace_file(base_dir + "/" + file);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 absl::Status LabRegistry::StartProcesses(const Lab& lab) {
@@ -62,7 +88,23 @@ absl::Status LabRegistry::StartProcesses(const Lab& lab) {
   return absl::OkStatus();
 }
 
+LabRegistry::~LabRegistry() {
+  absl::MutexLock lock(&mutex_);
+  wires_.clear();  // stops every wire, keeping its TAPs for the next daemon
+}
+
 absl::Status LabRegistry::RemoveKernelObjects(const Lab& lab) {
+  std::shared_ptr<LabWires> wires;
+  {
+    absl::MutexLock lock(&mutex_);
+    if (auto it = wires_.find(lab.name()); it != wires_.end()) {
+      wires = it->second;
+      wires_.erase(it);
+    }
+  }
+  if (wires) {
+    wires->StopAll(wire::StopMode::kDeleteDevices);
+  }
   supervisor_->StopLab(lab.name());
   processes_->KillAll(lab.name());
   // Anything else still inside (a command's background child) would keep the
@@ -77,9 +119,24 @@ absl::Status LabRegistry::Recover(std::vector<std::string>* log) {
   }
   std::vector<std::string> problems;
   for (Lab& lab : store_.LoadAll(&problems)) {
+    if (lab.links_size() == 0) {
+      // Written before links were recorded: every link was a veth then.
+      for (const auto& link : lab.topology().links()) {
+        auto* status = lab.add_links();
+        status->set_name(LinkLabel(link));
+        status->set_mode(nslab::v1::LINK_MODE_VETH);
+        status->set_mode_reason("built by an older nslabd");
+        const auto impairments = RequestedImpairments(link);
+        *status->mutable_a_to_b() = impairments[0];
+        *status->mutable_b_to_a() = impairments[1];
+      }
+    }
     if (lab.state() == nslab::v1::LAB_STATE_READY) {
       // The previous daemon's supervised processes are orphans now: replace them.
       exec::KillProcessesIn(RecordedNamespaces(lab));
+      if (auto status = ReattachWires(lab); !status.ok()) {
+        log->push_back(absl::StrCat("lab ", lab.name(), ": ", status.message()));
+      }
       if (auto status = StartProcesses(lab); !status.ok()) {
         log->push_back(absl::StrCat("lab ", lab.name(), ": ", status.message()));
       }
@@ -126,7 +183,8 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
   if (!prepared.ok()) {
     return prepared.status();
   }
-  const nslab::v1::Topology& topology = *prepared;
+  nslab::v1::Topology& topology = *prepared;
+  ResolveTraceFiles(&topology, base_dir);
   const std::string lab_name = topology.name();
 
   Lab lab;
@@ -140,6 +198,19 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
     status->set_kind(node.kind());
     status->set_netns(topology::NamespaceOf(lab_name, node.name()));
   }
+  LinkModes modes;
+  for (const auto& link : topology.links()) {
+    const LinkModeChoice choice = ChooseLinkMode(link, features_);
+    modes.push_back(choice.mode);
+    auto* status = lab.add_links();
+    status->set_name(LinkLabel(link));
+    status->set_mode(choice.mode);
+    status->set_mode_reason(choice.reason);
+    const auto impairments = RequestedImpairments(link);
+    *status->mutable_a_to_b() = impairments[0];
+    *status->mutable_b_to_a() = impairments[1];
+  }
+  auto wires = std::make_shared<LabWires>(wire_runtime_.get());
   {
     absl::MutexLock lock(&mutex_);
     if (labs_.count(lab_name) != 0) {
@@ -154,16 +225,19 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
       }
     }
     labs_[lab_name] = lab;  // reserves the name while building
+    wires_[lab_name] = wires;
   }
   auto forget = [&] {
     absl::MutexLock lock(&mutex_);
     labs_.erase(lab_name);
+    wires_.erase(lab_name);
   };
   if (auto status = store_.Save(lab); !status.ok()) {
     forget();
     return status;
   }
-  if (auto status = BuildLab(topology, lab_name, base_dir, features_); !status.ok()) {
+  if (auto status = BuildLab(topology, lab_name, base_dir, features_, modes, wires.get());
+      !status.ok()) {
     (void)store_.Remove(lab_name);
     forget();
     return status;
@@ -229,6 +303,12 @@ absl::StatusOr<Lab> LabRegistry::Get(const std::string& name) const {
   lab.clear_nodes();
   for (auto& status : statuses) {
     *lab.add_nodes() = std::move(status);
+  }
+  std::vector<nslab::v1::LinkStatus> links(lab.links().begin(), lab.links().end());
+  FillWireCounters(name, &links);
+  lab.clear_links();
+  for (auto& link : links) {
+    *lab.add_links() = std::move(link);
   }
   return lab;
 }
@@ -332,6 +412,138 @@ std::vector<std::string> LabRegistry::ExpireLabs(absl::Time now) {
     }
   }
   return deleted;
+}
+
+absl::Status LabRegistry::ReattachWires(const Lab& lab) {
+  auto wires = std::make_shared<LabWires>(wire_runtime_.get());
+  absl::Status first_error;
+  for (int i = 0; i < lab.links_size() && i < lab.topology().links_size(); ++i) {
+    if (lab.links(i).mode() != nslab::v1::LINK_MODE_WIRE) {
+      continue;
+    }
+    const auto& link = lab.topology().links(i);
+    auto ns_a = netns::Open(topology::NamespaceOf(lab.name(), link.a().node()));
+    auto ns_b = netns::Open(topology::NamespaceOf(lab.name(), link.b().node()));
+    absl::Status status = !ns_a.ok() ? ns_a.status() : ns_b.status();
+    if (status.ok()) {
+      status = wires->Add({.lab_seed = lab.topology().seed(),
+                           .link = &link,
+                           .index = i,
+                           .ns_a = ns_a->get(),
+                           .ns_b = ns_b->get(),
+                           .a_to_b = lab.links(i).a_to_b(),
+                           .b_to_a = lab.links(i).b_to_a(),
+                           .reattach = true});
+    }
+    if (!status.ok() && first_error.ok()) {
+      first_error = absl::Status(
+          status.code(), absl::StrCat("wire ", lab.links(i).name(), ": ", status.message()));
+    }
+  }
+  absl::MutexLock lock(&mutex_);
+  wires_[lab.name()] = std::move(wires);
+  return first_error;
+}
+
+absl::StatusOr<std::shared_ptr<wire::WireLink>> LabRegistry::WireOf(const std::string& lab,
+                                                                    int index) const {
+  absl::ReaderMutexLock lock(&mutex_);
+  auto found = Find(lab);
+  if (!found.ok()) {
+    return found.status();
+  }
+  auto it = wires_.find(lab);
+  if (it == wires_.end()) {
+    return std::shared_ptr<wire::WireLink>();
+  }
+  return it->second->Find(index);
+}
+
+void LabRegistry::FillWireCounters(const std::string& lab,
+                                   std::vector<nslab::v1::LinkStatus>* links) const {
+  for (int i = 0; i < static_cast<int>(links->size()); ++i) {
+    auto& link = (*links)[i];
+    if (link.mode() != nslab::v1::LINK_MODE_WIRE) {
+      continue;
+    }
+    auto wire = WireOf(lab, i);
+    if (wire.ok() && *wire) {
+      *link.mutable_a_to_b_counters() = ToProto((*wire)->Counters(impair::Direction::kAToB));
+      *link.mutable_b_to_a_counters() = ToProto((*wire)->Counters(impair::Direction::kBToA));
+    }
+  }
+}
+
+absl::StatusOr<std::vector<nslab::v1::LinkStatus>> LabRegistry::Links(
+    const std::string& lab) const {
+  std::vector<nslab::v1::LinkStatus> links;
+  {
+    absl::ReaderMutexLock lock(&mutex_);
+    auto found = Find(lab);
+    if (!found.ok()) {
+      return found.status();
+    }
+    if (found->state() != nslab::v1::LAB_STATE_READY) {
+      return absl::FailedPreconditionError(absl::StrCat("lab ", lab, " is not ready"));
+    }
+    links.assign(found->links().begin(), found->links().end());
+  }
+  FillWireCounters(lab, &links);
+  return links;
+}
+
+absl::Status LabRegistry::SetLinkImpairment(const std::string& lab, int index,
+                                            const std::vector<int>& directions,
+                                            const nslab::v1::Impairment& impairment) {
+  absl::MutexLock serial(&impair_mutex_);
+  Lab snapshot;
+  {
+    absl::ReaderMutexLock lock(&mutex_);
+    auto found = Find(lab);
+    if (!found.ok()) {
+      return found.status();
+    }
+    if (found->state() != nslab::v1::LAB_STATE_READY) {
+      return absl::FailedPreconditionError(absl::StrCat("lab ", lab, " is not ready"));
+    }
+    snapshot = std::move(*found);
+  }
+  if (index < 0 || index >= snapshot.links_size()) {
+    return absl::NotFoundError(absl::StrCat("lab ", lab, " has no link #", index));
+  }
+  nslab::v1::LinkStatus& status = *snapshot.mutable_links(index);
+  std::array<nslab::v1::Impairment*, 2> current = {status.mutable_a_to_b(),
+                                                   status.mutable_b_to_a()};
+  NSLAB_ASSIGN_OR_RETURN(auto wire, WireOf(lab, index));
+  const auto ends = DirectionsOf(lab, snapshot.topology().links(index));
+  std::vector<int> applied;
+  auto apply = [&](int direction, const nslab::v1::Impairment& value) {
+    if (wire) {
+      return wire->SetImpairment(static_cast<impair::Direction>(direction), value);
+    }
+    return ApplyLinkDirection(ends[direction], value, features_);
+  };
+  for (int direction : directions) {
+    if (auto result = apply(direction, impairment); !result.ok()) {
+      // Put back what was there, so a refused change changes nothing.
+      for (int done : applied) {
+        (void)apply(done, *current[done]);
+      }
+      (void)apply(direction, *current[direction]);
+      return result;
+    }
+    applied.push_back(direction);
+  }
+  for (int direction : directions) {
+    *current[direction] = impairment;
+  }
+  absl::MutexLock lock(&mutex_);
+  auto it = labs_.find(lab);
+  if (it == labs_.end()) {
+    return absl::NotFoundError(absl::StrCat("lab ", lab, " was deleted meanwhile"));
+  }
+  *it->second.mutable_links(index) = status;
+  return store_.Save(it->second);
 }
 
 }  // namespace nslab::lab

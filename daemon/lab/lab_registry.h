@@ -10,6 +10,7 @@
 #include "daemon/exec/process_registry.h"
 #include "daemon/exec/supervisor.h"
 #include "daemon/impair/kernel/kernel_plan.h"
+#include "daemon/lab/lab_wires.h"
 #include "daemon/lab/state_store.h"
 #include "nslab/v1/labs.pb.h"
 
@@ -25,7 +26,9 @@ class LabRegistry {
       : store_(std::move(store)),
         processes_(processes),
         supervisor_(supervisor),
-        features_(features) {}
+        features_(features),
+        wire_runtime_(std::make_unique<WireRuntime>()) {}
+  ~LabRegistry();
 
   const impair::kernel::KernelFeatures& features() const { return features_; }
 
@@ -55,6 +58,19 @@ class LabRegistry {
   absl::StatusOr<std::vector<exec::ProcessReport>> Logs(const std::string& lab,
                                                         const std::string& node) const;
 
+  // Sets (or, with an empty impairment, clears) directions of link `index` ({0} a->b,
+  // {1} b->a) through the link's backend, and records it in the lab's state so it
+  // survives a daemon restart. A refused change changes nothing.
+  absl::Status SetLinkImpairment(const std::string& lab, int index,
+                                 const std::vector<int>& directions,
+                                 const nslab::v1::Impairment& impairment);
+
+  // Every link of a ready lab: mode, impairments in force, wire counters.
+  absl::StatusOr<std::vector<nslab::v1::LinkStatus>> Links(const std::string& lab) const;
+
+  // The running wire of link `index`, or nullptr if that link is a veth.
+  absl::StatusOr<std::shared_ptr<wire::WireLink>> WireOf(const std::string& lab, int index) const;
+
   // Deletes labs whose TTL has passed; returns their names.
   std::vector<std::string> ExpireLabs(absl::Time now);
 
@@ -65,13 +81,22 @@ class LabRegistry {
   absl::Status StartProcesses(const nslab::v1::Lab& lab);
   // Stops everything running inside the lab's namespaces and deletes them.
   absl::Status RemoveKernelObjects(const nslab::v1::Lab& lab);
+  // After a restart: opens the TAPs of the lab's wire links again.
+  absl::Status ReattachWires(const nslab::v1::Lab& lab);
+  // Live wire counters into `links`.
+  void FillWireCounters(const std::string& lab, std::vector<nslab::v1::LinkStatus>* links) const;
 
   StateStore store_;
   exec::ProcessRegistry* processes_;
   exec::Supervisor* supervisor_;
   const impair::kernel::KernelFeatures features_;
+  // Declared before wires_ so that it outlives every link it runs.
+  std::unique_ptr<WireRuntime> wire_runtime_;
   mutable absl::Mutex mutex_;
   std::map<std::string, nslab::v1::Lab> labs_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, std::shared_ptr<LabWires>> wires_ ABSL_GUARDED_BY(mutex_);
+  // One impairment change at a time: apply, then record.
+  absl::Mutex impair_mutex_;
 };
 
 }  // namespace nslab::lab

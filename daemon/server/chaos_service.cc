@@ -57,7 +57,11 @@ grpc::Status FillImpairments(const absl::StatusOr<std::vector<chaos::LinkImpairm
     out->set_link(view.link);
     *out->mutable_a_to_b() = view.directions[0];
     *out->mutable_b_to_a() = view.directions[1];
-    out->set_backend("kernel");
+    out->set_backend(view.wire ? "wire" : "kernel");
+    if (view.wire) {
+      *out->mutable_a_to_b_counters() = view.counters[0];
+      *out->mutable_b_to_a_counters() = view.counters[1];
+    }
   }
   return grpc::Status::OK;
 }

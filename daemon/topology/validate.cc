@@ -139,9 +139,6 @@ MaybeError CheckLink(const Link& link, const std::string& path, Index& index,
   if (link.mtu() != 0 && (link.mtu() < 68 || link.mtu() > 65535)) {
     return Invalid(path + ".mtu", "must be from 68 to 65535");
   }
-  if (link.mode() == nslab::v1::LINK_MODE_WIRE) {
-    return Unsupported(path + ".mode", "wire links are not yet supported by this nslabd; use veth");
-  }
   for (const auto& [key, impairment] :
        {std::pair{"impair", &link.impair()}, std::pair{"a_to_b", &link.a_to_b()},
         std::pair{"b_to_a", &link.b_to_a()}}) {

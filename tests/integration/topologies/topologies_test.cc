@@ -73,6 +73,14 @@ std::vector<Example> Examples() {
         {"isp", {"tc", "qdisc", "show", "dev", "eth0"}, "rate 20Mbit"},
         {"home", {"nft", "list", "table", "netdev", "nslab_impair_eth0"}, "loss 1%"},
         {"home", {"ping", "-c3", "-i0.2", "-W2", "10.20.0.1"}, "received"}}},
+      {"lossy-wire.yaml",
+       {{"phone", {"ip", "-d", "link", "show", "wlan0"}, "tun type tap"},
+        // At least one of five echoes survives 2% loss each way; each takes >= 70 ms.
+        {"phone",
+         {"sh", "-c",
+          "ping -n -c5 -i0.1 -W2 10.41.0.2 | awk -F/ '/^rtt/ { print ($4 >= 70) ? \"slow\" : "
+          "\"fast\" }'"},
+         "slow"}}},
       {"dual-stack.yaml",
        // One echo, answered within 2 s: CreateLab returns only once every veth transmits.
        {{"client", {"ping", "-4", "-c1", "-W2", "10.6.2.2"}, "1 received"},

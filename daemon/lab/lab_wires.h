@@ -1,0 +1,74 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "daemon/wire/tap_link.h"
+#include "nslab/v1/labs.pb.h"
+#include "nslab/v1/topology.pb.h"
+
+namespace nslab::lab {
+
+// The daemon's one event loop for userspace wires: a Boost.Asio io_context run by one
+// thread, shared by every wire link of every lab (each link is its own strand).
+class WireRuntime {
+ public:
+  WireRuntime();
+  // Stops the loop; stop the links first (their Stop waits on this loop).
+  ~WireRuntime();
+  WireRuntime(const WireRuntime&) = delete;
+  WireRuntime& operator=(const WireRuntime&) = delete;
+
+  boost::asio::io_context& io();
+
+ private:
+  struct Loop;
+  std::unique_ptr<Loop> loop_;
+};
+
+// Everything one wire link needs from the lab, besides the namespaces.
+struct WireLinkRequest {
+  uint64_t lab_seed = 0;
+  const nslab::v1::Link* link = nullptr;
+  int index = 0;
+  int ns_a = -1;
+  int ns_b = -1;
+  nslab::v1::Impairment a_to_b;
+  nslab::v1::Impairment b_to_a;
+  bool reattach = false;  // a previous daemon left the TAPs: open them, create nothing
+};
+
+// The wire links of one lab, by link index. Thread-safe: a lab's links are built in
+// parallel, and chaos calls come from gRPC threads.
+class LabWires {
+ public:
+  explicit LabWires(WireRuntime* runtime) : runtime_(runtime) {}
+  ~LabWires();  // stops the links, keeping their TAPs (a restarted daemon re-attaches)
+
+  // Creates both TAPs (down; the builder brings them up after the addresses) and starts
+  // forwarding. The link's name seeds its fates, so a rebuilt lab replays them.
+  absl::Status Add(const WireLinkRequest& request);
+
+  // nullptr when link `index` is not a wire.
+  std::shared_ptr<wire::WireLink> Find(int index) const;
+
+  // Stops every link; kDeleteDevices also removes the TAPs.
+  void StopAll(wire::StopMode mode);
+
+ private:
+  WireRuntime* runtime_;
+  mutable absl::Mutex mutex_;
+  std::map<int, std::shared_ptr<wire::WireLink>> links_ ABSL_GUARDED_BY(mutex_);
+};
+
+// The seed name of a link: its name:, else "a-node:if <-> b-node:if".
+std::string LinkLabel(const nslab::v1::Link& link);
+
+// Pipeline and TAP counters in the API's form.
+nslab::v1::WireCounters ToProto(const wire::WireCounters& counters);
+
+}  // namespace nslab::lab

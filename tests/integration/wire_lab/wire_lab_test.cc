@@ -1,0 +1,252 @@
+// Labs with userspace wire links: `mode: auto` picks the wire where the kernel falls
+// short, every impairment acts on real traffic between the lab's namespaces, chaos verbs
+// work on wires, and a restarted daemon carries on with the impairments in force.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cmath>
+#include <regex>
+
+#include "nslab/v1/chaos.grpc.pb.h"
+#include "tests/integration/support/daemon_suite.h"
+#include "tests/integration/support/test_daemon.h"
+
+namespace nslab::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Two hosts on one wire; the test sets what the wire does.
+constexpr char kWirePair[] = R"(
+seed: 42
+nodes: {client: {}, server: {}}
+links:
+  - {a: client:eth0, b: server:eth0, a_addr: 10.0.0.1/24, b_addr: 10.0.0.2/24, mode: wire}
+)";
+
+struct PingResult {
+  int transmitted = 0;
+  int received = 0;
+  double min_rtt_ms = 0;
+  double avg_rtt_ms = 0;
+  bool duplicates = false;
+  std::string out;
+};
+
+PingResult ParsePing(const std::string& out) {
+  PingResult result;
+  result.out = out;
+  std::smatch match;
+  if (std::regex_search(out, match, std::regex(R"((\d+) packets transmitted, (\d+) received)"))) {
+    result.transmitted = std::stoi(match[1]);
+    result.received = std::stoi(match[2]);
+  }
+  if (std::regex_search(out, match, std::regex(R"(= ([\d.]+)/([\d.]+)/)"))) {
+    result.min_rtt_ms = std::stod(match[1]);
+    result.avg_rtt_ms = std::stod(match[2]);
+  }
+  result.duplicates = out.find("duplicates") != std::string::npos;
+  return result;
+}
+
+class WireLabTest : public DaemonSuite<> {
+ protected:
+  void SetUp() override { chaos_ = nslab::v1::Chaos::NewStub(daemon_->channel()); }
+
+  // Creates the lab from `yaml`; the guard deletes it at the end of the test.
+  nslab::v1::Lab Up(const std::string& yaml) {
+    name_ = UniqueLabName("wirelab");
+    guard_ = std::make_unique<LabGuard>(daemon_, name_);
+    nslab::v1::Lab lab;
+    auto status = daemon_->CreateFromYaml(yaml, name_, &lab);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return lab;
+  }
+
+  PingResult Ping(const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {"ping", "-n", "-q"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.push_back("10.0.0.2");
+    return ParsePing(daemon_->Exec(name_, "client", argv).out);
+  }
+
+  grpc::Status Impair(const nslab::v1::Impairment& impairment,
+                      nslab::v1::Direction direction = nslab::v1::DIRECTION_BOTH,
+                      nslab::v1::LinkImpairments* response = nullptr) {
+    nslab::v1::SetImpairmentRequest request;
+    request.set_lab(name_);
+    request.set_link("client:eth0");
+    request.set_direction(direction);
+    *request.mutable_impairment() = impairment;
+    nslab::v1::LinkImpairments ignored;
+    grpc::ClientContext context;
+    return chaos_->SetImpairment(&context, request, response ? response : &ignored);
+  }
+
+  nslab::v1::LinkImpairment Listed() {
+    nslab::v1::ListImpairmentsRequest request;
+    request.set_lab(name_);
+    nslab::v1::LinkImpairments response;
+    grpc::ClientContext context;
+    auto status = chaos_->ListImpairments(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.links_size() > 0 ? response.links(0) : nslab::v1::LinkImpairment();
+  }
+
+  grpc::Status SetLink(bool up) {
+    nslab::v1::SetLinkStateRequest request;
+    request.set_lab(name_);
+    request.set_link("client:eth0");
+    request.set_up(up);
+    nslab::v1::SetLinkStateResponse response;
+    grpc::ClientContext context;
+    return chaos_->SetLinkState(&context, request, &response);
+  }
+
+  bool KernelHasNetem() {
+    nslab::v1::GetCapabilitiesRequest request;
+    nslab::v1::Capabilities caps;
+    grpc::ClientContext context;
+    EXPECT_TRUE(daemon_->system().GetCapabilities(&context, request, &caps).ok());
+    for (const auto& feature : caps.features()) {
+      if (feature.name() == "netem") {
+        return feature.available();
+      }
+    }
+    return false;
+  }
+
+  std::string name_;
+  std::unique_ptr<LabGuard> guard_;
+  std::unique_ptr<nslab::v1::Chaos::Stub> chaos_;
+};
+
+TEST_F(WireLabTest, AutoPicksTheWireForADelayTheKernelCannotDoAndSaysWhy) {
+  if (KernelHasNetem()) {
+    GTEST_SKIP() << "this kernel has sch_netem: auto picks a veth";
+  }
+  auto lab = Up(R"(
+nodes: {client: {}, server: {}, other: {}}
+links:
+  - {a: client:eth0, b: server:eth0, a_addr: 10.0.0.1/24, b_addr: 10.0.0.2/24,
+     impair: {delay: 20ms}}
+  - {a: client:eth1, b: other:eth0, a_addr: 10.0.1.1/24, b_addr: 10.0.1.2/24}
+)");
+  ASSERT_EQ(lab.links_size(), 2);
+  EXPECT_EQ(lab.links(0).mode(), nslab::v1::LINK_MODE_WIRE);
+  EXPECT_THAT(lab.links(0).mode_reason(), HasSubstr("delay_us"));
+  EXPECT_EQ(lab.links(1).mode(), nslab::v1::LINK_MODE_VETH);
+  EXPECT_THAT(lab.links(1).mode_reason(), HasSubstr("no impairment"));
+  // The wire's ends are TAPs named as the topology says, so addresses and tools work.
+  auto link = daemon_->Exec(name_, "client", {"ip", "-d", "link", "show", "eth0"});
+  EXPECT_THAT(link.out, HasSubstr("tun type tap"));
+
+  // 20 ms each way.
+  auto ping = Ping({"-c", "5", "-i", "0.05"});
+  ASSERT_EQ(ping.received, 5) << ping.out;
+  EXPECT_GE(ping.min_rtt_ms, 40.0) << ping.out;
+  EXPECT_LT(ping.min_rtt_ms, 45.0) << ping.out;
+}
+
+TEST_F(WireLabTest, SeededLossDropsInsideItsIntervalAndIsCounted) {
+  Up(kWirePair);
+  nslab::v1::Impairment loss;
+  loss.set_loss(20);
+  ASSERT_TRUE(Impair(loss, nslab::v1::DIRECTION_A_TO_B).ok());
+  auto ping = Ping({"-c", "500", "-i", "0.002", "-W", "1"});
+  ASSERT_EQ(ping.transmitted, 500) << ping.out;
+  // 99% interval of Binomial(500, 0.2): 100 +- 2.576 * sqrt(80).
+  const int lost = ping.transmitted - ping.received;
+  EXPECT_GE(lost, 77) << ping.out;
+  EXPECT_LE(lost, 123) << ping.out;
+  auto listed = Listed();
+  EXPECT_EQ(listed.backend(), "wire");
+  EXPECT_GE(listed.a_to_b_counters().dropped_loss(), static_cast<uint64_t>(lost));
+  EXPECT_EQ(listed.b_to_a_counters().dropped_loss(), 0u);
+}
+
+TEST_F(WireLabTest, DuplicateCorruptAndRateAct) {
+  Up(kWirePair);
+  nslab::v1::Impairment duplicate;
+  duplicate.set_duplicate(100);
+  ASSERT_TRUE(Impair(duplicate, nslab::v1::DIRECTION_A_TO_B).ok());
+  auto ping = Ping({"-c", "3", "-i", "0.05"});
+  EXPECT_TRUE(ping.duplicates) << ping.out;
+  EXPECT_GE(Listed().a_to_b_counters().duplicated(), 3u);
+
+  nslab::v1::Impairment corrupt;
+  corrupt.set_corrupt(100);
+  ASSERT_TRUE(Impair(corrupt, nslab::v1::DIRECTION_A_TO_B).ok());
+  ping = Ping({"-c", "5", "-i", "0.05", "-W", "1"});
+  EXPECT_LT(ping.received, 5) << ping.out;  // a flipped bit fails a checksum or an address
+  EXPECT_GE(Listed().a_to_b_counters().corrupted(), 5u);
+
+  // 1 Mbit/s: a 1400-byte echo takes 11.2 ms to serialize each way.
+  nslab::v1::Impairment rate;
+  rate.set_rate_bps(1'000'000);
+  ASSERT_TRUE(Impair(rate).ok());
+  ping = Ping({"-c", "3", "-i", "0.1", "-s", "1400"});
+  ASSERT_EQ(ping.received, 3) << ping.out;
+  EXPECT_GE(ping.min_rtt_ms, 22.0) << ping.out;
+
+  ASSERT_TRUE(Impair(nslab::v1::Impairment()).ok());  // clear
+  ping = Ping({"-c", "3", "-i", "0.05", "-s", "1400"});
+  EXPECT_EQ(ping.received, 3) << ping.out;
+  EXPECT_LT(ping.min_rtt_ms, 10.0) << ping.out;
+}
+
+TEST_F(WireLabTest, LinkDownStopsTheWireAndPartitionWorksOnIt) {
+  Up(kWirePair);
+  ASSERT_EQ(Ping({"-c", "1", "-W", "2"}).received, 1);
+  ASSERT_TRUE(SetLink(false).ok());
+  EXPECT_EQ(Ping({"-c", "1", "-W", "1"}).received, 0);
+  ASSERT_TRUE(SetLink(true).ok());
+  EXPECT_EQ(Ping({"-c", "1", "-W", "2"}).received, 1);
+
+  nslab::v1::PartitionRequest partition;
+  partition.set_lab(name_);
+  partition.add_groups()->add_nodes("client");
+  partition.add_groups()->add_nodes("server");
+  nslab::v1::PartitionResponse response;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(chaos_->Partition(&context, partition, &response).ok());
+  }
+  EXPECT_EQ(Ping({"-c", "1", "-W", "1"}).received, 0);
+  nslab::v1::HealRequest heal;
+  heal.set_lab(name_);
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(chaos_->Heal(&context, heal, &response).ok());
+  }
+  EXPECT_EQ(Ping({"-c", "1", "-W", "2"}).received, 1);
+}
+
+TEST_F(WireLabTest, ARestartedDaemonKeepsTheWireAndTheImpairmentInForce) {
+  Up(kWirePair);
+  nslab::v1::Impairment delay;
+  delay.set_delay_us(15'000);
+  ASSERT_TRUE(Impair(delay).ok());
+  for (int signal : {SIGTERM, SIGKILL}) {
+    daemon_->Stop(signal);
+    daemon_->Restart();
+    chaos_ = nslab::v1::Chaos::NewStub(daemon_->channel());
+    auto listed = Listed();
+    EXPECT_EQ(listed.a_to_b().delay_us(), 15'000u) << "after signal " << signal;
+    auto ping = Ping({"-c", "3", "-i", "0.05", "-W", "2"});
+    EXPECT_EQ(ping.received, 3) << "after signal " << signal << "\n" << ping.out;
+    EXPECT_GE(ping.min_rtt_ms, 30.0) << "after signal " << signal << "\n" << ping.out;
+  }
+}
+
+TEST_F(WireLabTest, DownRemovesTheTaps) {
+  Up(kWirePair);
+  const std::string netns = name_ + "-client";
+  ASSERT_TRUE(daemon_->Delete(name_).ok());
+  EXPECT_NE(access(("/run/netns/" + netns).c_str(), F_OK), 0);
+}
+
+}  // namespace
+}  // namespace nslab::testing
