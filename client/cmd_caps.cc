@@ -26,6 +26,15 @@ void AddCapsCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
       table.AddRow({feature.name(), feature.available() ? "yes" : "no", feature.detail()});
     }
     std::cout << table.ToString();
+    if (caps.impairments().empty()) {
+      return;
+    }
+    Table impairments({"IMPAIRMENT", "VETH (KERNEL)", "HOW", "WIRE"});
+    for (const auto& row : caps.impairments()) {
+      impairments.AddRow({row.parameter(), row.veth() ? "yes" : "no", row.veth_how(),
+                          row.wire() ? "yes" : "no (no TUN)"});
+    }
+    std::cout << "\n" << impairments.ToString();
   });
 }
 

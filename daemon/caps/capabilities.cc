@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/caps/tap_probe.h"
+#include "daemon/impair/kernel_support.h"
 #include "daemon/netlink/links.h"
 #include "daemon/netlink/qdiscs.h"
 #include "daemon/netlink/route_socket.h"
@@ -84,6 +85,15 @@ nslab::v1::Capabilities ProbeCapabilities() {
   }
   ProbeInside(ns, out);
   (void)netns::Delete(ns);
+  const bool tun = Has(out, "tun");
+  for (const auto& parameter :
+       impair::KernelSupportByParameter(Has(out, "netem"), Has(out, "tbf"))) {
+    auto* row = out.add_impairments();
+    row->set_parameter(std::string(parameter.parameter));
+    row->set_veth(parameter.kernel);
+    row->set_veth_how(std::string(parameter.how));
+    row->set_wire(tun);
+  }
   return out;
 }
 

@@ -43,4 +43,52 @@ KernelSupport KernelBackendSupport(const nslab::v1::Impairment& impairment, bool
   return support;
 }
 
+std::vector<ParameterSupport> KernelSupportByParameter(bool has_netem, bool has_tbf) {
+  using nslab::v1::Impairment;
+  // A minimal impairment that sets just this field (and what it needs to mean anything).
+  struct Probe {
+    std::string_view parameter;
+    void (*set)(Impairment&);
+  };
+  static constexpr Probe kProbes[] = {
+      {"delay_us", [](Impairment& i) { i.set_delay_us(1000); }},
+      {"jitter_us", [](Impairment& i) { i.set_jitter_us(1000); }},
+      {"delay_correlation", [](Impairment& i) { i.set_delay_correlation(25); }},
+      {"distribution",
+       [](Impairment& i) { i.set_distribution(nslab::v1::DELAY_DISTRIBUTION_NORMAL); }},
+      {"loss", [](Impairment& i) { i.set_loss(1); }},
+      {"loss_correlation", [](Impairment& i) { i.set_loss_correlation(25); }},
+      {"gilbert_elliott", [](Impairment& i) { i.mutable_gilbert_elliott()->set_p(1); }},
+      {"duplicate", [](Impairment& i) { i.set_duplicate(1); }},
+      {"reorder", [](Impairment& i) { i.set_reorder(1); }},
+      {"reorder_gap", [](Impairment& i) { i.set_reorder_gap(5); }},
+      {"corrupt", [](Impairment& i) { i.set_corrupt(1); }},
+      {"rate_bps", [](Impairment& i) { i.set_rate_bps(1'000'000); }},
+      {"burst_bytes", [](Impairment& i) { i.set_rate_bps(1'000'000), i.set_burst_bytes(3000); }},
+      {"limit_packets", [](Impairment& i) { i.set_rate_bps(1'000'000), i.set_limit_packets(100); }},
+      {"trace_file", [](Impairment& i) { i.set_trace_file("trace"); }},
+  };
+  std::vector<ParameterSupport> result;
+  for (const Probe& probe : kProbes) {
+    Impairment impairment;
+    probe.set(impairment);
+    const KernelSupport support = KernelBackendSupport(impairment, has_netem);
+    ParameterSupport row{.parameter = probe.parameter, .kernel = false, .how = {}};
+    if (!support.ok()) {
+      row.how = probe.parameter == "trace_file" ? "wire only" : "needs sch_netem (not loaded)";
+    } else if (support.tbf && !support.netem) {
+      row.kernel = has_tbf;
+      row.how = has_tbf ? "tbf" : "needs sch_tbf (not loaded)";
+    } else if (support.nft_drop) {
+      row.kernel = true;
+      row.how = "nftables netdev drop (numgen random)";
+    } else {
+      row.kernel = true;
+      row.how = "netem";
+    }
+    result.push_back(row);
+  }
+  return result;
+}
+
 }  // namespace nslab::impair

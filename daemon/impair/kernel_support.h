@@ -26,4 +26,14 @@ struct KernelSupport {
 // `has_netem`: whether this kernel has sch_netem (probed at daemon start).
 KernelSupport KernelBackendSupport(const nslab::v1::Impairment& impairment, bool has_netem);
 
+// One Impairment field and how the kernel backend does it, or why it cannot.
+struct ParameterSupport {
+  std::string_view parameter;
+  bool kernel = false;
+  std::string_view how;  // "netem", "tbf", "nftables netdev drop", or the reason it cannot
+};
+
+// Every Impairment field, in proto order, as the kernel backend handles it on its own.
+std::vector<ParameterSupport> KernelSupportByParameter(bool has_netem, bool has_tbf);
+
 }  // namespace nslab::impair

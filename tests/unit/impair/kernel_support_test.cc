@@ -1,5 +1,8 @@
 #include "daemon/impair/kernel_support.h"
 
+#include <map>
+#include <string>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -73,4 +76,24 @@ TEST(KernelBackendSupportTest, WithNetemOnlyTheTraceNeedsTheWire) {
 }
 
 }  // namespace
+TEST(KernelSupportByParameterTest, WithoutNetemOnlyRateFieldsAndPlainLoss) {
+  std::map<std::string, std::string> how;
+  for (const auto& row : KernelSupportByParameter(/*has_netem=*/false, /*has_tbf=*/true)) {
+    how[std::string(row.parameter)] = row.kernel ? std::string(row.how) : "no";
+  }
+  EXPECT_EQ(how.size(), 15u);  // every Impairment field
+  EXPECT_EQ(how["rate_bps"], "tbf");
+  EXPECT_EQ(how["limit_packets"], "tbf");
+  EXPECT_THAT(how["loss"], ::testing::HasSubstr("nftables"));
+  EXPECT_EQ(how["delay_us"], "no");
+  EXPECT_EQ(how["loss_correlation"], "no");
+  EXPECT_EQ(how["trace_file"], "no");
+}
+
+TEST(KernelSupportByParameterTest, WithNetemEverythingButTraces) {
+  for (const auto& row : KernelSupportByParameter(/*has_netem=*/true, /*has_tbf=*/true)) {
+    EXPECT_EQ(row.kernel, row.parameter != "trace_file") << row.parameter;
+  }
+}
+
 }  // namespace nslab::impair
