@@ -17,9 +17,11 @@ bin=build/release
 work=$(mktemp -d /tmp/nslab-demo-XXXXXX)
 export NSLAB_SOCKET=$work/nslabd.sock
 lab=demo-$$
+wire_lab=demo-wire-$$
 daemon=
 cleanup() {
   "$bin/client/nslab" down "$lab" >/dev/null 2>&1 || true
+  "$bin/client/nslab" down "$wire_lab" >/dev/null 2>&1 || true
   [[ -n $daemon ]] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
   rm -rf "$work"
 }
@@ -49,6 +51,17 @@ step fetch outside http://198.51.100.1/
 echo "# the blocked source times out; the gateway's DROP rule counts it"
 step fetch blocked http://198.51.100.1/
 step nslab fw show "$lab" gw
+echo "# diagnostics: where did the blocked client's packet die? (exit 1: it was dropped)"
+step nslab trace "$lab" blocked 198.51.100.1:80 --proto tcp || true
+step nslab diag sockets "$lab" web
+step nslab diag route "$lab" gw 10.0.0.10
+echo "# a packet capture on the gateway's LAN side, read back with tshark"
+nslab capture "$lab" gw lan0 -f icmp -c 4 -w "$work/lan.pcap" &
+capture=$!
+sleep 0.5
+step nslab exec "$lab" client -- ping -c2 -i0.2 198.51.100.20
+wait "$capture"
+step tshark -r "$work/lan.pcap"
 echo "# chaos: partition the web server from the gateway, as 'refused' and as 'timed out'"
 step nslab partition "$lab" --groups web --groups gw,client --mode reject
 step fetch client http://10.0.0.10:8080/
@@ -63,6 +76,11 @@ step nslab link "$lab" gw:wan0 up
 step nslab exec "$lab" client -- ip route get 198.51.100.20
 step nslab logs "$lab" web
 step nslab down "$lab"
+echo "# a userspace wire: 40 ms each way, 2% seeded loss, on a kernel without sch_netem"
+step nslab up -t topologies/lossy-wire.yaml --name "$wire_lab"
+step nslab exec "$wire_lab" phone -- ping -c 20 -i 0.05 -q 10.41.0.2
+step nslab impair "$wire_lab" --show
+step nslab down "$wire_lab"
 printf '\nnamespaces of the lab left behind: %s\n' \
   "$(ls /run/netns 2>/dev/null | grep -cx "$lab-.*" || true)"
 echo "demo: done"
