@@ -1,0 +1,113 @@
+#include "daemon/ustack/control/stats_proto.h"
+
+namespace nslab::ustack::control {
+
+void to_proto(const driver::NicSettings& settings, v1::UstackNicSettings* out) {
+  out->set_rx_ring(settings.rx_ring);
+  out->set_tx_ring(settings.tx_ring);
+  out->set_rx_coalesce_frames(settings.rx_coalesce_frames);
+  out->set_rx_coalesce_usecs(settings.rx_coalesce_usecs);
+  out->set_csum_offload(settings.csum_offload);
+}
+
+void to_proto(const node::NodeStats& stats, v1::UstackStats* out) {
+  to_proto(stats.nic_settings, out->mutable_nic_settings());
+
+  const driver::NicCounterValues& nic = stats.nic;
+  v1::UstackNicCounters* n = out->mutable_nic();
+  n->set_rx_packets(nic.rx_packets);
+  n->set_rx_bytes(nic.rx_bytes);
+  n->set_tx_packets(nic.tx_packets);
+  n->set_tx_bytes(nic.tx_bytes);
+  n->set_rx_missed_errors(nic.rx_missed_errors);
+  n->set_tx_queue_full(nic.tx_queue_full);
+  n->set_kicks(nic.kicks);
+  n->set_interrupts(nic.interrupts);
+  n->set_interrupts_suppressed(nic.interrupts_suppressed);
+  n->set_rx_csum_errors(nic.rx_csum_errors);
+  n->set_rx_length_errors(nic.rx_length_errors);
+  n->set_tx_errors(nic.tx_errors);
+
+  const net::EthernetCounters& ethernet = stats.stack.ethernet;
+  v1::UstackEthernetStats* e = out->mutable_ethernet();
+  e->set_in_frames(ethernet.in_frames);
+  e->set_in_malformed(ethernet.in_malformed);
+  e->set_in_not_for_us(ethernet.in_not_for_us);
+  e->set_in_unknown_ethertype(ethernet.in_unknown_ethertype);
+  e->set_out_frames(ethernet.out_frames);
+
+  const net::ArpCounters& arp = stats.stack.arp;
+  v1::UstackArpStats* a = out->mutable_arp();
+  a->set_requests_sent(arp.requests_sent);
+  a->set_replies_sent(arp.replies_sent);
+  a->set_requests_received(arp.requests_received);
+  a->set_replies_received(arp.replies_received);
+  a->set_gratuitous_sent(arp.gratuitous_sent);
+  a->set_malformed(arp.malformed);
+  a->set_resolution_failures(arp.resolution_failures);
+  a->set_pending_dropped(arp.pending_dropped);
+  for (const net::ArpEntrySnapshot& entry : stats.stack.arp_entries) {
+    v1::UstackArpEntry* e = a->add_entries();
+    e->set_ip(entry.ip.to_string());
+    if (entry.mac) {
+      e->set_mac(entry.mac->to_string());
+    }
+    e->set_state(net::neighbour_state_name(entry.state));
+    e->set_pending_packets(static_cast<std::uint32_t>(entry.pending_packets));
+  }
+
+  const net::Ipv4Counters& ip = stats.stack.ipv4;
+  v1::UstackIpv4Stats* i = out->mutable_ipv4();
+  i->set_in_receives(ip.in_receives);
+  i->set_in_hdr_errors(ip.in_hdr_errors);
+  i->set_in_addr_errors(ip.in_addr_errors);
+  i->set_in_unknown_protos(ip.in_unknown_protos);
+  i->set_in_delivers(ip.in_delivers);
+  i->set_in_fragments_dropped(ip.in_fragments_dropped);
+  i->set_out_requests(ip.out_requests);
+  i->set_out_no_routes(ip.out_no_routes);
+  i->set_out_discards(ip.out_discards);
+
+  const net::IcmpCounters& icmp = stats.stack.icmp;
+  v1::UstackIcmpStats* c = out->mutable_icmp();
+  c->set_in_msgs(icmp.in_msgs);
+  c->set_in_errors(icmp.in_errors);
+  c->set_in_echos(icmp.in_echos);
+  c->set_in_echo_reps(icmp.in_echo_reps);
+  c->set_in_dest_unreachs(icmp.in_dest_unreachs);
+  c->set_out_msgs(icmp.out_msgs);
+  c->set_out_echo_reps(icmp.out_echo_reps);
+  c->set_out_dest_unreachs(icmp.out_dest_unreachs);
+  c->set_out_rate_limited(icmp.out_rate_limited);
+
+  const net::UdpCounters& udp = stats.stack.udp;
+  v1::UstackUdpStats* u = out->mutable_udp();
+  u->set_in_datagrams(udp.in_datagrams);
+  u->set_no_ports(udp.no_ports);
+  u->set_in_errors(udp.in_errors);
+  u->set_in_csum_errors(udp.in_csum_errors);
+  u->set_out_datagrams(udp.out_datagrams);
+  u->set_sndbuf_errors(udp.sndbuf_errors);
+}
+
+driver::NicSettingsUpdate from_proto(const v1::UstackSetNicRequest& request) {
+  driver::NicSettingsUpdate update;
+  if (request.has_rx_ring()) {
+    update.rx_ring = request.rx_ring();
+  }
+  if (request.has_tx_ring()) {
+    update.tx_ring = request.tx_ring();
+  }
+  if (request.has_rx_coalesce_frames()) {
+    update.rx_coalesce_frames = request.rx_coalesce_frames();
+  }
+  if (request.has_rx_coalesce_usecs()) {
+    update.rx_coalesce_usecs = request.rx_coalesce_usecs();
+  }
+  if (request.has_csum_offload()) {
+    update.csum_offload = request.csum_offload();
+  }
+  return update;
+}
+
+}  // namespace nslab::ustack::control

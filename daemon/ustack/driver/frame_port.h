@@ -1,0 +1,24 @@
+#pragma once
+
+// Where the NIC's device side sends and receives frames: a TAP fd in production, one end of a
+// datagram socketpair in tests. Each read() yields one virtio_net_hdr followed by one Ethernet
+// frame, and each write() takes one.
+
+#include "absl/status/status.h"
+#include "daemon/ustack/packet/virtio_net_hdr.h"
+
+namespace nslab::ustack::driver {
+
+class FramePort {
+ public:
+  virtual ~FramePort() = default;
+
+  // Non-blocking, message-preserving.
+  virtual int fd() const = 0;
+  virtual packet::VirtioNetHdrSize vnet_hdr_size() const = 0;
+  // Whether the other side may hand over frames with partial checksums (NEEDS_CSUM) or
+  // vouch for them (DATA_VALID): TUNSETOFFLOAD on a TAP.
+  virtual absl::Status set_checksum_offload(bool on) = 0;
+};
+
+}  // namespace nslab::ustack::driver

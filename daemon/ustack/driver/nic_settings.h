@@ -1,0 +1,79 @@
+#pragma once
+
+// The NIC's ethtool-style knobs (-G ring sizes, -c coalescing, -K checksum offload) and its
+// counters, named as `ethtool -S` names them.
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+
+#include "absl/status/status.h"
+
+namespace nslab::ustack::driver {
+
+struct NicSettings {
+  std::uint32_t rx_ring = 256;
+  std::uint32_t tx_ring = 256;
+  // An rx interrupt once this many frames are used, or rx_coalesce_usecs after the first
+  // unsignalled one; 0 usecs means "at once". 0 frames counts as 1.
+  std::uint32_t rx_coalesce_frames = 1;
+  std::uint32_t rx_coalesce_usecs = 0;
+  bool csum_offload = false;
+
+  // Says which field is wrong and what is allowed.
+  absl::Status validate() const;
+  friend bool operator==(const NicSettings&, const NicSettings&) = default;
+};
+
+// A change of some settings; the others stay.
+struct NicSettingsUpdate {
+  std::optional<std::uint32_t> rx_ring;
+  std::optional<std::uint32_t> tx_ring;
+  std::optional<std::uint32_t> rx_coalesce_frames;
+  std::optional<std::uint32_t> rx_coalesce_usecs;
+  std::optional<bool> csum_offload;
+
+  NicSettings applied_to(NicSettings settings) const;
+};
+
+struct NicCounterValues {
+  std::uint64_t rx_packets = 0;
+  std::uint64_t rx_bytes = 0;
+  std::uint64_t tx_packets = 0;
+  std::uint64_t tx_bytes = 0;
+  std::uint64_t rx_missed_errors = 0;
+  std::uint64_t tx_queue_full = 0;
+  std::uint64_t kicks = 0;
+  std::uint64_t interrupts = 0;
+  std::uint64_t interrupts_suppressed = 0;
+  std::uint64_t rx_csum_errors = 0;
+  std::uint64_t rx_length_errors = 0;
+  std::uint64_t tx_errors = 0;
+};
+
+// Written by the device thread and the driver thread, read by either: relaxed atomics, since a
+// reader only wants each number, not a consistent set.
+class NicCounters {
+ public:
+  using Field = std::atomic<std::uint64_t> NicCounters::*;
+
+  void add(Field field, std::uint64_t n = 1) {
+    (this->*field).fetch_add(n, std::memory_order_relaxed);
+  }
+  NicCounterValues values() const;
+
+  std::atomic<std::uint64_t> rx_packets{0};
+  std::atomic<std::uint64_t> rx_bytes{0};
+  std::atomic<std::uint64_t> tx_packets{0};
+  std::atomic<std::uint64_t> tx_bytes{0};
+  std::atomic<std::uint64_t> rx_missed_errors{0};
+  std::atomic<std::uint64_t> tx_queue_full{0};
+  std::atomic<std::uint64_t> kicks{0};
+  std::atomic<std::uint64_t> interrupts{0};
+  std::atomic<std::uint64_t> interrupts_suppressed{0};
+  std::atomic<std::uint64_t> rx_csum_errors{0};
+  std::atomic<std::uint64_t> rx_length_errors{0};
+  std::atomic<std::uint64_t> tx_errors{0};
+};
+
+}  // namespace nslab::ustack::driver

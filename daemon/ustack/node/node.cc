@@ -1,0 +1,126 @@
+#include "daemon/ustack/node/node.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+
+#include "daemon/ustack/packet/ethernet.h"
+
+namespace nslab::ustack::node {
+namespace {
+
+// An Ethernet header and an 802.1Q tag around the MTU.
+constexpr std::size_t kFrameOverhead = packet::EthernetView<packet::ConstBytes>::kHeaderLen + 4;
+
+int poll_timeout_ms(std::optional<net::Instant> deadline, net::Instant now) {
+  if (!deadline) {
+    return -1;
+  }
+  if (*deadline <= now) {
+    return 0;
+  }
+  // Rounded up: waking a little late is harmless, waking early spins.
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*deadline - now).count();
+  return static_cast<int>(std::min<long long>(ms, 60'000));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Node>> Node::create(const NodeConfig& config,
+                                                   driver::FramePort& port) {
+  if (absl::Status status = net::Interface::validate(config.interface); !status.ok()) {
+    return status;
+  }
+  absl::StatusOr<std::unique_ptr<driver::VirtioNet>> nic =
+      driver::VirtioNet::create(port, config.nic, config.interface.mtu + kFrameOverhead);
+  if (!nic.ok()) {
+    return nic.status();
+  }
+  absl::StatusOr<driver::EventNotifier> wake = driver::EventNotifier::create();
+  if (!wake.ok()) {
+    return wake.status();
+  }
+  std::unique_ptr<Node> node(new Node(*std::move(nic), config.interface, *std::move(wake)));
+  for (const StaticRoute& route : config.routes) {
+    if (absl::Status status = node->stack_.add_route(route.destination, route.gateway);
+        !status.ok()) {
+      return status;
+    }
+  }
+  for (const apps::ServiceSpec& service : config.services) {
+    if (absl::Status status = apps::start_service(service, node->stack_); !status.ok()) {
+      return status;
+    }
+  }
+  return node;
+}
+
+Node::Node(std::unique_ptr<driver::VirtioNet> nic, const net::InterfaceConfig& interface,
+           driver::EventNotifier wake)
+    : nic_(std::move(nic)), link_(*nic_), stack_(interface, link_), wake_(std::move(wake)) {}
+
+Node::~Node() = default;
+
+void Node::stop() {
+  stopping_.store(true);
+  wake_.notify();
+}
+
+void Node::post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    posted_.push_back(std::move(task));
+  }
+  wake_.notify();
+}
+
+void Node::run_posted() {
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    tasks.swap(posted_);
+  }
+  for (auto& task : tasks) {
+    task();
+  }
+}
+
+void Node::run() {
+  using Clock = std::chrono::steady_clock;
+  stack_.start(Clock::now());
+  nic_->flush_tx();
+  bool rx_pending = true;
+  while (!stopping_.load()) {
+    net::Instant now = Clock::now();
+    const int timeout = rx_pending ? 0 : poll_timeout_ms(stack_.next_deadline(), now);
+    pollfd fds[] = {{nic_->interrupt_fd(), POLLIN, 0}, {wake_.fd(), POLLIN, 0}};
+    if (::poll(fds, 2, timeout) < 0 && errno != EINTR) {
+      break;
+    }
+    if ((fds[1].revents & POLLIN) != 0) {
+      wake_.consume();
+      run_posted();
+    }
+    now = Clock::now();
+    rx_pending = nic_->poll_rx(kRxBudget, [&](const driver::RxFrame& frame) {
+      stack_.receive(frame.frame, frame.checksum_trusted, now);
+    });
+    if (const auto deadline = stack_.next_deadline(); deadline && *deadline <= now) {
+      stack_.poll(now);
+    }
+    nic_->flush_tx();
+  }
+  run_posted();
+}
+
+NodeStats Node::stats() const {
+  return NodeStats{nic_->settings(), nic_->counters(), stack_.stats()};
+}
+
+absl::Status Node::apply_nic(const driver::NicSettingsUpdate& update) {
+  return nic_->apply(update.applied_to(nic_->settings()));
+}
+
+}  // namespace nslab::ustack::node
