@@ -18,6 +18,7 @@ void AddGraphCommand(CLI::App& app, const GlobalOptions& options, int& exit_code
 void AddFwCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddImpairCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddLinkCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddUstackCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddPartitionCommands(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddDiagCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddDiagSnapshotCommand(CLI::App& diag, const GlobalOptions& options, int& exit_code);

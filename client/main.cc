@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   nslab::client::AddDiagCommand(app, options, exit_code);
   nslab::client::AddCaptureCommand(app, options, exit_code);
   nslab::client::AddTraceCommand(app, options, exit_code);
+  nslab::client::AddUstackCommand(app, options, exit_code);
   nslab::client::AddDownCommand(app, options, exit_code);
   // Global options may follow the verb too: `nslab show lab -o json`.
   std::function<void(CLI::App*)> fall_through = [&](CLI::App* parent) {

@@ -3,15 +3,35 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <string>
 #include <thread>
 
 #include "daemon/common/log.h"
 #include "daemon/common/version.h"
 #include "daemon/server/daemon_server.h"
 
+namespace {
+
+// nslab-ustack next to nslabd (an installed pair), else the one this build made.
+std::string DefaultUstackBinary() {
+  std::error_code error;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    const auto sibling = self.parent_path() / "nslab-ustack";
+    if (std::filesystem::exists(sibling, error)) {
+      return sibling.string();
+    }
+  }
+  return NSLAB_USTACK_BINARY;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"nslabd — builds network-namespace labs and serves the nslab.v1 gRPC API"};
   nslab::server::DaemonOptions options;
+  options.ustack_binary = DefaultUstackBinary();
   bool verbose = false;
   app.add_option("--socket", options.socket_path, "Unix socket to listen on")
       ->capture_default_str()
@@ -22,6 +42,9 @@ int main(int argc, char** argv) {
                  "Also listen on TCP host:port (plaintext only on loopback)");
   app.add_option("--tls-cert", options.tls_cert_file, "PEM certificate for --listen");
   app.add_option("--tls-key", options.tls_key_file, "PEM private key for --listen");
+  app.add_option("--ustack-binary", options.ustack_binary,
+                 "nslab-ustack executable for ustack nodes")
+      ->capture_default_str();
   app.add_flag("-v,--verbose", verbose, "Debug logging");
   app.set_version_flag("--version", nslab::kVersion);
   CLI11_PARSE(app, argc, argv);

@@ -13,6 +13,7 @@
 #include "daemon/common/status_macros.h"
 #include "daemon/lab/link_impairment.h"
 #include "daemon/lab/teardown.h"
+#include "daemon/lab/ustack_node.h"
 #include "daemon/netlink/addresses.h"
 #include "daemon/netlink/links.h"
 #include "daemon/netlink/route_socket.h"
@@ -20,6 +21,7 @@
 #include "daemon/netns/netns.h"
 #include "daemon/nft/nft_context.h"
 #include "daemon/topology/names.h"
+#include "daemon/wire/tap_device.h"
 
 namespace nslab::lab {
 namespace {
@@ -192,6 +194,17 @@ class LabBuilder {
       NSLAB_RETURN_IF_ERROR(netlink::CreateBridge(sock, kSwitchBridge, options));
       NSLAB_RETURN_IF_ERROR(netlink::SetLinkUp(sock, kSwitchBridge, true));
     }
+    if (node.kind() == nslab::v1::NODE_KIND_USTACK) {
+      NSLAB_RETURN_IF_ERROR(netlink::CreateBridge(sock, kUstackBridge, {}));
+      // Persistent, so the stack's process (and its restarts) attach to the same port.
+      NSLAB_RETURN_IF_ERROR(
+          wire::TapDevice::Create(handles_.at(node.name())->fd.get(), kUstackTap,
+                                  {.mtu = 0, .mac = std::nullopt, .up = false, .persistent = true})
+              .status());
+      NSLAB_RETURN_IF_ERROR(netlink::SetMaster(sock, kUstackTap, kUstackBridge));
+      NSLAB_RETURN_IF_ERROR(netlink::SetLinkUp(sock, kUstackTap, true));
+      NSLAB_RETURN_IF_ERROR(netlink::SetLinkUp(sock, kUstackBridge, true));
+    }
     return absl::OkStatus();
   }
 
@@ -223,6 +236,12 @@ class LabBuilder {
     netlink::VethEnd a{link.a().interface(), a_node.fd.get(), link.a().mac(), link.mtu(), ifindex};
     netlink::VethEnd b{link.b().interface(), b_node.fd.get(), link.b().mac(), link.mtu(),
                        ifindex + 1};
+    for (auto* end : {&a, &b}) {
+      const auto& node = NodeNamed(end == &a ? link.a().node() : link.b().node());
+      if (node.kind() == nslab::v1::NODE_KIND_USTACK) {
+        end->mac.clear();  // the topology's MAC is the stack's (UstackArgv)
+      }
+    }
     if (IsWire(static_cast<int>(index))) {
       const auto impairments = RequestedImpairments(link);
       NSLAB_RETURN_IF_ERROR(wires_->Add({.lab_seed = topology_.seed(),
@@ -241,8 +260,15 @@ class LabBuilder {
     for (const auto* end : {&link.a(), &link.b()}) {
       NodeHandles& handles = *handles_.at(end->node());
       std::lock_guard<std::mutex> lock(handles.mutex);
-      if (NodeNamed(end->node()).kind() == nslab::v1::NODE_KIND_SWITCH) {
+      const auto kind = NodeNamed(end->node()).kind();
+      if (kind == nslab::v1::NODE_KIND_SWITCH) {
         NSLAB_RETURN_IF_ERROR(netlink::SetMaster(*handles.sock, end->interface(), kSwitchBridge));
+      }
+      if (kind == nslab::v1::NODE_KIND_USTACK) {
+        // The address (and MAC) belong to the stack behind the bridge, not to this end.
+        NSLAB_RETURN_IF_ERROR(netlink::SetMaster(*handles.sock, end->interface(), kUstackBridge));
+        NSLAB_RETURN_IF_ERROR(netlink::SetLinkUp(*handles.sock, end->interface(), true));
+        continue;
       }
       for (const auto& address : end->addresses()) {
         NSLAB_RETURN_IF_ERROR(netlink::AddAddress(*handles.sock, end->interface(), address));
@@ -254,7 +280,9 @@ class LabBuilder {
 
   absl::Status FinishNode(const Node& node) {
     const auto& sock = Socket(node.name());
-    for (int i = 0; i < node.routes_size(); ++i) {
+    // A ustack node's routes are its stack's (UstackArgv), not this kernel's.
+    const int kernel_routes = node.kind() == nslab::v1::NODE_KIND_USTACK ? 0 : node.routes_size();
+    for (int i = 0; i < kernel_routes; ++i) {
       const auto& route = node.routes(i);
       netlink::RouteSpec spec{route.to(), KindOf(route.type()), {}, route.metric(), route.table()};
       if (!route.via().empty() || !route.dev().empty()) {

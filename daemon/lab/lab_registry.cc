@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <unistd.h>
+
 #include <array>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +15,7 @@
 #include "daemon/lab/link_mode.h"
 #include "daemon/lab/node_status.h"
 #include "daemon/lab/teardown.h"
+#include "daemon/lab/ustack_node.h"
 #include "daemon/netns/netns.h"
 #include "daemon/topology/auto_routes.h"
 #include "daemon/topology/names.h"
@@ -69,7 +72,33 @@ void ResolveTraceFiles(nslab::v1::Topology* topology, const std::string& base_di
 
 }  // namespace
 
+std::string LabRegistry::UstackControlSocket(const std::string& lab,
+                                             const std::string& node) const {
+  return absl::StrCat(store_.dir(), "/", topology::NamespaceOf(lab, node), ".ustack.sock");
+}
+
 absl::Status LabRegistry::StartProcesses(const Lab& lab) {
+  for (const auto& node : lab.topology().nodes()) {
+    if (node.kind() != nslab::v1::NODE_KIND_USTACK) {
+      continue;
+    }
+    if (ustack_binary_.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "nodes.", node.name(), ": this nslabd has no nslab-ustack binary (--ustack-binary)"));
+    }
+    exec::ProcessSpec spec;
+    spec.lab = lab.name();
+    spec.node = node.name();
+    spec.netns = topology::NamespaceOf(lab.name(), node.name());
+    spec.argv = UstackArgv(ustack_binary_, lab.topology(), node,
+                           UstackControlSocket(lab.name(), node.name()));
+    spec.restart = exec::RestartPolicy::kOnFailure;
+    if (auto status = supervisor_->Start(spec); !status.ok()) {
+      supervisor_->StopLab(lab.name());
+      return absl::Status(status.code(),
+                          absl::StrCat("nodes.", node.name(), " (ustack): ", status.message()));
+    }
+  }
   for (const auto& node : lab.topology().nodes()) {
     for (int i = 0; i < node.run_size(); ++i) {
       exec::ProcessSpec spec;
@@ -107,6 +136,11 @@ absl::Status LabRegistry::RemoveKernelObjects(const Lab& lab) {
   }
   supervisor_->StopLab(lab.name());
   processes_->KillAll(lab.name());
+  for (const auto& node : lab.topology().nodes()) {
+    if (node.kind() == nslab::v1::NODE_KIND_USTACK) {
+      ::unlink(UstackControlSocket(lab.name(), node.name()).c_str());
+    }
+  }
   // Anything else still inside (a command's background child) would keep the
   // namespace and its links alive after the bind mount is gone.
   exec::KillProcessesIn(RecordedNamespaces(lab));

@@ -32,6 +32,11 @@ class LabRegistry {
 
   const impair::kernel::KernelFeatures& features() const { return features_; }
 
+  // The nslab-ustack executable that ustack nodes run.
+  void set_ustack_binary(std::string path) { ustack_binary_ = std::move(path); }
+  // The control socket of a ustack node's process.
+  std::string UstackControlSocket(const std::string& lab, const std::string& node) const;
+
   // At daemon start: re-adopts labs that were ready, removes half-built or half-deleted
   // ones. Each action is described in `log`.
   absl::Status Recover(std::vector<std::string>* log);
@@ -90,6 +95,7 @@ class LabRegistry {
   exec::ProcessRegistry* processes_;
   exec::Supervisor* supervisor_;
   const impair::kernel::KernelFeatures features_;
+  std::string ustack_binary_;
   // Declared before wires_ so that it outlives every link it runs.
   std::unique_ptr<WireRuntime> wire_runtime_;
   mutable absl::Mutex mutex_;

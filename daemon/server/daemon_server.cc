@@ -22,6 +22,7 @@
 #include "daemon/server/diag_service.h"
 #include "daemon/server/exec_service.h"
 #include "daemon/server/labs_service.h"
+#include "daemon/server/participants_service.h"
 #include "daemon/server/system_service.h"
 
 namespace nslab::server {
@@ -76,6 +77,7 @@ absl::Status DaemonServer::Start() {
                                                 caps::Has(capabilities, "tbf")};
   labs_ = std::make_unique<lab::LabRegistry>(lab::StateStore(options_.state_dir), &processes_,
                                              &supervisor_, features);
+  labs_->set_ustack_binary(options_.ustack_binary);
   std::vector<std::string> log;
   if (auto status = labs_->Recover(&log); !status.ok()) {
     return status;
@@ -118,6 +120,7 @@ absl::Status DaemonServer::Start() {
   services_.push_back(std::make_unique<ChaosService>(chaos_.get()));
   diag_ = std::make_unique<diag::DiagEngine>(labs_.get(), chaos_.get());
   services_.push_back(std::make_unique<DiagService>(diag_.get()));
+  services_.push_back(std::make_unique<ParticipantsService>(labs_.get()));
   for (auto& service : services_) {
     builder.RegisterService(service.get());
   }

@@ -27,6 +27,8 @@ struct DaemonOptions {
   std::string tcp_address;
   std::string tls_cert_file;
   std::string tls_key_file;
+  // The participant node's stack, run by ustack nodes.
+  std::string ustack_binary;
 };
 
 // nslabd: recovers labs from state files, probes the kernel, serves the API on a unix

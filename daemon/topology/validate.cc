@@ -1,5 +1,7 @@
 #include "daemon/topology/validate.h"
 
+#include <sys/socket.h>
+
 #include <map>
 #include <set>
 #include <string>
@@ -45,6 +47,74 @@ struct Index {
   std::map<std::string, std::set<std::string>> interfaces;
 };
 
+bool IsPowerOfTwo(uint32_t n) { return n != 0 && (n & (n - 1)) == 0; }
+
+// The participant node: its stack answers on one interface with one IPv4 address, runs
+// the built-in UDP apps and routes through IPv4 gateways.
+MaybeError CheckUstackNode(const Node& node, const std::string& path) {
+  for (int i = 0; i < node.services_size(); ++i) {
+    const auto& service = node.services(i);
+    const std::string service_path = absl::StrCat(path, ".services[", i, "]");
+    if (service.tcp() != 0) {
+      return Unsupported(service_path + ".tcp",
+                         "the userspace stack has no TCP yet; use udp services (echo, discard)");
+    }
+    if (service.udp() == 0) {
+      return Invalid(service_path, "give the service's port as udp: PORT");
+    }
+    if (service.app() != "echo" && service.app() != "discard") {
+      return Invalid(service_path + ".app",
+                     absl::StrCat("unknown app \"", service.app(), "\" (known: echo, discard)"));
+    }
+  }
+  for (auto [key, size] : {std::pair{"rx", node.ring().rx()}, std::pair{"tx", node.ring().tx()}}) {
+    if (size != 0 && (!IsPowerOfTwo(size) || size > 32768)) {
+      return Invalid(absl::StrCat(path, ".ring.", key),
+                     "a virtqueue size is a power of two from 1 to 32768");
+    }
+  }
+  if (node.rules_size() > 0) {
+    return Unsupported(
+        absl::StrCat("rules.", node.name()),
+        "the userspace stack has one routing table; policy rules need a kernel node");
+  }
+  for (int i = 0; i < node.routes_size(); ++i) {
+    const auto& route = node.routes(i);
+    if (route.via().empty() || !route.dev().empty() || route.type() != 0 || route.table() != 0 ||
+        route.nexthops_size() > 0) {
+      return Unsupported(
+          absl::StrCat("routes.", node.name(), "[", i, "]"),
+          "a ustack node takes plain IPv4 routes: {to: PREFIX|default, via: GATEWAY}");
+    }
+  }
+  return std::nullopt;
+}
+
+MaybeError CheckUstackLinks(const Topology& topology, const Node& node) {
+  int ends = 0;
+  for (int i = 0; i < topology.links_size(); ++i) {
+    for (const auto* end : {&topology.links(i).a(), &topology.links(i).b()}) {
+      if (end->node() != node.name()) {
+        continue;
+      }
+      ++ends;
+      const std::string path =
+          absl::StrCat("links[", i, "].", end == &topology.links(i).a() ? "a" : "b");
+      auto prefix = end->addresses_size() == 1 ? ParseIpPrefix(end->addresses(0)) : std::nullopt;
+      if (!prefix || prefix->address.family != AF_INET) {
+        return Invalid(
+            path + "_addr",
+            "a ustack node's interface needs exactly one IPv4 address (e.g. 10.0.0.2/24)");
+      }
+    }
+  }
+  if (ends != 1) {
+    return Unsupported(absl::StrCat("nodes.", node.name()),
+                       absl::StrCat("a ustack node has exactly one link (it has ", ends, ")"));
+  }
+  return std::nullopt;
+}
+
 MaybeError CheckNode(const Node& node, const std::string& path) {
   switch (node.kind()) {
     case nslab::v1::NODE_KIND_HOST:
@@ -52,9 +122,10 @@ MaybeError CheckNode(const Node& node, const std::string& path) {
     case nslab::v1::NODE_KIND_SWITCH:
       break;
     case nslab::v1::NODE_KIND_USTACK:
-      return Unsupported(path + ".kind",
-                         "kind ustack (the participant node) is not yet supported by this "
-                         "nslabd; use host, router or switch");
+      if (auto error = CheckUstackNode(node, path)) {
+        return error;
+      }
+      break;
     default:
       return Invalid(path + ".kind", "missing or unknown kind (host, router, switch, ustack)");
   }
@@ -63,6 +134,10 @@ MaybeError CheckNode(const Node& node, const std::string& path) {
   }
   if (node.has_bridge() && node.kind() != nslab::v1::NODE_KIND_SWITCH) {
     return Invalid(path + ".bridge", "bridge options are only for nodes of kind switch");
+  }
+  if (node.kind() != nslab::v1::NODE_KIND_USTACK && (node.services_size() > 0 || node.has_ring())) {
+    return Invalid(path + (node.has_ring() ? ".ring" : ".services"),
+                   "services and ring are only for nodes of kind ustack");
   }
   for (const auto& [key, value] : node.sysctls()) {
     const std::string key_path = absl::StrCat("sysctls.", node.name(), ".", key);
@@ -270,6 +345,11 @@ std::optional<FieldError> ValidateTopology(const Topology& topology) {
   for (const Node& node : topology.nodes()) {
     if (auto error = CheckRoutes(node, index)) {
       return error;
+    }
+    if (node.kind() == nslab::v1::NODE_KIND_USTACK) {
+      if (auto error = CheckUstackLinks(topology, node)) {
+        return error;
+      }
     }
   }
   return std::nullopt;

@@ -313,7 +313,8 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
   if (node.IsNull()) {
     return std::nullopt;  // `client:` alone is a host
   }
-  NSLAB_TRY_FIELD(ExpectMap(node, path, {"kind", "nftables", "nftables_file", "bridge"}));
+  NSLAB_TRY_FIELD(
+      ExpectMap(node, path, {"kind", "nftables", "nftables_file", "bridge", "services", "ring"}));
   if (const YAML::Node kind = node["kind"]) {
     std::string text;
     NSLAB_TRY_FIELD(String(kind, Join(path, "kind"), &text));
@@ -350,6 +351,39 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
       uint64_t us = 0;
       NSLAB_TRY_FIELD(Unit(bridge["ageing"], Join(bridge_path, "ageing"), ParseDurationUs, &us));
       out->mutable_bridge()->set_ageing_seconds(static_cast<uint32_t>(us / 1'000'000));
+    }
+  }
+  if (const YAML::Node services = node["services"]) {
+    const std::string services_path = Join(path, "services");
+    NSLAB_TRY_FIELD(ExpectSequence(services, services_path));
+    for (size_t i = 0; i < services.size(); ++i) {
+      const std::string service_path = Index(services_path, i);
+      NSLAB_TRY_FIELD(ExpectMap(services[i], service_path, {"udp", "tcp", "app"}));
+      auto* service = out->add_services();
+      for (const auto& [key, set] : {std::pair{"udp", &nslab::v1::Service::set_udp},
+                                     std::pair{"tcp", &nslab::v1::Service::set_tcp}}) {
+        if (services[i][key]) {
+          uint64_t port = 0;
+          NSLAB_TRY_FIELD(Uint(services[i][key], Join(service_path, key), 65535, &port));
+          (service->*set)(static_cast<uint32_t>(port));
+        }
+      }
+      if (services[i]["app"]) {
+        NSLAB_TRY_FIELD(
+            String(services[i]["app"], Join(service_path, "app"), service->mutable_app()));
+      }
+    }
+  }
+  if (const YAML::Node ring = node["ring"]) {
+    const std::string ring_path = Join(path, "ring");
+    NSLAB_TRY_FIELD(ExpectMap(ring, ring_path, {"rx", "tx"}));
+    for (const auto& [key, set] :
+         {std::pair{"rx", &nslab::v1::Ring::set_rx}, std::pair{"tx", &nslab::v1::Ring::set_tx}}) {
+      if (ring[key]) {
+        uint64_t size = 0;
+        NSLAB_TRY_FIELD(Uint(ring[key], Join(ring_path, key), 32768, &size));
+        (out->mutable_ring()->*set)(static_cast<uint32_t>(size));
+      }
     }
   }
   return std::nullopt;

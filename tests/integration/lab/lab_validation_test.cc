@@ -50,8 +50,8 @@ INSTANTIATE_TEST_SUITE_P(
                     "nodes: {a: {}, b: {}}\nlinks: [{a: a:averyveryverylongname, b: b:eth0}]\n",
                     grpc::StatusCode::INVALID_ARGUMENT, "1 to 15 characters"},
         BadTopology{"NotYaml", "nodes: [\n", grpc::StatusCode::INVALID_ARGUMENT, "not valid YAML"},
-        BadTopology{"Ustack", "nodes: {s: {kind: ustack}}\n", grpc::StatusCode::UNIMPLEMENTED,
-                    "not yet supported"}),
+        BadTopology{"UstackWithoutLink", "nodes: {s: {kind: ustack}}\n",
+                    grpc::StatusCode::UNIMPLEMENTED, "exactly one link"}),
     [](const ::testing::TestParamInfo<BadTopology>& info) { return info.param.label; });
 
 }  // namespace

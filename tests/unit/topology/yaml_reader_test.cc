@@ -161,10 +161,27 @@ TEST(ReadTopologyYaml, DeepNestingIsRefusedBeforeParsing) {
   EXPECT_THAT(ErrorOf(dashes).message(), HasSubstr("nested more than"));
 }
 
-TEST(ReadTopologyYaml, UstackIsNotYetSupported) {
-  auto status = ErrorOf("name: x\nnodes: {s: {kind: ustack}}\n");
+TEST(ReadTopologyYaml, UstackNodeSchema) {
+  const std::string base = "name: x\nnodes:\n  k: {}\n  s:\n    kind: ustack\n";
+  const std::string link =
+      "links: [{a: k:eth0, b: s:eth0, a_addr: 10.0.0.1/24, b_addr: 10.0.0.2/24}]\n";
+  EXPECT_TRUE(ErrorOf(base + "    services: [{udp: 7, app: echo}, {udp: 9, app: discard}]\n" +
+                      "    ring: {rx: 64, tx: 1024}\n" + link)
+                  .ok());
+  auto status = ErrorOf(base);  // no link
   EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(status.message(), HasSubstr("not yet supported"));
+  EXPECT_THAT(status.message(), HasSubstr("exactly one link"));
+  status = ErrorOf(base + "    services: [{tcp: 80, app: echo}]\n" + link);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_THAT(status.message(), HasSubstr("no TCP yet"));
+  status = ErrorOf(base + "    services: [{udp: 7, app: http}]\n" + link);
+  EXPECT_THAT(status.message(), HasSubstr("nodes.s.services[0].app"));
+  status = ErrorOf(base + "    ring: {rx: 100}\n" + link);
+  EXPECT_THAT(status.message(), HasSubstr("power of two"));
+  status = ErrorOf("name: x\nnodes: {k: {services: [{udp: 7, app: echo}]}}\n");
+  EXPECT_THAT(status.message(), HasSubstr("only for nodes of kind ustack"));
+  status = ErrorOf(base + "links: [{a: k:eth0, b: s:eth0, b_addr: 2001:db8::2/64}]\n");
+  EXPECT_THAT(status.message(), HasSubstr("exactly one IPv4 address"));
 }
 
 }  // namespace

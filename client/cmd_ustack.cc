@@ -1,0 +1,126 @@
+// nslab ustack: the participant node's stack — ethtool-style NIC settings and counters,
+// the ARP cache, per-layer counters — and its NIC controls.
+#include <google/protobuf/descriptor.h>
+
+#include <iostream>
+#include <optional>
+
+#include "client/commands.h"
+#include "client/output.h"
+#include "client/table.h"
+#include "nslab/v1/participants.grpc.pb.h"
+
+namespace nslab::client {
+namespace {
+
+// Every scalar field of a section, one per line, as `ethtool -S` prints its counters.
+void PrintSection(const std::string& title, const google::protobuf::Message& message) {
+  std::cout << title << ":\n";
+  const auto* descriptor = message.GetDescriptor();
+  const auto* reflection = message.GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const auto* field = descriptor->field(i);
+    if (field->is_repeated() ||
+        field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+      continue;
+    }
+    std::string value;
+    switch (field->cpp_type()) {
+      case google::protobuf::FieldDescriptor::CPPTYPE_UINT64:
+        value = std::to_string(reflection->GetUInt64(message, field));
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_UINT32:
+        value = std::to_string(reflection->GetUInt32(message, field));
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_BOOL:
+        value = reflection->GetBool(message, field) ? "on" : "off";
+        break;
+      default:
+        continue;
+    }
+    std::cout << "     " << field->name() << ": " << value << "\n";
+  }
+}
+
+void PrintStats(const nslab::v1::UstackStats& stats) {
+  PrintSection("NIC settings (ethtool -g / -c / -k)", stats.nic_settings());
+  PrintSection("NIC statistics (ethtool -S)", stats.nic());
+  PrintSection("Ethernet", stats.ethernet());
+  PrintSection("ARP", stats.arp());
+  if (!stats.arp().entries().empty()) {
+    Table table({"ADDRESS", "LLADDR", "STATE", "PENDING"});
+    for (const auto& entry : stats.arp().entries()) {
+      table.AddRow({entry.ip(), entry.mac().empty() ? "-" : entry.mac(), entry.state(),
+                    std::to_string(entry.pending_packets())});
+    }
+    std::cout << table.ToString();
+  }
+  PrintSection("IPv4", stats.ipv4());
+  PrintSection("ICMP", stats.icmp());
+  PrintSection("UDP", stats.udp());
+}
+
+}  // namespace
+
+void AddUstackCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
+  auto* cmd = app.add_subcommand("ustack", "The userspace stack of a ustack node");
+  cmd->require_subcommand(1);
+  static std::string lab, node;
+
+  auto* stats =
+      cmd->add_subcommand("stats", "NIC settings and counters, ARP cache, per-layer counters");
+  stats->add_option("lab", lab, "Lab name")->required();
+  stats->add_option("node", node, "A node of kind ustack")->required();
+  stats->callback([&options, &exit_code] {
+    auto stub = nslab::v1::Participants::NewStub(Connect(options));
+    nslab::v1::UstackNodeRequest request;
+    request.set_lab(lab);
+    request.set_node(node);
+    nslab::v1::UstackStats response;
+    auto status = stub->GetUstackStats(NewContext(options).get(), request, &response);
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+      return;
+    }
+    if (!PrintStructured(response, options.output)) {
+      PrintStats(response);
+    }
+  });
+
+  static std::optional<uint32_t> rx_ring, tx_ring, coalesce_frames, coalesce_usecs;
+  static std::string csum;
+  auto* set = cmd->add_subcommand("set", "Ring sizes, interrupt coalescing, checksum offload");
+  set->add_option("lab", lab, "Lab name")->required();
+  set->add_option("node", node, "A node of kind ustack")->required();
+  set->add_option("--rx-ring", rx_ring, "rx virtqueue entries, a power of two (ethtool -G rx)");
+  set->add_option("--tx-ring", tx_ring, "tx virtqueue entries, a power of two (ethtool -G tx)");
+  set->add_option("--coalesce-frames", coalesce_frames,
+                  "rx interrupt after this many frames (ethtool -C rx-frames)");
+  set->add_option("--coalesce-usecs", coalesce_usecs,
+                  "...or this many microseconds after the first (ethtool -C rx-usecs)");
+  set->add_option("--csum-offload", csum, "on or off (ethtool -K rx/tx)")
+      ->check(CLI::IsMember({"on", "off"}));
+  set->callback([&options, &exit_code] {
+    auto stub = nslab::v1::Participants::NewStub(Connect(options));
+    nslab::v1::SetUstackNicRequest request;
+    request.set_lab(lab);
+    request.set_node(node);
+    auto* nic = request.mutable_nic();
+    if (rx_ring) nic->set_rx_ring(*rx_ring);
+    if (tx_ring) nic->set_tx_ring(*tx_ring);
+    if (coalesce_frames) nic->set_rx_coalesce_frames(*coalesce_frames);
+    if (coalesce_usecs) nic->set_rx_coalesce_usecs(*coalesce_usecs);
+    if (!csum.empty()) nic->set_csum_offload(csum == "on");
+    nslab::v1::UstackNicSettings response;
+    auto status = stub->SetUstackNic(NewContext(options).get(), request, &response);
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+      return;
+    }
+    if (!PrintStructured(response, options.output)) {
+      PrintSection("NIC settings", response);
+    }
+  });
+}
+
+}  // namespace nslab::client

@@ -1,0 +1,44 @@
+#include "daemon/lab/ustack_node.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace nslab::lab {
+
+std::vector<std::string> UstackArgv(const std::string& binary, const nslab::v1::Topology& topology,
+                                    const nslab::v1::Node& node,
+                                    const std::string& control_socket) {
+  std::vector<std::string> argv = {binary, "--tap", kUstackTap};
+  for (const auto& link : topology.links()) {
+    for (const auto* end : {&link.a(), &link.b()}) {
+      if (end->node() != node.name()) {
+        continue;
+      }
+      for (const auto& address : end->addresses()) {
+        argv.insert(argv.end(), {"--addr", address});
+      }
+      if (!end->mac().empty()) {
+        argv.insert(argv.end(), {"--mac", end->mac()});
+      }
+      if (link.mtu() != 0) {
+        argv.insert(argv.end(), {"--mtu", absl::StrCat(link.mtu())});
+      }
+    }
+  }
+  for (const auto& route : node.routes()) {
+    const std::string to = route.to() == "default" ? "0.0.0.0/0" : route.to();
+    argv.insert(argv.end(), {"--route", absl::StrCat(to, ",", route.via())});
+  }
+  if (node.ring().rx() != 0) {
+    argv.insert(argv.end(), {"--rx-ring", absl::StrCat(node.ring().rx())});
+  }
+  if (node.ring().tx() != 0) {
+    argv.insert(argv.end(), {"--tx-ring", absl::StrCat(node.ring().tx())});
+  }
+  for (const auto& service : node.services()) {
+    argv.insert(argv.end(), {"--service", absl::StrCat("udp:", service.udp(), ":", service.app())});
+  }
+  argv.insert(argv.end(), {"--control", control_socket});
+  return argv;
+}
+
+}  // namespace nslab::lab

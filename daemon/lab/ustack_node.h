@@ -1,0 +1,21 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "nslab/v1/topology.pb.h"
+
+namespace nslab::lab {
+
+// A ustack node's namespace holds a bridge joining the link's veth end and a persistent
+// TAP that the stack's process attaches to: the kernel there carries no address, and
+// tcpdump on the link's interface sees every frame the stack sends and receives.
+inline constexpr char kUstackBridge[] = "nsl-br0";
+inline constexpr char kUstackTap[] = "nsl-tap0";
+
+// The command line of the node's nslab-ustack process: its TAP, address, MAC, MTU,
+// routes (including routing: auto's), ring sizes, services and control socket.
+std::vector<std::string> UstackArgv(const std::string& binary, const nslab::v1::Topology& topology,
+                                    const nslab::v1::Node& node, const std::string& control_socket);
+
+}  // namespace nslab::lab

@@ -1,0 +1,149 @@
+// A lab with a ustack node: the kernel next to it pings it, resolves its MAC, gets UDP
+// echoes and port-unreachable errors from it, and the stack's counters and NIC controls
+// are reachable through the API; a restarted daemon restarts the stack.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "nslab/v1/participants.grpc.pb.h"
+#include "tests/integration/support/daemon_suite.h"
+#include "tests/integration/support/test_daemon.h"
+
+namespace nslab::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kKernelAndStack[] = R"(
+nodes:
+  kernel: {kind: host}
+  stack:
+    kind: ustack
+    services: [{udp: 7, app: echo}, {udp: 9, app: discard}]
+links:
+  - {a: kernel:eth0, b: stack:eth0, a_addr: 10.9.0.1/24, b_addr: 10.9.0.2/24}
+)";
+
+// Sends `payload` to 10.9.0.2:PORT from a connected UDP socket and prints the answer,
+// "refused" (ICMP port unreachable) or "timeout".
+std::vector<std::string> UdpProbe(int port, const std::string& payload) {
+  return {"python3", "-c",
+          "import socket\ns=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)\n"
+          "s.connect(('10.9.0.2', " +
+              std::to_string(port) +
+              "))\n"
+              "try:\n  s.send(b'" +
+              payload +
+              "'); print(s.recv(2048).decode())\n"
+              "except ConnectionRefusedError: print('refused')\n"
+              "except socket.timeout: print('timeout')"};
+}
+
+class UstackNodeTest : public DaemonSuite<> {
+ protected:
+  void SetUp() override {
+    name_ = UniqueLabName("ustack");
+    guard_ = std::make_unique<LabGuard>(daemon_, name_);
+    auto status = daemon_->CreateFromYaml(kKernelAndStack, name_);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    participants_ = nslab::v1::Participants::NewStub(daemon_->channel());
+    // The stack's process starts with the lab; it answers once it has attached its TAP.
+    for (int i = 0; i < 50 && !Stats().ok(); ++i) {
+      usleep(100'000);
+    }
+  }
+
+  grpc::Status Stats(nslab::v1::UstackStats* stats = nullptr) {
+    nslab::v1::UstackNodeRequest request;
+    request.set_lab(name_);
+    request.set_node("stack");
+    nslab::v1::UstackStats ignored;
+    grpc::ClientContext context;
+    return participants_->GetUstackStats(&context, request, stats ? stats : &ignored);
+  }
+
+  std::string name_;
+  std::unique_ptr<LabGuard> guard_;
+  std::unique_ptr<nslab::v1::Participants::Stub> participants_;
+};
+
+TEST_F(UstackNodeTest, TheKernelPingsTheStackAThousandTimesWithoutLoss) {
+  auto ping = daemon_->Exec(
+      name_, "kernel", {"ping", "-n", "-q", "-c", "1000", "-i", "0.002", "-W", "1", "10.9.0.2"});
+  EXPECT_THAT(ping.out, HasSubstr("1000 packets transmitted, 1000 received, 0% packet loss"))
+      << ping.out << ping.err;
+  auto neigh = daemon_->Exec(name_, "kernel", {"ip", "neigh", "show", "10.9.0.2"});
+  EXPECT_THAT(neigh.out, HasSubstr("lladdr")) << neigh.out;
+  nslab::v1::UstackStats stats;
+  ASSERT_TRUE(Stats(&stats).ok());
+  EXPECT_GE(stats.icmp().in_echos(), 1000u);
+  EXPECT_GE(stats.icmp().out_echo_reps(), 1000u);
+  EXPECT_GE(stats.nic().rx_packets(), 1000u);
+  EXPECT_EQ(stats.nic().rx_missed_errors(), 0u);
+  bool knows_kernel = false;
+  for (const auto& entry : stats.arp().entries()) {
+    knows_kernel = knows_kernel || (entry.ip() == "10.9.0.1" && !entry.mac().empty());
+  }
+  EXPECT_TRUE(knows_kernel);
+}
+
+TEST_F(UstackNodeTest, UdpEchoAnswersAndAClosedPortIsRefused) {
+  EXPECT_EQ(daemon_->Exec(name_, "kernel", UdpProbe(7, "hello stack")).out, "hello stack\n");
+  EXPECT_EQ(daemon_->Exec(name_, "kernel", UdpProbe(4242, "anyone?")).out, "refused\n");
+  nslab::v1::UstackStats stats;
+  ASSERT_TRUE(Stats(&stats).ok());
+  EXPECT_GE(stats.udp().no_ports(), 1u);
+  EXPECT_GE(stats.icmp().out_dest_unreachs(), 1u);
+}
+
+TEST_F(UstackNodeTest, ATinyRxRingMissesFramesInABurst) {
+  nslab::v1::SetUstackNicRequest request;
+  request.set_lab(name_);
+  request.set_node("stack");
+  request.mutable_nic()->set_rx_ring(2);
+  nslab::v1::UstackNicSettings settings;
+  {
+    grpc::ClientContext context;
+    auto status = participants_->SetUstackNic(&context, request, &settings);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(settings.rx_ring(), 2u);
+  // 20,000 datagrams to the discard port as fast as the kernel sends them.
+  auto burst = daemon_->Exec(name_, "kernel",
+                             {"python3", "-c",
+                              "import socket\ns=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                              "for _ in range(20000): s.sendto(b'x' * 64, ('10.9.0.2', 9))"});
+  ASSERT_EQ(burst.code, 0) << burst.err;
+  nslab::v1::UstackStats stats;
+  ASSERT_TRUE(Stats(&stats).ok());
+  EXPECT_GT(stats.nic().rx_missed_errors(), 0u);
+}
+
+TEST_F(UstackNodeTest, ErrorsNameTheProblem) {
+  nslab::v1::UstackNodeRequest request;
+  request.set_lab(name_);
+  request.set_node("kernel");
+  nslab::v1::UstackStats stats;
+  grpc::ClientContext context;
+  auto status = participants_->GetUstackStats(&context, request, &stats);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("not of kind ustack"));
+}
+
+TEST_F(UstackNodeTest, ARestartedDaemonRestartsTheStack) {
+  daemon_->Stop(SIGKILL);
+  daemon_->Restart();
+  participants_ = nslab::v1::Participants::NewStub(daemon_->channel());
+  for (int i = 0; i < 50 && !Stats().ok(); ++i) {
+    usleep(100'000);
+  }
+  auto ping = daemon_->Exec(name_, "kernel",
+                            {"ping", "-n", "-q", "-c", "3", "-i", "0.1", "-W", "2", "10.9.0.2"});
+  EXPECT_THAT(ping.out, HasSubstr("3 received")) << ping.out;
+  EXPECT_TRUE(Stats().ok());
+}
+
+}  // namespace
+}  // namespace nslab::testing
