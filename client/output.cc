@@ -5,6 +5,7 @@
 
 #include <iostream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "client/table.h"
 
@@ -62,26 +63,45 @@ bool PrintStructured(const google::protobuf::Message& message, const std::string
 std::string DescribeImpairment(const nslab::v1::Impairment& impairment) {
   std::string out;
   auto add = [&out](const std::string& part) { out += (out.empty() ? "" : " ") + part; };
+  auto percent = [&add](const char* name, double value) {
+    if (value != 0) {
+      add(absl::StrCat(name, " ", value, "%"));
+    }
+  };
   if (impairment.delay_us() != 0) {
     add(absl::StrCat("delay ", impairment.delay_us() / 1000.0, "ms"));
   }
   if (impairment.jitter_us() != 0) {
     add(absl::StrCat("jitter ", impairment.jitter_us() / 1000.0, "ms"));
   }
-  if (impairment.loss() != 0) {
-    add(absl::StrCat("loss ", impairment.loss(), "%"));
+  percent("delay-corr", impairment.delay_correlation());
+  if (impairment.distribution() != nslab::v1::DELAY_DISTRIBUTION_UNIFORM) {
+    add(absl::AsciiStrToLower(
+        nslab::v1::DelayDistribution_Name(impairment.distribution()).substr(19)));
   }
-  if (impairment.duplicate() != 0) {
-    add(absl::StrCat("duplicate ", impairment.duplicate(), "%"));
+  percent("loss", impairment.loss());
+  percent("loss-corr", impairment.loss_correlation());
+  if (impairment.has_gilbert_elliott()) {
+    const auto& ge = impairment.gilbert_elliott();
+    add(absl::StrCat("gemodel p ", ge.p(), "% r ", ge.r(), "% h ", ge.h(), "% k ", ge.k(), "%"));
   }
-  if (impairment.reorder() != 0) {
-    add(absl::StrCat("reorder ", impairment.reorder(), "%"));
+  percent("duplicate", impairment.duplicate());
+  percent("reorder", impairment.reorder());
+  if (impairment.reorder_gap() != 0) {
+    add(absl::StrCat("gap ", impairment.reorder_gap()));
   }
-  if (impairment.corrupt() != 0) {
-    add(absl::StrCat("corrupt ", impairment.corrupt(), "%"));
-  }
+  percent("corrupt", impairment.corrupt());
   if (impairment.rate_bps() != 0) {
     add(absl::StrCat("rate ", impairment.rate_bps() / 1e6, "mbit"));
+  }
+  if (impairment.burst_bytes() != 0) {
+    add(absl::StrCat("burst ", impairment.burst_bytes(), "b"));
+  }
+  if (impairment.limit_packets() != 0) {
+    add(absl::StrCat("limit ", impairment.limit_packets()));
+  }
+  if (!impairment.trace_file().empty()) {
+    add(absl::StrCat("trace ", impairment.trace_file()));
   }
   return out.empty() ? "-" : out;
 }

@@ -52,7 +52,7 @@ absl::StatusOr<RootQdiscInfo> ReadRootQdisc(const netlink::RouteSocket& sock,
 //   INVALID_ARGUMENT     a field out of range (ValidateImpairment), or a value the kernel
 //                        refuses (with the kernel's extended-ACK message);
 //   FAILED_PRECONDITION  netem needed but missing, from `features` or from the kernel's own
-//                        ENOENT/EOPNOTSUPP: "kernel has no sch_netem: <fields> need netem; use
+//                        ENOENT/EOPNOTSUPP: "kernel has no sch_netem: <fields> need sch_netem; use
 //                        mode: wire (or rate/loss only, which work without netem)"; likewise
 //                        tbf; a root qdisc there that nslab did not install (left untouched);
 //   NOT_FOUND            no such interface.

@@ -84,7 +84,7 @@ absl::Status NetemMissingError(const std::vector<std::string_view>& fields) {
       // std::string_view is not absl::string_view in Debian's abseil: append by hand.
       absl::StrJoin(fields, ", ",
                     [](std::string* out, std::string_view field) { out->append(field); }),
-      " need netem; use mode: wire (or rate/loss only, which work without netem)"));
+      " need sch_netem; use mode: wire (or rate/loss only, which work without netem)"));
 }
 
 GilbertElliottParams TcGilbertElliott(const nslab::v1::GilbertElliott& ge) {

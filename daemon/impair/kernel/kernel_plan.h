@@ -60,7 +60,7 @@ inline constexpr int64_t kTbfQueueLatencyMs = 50;
 absl::StatusOr<KernelPlan> PlanKernelImpairment(const nslab::v1::Impairment& impairment,
                                                 const KernelFeatures& features, uint32_t link_mtu);
 
-// "kernel has no sch_netem: <fields> need netem; use mode: wire (or rate/loss only, which work
+// "kernel has no sch_netem: <fields> need sch_netem; use mode: wire (or rate/loss only, which work
 // without netem)" as FAILED_PRECONDITION.
 absl::Status NetemMissingError(const std::vector<std::string_view>& fields);
 

@@ -295,7 +295,7 @@ nslab::v1::Impairment NetemOnly() {
 
 constexpr char kNetemMissing[] =
     "tx0: kernel has no sch_netem: delay_us, jitter_us, delay_correlation, distribution, "
-    "duplicate, reorder, reorder_gap, corrupt need netem; use mode: wire (or rate/loss only, "
+    "duplicate, reorder, reorder_gap, corrupt need sch_netem; use mode: wire (or rate/loss only, "
     "which work without netem)";
 
 // (a) tbf at 10 and 100 Mbit/s, the second a runtime change of the first.

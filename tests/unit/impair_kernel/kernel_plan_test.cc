@@ -101,9 +101,10 @@ TEST(KernelPlanTest, NetemFieldsWithoutNetemAreAFailedPreconditionListingThem) {
   impairment.set_rate_bps(1'000'000);
   absl::StatusOr<KernelPlan> plan = PlanKernelImpairment(impairment, kNoNetem, kMtu);
   EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(plan.status().message(),
-            "kernel has no sch_netem: delay_us, jitter_us, duplicate need netem; use mode: wire "
-            "(or rate/loss only, which work without netem)");
+  EXPECT_EQ(
+      plan.status().message(),
+      "kernel has no sch_netem: delay_us, jitter_us, duplicate need sch_netem; use mode: wire "
+      "(or rate/loss only, which work without netem)");
 }
 
 TEST(KernelPlanTest, CorrelatedLossNeedsNetem) {
@@ -112,7 +113,7 @@ TEST(KernelPlanTest, CorrelatedLossNeedsNetem) {
   impairment.set_loss_correlation(25);
   absl::StatusOr<KernelPlan> plan = PlanKernelImpairment(impairment, kNoNetem, kMtu);
   EXPECT_EQ(plan.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(plan.status().message(), HasSubstr(": loss, loss_correlation need netem"));
+  EXPECT_THAT(plan.status().message(), HasSubstr(": loss, loss_correlation need sch_netem"));
 }
 
 TEST(KernelPlanTest, RateBesideNetemIsNetemsOwnRate) {
