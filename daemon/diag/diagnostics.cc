@@ -11,6 +11,7 @@
 #include "daemon/common/parallel.h"
 #include "daemon/diag/conntrack.h"
 #include "daemon/diag/kernel_tables.h"
+#include "daemon/diag/own_counters.h"
 #include "daemon/diag/trace.h"
 #include "daemon/netns/netns.h"
 
@@ -88,7 +89,15 @@ absl::StatusOr<nslab::v1::QdiscList> DiagEngine::Qdiscs(const std::string& lab,
 
 absl::StatusOr<nslab::v1::LinkList> DiagEngine::Links(const std::string& lab,
                                                       const std::string& node) const {
-  NSLAB_DIAG_NODE_CALL(ListLinkStats(fd->get()));
+  auto fd = OpenNode(lab, node);
+  if (!fd.ok()) {
+    return fd.status();
+  }
+  auto list = ListLinkStats(fd->get());
+  if (list.ok()) {
+    AddOwnCounters(*labs_, lab, node, &*list);
+  }
+  return list;
 }
 
 absl::StatusOr<nslab::v1::NeighbourList> DiagEngine::Neighbours(const std::string& lab,

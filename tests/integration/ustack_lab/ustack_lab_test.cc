@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "nslab/v1/diag.grpc.pb.h"
 #include "nslab/v1/participants.grpc.pb.h"
 #include "tests/integration/support/daemon_suite.h"
 #include "tests/integration/support/test_daemon.h"
@@ -119,6 +120,34 @@ TEST_F(UstackNodeTest, ATinyRxRingMissesFramesInABurst) {
   nslab::v1::UstackStats stats;
   ASSERT_TRUE(Stats(&stats).ok());
   EXPECT_GT(stats.nic().rx_missed_errors(), 0u);
+}
+
+TEST_F(UstackNodeTest, DiagLinksShowTheStacksRingsAndCounters) {
+  ASSERT_EQ(daemon_->Exec(name_, "kernel", {"ping", "-c", "2", "-i", "0.1", "10.9.0.2"}).code, 0);
+  auto diag = nslab::v1::Diagnostics::NewStub(daemon_->channel());
+  nslab::v1::NodeRequest request;
+  request.set_lab(name_);
+  request.set_node("stack");
+  nslab::v1::LinkList links;
+  grpc::ClientContext context;
+  auto status = diag->Links(&context, request, &links);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  bool found = false;
+  for (const auto& link : links.links()) {
+    if (link.name() != "nsl-tap0") {
+      continue;
+    }
+    found = true;
+    EXPECT_EQ(link.ring().rx(), 256u);
+    uint64_t rx_packets = 0;
+    for (const auto& counter : link.driver_counters()) {
+      if (counter.name() == "ustack_rx_packets") {
+        rx_packets = counter.value();
+      }
+    }
+    EXPECT_GE(rx_packets, 2u);
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST_F(UstackNodeTest, ErrorsNameTheProblem) {

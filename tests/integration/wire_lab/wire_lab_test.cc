@@ -7,9 +7,11 @@
 #include <signal.h>
 
 #include <cmath>
+#include <map>
 #include <regex>
 
 #include "nslab/v1/chaos.grpc.pb.h"
+#include "nslab/v1/diag.grpc.pb.h"
 #include "tests/integration/support/daemon_suite.h"
 #include "tests/integration/support/test_daemon.h"
 
@@ -239,6 +241,30 @@ TEST_F(WireLabTest, ARestartedDaemonKeepsTheWireAndTheImpairmentInForce) {
     EXPECT_EQ(ping.received, 3) << "after signal " << signal << "\n" << ping.out;
     EXPECT_GE(ping.min_rtt_ms, 30.0) << "after signal " << signal << "\n" << ping.out;
   }
+}
+
+TEST_F(WireLabTest, DiagLinksShowTheWiresCountersOnItsTap) {
+  Up(kWirePair);
+  ASSERT_EQ(Ping({"-c", "4", "-i", "0.05"}).received, 4);
+  auto diag = nslab::v1::Diagnostics::NewStub(daemon_->channel());
+  nslab::v1::NodeRequest request;
+  request.set_lab(name_);
+  request.set_node("client");
+  nslab::v1::LinkList links;
+  grpc::ClientContext context;
+  auto status = diag->Links(&context, request, &links);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::map<std::string, uint64_t> counters;
+  for (const auto& link : links.links()) {
+    if (link.name() == "eth0") {
+      for (const auto& counter : link.driver_counters()) {
+        counters[counter.name()] = counter.value();
+      }
+    }
+  }
+  EXPECT_GE(counters["wire_out_forwarded"], 4u);
+  EXPECT_GE(counters["wire_in_forwarded"], 4u);
+  EXPECT_EQ(counters.count("wire_out_dropped_loss"), 1u);
 }
 
 TEST_F(WireLabTest, DownRemovesTheTaps) {
