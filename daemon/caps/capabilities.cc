@@ -92,6 +92,11 @@ nslab::v1::Capabilities ProbeCapabilities() {
     row->set_parameter(std::string(parameter.parameter));
     row->set_veth(parameter.kernel);
     row->set_veth_how(std::string(parameter.how));
+    if (parameter.how.starts_with("nftables") &&
+        !(Has(out, "nftables_numgen") && Has(out, "nftables_netdev"))) {
+      row->set_veth(false);
+      row->set_veth_how("needs nftables with numgen and netdev hooks (not available)");
+    }
     row->set_wire(tun);
   }
   return out;
