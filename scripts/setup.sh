@@ -11,7 +11,7 @@ packages=(
   libcli11-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
   libnl-nf-3-dev
   iproute2 nftables iputils-ping netcat-openbsd procps kmod tcpdump tshark
-  python3 python3-grpcio python3-grpc-tools python3-yaml
+  python3 python3-grpcio python3-protobuf python3-yaml
 )
 
 missing=()

@@ -13,15 +13,17 @@ import tempfile
 import time
 
 import grpc
-from grpc_tools import protoc
 
 
 def generate(out_dir, proto_dir, here):
+    # Debian's protoc and its grpc_python_plugin: python3-grpc-tools bundles protoc 3.5,
+    # which predates proto3 `optional`.
     files = [os.path.join("nslab/v1", name) for name in sorted(os.listdir(os.path.join(proto_dir, "nslab/v1")))]
     for include, protos in ((proto_dir, files), (here, ["health_reflection.proto", "reflection.proto"])):
-        args = ["protoc", f"-I{include}", f"-I{protoc.__file__.rsplit('/', 1)[0]}/_proto",
+        args = ["protoc", f"-I{include}", "-I/usr/include",
+                "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
                 f"--python_out={out_dir}", f"--grpc_python_out={out_dir}"] + protos
-        if protoc.main(args) != 0:
+        if subprocess.run(args).returncode != 0:
             sys.exit(f"protoc failed for {protos}")
     sys.path.insert(0, out_dir)
 
