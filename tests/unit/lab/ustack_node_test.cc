@@ -1,0 +1,37 @@
+#include "daemon/lab/ustack_node.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace nslab::lab {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(UstackArgvTest, CarriesTheNodesAddressRoutesRingsAndServices) {
+  nslab::v1::Topology topology;
+  auto* node = topology.add_nodes();
+  node->set_name("s");
+  node->set_kind(nslab::v1::NODE_KIND_USTACK);
+  auto* route = node->add_routes();
+  route->set_to("default");
+  route->set_via("10.0.0.1");
+  node->mutable_ring()->set_rx(64);
+  auto* service = node->add_services();
+  service->set_udp(7);
+  service->set_app("echo");
+  auto* link = topology.add_links();
+  link->mutable_a()->set_node("k");
+  link->mutable_b()->set_node("s");
+  link->mutable_b()->add_addresses("10.0.0.2/24");
+  link->mutable_b()->set_mac("02:00:00:00:00:02");
+  link->set_mtu(9000);
+  EXPECT_THAT(
+      UstackArgv("/bin/nslab-ustack", topology, *node, "/run/x.sock"),
+      ElementsAre("/bin/nslab-ustack", "--tap", "nsl-tap0", "--addr", "10.0.0.2/24", "--mac",
+                  "02:00:00:00:00:02", "--mtu", "9000", "--route", "0.0.0.0/0,10.0.0.1",
+                  "--rx-ring", "64", "--service", "udp:7:echo", "--control", "/run/x.sock"));
+}
+
+}  // namespace
+}  // namespace nslab::lab
