@@ -108,15 +108,19 @@ std::string DescribeImpairment(const nslab::v1::Impairment& impairment) {
 
 std::string WireCountersTable(const std::vector<WireCountersRow>& rows) {
   Table table({"WIRE", "DIR", "OFFERED", "FORWARDED", "BYTES", "LOSS", "QUEUE-FULL", "LINK-DOWN",
-               "DUPLICATED", "CORRUPTED", "REORDERED", "QUEUED"});
+               "DUPLICATED", "CORRUPTED", "REORDERED", "QUEUED", "OFFLOADS", "SUPER-FRAMES"});
   for (const auto& row : rows) {
     const auto& c = *row.counters;
-    table.AddRow({row.link, row.direction, std::to_string(c.offered()),
-                  std::to_string(c.forwarded()), std::to_string(c.bytes()),
-                  std::to_string(c.dropped_loss()), std::to_string(c.dropped_queue_full()),
-                  std::to_string(c.dropped_link_down()), std::to_string(c.duplicated()),
-                  std::to_string(c.corrupted()), std::to_string(c.reordered()),
-                  std::to_string(c.queue_depth())});
+    table.AddRow(
+        {row.link, row.direction, std::to_string(c.offered()), std::to_string(c.forwarded()),
+         std::to_string(c.bytes()), std::to_string(c.dropped_loss()),
+         std::to_string(c.dropped_queue_full()), std::to_string(c.dropped_link_down()),
+         std::to_string(c.duplicated()), std::to_string(c.corrupted()),
+         std::to_string(c.reordered()), std::to_string(c.queue_depth()),
+         c.offloads() ? "on" : "off",
+         c.dropped_super_frames() == 0
+             ? std::to_string(c.super_frames())
+             : absl::StrCat(c.super_frames(), " (", c.dropped_super_frames(), " dropped)")});
   }
   return table.ToString();
 }

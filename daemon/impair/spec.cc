@@ -1,5 +1,7 @@
 #include "daemon/impair/spec.h"
 
+#include <variant>
+
 #include "daemon/impair/correlated.h"
 #include "daemon/impair/validate.h"
 
@@ -58,6 +60,14 @@ absl::StatusOr<ImpairmentSpec> CompileImpairment(const nslab::v1::Impairment& im
     spec.trace = *std::move(trace);
   }
   return spec;
+}
+
+bool IsUnimpaired(const ImpairmentSpec& spec) {
+  const auto* random = std::get_if<RandomLossParams>(&spec.loss);
+  const bool lossless =
+      std::holds_alternative<std::monostate>(spec.loss) || (random && random->probability == 0);
+  return spec.delay_ns == 0 && spec.jitter_ns == 0 && lossless && spec.duplicate == 0 &&
+         spec.corrupt == 0 && spec.reorder == 0 && spec.rate_bps == 0 && !spec.trace;
 }
 
 }  // namespace nslab::impair

@@ -50,4 +50,9 @@ using TraceLoader =
 absl::StatusOr<ImpairmentSpec> CompileImpairment(const nslab::v1::Impairment& impairment,
                                                  const TraceLoader& load_trace = LoadDeliveryTrace);
 
+// True when the spec hands every frame over at once, unchanged and in order: no delay, loss,
+// duplication, corruption, reordering or rate. The queue limit alone changes nothing, since
+// nothing waits. A wire may then forward TSO/GSO super-frames whole.
+bool IsUnimpaired(const ImpairmentSpec& spec);
+
 }  // namespace nslab::impair

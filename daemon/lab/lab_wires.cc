@@ -121,6 +121,9 @@ nslab::v1::WireCounters ToProto(const wire::WireCounters& counters) {
   out.set_tx_dropped(counters.tx_dropped);
   out.set_tx_errors(counters.tx_errors);
   out.set_rx_errors(counters.rx_errors);
+  out.set_super_frames(counters.super_frames);
+  out.set_dropped_super_frames(counters.dropped_super_frames);
+  out.set_offloads(counters.offloads);
   return out;
 }
 

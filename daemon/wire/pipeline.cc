@@ -27,8 +27,8 @@ absl::StatusOr<ImpairmentPipeline> ImpairmentPipeline::Create(
 ImpairmentPipeline::ImpairmentPipeline(impair::ImpairmentSpec spec, uint64_t seed,
                                        PipelineOptions options)
     : engine_(std::move(spec), seed),
-      pool_(options.max_frame_bytes, options.initial_slots,
-            SlotsFor(engine_.spec().limit_packets)) {
+      pool_(options.max_frame_bytes, options.initial_slots, SlotsFor(engine_.spec().limit_packets)),
+      unimpaired_(impair::IsUnimpaired(engine_.spec())) {
   SizeStorage(engine_.spec().limit_packets);
 }
 
@@ -135,6 +135,7 @@ absl::Status ImpairmentPipeline::SetImpairment(const nslab::v1::Impairment& impa
 
 void ImpairmentPipeline::SetSpec(impair::ImpairmentSpec spec) {
   const uint32_t limit = spec.limit_packets;
+  unimpaired_ = impair::IsUnimpaired(spec);
   engine_.Reconfigure(std::move(spec));
   SizeStorage(limit);
 }

@@ -105,6 +105,17 @@ class ImpairmentPipeline {
   void SetLinkUp(bool up);
   bool link_up() const { return link_up_; }
 
+  // Whether a frame offered now would come out at once and unchanged: the link is up, nothing
+  // is held, and the impairment is empty (impair::IsUnimpaired). The caller may then forward
+  // frames itself, including TSO/GSO super-frames no slot can hold, and only count them here,
+  // which keeps offered/forwarded/bytes whole and the fates of later frames as they would be.
+  bool passes_through() const { return link_up_ && unimpaired_ && queue_.empty(); }
+  void CountPassedThrough(size_t frame_bytes) {
+    ++counters_.offered;
+    ++counters_.forwarded;
+    counters_.bytes += frame_bytes;
+  }
+
   const PipelineCounters& counters() const { return counters_; }
   const impair::ImpairmentSpec& spec() const { return engine_.spec(); }
 
@@ -116,6 +127,7 @@ class ImpairmentPipeline {
   FramePool pool_;
   DelayQueue queue_;
   bool link_up_ = true;
+  bool unimpaired_ = false;
   PipelineCounters counters_;
 };
 

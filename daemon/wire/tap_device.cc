@@ -91,7 +91,9 @@ absl::StatusOr<TapDevice> TapDevice::Open(int netns_fd, absl::string_view ifname
     }
     ifreq request = RequestFor(ifname);
     // IFF_TUN_EXCL makes creation fail on any existing name instead of attaching to it.
-    request.ifr_flags = IFF_TAP | IFF_NO_PI | (existing ? 0 : IFF_TUN_EXCL);
+    request.ifr_flags =
+        static_cast<short>(IFF_TAP | IFF_NO_PI | (options.vnet_header ? IFF_VNET_HDR : 0) |
+                           (existing ? 0 : IFF_TUN_EXCL));
     if (::ioctl(fd.get(), TUNSETIFF, &request) != 0) {
       const int err = errno;
       if (err == EBUSY && !existing) {
@@ -198,6 +200,14 @@ absl::StatusOr<MacAddress> TapDevice::Mac() const {
   MacAddress mac;
   std::memcpy(mac.data(), request.ifr_hwaddr.sa_data, mac.size());
   return mac;
+}
+
+absl::Status TapDevice::SetOffloads(bool on) {
+  const unsigned offloads = on ? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN : 0;
+  if (::ioctl(fd_.get(), TUNSETOFFLOAD, offloads) != 0) {
+    return ErrnoStatus(absl::StrCat("TUNSETOFFLOAD ", on ? "on" : "off", " on ", name_), errno);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status TapDevice::SetUp(bool up) {

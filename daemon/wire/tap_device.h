@@ -25,11 +25,15 @@ struct TapOptions {
   // TUNSETPERSIST: the device outlives the fd, so a restarted daemon can OpenExisting() it
   // and the node's addresses and routes survive.
   bool persistent = true;
+  // IFF_VNET_HDR: every frame read or written through the fd starts with a struct
+  // virtio_net_hdr (see vnet_header.h), which is what lets SetOffloads() hand over TSO/GSO
+  // super-frames and partial checksums. A setting of the fd, so OpenExisting applies it too.
+  bool vnet_header = false;
 };
 
-// One TAP device (IFF_TAP | IFF_NO_PI: whole Ethernet frames, no packet-info header, no
-// virtio-net header) living in a given network namespace, and the non-blocking fd that reads
-// the frames the namespace transmits on it and writes the frames it receives.
+// One TAP device (IFF_TAP | IFF_NO_PI: whole Ethernet frames, no packet-info header; with a
+// virtio-net header only if asked) living in a given network namespace, and the non-blocking
+// fd that reads the frames the namespace transmits on it and writes the frames it receives.
 //
 // /dev/net/tun is opened and TUNSETIFF issued on a thread inside the namespace, so the device
 // is created there (never in the host namespace, never moved) and the fd stays attached to it
@@ -71,6 +75,13 @@ class TapDevice {
   absl::Status SetMac(const MacAddress& mac);
   absl::Status SetUp(bool up);
   absl::StatusOr<MacAddress> Mac() const;
+
+  // TUNSETOFFLOAD (needs vnet_header): on lets the namespace's stack transmit on the device
+  // with checksum offload and TSO for IPv4 and IPv6, so that reads return super-frames of up
+  // to 64 KiB with partial checksums; off makes the kernel segment and checksum every frame
+  // before the fd sees it. Frames the kernel queued before the change keep their form.
+  // Writes accept super-frames and partial checksums either way.
+  absl::Status SetOffloads(bool on);
 
   int fd() const { return fd_.get(); }
   bool valid() const { return fd_.valid(); }

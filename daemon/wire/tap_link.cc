@@ -1,5 +1,6 @@
 #include "daemon/wire/tap_link.h"
 
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,7 +17,9 @@
 #include <boost/asio.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/common/log.h"
 #include "daemon/impair/spec.h"
+#include "daemon/wire/vnet_header.h"
 
 namespace nslab::wire {
 namespace {
@@ -33,6 +36,13 @@ constexpr std::chrono::seconds kControlTimeout{5};
 
 // Ethernet header plus one VLAN tag above the MTU; never less than the pipeline's default.
 size_t MaxFrameBytes(uint32_t mtu) { return std::max<size_t>(2048, size_t{mtu} + 18); }
+
+// The largest frame a TAP with TSO hands over: a GSO packet of up to 64 KiB (the tun device's
+// gso_max_size) plus Ethernet header and VLAN tag.
+constexpr size_t kMaxSuperFrameBytes = 65536 + 18;
+
+// Written before frames that went through the pipeline: no offload, the checksum is complete.
+constexpr std::array<std::byte, kVnetHeaderBytes> kPlainVnetHeader{};
 
 size_t Index(Direction direction) { return static_cast<size_t>(direction); }
 
@@ -70,6 +80,7 @@ class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
                                                 ": asio descriptor: ", ec.message()));
       }
       path.sink_fd = SinkTap(direction).fd();
+      UpdateOffloads(direction);
       Publish(direction);
     }
     asio::dispatch(strand_, [self = shared_from_this()] {
@@ -114,6 +125,7 @@ class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
     }
     Path& path = paths_[Index(direction)];
     path.pipeline.SetSpec(std::move(spec));
+    UpdateOffloads(direction);
     // Held frames keep their times, but a newly empty or earlier queue head needs a new wake-up.
     ArmTimer(direction);
     Publish(direction);
@@ -131,6 +143,7 @@ class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
         path.timer.cancel();
         path.armed.reset();
       }
+      UpdateOffloads(direction);
       Publish(direction);
     }
     return absl::OkStatus();
@@ -181,9 +194,10 @@ class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
         : pipeline(std::move(p)),
           source(strand),
           timer(strand),
-          // One byte more than a slot holds, so an oversize frame is seen as one (read()
-          // on a TAP truncates to the buffer but reports the full length).
-          buffer(max_frame_bytes + 1) {}
+          // Room for the virtio-net header and a super-frame, and one byte more, so an
+          // oversize frame is seen as one (read() on a TAP truncates to the buffer but reports
+          // the full length).
+          buffer(kVnetHeaderBytes + std::max(max_frame_bytes, kMaxSuperFrameBytes) + 1) {}
 
     ImpairmentPipeline pipeline;
     asio::posix::stream_descriptor source;
@@ -193,6 +207,8 @@ class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
     std::vector<std::byte> buffer;
     WireCounters extra;  // only the TAP-side fields are used
     bool failed = false;
+    // TUNSETOFFLOAD failed once (an old kernel): the direction stays without offloads.
+    bool offloads_unsupported = false;
   };
 
   TapDevice& SourceTap(Direction direction) { return taps_[direction == Direction::kAToB ? 0 : 1]; }
@@ -228,11 +244,11 @@ class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
         }
         break;
       }
-      const size_t length = std::min(static_cast<size_t>(n), path.buffer.size());
-      path.pipeline.Offer(std::span<const std::byte>(path.buffer.data(), length),
-                          std::chrono::steady_clock::now());
+      Receive(path, std::span<std::byte>(path.buffer.data(),
+                                         std::min(static_cast<size_t>(n), path.buffer.size())));
     }
     Deliver(direction, std::chrono::steady_clock::now());
+    UpdateOffloads(direction);
     ArmTimer(direction);
     Publish(direction);
     if (path.failed) {
@@ -254,29 +270,84 @@ class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
     }
     paths_[Index(direction)].armed.reset();
     Deliver(direction, std::chrono::steady_clock::now());
+    UpdateOffloads(direction);
     ArmTimer(direction);
     Publish(direction);
+  }
+
+  // One read from the source TAP: the virtio-net header, then the frame.
+  void Receive(Path& path, std::span<std::byte> read) {
+    const std::optional<VnetHeader> header = ParseVnetHeader(read);
+    if (!header) {
+      ++path.extra.rx_errors;
+      return;
+    }
+    const std::span<std::byte> frame = read.subspan(kVnetHeaderBytes);
+    if (path.pipeline.passes_through()) {
+      // Header and all: the receiving TAP takes the super-frame or partial checksum as is.
+      const iovec whole{read.data(), read.size()};
+      path.pipeline.CountPassedThrough(frame.size());
+      if (WriteToSink(path, {&whole, 1}) && header->is_gso()) {
+        ++path.extra.super_frames;
+      }
+      return;
+    }
+    if (header->is_gso() && path.pipeline.link_up()) {
+      ++path.extra.dropped_super_frames;
+      return;
+    }
+    if (header->needs_checksum && !CompleteChecksum(frame, *header)) {
+      ++path.extra.rx_errors;
+      return;
+    }
+    path.pipeline.Offer(frame, std::chrono::steady_clock::now());
   }
 
   // Writes every frame due by `now` to the sink TAP.
   void Deliver(Direction direction, TimePoint now) {
     Path& path = paths_[Index(direction)];
     path.pipeline.PopDue(now, [&path](std::span<const std::byte> frame, TimePoint) {
-      while (true) {
-        if (::write(path.sink_fd, frame.data(), frame.size()) >= 0) {
-          return;
-        }
-        if (errno == EINTR) {
-          continue;
-        }
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
-          ++path.extra.tx_dropped;
-        } else {
-          ++path.extra.tx_errors;
-        }
-        return;
-      }
+      const std::array<iovec, 2> parts{
+          iovec{const_cast<std::byte*>(kPlainVnetHeader.data()), kPlainVnetHeader.size()},
+          iovec{const_cast<std::byte*>(frame.data()), frame.size()}};
+      WriteToSink(path, parts);
     });
+  }
+
+  // False when the receiving TAP refused the frame (counted).
+  static bool WriteToSink(Path& path, std::span<const iovec> parts) {
+    while (true) {
+      if (::writev(path.sink_fd, parts.data(), static_cast<int>(parts.size())) >= 0) {
+        return true;
+      }
+      if (errno == EINTR) {
+        continue;
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+        ++path.extra.tx_dropped;
+      } else {
+        ++path.extra.tx_errors;
+      }
+      return false;
+    }
+  }
+
+  // Offloads on the sending TAP exactly while the direction passes frames through.
+  void UpdateOffloads(Direction direction) {
+    Path& path = paths_[Index(direction)];
+    const bool wanted = path.pipeline.passes_through() && !path.offloads_unsupported;
+    if (wanted == path.extra.offloads) {
+      return;
+    }
+    if (auto status = SourceTap(direction).SetOffloads(wanted); !status.ok()) {
+      if (wanted) {
+        NSLAB_LOG(Warning) << "wire " << name_ << ": no offloads, every frame is forwarded "
+                           << "MTU-sized: " << status.message();
+        path.offloads_unsupported = true;
+      }
+      return;
+    }
+    path.extra.offloads = wanted;
   }
 
   // Makes sure the timer fires by the pipeline's next deadline. A timer already due earlier is
@@ -338,6 +409,7 @@ absl::StatusOr<std::unique_ptr<WireLink>> WireLink::Create(asio::io_context& io,
   auto open = [&spec](int ns, const std::string& ifname,
                       const std::optional<MacAddress>& mac) -> absl::StatusOr<TapDevice> {
     TapOptions tap;
+    tap.vnet_header = true;
     tap.mtu = spec.mtu;
     tap.mac = mac;
     tap.up = spec.up;

@@ -54,6 +54,15 @@ struct WireCounters {
   // read() errors on the sending TAP other than EAGAIN. After EBADFD (the device was removed,
   // e.g. with its namespace) the direction stops reading.
   uint64_t rx_errors = 0;
+  // Forwarded frames that were TSO/GSO super-frames (up to 64 KiB, cut into MTU-sized segments
+  // only by the receiving side), which an unimpaired direction lets through whole.
+  uint64_t super_frames = 0;
+  // Super-frames the kernel had queued before an impairment turned offloads off: no slot holds
+  // them and cutting them up here would be a second TCP stack, so they are dropped (the sender
+  // retransmits their segments), as a link change in the middle of a burst would.
+  uint64_t dropped_super_frames = 0;
+  // Whether the sending TAP offers offloads now (the direction is unimpaired and idle).
+  bool offloads = false;
 };
 
 enum class StopMode : uint8_t {
@@ -73,6 +82,13 @@ enum class StopMode : uint8_t {
 // time it was read, hand what is due at once to the receiving TAP, and arm a steady_timer at
 // NextDeadline() for the rest. Frames live in the pipeline's preallocated slots and a per-
 // direction read buffer: no allocation per frame.
+//
+// Offloads: the TAPs carry a virtio-net header (IFF_VNET_HDR). While a direction is unimpaired
+// and holds nothing, its sending TAP offers checksum offload and TSO, and frames (super-frames
+// of up to 64 KiB with partial checksums) go straight to the receiving TAP with their header,
+// as a veth pair passes GSO packets: this is what makes an unimpaired wire fast. As soon as a
+// direction is impaired its offloads go off, so every frame is one MTU-sized packet with a
+// complete checksum, and loss, rate, delay and corruption act per packet as on a real link.
 //
 // Control calls (SetImpairment, SetUp, Stop) may come from any thread, e.g. gRPC's: they are
 // posted to the link's strand and wait until it ran them (up to a few seconds, kControlTimeout

@@ -90,11 +90,13 @@ absl::StatusOr<std::vector<uint32_t>> LostUdpProbes(int src_ns, int dst_ns,
 
 struct BulkResult {
   uint64_t bytes = 0;
-  double seconds = 0;  // first to last byte at the receiver
+  double seconds = 0;             // first to last byte at the receiver
+  int64_t first_bad_offset = -1;  // where the received stream first differed, if it did
   double Mbps() const { return seconds > 0 ? static_cast<double>(bytes) * 8 / seconds / 1e6 : 0; }
 };
 
-// One TCP connection from `src` to `dst_ip` (a listener in `dst`) carrying `bytes`.
+// One TCP connection from `src` to `dst_ip` (a listener in `dst`) carrying `bytes` of a known
+// pattern; DATA_LOSS unless every byte arrived as sent.
 absl::StatusOr<BulkResult> TcpBulk(int src_ns, int dst_ns, const std::string& dst_ip,
                                    uint64_t bytes);
 

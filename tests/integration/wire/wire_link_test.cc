@@ -227,6 +227,45 @@ TEST_F(WireLinkTest, RateLimitsTcpGoodput) {
   EXPECT_NEAR(bulk->Mbps(), expected_mbps, expected_mbps * 0.10);
 }
 
+// Unimpaired, a direction hands the kernel's TSO super-frames over whole (the fast path); as
+// soon as it is impaired every frame is one MTU-sized packet again, so the impairment acts per
+// packet; cleared, the super-frames come back. The data arrives intact in all three phases.
+TEST_F(WireLinkTest, OffloadsCarrySuperFramesOnlyWhileUnimpaired) {
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  constexpr uint64_t kBytes = 16 << 20;
+  auto bulk = TcpBulk(ns_a_->fd(), ns_b_->fd(), kAddrB, kBytes);
+  ASSERT_TRUE(bulk.ok()) << bulk.status();
+  const wire::WireCounters unimpaired = link_->Counters(Direction::kAToB);
+  EXPECT_TRUE(unimpaired.offloads);
+  EXPECT_GT(unimpaired.super_frames, 0u);
+  // Far fewer frames than MTU-sized segments would need.
+  EXPECT_LT(unimpaired.pipeline.forwarded, kBytes / 1448 / 2);
+  std::printf("unimpaired: %lu frames for %lu bytes, %lu super-frames\n",
+              unimpaired.pipeline.forwarded, unimpaired.pipeline.bytes, unimpaired.super_frames);
+
+  Impairment rate;
+  rate.set_rate_bps(2'000'000'000);  // an impairment that hardly slows this transfer
+  ASSERT_TRUE(link_->SetImpairment(Direction::kAToB, rate).ok());
+  bulk = TcpBulk(ns_a_->fd(), ns_b_->fd(), kAddrB, kBytes);
+  ASSERT_TRUE(bulk.ok()) << bulk.status();
+  const wire::WireCounters impaired = link_->Counters(Direction::kAToB);
+  EXPECT_FALSE(impaired.offloads);
+  EXPECT_EQ(impaired.super_frames, unimpaired.super_frames);
+  const uint64_t frames = impaired.pipeline.forwarded - unimpaired.pipeline.forwarded;
+  const uint64_t bytes = impaired.pipeline.bytes - unimpaired.pipeline.bytes;
+  ASSERT_GT(frames, 0u);
+  EXPECT_LE(bytes / frames, 1514u);  // the largest frame of a 1500-byte MTU
+  // The other direction (ACKs) was never impaired and keeps its offloads.
+  EXPECT_TRUE(link_->Counters(Direction::kBToA).offloads);
+
+  ASSERT_TRUE(link_->SetImpairment(Direction::kAToB, Impairment()).ok());
+  bulk = TcpBulk(ns_a_->fd(), ns_b_->fd(), kAddrB, kBytes);
+  ASSERT_TRUE(bulk.ok()) << bulk.status();
+  const wire::WireCounters cleared = link_->Counters(Direction::kAToB);
+  EXPECT_TRUE(cleared.offloads);
+  EXPECT_GT(cleared.super_frames, impaired.super_frames);
+}
+
 TEST_F(WireLinkTest, StopKeepsPersistentTapsForReattach) {
   ASSERT_NO_FATAL_FAILURE(Connect());
   EXPECT_EQ(PingB(3).received, 3);

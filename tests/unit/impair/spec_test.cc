@@ -70,5 +70,31 @@ TEST(CompileImpairmentTest, LoadsTraceThroughTheLoader) {
   EXPECT_EQ(CompileImpairment(impairment).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST(IsUnimpairedTest, OnlyAnEmptyImpairmentOrAQueueLimitForwardsUnchanged) {
+  nslab::v1::Impairment none;
+  ASSERT_TRUE(IsUnimpaired(*CompileImpairment(none)));
+  nslab::v1::Impairment limit_only;
+  limit_only.set_limit_packets(10);
+  EXPECT_TRUE(IsUnimpaired(*CompileImpairment(limit_only)));
+
+  const auto impaired = [](auto set) {
+    nslab::v1::Impairment impairment;
+    set(impairment);
+    absl::StatusOr<ImpairmentSpec> spec = CompileImpairment(impairment);
+    EXPECT_TRUE(spec.ok()) << spec.status();
+    return spec.ok() && !IsUnimpaired(*spec);
+  };
+  EXPECT_TRUE(impaired([](auto& i) { i.set_delay_us(1); }));
+  EXPECT_TRUE(impaired([](auto& i) { i.set_loss(0.5); }));
+  EXPECT_TRUE(impaired([](auto& i) {
+    i.mutable_gilbert_elliott()->set_p(1);
+    i.mutable_gilbert_elliott()->set_r(30);
+    i.mutable_gilbert_elliott()->set_h(100);
+  }));
+  EXPECT_TRUE(impaired([](auto& i) { i.set_duplicate(1); }));
+  EXPECT_TRUE(impaired([](auto& i) { i.set_corrupt(1); }));
+  EXPECT_TRUE(impaired([](auto& i) { i.set_rate_bps(1'000'000); }));
+}
+
 }  // namespace
 }  // namespace nslab::impair

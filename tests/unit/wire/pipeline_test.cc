@@ -328,5 +328,31 @@ TEST(ImpairmentPipelineTest, SameSeedReplaysDifferentSeedDiffers) {
   EXPECT_NE(a, RunEverything(7));
 }
 
+TEST(ImpairmentPipelineTest, PassesThroughOnlyWhenUnimpairedUpAndEmpty) {
+  ImpairmentPipeline pipeline = Make(nslab::v1::Impairment());
+  EXPECT_TRUE(pipeline.passes_through());
+  pipeline.CountPassedThrough(65000);
+  EXPECT_EQ(pipeline.counters().offered, 1u);
+  EXPECT_EQ(pipeline.counters().forwarded, 1u);
+  EXPECT_EQ(pipeline.counters().bytes, 65000u);
+
+  pipeline.SetLinkUp(false);
+  EXPECT_FALSE(pipeline.passes_through());
+  pipeline.SetLinkUp(true);
+
+  nslab::v1::Impairment delay;
+  delay.set_delay_us(1000);
+  ASSERT_TRUE(pipeline.SetImpairment(delay).ok());
+  EXPECT_FALSE(pipeline.passes_through());
+  pipeline.Offer(Frame(1), At(0));
+
+  // Back to no impairment: the held frame must leave first, or a bypassing frame would
+  // overtake it.
+  ASSERT_TRUE(pipeline.SetImpairment(nslab::v1::Impairment()).ok());
+  EXPECT_FALSE(pipeline.passes_through());
+  EXPECT_EQ(Pop(pipeline, 1 * kMs).size(), 1u);
+  EXPECT_TRUE(pipeline.passes_through());
+}
+
 }  // namespace
 }  // namespace nslab::wire
