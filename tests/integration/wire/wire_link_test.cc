@@ -266,6 +266,25 @@ TEST_F(WireLinkTest, OffloadsCarrySuperFramesOnlyWhileUnimpaired) {
   EXPECT_GT(cleared.super_frames, impaired.super_frames);
 }
 
+// Corruption must be caught by the receiver's checksums, which only holds if a corrupting
+// direction never forwards partial (offloaded) checksums: the receiving kernel would trust them
+// and hand the flipped bits to the application. The probes are mostly payload, so most flips
+// land there.
+TEST_F(WireLinkTest, CorruptedUdpNeverReachesTheApplication) {
+  Impairment corrupt;
+  corrupt.set_corrupt(100);
+  ASSERT_NO_FATAL_FAILURE(Connect(corrupt));
+  constexpr uint32_t kProbes = 200;
+  auto lost = LostUdpProbes(ns_a_->fd(), ns_b_->fd(), kAddrB, kProbes, /*payload_bytes=*/1200);
+  ASSERT_TRUE(lost.ok()) << lost.status();
+  // A flip in the source MAC address (6 bytes of ~1250) harms nothing and is delivered, as on
+  // a real link; trusted partial checksums would deliver nearly all of them.
+  EXPECT_GE(lost->size(), kProbes * 9 / 10);
+  const wire::WireCounters counters = link_->Counters(Direction::kAToB);
+  EXPECT_FALSE(counters.offloads);
+  EXPECT_GE(counters.pipeline.corrupted, kProbes);
+}
+
 TEST_F(WireLinkTest, StopKeepsPersistentTapsForReattach) {
   ASSERT_NO_FATAL_FAILURE(Connect());
   EXPECT_EQ(PingB(3).received, 3);
