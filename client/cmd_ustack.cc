@@ -1,10 +1,11 @@
 // nslab ustack: the participant node's stack — ethtool-style NIC settings and counters,
-// the ARP cache, per-layer counters — and its NIC controls.
+// the ARP cache, per-layer counters, the TCP socket table — and its NIC controls.
 #include <google/protobuf/descriptor.h>
 
 #include <iostream>
 #include <optional>
 
+#include "absl/strings/str_format.h"
 #include "client/commands.h"
 #include "client/output.h"
 #include "client/table.h"
@@ -58,6 +59,21 @@ void PrintStats(const nslab::v1::UstackStats& stats) {
   PrintSection("IPv4", stats.ipv4());
   PrintSection("ICMP", stats.icmp());
   PrintSection("UDP", stats.udp());
+  PrintSection("TCP", stats.tcp());
+  if (!stats.tcp_sockets().empty()) {
+    std::cout << "TCP sockets (ss -tni):\n";
+    Table table({"STATE", "RECV-Q", "SEND-Q", "LOCAL", "PEER", "RTT/VAR MS", "RTO MS", "MSS",
+                 "CWND", "SSTHRESH", "RETRANS"});
+    const auto ms = [](uint64_t us) { return absl::StrFormat("%.3f", us / 1000.0); };
+    for (const auto& socket : stats.tcp_sockets()) {
+      table.AddRow({socket.state(), std::to_string(socket.recv_q()),
+                    std::to_string(socket.send_q()), socket.local(), socket.remote(),
+                    ms(socket.rtt_us()) + "/" + ms(socket.rttvar_us()), ms(socket.rto_us()),
+                    std::to_string(socket.mss()), std::to_string(socket.cwnd()),
+                    std::to_string(socket.ssthresh()), std::to_string(socket.retransmits())});
+    }
+    std::cout << table.ToString();
+  }
 }
 
 }  // namespace

@@ -35,7 +35,11 @@ std::vector<std::string> UstackArgv(const std::string& binary, const nslab::v1::
     argv.insert(argv.end(), {"--tx-ring", absl::StrCat(node.ring().tx())});
   }
   for (const auto& service : node.services()) {
-    argv.insert(argv.end(), {"--service", absl::StrCat("udp:", service.udp(), ":", service.app())});
+    const bool tcp = service.tcp() != 0;
+    argv.insert(
+        argv.end(),
+        {"--service", absl::StrCat(tcp ? "tcp:" : "udp:", tcp ? service.tcp() : service.udp(), ":",
+                                   service.app())});
   }
   argv.insert(argv.end(), {"--control", control_socket});
   return argv;

@@ -50,21 +50,31 @@ struct Index {
 bool IsPowerOfTwo(uint32_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
 // The participant node: its stack answers on one interface with one IPv4 address, runs
-// the built-in UDP apps and routes through IPv4 gateways.
+// the built-in UDP and TCP apps and routes through IPv4 gateways.
 MaybeError CheckUstackNode(const Node& node, const std::string& path) {
+  std::set<std::pair<std::string, uint32_t>> ports;
   for (int i = 0; i < node.services_size(); ++i) {
     const auto& service = node.services(i);
     const std::string service_path = absl::StrCat(path, ".services[", i, "]");
-    if (service.tcp() != 0) {
-      return Unsupported(service_path + ".tcp",
-                         "the userspace stack has no TCP yet; use udp services (echo, discard)");
+    if ((service.udp() == 0) == (service.tcp() == 0)) {
+      return Invalid(service_path, "give the service's port as either udp: PORT or tcp: PORT");
     }
-    if (service.udp() == 0) {
-      return Invalid(service_path, "give the service's port as udp: PORT");
+    const bool tcp = service.tcp() != 0;
+    const uint32_t port = tcp ? service.tcp() : service.udp();
+    if (port > 65535) {
+      return Invalid(service_path + (tcp ? ".tcp" : ".udp"),
+                     absl::StrCat("port ", port, " is not in 1-65535"));
     }
-    if (service.app() != "echo" && service.app() != "discard") {
+    const bool known = service.app() == "echo" || service.app() == "discard" ||
+                       (tcp && service.app() == "chargen");
+    if (!known) {
       return Invalid(service_path + ".app",
-                     absl::StrCat("unknown app \"", service.app(), "\" (known: echo, discard)"));
+                     absl::StrCat("unknown app \"", service.app(), "\" (known: echo, discard",
+                                  tcp ? ", chargen" : "; chargen is tcp only", ")"));
+    }
+    if (!ports.emplace(tcp ? "tcp" : "udp", port).second) {
+      return Invalid(service_path, absl::StrCat(tcp ? "tcp" : "udp", " port ", port,
+                                                " has another service already"));
     }
   }
   for (auto [key, size] : {std::pair{"rx", node.ring().rx()}, std::pair{"tx", node.ring().tx()}}) {

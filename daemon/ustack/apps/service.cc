@@ -6,21 +6,57 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "daemon/ustack/apps/tcp_chargen.h"
+#include "daemon/ustack/apps/tcp_discard.h"
+#include "daemon/ustack/apps/tcp_echo.h"
 #include "daemon/ustack/apps/udp_discard.h"
 #include "daemon/ustack/apps/udp_echo.h"
 
 namespace nslab::ustack::apps {
 namespace {
 
+using Started = absl::StatusOr<std::unique_ptr<RunningService>>;
+
+// A bound UDP port; the datagram callback lives in Udp, so only the binding is held.
+class UdpBinding final : public RunningService {
+ public:
+  UdpBinding(net::Udp& udp, std::uint16_t port) : udp_(udp), port_(port) {}
+  ~UdpBinding() override { udp_.unbind(port_); }
+
+ private:
+  net::Udp& udp_;
+  std::uint16_t port_;
+};
+
+template <absl::Status (*kStartUdp)(net::Udp&, std::uint16_t)>
+Started start_udp(net::Stack& stack, std::uint16_t port) {
+  if (absl::Status status = kStartUdp(stack.udp(), port); !status.ok()) {
+    return status;
+  }
+  return std::make_unique<UdpBinding>(stack.udp(), port);
+}
+
+template <typename TcpApp>
+Started start_tcp(net::Stack& stack, std::uint16_t port) {
+  auto app = TcpApp::start(stack.tcp(), port);
+  if (!app.ok()) {
+    return app.status();
+  }
+  return std::unique_ptr<RunningService>(std::move(*app));
+}
+
 struct App {
   const char* transport;
   const char* name;
-  absl::Status (*start)(net::Udp& udp, std::uint16_t port);
+  Started (*start)(net::Stack& stack, std::uint16_t port);
 };
 
 constexpr App kApps[] = {
-    {"udp", "echo", &start_udp_echo},
-    {"udp", "discard", &start_udp_discard},
+    {"udp", "echo", &start_udp<&start_udp_echo>},
+    {"udp", "discard", &start_udp<&start_udp_discard>},
+    {"tcp", "echo", &start_tcp<TcpEcho>},
+    {"tcp", "discard", &start_tcp<TcpDiscard>},
+    {"tcp", "chargen", &start_tcp<TcpChargen>},
 };
 
 std::string known_apps() {
@@ -63,18 +99,19 @@ absl::StatusOr<ServiceSpec> parse_service(absl::string_view text) {
                      std::string(parts[2])};
 }
 
-absl::Status start_service(const ServiceSpec& service, net::Stack& stack) {
+absl::StatusOr<std::unique_ptr<RunningService>> start_service(const ServiceSpec& service,
+                                                              net::Stack& stack) {
   const App* app = find_app(service.transport, service.app);
   if (app == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("service ", service.to_string(), ": unknown app; known: ", known_apps()));
   }
-  absl::Status status = app->start(stack.udp(), service.port);
-  if (!status.ok()) {
-    return absl::Status(status.code(),
-                        absl::StrCat("service ", service.to_string(), ": ", status.message()));
+  Started started = app->start(stack, service.port);
+  if (!started.ok()) {
+    return absl::Status(started.status().code(), absl::StrCat("service ", service.to_string(), ": ",
+                                                              started.status().message()));
   }
-  return absl::OkStatus();
+  return started;
 }
 
 }  // namespace nslab::ustack::apps

@@ -1,5 +1,8 @@
 #include "daemon/ustack/control/stats_proto.h"
 
+#include <chrono>
+#include <string>
+
 namespace nslab::ustack::control {
 
 void to_proto(const driver::NicSettings& settings, v1::UstackNicSettings* out) {
@@ -88,6 +91,68 @@ void to_proto(const node::NodeStats& stats, v1::UstackStats* out) {
   u->set_in_csum_errors(udp.in_csum_errors);
   u->set_out_datagrams(udp.out_datagrams);
   u->set_sndbuf_errors(udp.sndbuf_errors);
+
+  const tcp::TcpCounters& tcp = stats.stack.tcp;
+  v1::UstackTcpStats* t = out->mutable_tcp();
+  t->set_active_opens(tcp.active_opens);
+  t->set_passive_opens(tcp.passive_opens);
+  t->set_attempt_fails(tcp.attempt_fails);
+  t->set_estab_resets(tcp.estab_resets);
+  t->set_curr_estab(stats.stack.tcp_current_established);
+  t->set_in_segs(tcp.in_segs);
+  t->set_out_segs(tcp.out_segs);
+  t->set_retrans_segs(tcp.retrans_segs);
+  t->set_in_errs(tcp.in_errs);
+  t->set_in_csum_errors(tcp.in_csum_errors);
+  t->set_in_rsts(tcp.in_rsts);
+  t->set_out_rsts(tcp.out_rsts);
+  t->set_no_socket(tcp.no_socket);
+  t->set_listen_overflows(tcp.listen_overflows);
+  t->set_listen_drops(tcp.listen_drops);
+  t->set_syn_queue_overflows(tcp.syn_queue_overflows);
+  t->set_challenge_acks(tcp.challenge_acks);
+  t->set_paws_rejected(tcp.paws_rejected);
+  t->set_fast_retransmits(tcp.fast_retransmits);
+  t->set_timeouts(tcp.timeouts);
+  t->set_delayed_acks(tcp.delayed_acks);
+  t->set_window_probes(tcp.window_probes);
+  t->set_keep_alive_probes(tcp.keep_alive_probes);
+  t->set_ofo_queued(tcp.ofo_queued);
+  t->set_sack_blocks_sent(tcp.sack_blocks_sent);
+  t->set_aborts_on_timeout(tcp.aborts_on_timeout);
+  t->set_aborts_on_close(tcp.aborts_on_close);
+  t->set_time_wait_expired(tcp.time_wait_expired);
+  for (const tcp::TcpSocketInfo& socket : stats.stack.tcp_sockets) {
+    to_proto(socket, out->add_tcp_sockets());
+  }
+}
+
+void to_proto(const tcp::TcpSocketInfo& socket, v1::UstackTcpSocket* out) {
+  const auto micros = [](tcp::Duration duration) {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(duration).count());
+  };
+  out->set_local(socket.local.to_string());
+  out->set_remote(socket.remote.to_string());
+  out->set_state(std::string(tcp::state_name(socket.state)));
+  out->set_send_q(socket.send_q);
+  out->set_recv_q(socket.recv_q);
+  if (socket.rtt) {
+    out->set_rtt_us(micros(*socket.rtt));
+  }
+  out->set_rttvar_us(micros(socket.rttvar));
+  out->set_rto_us(micros(socket.rto));
+  out->set_mss(socket.mss);
+  out->set_cwnd(socket.cwnd);
+  out->set_ssthresh(socket.ssthresh);
+  out->set_send_window(socket.send_window);
+  out->set_send_wscale(socket.send_window_shift);
+  out->set_receive_wscale(socket.receive_window_shift);
+  out->set_timestamps(socket.timestamps);
+  out->set_sack(socket.sack);
+  out->set_retransmits(socket.retransmits);
+  out->set_backoff(static_cast<std::uint32_t>(socket.backoff));
+  out->set_orphaned(socket.orphaned);
 }
 
 driver::NicSettingsUpdate from_proto(const v1::UstackSetNicRequest& request) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <random>
 
 #include "daemon/ustack/packet/ethernet.h"
 
@@ -13,6 +14,14 @@ namespace {
 
 // An Ethernet header and an 802.1Q tag around the MTU.
 constexpr std::size_t kFrameOverhead = packet::EthernetView<packet::ConstBytes>::kHeaderLen + 4;
+
+// RFC 6528: the ISN hash key is secret and differs per node (and per run).
+tcp::TcpConfig tcp_config() {
+  tcp::TcpConfig config;
+  std::random_device random;
+  config.isn_secret = std::uint64_t{random()} << 32 | random();
+  return config;
+}
 
 int poll_timeout_ms(std::optional<net::Instant> deadline, net::Instant now) {
   if (!deadline) {
@@ -50,16 +59,22 @@ absl::StatusOr<std::unique_ptr<Node>> Node::create(const NodeConfig& config,
     }
   }
   for (const apps::ServiceSpec& service : config.services) {
-    if (absl::Status status = apps::start_service(service, node->stack_); !status.ok()) {
-      return status;
+    absl::StatusOr<std::unique_ptr<apps::RunningService>> running =
+        apps::start_service(service, node->stack_);
+    if (!running.ok()) {
+      return running.status();
     }
+    node->services_.push_back(*std::move(running));
   }
   return node;
 }
 
 Node::Node(std::unique_ptr<driver::VirtioNet> nic, const net::InterfaceConfig& interface,
            driver::EventNotifier wake)
-    : nic_(std::move(nic)), link_(*nic_), stack_(interface, link_), wake_(std::move(wake)) {}
+    : nic_(std::move(nic)),
+      link_(*nic_),
+      stack_(interface, link_, tcp_config()),
+      wake_(std::move(wake)) {}
 
 Node::~Node() = default;
 

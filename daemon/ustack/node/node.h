@@ -69,6 +69,8 @@ class Node {
   std::unique_ptr<driver::VirtioNet> nic_;
   NicLink link_;
   net::Stack stack_;
+  // After the stack: they go first, closing their sockets while the stack still runs.
+  std::vector<std::unique_ptr<apps::RunningService>> services_;
   driver::EventNotifier wake_;
   std::mutex mutex_;
   std::vector<std::function<void()>> posted_;  // guarded by mutex_

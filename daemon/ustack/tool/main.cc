@@ -2,7 +2,8 @@
 // nslabd inside a lab node's namespace.
 //
 //   nslab-ustack --tap tap0 --addr 10.0.0.2/24 --route default,10.0.0.1
-//       --service udp:7:echo --service udp:9:discard --control /run/ustack.sock
+//       --service udp:7:echo --service tcp:7:echo --service tcp:19:chargen
+//       --control /run/ustack.sock
 //
 // Runs in the calling process's network namespace. Attaches to the TAP if it exists (a
 // persistent one from `ip tuntap add` or the daemon), otherwise creates it; either way brings
@@ -189,7 +190,9 @@ int main(int argc, char** argv) {
                  "...or this many microseconds after the first (0: at once)")
       ->capture_default_str();
   app.add_flag("--csum-offload", line.nic.csum_offload, "rx/tx checksum offload (virtio csum)");
-  app.add_option("--service", line.services, "transport:port:app, e.g. udp:7:echo (repeatable)");
+  app.add_option(
+      "--service", line.services,
+      "transport:port:app: udp:PORT:echo|discard, tcp:PORT:echo|discard|chargen (repeatable)");
   app.add_option("--control", line.control, "unix socket for the UstackControl gRPC service");
   CLI11_PARSE(app, argc, argv);
   return nslab::ustack::run(line);

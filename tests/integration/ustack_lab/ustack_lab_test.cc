@@ -1,6 +1,7 @@
 // A lab with a ustack node: the kernel next to it pings it, resolves its MAC, gets UDP
-// echoes and port-unreachable errors from it, and the stack's counters and NIC controls
-// are reachable through the API; a restarted daemon restarts the stack.
+// echoes and port-unreachable errors from it, talks TCP to its echo service, and the stack's
+// counters, socket table and NIC controls are reachable through the API; a restarted daemon
+// restarts the stack.
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -22,7 +23,7 @@ nodes:
   kernel: {kind: host}
   stack:
     kind: ustack
-    services: [{udp: 7, app: echo}, {udp: 9, app: discard}]
+    services: [{udp: 7, app: echo}, {udp: 9, app: discard}, {tcp: 7, app: echo}]
 links:
   - {a: kernel:eth0, b: stack:eth0, a_addr: 10.9.0.1/24, b_addr: 10.9.0.2/24}
 )";
@@ -97,6 +98,32 @@ TEST_F(UstackNodeTest, UdpEchoAnswersAndAClosedPortIsRefused) {
   ASSERT_TRUE(Stats(&stats).ok());
   EXPECT_GE(stats.udp().no_ports(), 1u);
   EXPECT_GE(stats.icmp().out_dest_unreachs(), 1u);
+}
+
+TEST_F(UstackNodeTest, TcpEchoReturnsAMegabyteAndTheSocketTableShowsTheListener) {
+  // A kernel TCP client: sends 1 MiB in one thread while reading the echo in another, then
+  // prints how many bytes came back and whether they matched.
+  const std::vector<std::string> client = {
+      "python3", "-c",
+      "import socket, threading\n"
+      "data = bytes(range(256)) * 4096\n"
+      "s = socket.create_connection(('10.9.0.2', 7), timeout=10)\n"
+      "def send():\n  s.sendall(data); s.shutdown(socket.SHUT_WR)\n"
+      "t = threading.Thread(target=send); t.start()\n"
+      "got = bytearray()\n"
+      "while True:\n  chunk = s.recv(65536)\n  if not chunk: break\n  got += chunk\n"
+      "t.join(); print(len(got), got == data)"};
+  auto echo = daemon_->Exec(name_, "kernel", client);
+  EXPECT_EQ(echo.out, "1048576 True\n") << echo.out << echo.err;
+  nslab::v1::UstackStats stats;
+  ASSERT_TRUE(Stats(&stats).ok());
+  EXPECT_GE(stats.tcp().passive_opens(), 1u);
+  EXPECT_GE(stats.tcp().in_segs(), 1048576u / 1500);
+  bool listening = false;
+  for (const auto& socket : stats.tcp_sockets()) {
+    listening |= socket.state() == "LISTEN" && socket.local() == "0.0.0.0:7";
+  }
+  EXPECT_TRUE(listening);
 }
 
 TEST_F(UstackNodeTest, ATinyRxRingMissesFramesInABurst) {

@@ -171,9 +171,12 @@ TEST(ReadTopologyYaml, UstackNodeSchema) {
   auto status = ErrorOf(base);  // no link
   EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(status.message(), HasSubstr("exactly one link"));
-  status = ErrorOf(base + "    services: [{tcp: 80, app: echo}]\n" + link);
-  EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented);
-  EXPECT_THAT(status.message(), HasSubstr("no TCP yet"));
+  EXPECT_TRUE(
+      ErrorOf(base + "    services: [{tcp: 7, app: echo}, {tcp: 19, app: chargen}]\n" + link).ok());
+  status = ErrorOf(base + "    services: [{udp: 19, app: chargen}]\n" + link);
+  EXPECT_THAT(status.message(), HasSubstr("chargen is tcp only"));
+  status = ErrorOf(base + "    services: [{tcp: 7, app: echo}, {tcp: 7, app: discard}]\n" + link);
+  EXPECT_THAT(status.message(), HasSubstr("tcp port 7 has another service"));
   status = ErrorOf(base + "    services: [{udp: 7, app: http}]\n" + link);
   EXPECT_THAT(status.message(), HasSubstr("nodes.s.services[0].app"));
   status = ErrorOf(base + "    ring: {rx: 100}\n" + link);

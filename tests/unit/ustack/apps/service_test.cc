@@ -38,8 +38,9 @@ TEST(ServiceTest, StartRefusesATakenPort) {
   config.mac = packet::MacAddress({2, 0, 0, 0, 0, 1});
   config.addresses = {*net::Ipv4Cidr::parse("10.0.0.1/24")};
   net::Stack stack(config, link);
-  ASSERT_TRUE(start_service(*parse_service("udp:7:echo"), stack).ok());
-  const absl::Status again = start_service(*parse_service("udp:7:discard"), stack);
+  const auto echo = start_service(*parse_service("udp:7:echo"), stack);
+  ASSERT_TRUE(echo.ok()) << echo.status();
+  const absl::Status again = start_service(*parse_service("udp:7:discard"), stack).status();
   EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_NE(again.message().find("udp:7:discard"), absl::string_view::npos) << again;
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "daemon/ustack/apps/service.h"
 #include "daemon/ustack/apps/udp_echo.h"
 #include "tests/unit/ustack/net/frames.h"
 
@@ -249,6 +250,68 @@ TEST_F(StackTest, UdpEchoAnswersFromTheAddressAsked) {
   EXPECT_TRUE(std::ranges::equal(udp->payload, testing::bytes_of("hello")));
   EXPECT_EQ(stack_.stats().udp.in_datagrams, 1u);
   EXPECT_EQ(stack_.stats().udp.out_datagrams, 1u);
+}
+
+// A TCP segment from the peer, checksum included.
+std::vector<std::byte> tcp_segment(const packet::TcpRepr& segment) {
+  std::vector<std::byte> bytes(segment.buffer_len());
+  segment.emit(bytes, kPeerIp, kOurIp);
+  return testing::ipv4_packet(kPeerIp, kOurIp, packet::ip_protocol::kTcp, bytes);
+}
+
+std::optional<packet::TcpRepr> parse_tcp(const testing::Frame& frame) {
+  const auto ip = testing::parse_ipv4(frame);
+  if (!ip || ip->ip.protocol != packet::ip_protocol::kTcp) {
+    return std::nullopt;
+  }
+  const auto view = packet::TcpView<ConstBytes>::checked(ip->payload);
+  if (!view) {
+    return std::nullopt;
+  }
+  return packet::TcpRepr::parse(*view, ip->ip.source, ip->ip.destination);
+}
+
+TEST_F(StackTest, TcpListenerAnswersSynAndClosedPortAnswersReset) {
+  learn_peer();
+  const auto echo = apps::start_service(*apps::parse_service("tcp:7:echo"), stack_);
+  ASSERT_TRUE(echo.ok()) << echo.status();
+  packet::TcpRepr syn;
+  syn.source_port = 40000;
+  syn.destination_port = 7;
+  syn.seq_number = 1000;
+  syn.flags = packet::tcp_flag::kSyn;
+  syn.window_len = 65535;
+  syn.max_segment_size = 1460;
+  receive_ipv4(tcp_segment(syn));
+  ASSERT_EQ(link_.sent.size(), 1u);
+  const auto syn_ack = parse_tcp(link_.sent[0].bytes);
+  ASSERT_TRUE(syn_ack);  // the checksum is verified by the parse
+  EXPECT_EQ(syn_ack->flags, packet::tcp_flag::kSyn | packet::tcp_flag::kAck);
+  EXPECT_EQ(syn_ack->source_port, 7);
+  EXPECT_EQ(syn_ack->ack_number, 1001u);
+  EXPECT_EQ(syn_ack->max_segment_size, 1460);
+
+  syn.destination_port = 8;
+  receive_ipv4(tcp_segment(syn));
+  ASSERT_EQ(link_.sent.size(), 2u);
+  const auto reset = parse_tcp(link_.sent[1].bytes);
+  ASSERT_TRUE(reset);
+  EXPECT_EQ(reset->flags, packet::tcp_flag::kRst | packet::tcp_flag::kAck);
+  EXPECT_EQ(reset->ack_number, 1001u);
+
+  auto corrupt = tcp_segment(syn);
+  corrupt.back() ^= std::byte{0xff};
+  receive_ipv4(corrupt);
+  EXPECT_EQ(link_.sent.size(), 2u);
+  const StackStats stats = stack_.stats();
+  EXPECT_EQ(stats.tcp.in_segs, 2u);
+  EXPECT_EQ(stats.tcp.in_csum_errors, 1u);
+  EXPECT_EQ(stats.tcp.no_socket, 1u);
+  EXPECT_EQ(stats.tcp.out_rsts, 1u);
+  ASSERT_EQ(stats.tcp_sockets.size(), 2u);  // the listener and the half-open connection
+  EXPECT_EQ(stats.tcp_sockets[0].state, tcp::TcpState::kListen);
+  EXPECT_EQ(stats.tcp_sockets[1].state, tcp::TcpState::kSynReceived);
+  EXPECT_TRUE(stack_.next_deadline());  // the SYN-ACK's retransmission timer
 }
 
 TEST_F(StackTest, BindingAPortTwiceFails) {

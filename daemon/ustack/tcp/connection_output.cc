@@ -1,0 +1,231 @@
+// What to send and how a segment is built: windows, Nagle (RFC 9293 3.7.4), sender-side silly
+// window avoidance, the FIN after the data, ACKs with timestamps and SACK blocks.
+
+#include <algorithm>
+
+#include "daemon/ustack/tcp/connection.h"
+
+namespace nslab::ustack::tcp {
+
+namespace flag = packet::tcp_flag;
+
+namespace {
+bool sends_data(TcpState state) {
+  return state == TcpState::kEstablished || state == TcpState::kCloseWait ||
+         state == TcpState::kFinWait1 || state == TcpState::kClosing || state == TcpState::kLastAck;
+}
+}  // namespace
+
+void Connection::output(Instant now) {
+  if (state_ == TcpState::kClosed) {
+    return;
+  }
+  if (sends_data(state_)) {
+    for (;;) {
+      const std::uint32_t unsent = data_end() > snd_nxt_ ? data_end() - snd_nxt_ : 0;
+      const bool fin_pending = fin_queued_ && snd_nxt_ <= fin_seq();
+      if (unsent == 0 && !fin_pending) {
+        break;
+      }
+      const std::uint32_t in_flight = snd_nxt_ - snd_una_;
+      const std::uint32_t window = std::min(snd_wnd_, congestion_->cwnd());
+      const std::uint32_t usable = window > in_flight ? window - in_flight : 0;
+      const std::size_t mss = max_payload_for(make_segment(snd_nxt_, flag::kAck, now));
+      const std::size_t len = std::min<std::size_t>({unsent, mss, usable});
+      if (unsent > 0 && len == 0) {
+        break;
+      }
+      if (len < unsent && len < mss && len < max_snd_wnd_ / 2) {
+        // Sender-side silly window avoidance: wait for the window to open further.
+        break;
+      }
+      if (len == unsent && len > 0 && len < mss && !options_.no_delay && in_flight > 0 &&
+          !fin_pending) {
+        // Nagle: one small segment in flight at a time.
+        break;
+      }
+      const std::uint32_t covered = send_from(snd_nxt_, len, now);
+      if (covered == 0) {
+        break;
+      }
+      snd_nxt_ += covered;
+    }
+    const bool unsent_left = data_end() > snd_nxt_;
+    if (flight_size() == 0 && unsent_left) {
+      if (!persist_deadline_) {
+        persist_deadline_ = now + rtt_.rto();
+      }
+    } else {
+      persist_deadline_.reset();
+    }
+  }
+  if (ack_now_) {
+    send_ack(now);
+  }
+}
+
+std::uint32_t Connection::send_from(SeqNumber seq, std::size_t max_len, Instant now) {
+  packet::TcpRepr segment = make_segment(seq, flag::kAck, now);
+  const std::size_t offset = seq - data_seq_;
+  const packet::ConstBytes payload =
+      send_buffer_.peek(offset, std::min(max_len, max_payload_for(segment)));
+  const bool fin = fin_queued_ && seq + static_cast<std::uint32_t>(payload.size()) == fin_seq();
+  if (payload.empty() && !fin) {
+    return 0;
+  }
+  segment.payload = payload;
+  if (fin) {
+    segment.flags |= flag::kFin;
+  }
+  if (!payload.empty() && offset + payload.size() == send_buffer_.size()) {
+    segment.flags |= flag::kPsh;
+  }
+  const std::uint32_t covered = static_cast<std::uint32_t>(payload.size()) + (fin ? 1u : 0u);
+  if (seq < snd_max_) {
+    ++retransmits_;
+    ++host_.mutable_counters().retrans_segs;
+    if (timed_seq_ && seq_in_range(*timed_seq_, seq, covered)) {
+      timed_seq_.reset();  // Karn: this segment's ACK no longer says which copy arrived
+    }
+  } else if (!timed_seq_ && !negotiated_.timestamps) {
+    timed_seq_ = seq;
+    timed_at_ = now;
+  }
+  emit(segment);
+  if (seq + covered > snd_max_) {
+    snd_max_ = seq + covered;
+  }
+  if (!retransmit_deadline_) {
+    arm_retransmit(now);
+  }
+  return covered;
+}
+
+void Connection::send_syn(Instant now) {
+  const std::uint16_t flags =
+      state_ == TcpState::kSynReceived ? (flag::kSyn | flag::kAck) : flag::kSyn;
+  packet::TcpRepr segment = make_segment(iss_, flags, now);
+  add_syn_options(offered_, segment);
+  if (snd_max_ > iss_) {
+    ++retransmits_;
+    ++host_.mutable_counters().retrans_segs;
+    timed_seq_.reset();
+  } else if (!offered_.timestamps) {
+    timed_seq_ = iss_;
+    timed_at_ = now;
+  }
+  emit(segment);
+  snd_nxt_ = iss_ + 1;
+  snd_max_ = seq_max(snd_max_, snd_nxt_);
+}
+
+void Connection::send_ack(Instant now) {
+  // After data went past the peer's window (a timeout's retransmission into a closed window),
+  // SND.NXT lies beyond what the peer accepts, and an ACK numbered with it would be dropped as
+  // out of window: number it with the window's right edge instead (Linux's
+  // tcp_acceptable_seq()).
+  SeqNumber seq = snd_nxt_;
+  if (is_synchronized(state_) || state_ == TcpState::kSynReceived) {
+    seq = seq_min(seq, snd_una_ + snd_wnd_);
+  }
+  packet::TcpRepr segment = make_segment(seq, flag::kAck, now);
+  emit(segment);
+}
+
+void Connection::send_reset(Instant now) {
+  packet::TcpRepr segment = make_segment(snd_max_, flag::kRst | flag::kAck, now);
+  segment.sack_block_count = 0;
+  ++host_.mutable_counters().out_rsts;
+  emit(segment);
+}
+
+void Connection::send_probe(Instant now) {
+  packet::TcpRepr segment = make_segment(snd_una_ - 1, flag::kAck, now);
+  emit(segment);
+}
+
+void Connection::retransmit_first_unacked(Instant now) {
+  const std::size_t mss = max_payload_for(make_segment(snd_una_, flag::kAck, now));
+  const std::uint32_t covered = send_from(snd_una_, mss, now);
+  if (snd_nxt_ < snd_una_ + covered) {
+    snd_nxt_ = snd_una_ + covered;
+  }
+}
+
+packet::TcpRepr Connection::make_segment(SeqNumber seq, std::uint16_t flags, Instant now) const {
+  packet::TcpRepr segment;
+  segment.source_port = tuple_.local.port;
+  segment.destination_port = tuple_.remote.port;
+  segment.seq_number = seq.value();
+  segment.flags = flags;
+  const bool syn = flags & flag::kSyn;
+  if (flags & flag::kAck) {
+    segment.ack_number = rcv_nxt().value();
+  }
+  if (syn) {
+    segment.window_len =
+        static_cast<std::uint16_t>(std::min<std::size_t>(receive_buffer_.window(), 0xffff));
+  } else {
+    segment.window_len = advertised_window();
+  }
+  if (syn ? offered_.timestamps : negotiated_.timestamps) {
+    segment.timestamps = packet::TcpTimestamps{timestamp_clock(now), ts_recent_};
+  }
+  if (!syn && negotiated_.sack && receive_buffer_.has_out_of_order()) {
+    segment.sack_block_count =
+        static_cast<std::uint8_t>(receive_buffer_.sack_blocks(std::span(segment.sack_blocks)));
+  }
+  return segment;
+}
+
+void Connection::emit(const packet::TcpRepr& segment) {
+  if (segment.flags & flag::kAck) {
+    ack_now_ = false;
+    unacked_segments_ = 0;
+    delayed_ack_deadline_.reset();
+    const std::uint32_t shift =
+        (segment.flags & flag::kSyn) ? 0u : negotiated_.receive_window_shift;
+    rcv_adv_ = seq_max(rcv_adv_, rcv_nxt() + (std::uint32_t{segment.window_len} << shift));
+  }
+  host_.mutable_counters().sack_blocks_sent += segment.sack_block_count;
+  host_.send_segment(tuple_, segment);
+}
+
+std::uint16_t Connection::advertised_window() const {
+  // The true free space, even when a smaller SO_RCVBUF moves the right edge back: RFC 9293
+  // 3.8.6.2.2 discourages shrinking, but a window the buffer cannot honour would have the peer
+  // send data that is dropped. The sender side survives a shrunk window (connection_timers.cc).
+  const std::size_t window = receive_buffer_.window() >> negotiated_.receive_window_shift;
+  return static_cast<std::uint16_t>(std::min<std::size_t>(window, 0xffff));
+}
+
+std::size_t Connection::max_payload_for(const packet::TcpRepr& segment) const {
+  // The peer's MSS counts a 20-byte header; options come out of the payload (RFC 9293 3.7.1).
+  const std::size_t budget =
+      std::size_t{negotiated_.send_mss} + packet::TcpView<packet::ConstBytes>::kMinHeaderLen;
+  const std::size_t header = segment.header_len();
+  return budget > header ? budget - header : 1;
+}
+
+std::uint32_t Connection::timestamp_clock(Instant now) const {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  return static_cast<std::uint32_t>(ms) + ts_offset_;
+}
+
+void Connection::maybe_send_window_update(Instant now) {
+  if (state_ != TcpState::kEstablished && state_ != TcpState::kFinWait1 &&
+      state_ != TcpState::kFinWait2) {
+    return;
+  }
+  const std::uint32_t peer_sees = rcv_adv_ > rcv_nxt() ? rcv_adv_ - rcv_nxt() : 0;
+  const std::size_t shift = negotiated_.receive_window_shift;
+  const std::size_t now_open = receive_buffer_.window() >> shift << shift;
+  const std::size_t threshold =
+      std::min<std::size_t>(receive_buffer_.capacity() / 2, 2 * std::size_t{our_mss_});
+  if (now_open >= peer_sees + threshold) {
+    send_ack(now);
+  }
+}
+
+}  // namespace nslab::ustack::tcp

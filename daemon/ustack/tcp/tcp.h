@@ -1,0 +1,132 @@
+#pragma once
+
+// One TCP instance: the table of connections and listeners, demultiplexing of arriving
+// segments, answers for closed ports, and a socket-like API over small integer handles. Pure
+// logic like the rest of the stack: segments arrive through receive(), leave through the
+// SegmentOutput, and every entry point is told the time.
+//
+// The API does not block. read()/write()/accept() answer UNAVAILABLE when they would block
+// (EAGAIN); the readiness callback says when to try again. Callbacks run on the caller's thread
+// after the segment or timer that caused them has been fully processed, so they may call back
+// into the API.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "daemon/ustack/packet/bytes.h"
+#include "daemon/ustack/packet/ipv4_address.h"
+#include "daemon/ustack/tcp/config.h"
+#include "daemon/ustack/tcp/connection.h"
+#include "daemon/ustack/tcp/counters.h"
+#include "daemon/ustack/tcp/endpoint.h"
+#include "daemon/ustack/tcp/listener.h"
+#include "daemon/ustack/tcp/segment_output.h"
+#include "daemon/ustack/tcp/socket_info.h"
+#include "daemon/ustack/tcp/time.h"
+
+namespace nslab::ustack::tcp {
+
+// `events` is a socket_event bit set.
+using ReadinessCallback = std::function<void(SocketId socket, std::uint8_t events)>;
+
+class Tcp final : private ConnectionHost {
+ public:
+  // INVALID_ARGUMENT for an unknown congestion control or an empty ephemeral port range.
+  static absl::Status validate(const TcpConfig& config);
+  // `output` must outlive the instance. The config must pass validate().
+  Tcp(TcpConfig config, SegmentOutput& output);
+  static absl::StatusOr<std::unique_ptr<Tcp>> create(TcpConfig config, SegmentOutput& output);
+  Tcp(const Tcp&) = delete;
+  Tcp& operator=(const Tcp&) = delete;
+  ~Tcp() override;
+
+  // A TCP segment (the IPv4 payload) from `source` to `destination`, one of our addresses.
+  // `checksum_trusted`: the NIC verified it.
+  void receive(packet::Ipv4Address source, packet::Ipv4Address destination,
+               packet::ConstBytes segment, bool checksum_trusted, Instant now);
+  void poll(Instant now);
+  std::optional<Instant> next_deadline() const;
+
+  // Listens on local.port (local.address unspecified: on all addresses). ALREADY_EXISTS when
+  // the port has a listener.
+  absl::StatusOr<SocketId> listen(Endpoint local, ListenOptions limits, Instant now);
+  // Starts a connection; `local_port` 0 picks an ephemeral one. UNAVAILABLE without a route,
+  // ALREADY_EXISTS for a four-tuple in use.
+  absl::StatusOr<SocketId> connect(Endpoint remote, std::uint16_t local_port, Instant now);
+  // UNAVAILABLE when no connection waits (EAGAIN).
+  absl::StatusOr<SocketId> accept(SocketId listener);
+  // 0 at the end of the stream; UNAVAILABLE when nothing is there yet; the connection's error
+  // (reset, refused, timed out) when it failed.
+  absl::StatusOr<std::size_t> read(SocketId socket, packet::MutableBytes out, Instant now);
+  // How much was taken into the send buffer; UNAVAILABLE when none fits; FAILED_PRECONDITION
+  // after shutdown or when the connection ended.
+  absl::StatusOr<std::size_t> write(SocketId socket, packet::ConstBytes data, Instant now);
+  // Shuts the sending side (SHUT_WR): a FIN follows the data.
+  absl::Status shutdown(SocketId socket, Instant now);
+  // Releases the handle; the connection finishes closing on its own (or is reset when data
+  // was left unread). A listener resets its queued connections.
+  absl::Status close(SocketId socket, Instant now);
+  absl::Status set_options(SocketId socket, const SocketOptions& options, Instant now);
+  absl::Status set_readiness_callback(SocketId socket, ReadinessCallback callback);
+
+  absl::StatusOr<TcpState> state(SocketId socket) const;
+  absl::StatusOr<TcpSocketInfo> info(SocketId socket) const;
+  // Every listener and connection, as `ss -tan` lists them (TIME_WAIT and orphans included).
+  std::vector<TcpSocketInfo> sockets() const;
+  const TcpCounters& counters() const { return counters_; }
+  // The time of the event being handled: what callbacks pass back into the API.
+  Instant now() const { return now_; }
+  // Connections in ESTABLISHED or CLOSE_WAIT (Tcp: CurrEstab).
+  std::uint64_t current_established() const;
+
+ private:
+  struct Handle {
+    std::unique_ptr<Connection> connection;
+    std::unique_ptr<Listener> listener;
+    ReadinessCallback callback;
+    bool user_owned = true;  // false: embryonic, or closed by the application
+  };
+
+  // ConnectionHost
+  void send_segment(const FourTuple& connection, const packet::TcpRepr& segment) override;
+  void notify(SocketId socket, std::uint8_t events) override;
+  void connection_established(Connection& connection) override;
+  void connection_closed(Connection& connection) override;
+  TcpCounters& mutable_counters() override { return counters_; }
+  const TcpConfig& config() const override { return config_; }
+
+  void receive_for_listener(Listener& listener, const FourTuple& tuple,
+                            const packet::TcpRepr& segment, Instant now);
+  void answer_with_reset(const FourTuple& tuple, const packet::TcpRepr& segment);
+  Listener* listener_for(const Endpoint& local);
+  Connection* connection_for(SocketId socket);
+  const Handle* handle_for(SocketId socket) const;
+  std::unique_ptr<Connection> make_connection(SocketId id, const FourTuple& tuple,
+                                              const SocketOptions& options, Instant now);
+  std::optional<std::uint16_t> pick_ephemeral_port(const Endpoint& remote,
+                                                   packet::Ipv4Address local);
+  // Frees connections nobody holds that reached CLOSED; then runs the queued callbacks.
+  void settle();
+
+  TcpConfig config_;
+  SegmentOutput& output_;
+  TcpCounters counters_;
+  Instant now_{};
+  SocketId next_id_ = 1;
+  std::map<SocketId, Handle> handles_;
+  std::map<FourTuple, SocketId> by_tuple_;
+  std::map<std::uint16_t, SocketId> listeners_by_port_;
+  std::uint16_t next_ephemeral_port_;
+  std::map<SocketId, std::uint8_t> pending_events_;
+  std::vector<SocketId> closed_orphans_;
+  bool settling_ = false;
+};
+
+}  // namespace nslab::ustack::tcp

@@ -1,0 +1,260 @@
+// The participant node's TCP against the Linux kernel in a neighbouring namespace (root): the
+// kernel's TCP client moves 10 MB through the ustack's echo and discard services intact, reads
+// the chargen stream, is refused on a closed port, and `ss -tni` in its namespace shows the
+// connection while the ustack's own socket table shows the other end. See ustack_lab.h for the
+// topology.
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "tests/integration/ustack/ustack_lab.h"
+
+namespace nslab::ustack::testing {
+namespace {
+
+constexpr std::uint16_t kEchoPort = 7;
+constexpr std::uint16_t kDiscardPort = 9;
+constexpr std::uint16_t kChargenPort = 19;
+constexpr std::uint16_t kClosedPort = 4444;
+constexpr std::size_t kTransferBytes = 10 * 1024 * 1024;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::vector<char> Pattern(std::size_t size) {
+  std::mt19937 generator(2026);
+  std::vector<char> data(size);
+  for (char& byte : data) {
+    byte = static_cast<char>(generator());
+  }
+  return data;
+}
+
+// Connects the kernel socket `fd` (made in the peer namespace) to the ustack's `port`.
+int Connect(int fd, std::uint16_t port) {
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  ::inet_pton(AF_INET, kUstackIp, &to.sin_addr);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  return ::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof(to)) == 0 ? 0 : errno;
+}
+
+// Writes all of `out` (then shuts the sending side) while reading whatever comes back into
+// `in`, until the ustack closes its side or `deadline` passes. A callback in the middle of the
+// transfer (once, after half was written) lets the test look at the live connection.
+bool Exchange(int fd, const std::vector<char>& out, std::vector<char>& in,
+              std::chrono::steady_clock::time_point deadline,
+              const std::function<void()>& halfway = nullptr) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  std::size_t written = 0;
+  bool shut = false;
+  bool halfway_done = halfway == nullptr;
+  std::vector<char> buffer(256 * 1024);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!halfway_done && written >= out.size() / 2) {
+      halfway_done = true;
+      halfway();
+    }
+    if (written == out.size() && !shut) {
+      ::shutdown(fd, SHUT_WR);
+      shut = true;
+    }
+    pollfd poll_fd{fd, static_cast<short>(POLLIN | (shut ? 0 : POLLOUT)), 0};
+    if (::poll(&poll_fd, 1, 200) < 0) {
+      return false;
+    }
+    if (poll_fd.revents & POLLOUT) {
+      const ssize_t n = ::send(fd, out.data() + written,
+                               std::min<std::size_t>(out.size() - written, 65536), MSG_NOSIGNAL);
+      if (n > 0) {
+        written += static_cast<std::size_t>(n);
+      } else if (n < 0 && errno != EAGAIN) {
+        return false;
+      }
+    }
+    if (poll_fd.revents & (POLLIN | POLLHUP | POLLERR)) {
+      const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+      if (n == 0) {
+        return shut;
+      }
+      if (n < 0 && errno != EAGAIN) {
+        return false;
+      }
+      if (n > 0) {
+        in.insert(in.end(), buffer.begin(), buffer.begin() + n);
+      }
+    }
+  }
+  return false;
+}
+
+class UstackTcpTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (::geteuid() != 0) {
+      return;
+    }
+    absl::StatusOr<std::unique_ptr<UstackLab>> lab = UstackLab::Create(
+        NSLAB_USTACK_BINARY, {"--service", absl::StrCat("tcp:", kEchoPort, ":echo"), "--service",
+                              absl::StrCat("tcp:", kDiscardPort, ":discard"), "--service",
+                              absl::StrCat("tcp:", kChargenPort, ":chargen")});
+    ASSERT_TRUE(lab.ok()) << lab.status();
+    lab_ = lab->release();
+  }
+  static void TearDownTestSuite() {
+    delete lab_;
+    lab_ = nullptr;
+  }
+  void SetUp() override {
+    if (::geteuid() != 0) {
+      GTEST_SKIP() << "needs root (namespaces, TAP)";
+    }
+    ASSERT_NE(lab_, nullptr);
+  }
+  void TearDown() override {
+    if (HasFailure() && lab_ != nullptr) {
+      std::printf("--- nslab-ustack log ---\n%s\n", ReadFile(lab_->ustack_log()).c_str());
+    }
+  }
+
+  Fd ConnectedSocket(std::uint16_t port) {
+    absl::StatusOr<int> fd = lab_->PeerSocket(SOCK_STREAM);
+    EXPECT_TRUE(fd.ok()) << fd.status();
+    Fd socket(fd.ok() ? *fd : -1);
+    EXPECT_EQ(Connect(socket.get(), port), 0) << "connect to " << kUstackIp << ":" << port;
+    return socket;
+  }
+
+  static UstackLab* lab_;
+};
+
+UstackLab* UstackTcpTest::lab_ = nullptr;
+
+TEST_F(UstackTcpTest, KernelMovesTenMegabytesThroughEchoIntactAndSsSeesIt) {
+  Fd socket = ConnectedSocket(kEchoPort);
+  const std::vector<char> data = Pattern(kTransferBytes);
+  std::vector<char> echoed;
+  std::string ss_output;
+  std::vector<std::string> ustack_states;
+  const bool done = Exchange(
+      socket.get(), data, echoed, std::chrono::steady_clock::now() + std::chrono::seconds(60), [&] {
+        ss_output = lab_->InPeer("ss -tni").value_or("");
+        const absl::StatusOr<v1::UstackStats> stats = lab_->Stats();
+        if (stats.ok()) {
+          for (const v1::UstackTcpSocket& row : stats->tcp_sockets()) {
+            ustack_states.push_back(absl::StrCat(row.state(), " ", row.local(), " ", row.remote()));
+          }
+        }
+      });
+  EXPECT_TRUE(done) << "echoed " << echoed.size() << " of " << data.size();
+  EXPECT_EQ(echoed.size(), data.size());
+  EXPECT_TRUE(echoed == data) << "the echo differs from what was sent";
+  // The kernel's view: an established connection to the ustack, with TCP info (rtt, cwnd).
+  EXPECT_TRUE(absl::StrContains(ss_output, absl::StrCat(kUstackIp, ":", kEchoPort))) << ss_output;
+  EXPECT_TRUE(absl::StrContains(ss_output, "ESTAB")) << ss_output;
+  EXPECT_TRUE(absl::StrContains(ss_output, "rtt:")) << ss_output;
+  // The ustack's view: its listener and the accepted connection.
+  const std::string table = absl::StrJoin(ustack_states, "\n");
+  EXPECT_TRUE(absl::StrContains(table, absl::StrCat("LISTEN 0.0.0.0:", kEchoPort))) << table;
+  EXPECT_TRUE(absl::StrContains(
+      table, absl::StrCat("ESTAB ", kUstackIp, ":", kEchoPort, " ", kPeerIp, ":")))
+      << table;
+}
+
+TEST_F(UstackTcpTest, KernelSendsTenMegabytesToDiscardAndTheServiceCloses) {
+  const absl::StatusOr<v1::UstackStats> before = lab_->Stats();
+  ASSERT_TRUE(before.ok()) << before.status();
+  Fd socket = ConnectedSocket(kDiscardPort);
+  const std::vector<char> data = Pattern(kTransferBytes);
+  std::vector<char> answer;
+  EXPECT_TRUE(Exchange(socket.get(), data, answer,
+                       std::chrono::steady_clock::now() + std::chrono::seconds(60)));
+  EXPECT_TRUE(answer.empty());
+  // Every byte was acknowledged: nothing is left in the kernel's send queue.
+  int unsent = -1;
+  ::ioctl(socket.get(), SIOCOUTQ, &unsent);
+  EXPECT_EQ(unsent, 0);
+  const absl::StatusOr<v1::UstackStats> after = lab_->Stats();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_GE(after->tcp().in_segs() - before->tcp().in_segs(), kTransferBytes / 1500);
+  EXPECT_EQ(after->tcp().in_csum_errors(), 0u);
+  EXPECT_GE(after->tcp().passive_opens(), before->tcp().passive_opens() + 1);
+}
+
+TEST_F(UstackTcpTest, KernelReadsTheChargenStream) {
+  Fd socket = ConnectedSocket(kChargenPort);
+  std::string received;
+  char buffer[65536];
+  timeval timeout{5, 0};
+  ::setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  while (received.size() < 1024 * 1024) {
+    const ssize_t n = ::recv(socket.get(), buffer, sizeof(buffer), 0);
+    ASSERT_GT(n, 0) << "after " << received.size() << " bytes";
+    received.append(buffer, static_cast<std::size_t>(n));
+  }
+  // RFC 864: 72 printable characters and CR LF per line, each line one character further on.
+  for (std::size_t line = 0; line < 100; ++line) {
+    const std::string text = received.substr(line * 74, 74);
+    for (std::size_t column = 0; column < 72; ++column) {
+      ASSERT_EQ(text[column], static_cast<char>(' ' + (line + column) % 95))
+          << "line " << line << " column " << column;
+    }
+    ASSERT_EQ(text.substr(72), "\r\n");
+  }
+}
+
+TEST_F(UstackTcpTest, ClosedPortIsRefusedWithAReset) {
+  const absl::StatusOr<v1::UstackStats> before = lab_->Stats();
+  ASSERT_TRUE(before.ok()) << before.status();
+  absl::StatusOr<int> fd = lab_->PeerSocket(SOCK_STREAM);
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  Fd socket(*fd);
+  EXPECT_EQ(Connect(socket.get(), kClosedPort), ECONNREFUSED);
+  const absl::StatusOr<v1::UstackStats> after = lab_->Stats();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->tcp().no_socket(), before->tcp().no_socket() + 1);
+  EXPECT_EQ(after->tcp().out_rsts(), before->tcp().out_rsts() + 1);
+}
+
+}  // namespace
+}  // namespace nslab::ustack::testing
