@@ -119,6 +119,8 @@ class Connection {
   void send_syn(Instant now);
   void send_ack(Instant now);
   void send_reset(Instant now);
+  // <SEQ=SEG.ACK><CTL=RST>: the answer to an ACK for something never sent (RFC 9293 3.10.7).
+  void send_reset_for_ack(SeqNumber ack);
   // seq = SND.UNA - 1, no data: the peer answers with an ACK (zero-window probe, keep-alive).
   void send_probe(Instant now);
   // Sends `segment`; one carrying an ACK settles the ACKs owed.

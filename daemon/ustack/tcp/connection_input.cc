@@ -89,13 +89,7 @@ void Connection::receive_in_syn_sent(const packet::TcpRepr& segment, Instant now
   const bool has_ack = segment.flags & flag::kAck;
   if (has_ack && (ack <= iss_ || ack > snd_max_)) {
     if (!(segment.flags & flag::kRst)) {
-      packet::TcpRepr reset;
-      reset.source_port = tuple_.local.port;
-      reset.destination_port = tuple_.remote.port;
-      reset.seq_number = ack.value();
-      reset.flags = flag::kRst;
-      ++host_.mutable_counters().out_rsts;
-      host_.send_segment(tuple_, reset);
+      send_reset_for_ack(ack);
     }
     return;
   }
@@ -236,13 +230,7 @@ bool Connection::receive_ack(const packet::TcpRepr& segment, Instant now) {
   const SeqNumber ack(segment.ack_number);
   if (state_ == TcpState::kSynReceived) {
     if (!(snd_una_ < ack && ack <= snd_max_)) {
-      packet::TcpRepr reset;
-      reset.source_port = tuple_.local.port;
-      reset.destination_port = tuple_.remote.port;
-      reset.seq_number = ack.value();
-      reset.flags = flag::kRst;
-      ++host_.mutable_counters().out_rsts;
-      host_.send_segment(tuple_, reset);
+      send_reset_for_ack(ack);
       return false;
     }
     snd_wnd_ = std::uint32_t{segment.window_len} << negotiated_.send_window_shift;

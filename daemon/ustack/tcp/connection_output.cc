@@ -139,6 +139,16 @@ void Connection::send_reset(Instant now) {
   emit(segment);
 }
 
+void Connection::send_reset_for_ack(SeqNumber ack) {
+  packet::TcpRepr reset;
+  reset.source_port = tuple_.local.port;
+  reset.destination_port = tuple_.remote.port;
+  reset.seq_number = ack.value();
+  reset.flags = flag::kRst;
+  ++host_.mutable_counters().out_rsts;
+  host_.send_segment(tuple_, reset);
+}
+
 void Connection::send_probe(Instant now) {
   packet::TcpRepr segment = make_segment(snd_una_ - 1, flag::kAck, now);
   emit(segment);

@@ -16,6 +16,8 @@ namespace {
 namespace flag = packet::tcp_flag;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using testing::connect_pair;
+using testing::Connected;
 using testing::Fault;
 using testing::SegmentPipe;
 using testing::Side;
@@ -23,36 +25,6 @@ using testing::StreamSink;
 using testing::StreamSource;
 
 constexpr std::uint16_t kPort = 7777;
-
-// An established connection: A connected, B accepted.
-struct Connected {
-  SocketId a = 0;
-  SocketId b = 0;
-  SocketId listener = 0;  // on B
-};
-
-// Listens on B (or reuses `listener`) and connects A to it.
-Connected connect_pair(SegmentPipe& pipe, ListenOptions limits = {},
-                       std::optional<SocketId> existing_listener = std::nullopt) {
-  const absl::StatusOr<SocketId> listener =
-      existing_listener ? absl::StatusOr<SocketId>(*existing_listener)
-                        : pipe.b().listen(Endpoint{{}, kPort}, limits, pipe.now());
-  EXPECT_TRUE(listener.ok()) << listener.status();
-  const auto client = pipe.a().connect(Endpoint{testing::kAddressB, kPort}, 0, pipe.now());
-  EXPECT_TRUE(client.ok()) << client.status();
-  std::optional<SocketId> server;
-  EXPECT_TRUE(pipe.run_until(
-      [&] {
-        if (!server) {
-          if (auto accepted = pipe.b().accept(*listener); accepted.ok()) {
-            server = *accepted;
-          }
-        }
-        return server && *pipe.a().state(*client) == TcpState::kEstablished;
-      },
-      seconds(5)));
-  return Connected{*client, server.value_or(0), *listener};
-}
 
 // Records every state any socket of either side is seen in.
 class StateRecorder {
@@ -83,7 +55,7 @@ class StateRecorder {
 
 TEST(TcpConnectionTest, HandshakeNegotiatesMssWindowScaleTimestampsAndSack) {
   SegmentPipe pipe;
-  const Connected pair = connect_pair(pipe);
+  const Connected pair = connect_pair(pipe, kPort);
   const auto sent = pipe.sent();
   ASSERT_GE(sent.size(), 3u);
   EXPECT_EQ(sent[0].flags, flag::kSyn);
@@ -108,7 +80,7 @@ TEST(TcpConnectionTest, HandshakeNegotiatesMssWindowScaleTimestampsAndSack) {
 }
 
 void transfer_and_check(SegmentPipe& pipe, std::size_t size) {
-  const Connected pair = connect_pair(pipe);
+  const Connected pair = connect_pair(pipe, kPort);
   const auto data = testing::pattern(size, 42);
   const auto reply = testing::pattern(size / 4, 7);
   StreamSource a_source(pipe.a(), pair.a, data, pipe.now());
@@ -175,7 +147,7 @@ TEST(TcpConnectionTest, ReachesEveryOneOfTheElevenStates) {
   StateRecorder states(pipe);
   // Handshake, then A closes first: FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT on A; CLOSE_WAIT,
   // LAST_ACK, CLOSED on B.
-  const Connected pair = connect_pair(pipe);
+  const Connected pair = connect_pair(pipe, kPort);
   states.watch(Side::kA, pair.a);
   states.watch(Side::kB, pair.b);
   ASSERT_TRUE(pipe.a().shutdown(pair.a, pipe.now()).ok());
@@ -187,7 +159,9 @@ TEST(TcpConnectionTest, ReachesEveryOneOfTheElevenStates) {
       pipe.run_until([&] { return *pipe.b().state(pair.b) == TcpState::kClosed; }, seconds(1)));
   EXPECT_EQ(*pipe.a().state(pair.a), TcpState::kTimeWait);
   // A simultaneous close for CLOSING.
-  const Connected second = connect_pair(pipe, {}, pair.listener);
+  testing::PairOptions same_listener;
+  same_listener.listener = pair.listener;
+  const Connected second = connect_pair(pipe, kPort, same_listener);
   ASSERT_NE(second.b, 0u);
   ASSERT_TRUE(pipe.a().shutdown(second.a, pipe.now()).ok());
   ASSERT_TRUE(pipe.b().shutdown(second.b, pipe.now()).ok());
@@ -241,7 +215,7 @@ TEST(TcpConnectionTest, SimultaneousOpenEstablishesThroughSynReceived) {
 TEST(TcpConnectionTest, SimultaneousCloseGoesThroughClosingToTimeWait) {
   SegmentPipe pipe;
   StateRecorder states(pipe);
-  const Connected pair = connect_pair(pipe);
+  const Connected pair = connect_pair(pipe, kPort);
   ASSERT_TRUE(pipe.a().shutdown(pair.a, pipe.now()).ok());
   ASSERT_TRUE(pipe.b().shutdown(pair.b, pipe.now()).ok());
   EXPECT_EQ(*pipe.a().state(pair.a), TcpState::kFinWait1);
@@ -259,7 +233,7 @@ TEST(TcpConnectionTest, TimeWaitLastsTwiceTheConfiguredMsl) {
   TcpConfig short_msl;
   short_msl.msl = seconds(2);
   SegmentPipe pipe(short_msl, short_msl);
-  const Connected pair = connect_pair(pipe);
+  const Connected pair = connect_pair(pipe, kPort);
   pipe.a().shutdown(pair.a, pipe.now()).IgnoreError();
   pipe.b().shutdown(pair.b, pipe.now()).IgnoreError();
   ASSERT_TRUE(

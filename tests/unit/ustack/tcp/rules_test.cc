@@ -15,6 +15,8 @@ namespace {
 namespace flag = packet::tcp_flag;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using testing::connect_pair;
+using testing::Connected;
 using testing::Fault;
 using testing::SegmentPipe;
 using testing::SentSegment;
@@ -23,35 +25,6 @@ using testing::StreamSink;
 using testing::StreamSource;
 
 constexpr std::uint16_t kPort = 8080;
-
-struct Connected {
-  SocketId a = 0;
-  SocketId b = 0;
-  SocketId listener = 0;
-};
-
-// `server_options` are the listener's, which its connections inherit.
-Connected establish(SegmentPipe& pipe, ListenOptions limits = {},
-                    std::optional<SocketOptions> server_options = std::nullopt) {
-  const auto listener = pipe.b().listen(Endpoint{{}, kPort}, limits, pipe.now());
-  if (server_options) {
-    EXPECT_TRUE(pipe.b().set_options(*listener, *server_options, pipe.now()).ok());
-  }
-  const auto client = pipe.a().connect(Endpoint{testing::kAddressB, kPort}, 0, pipe.now());
-  std::optional<SocketId> server;
-  pipe.run_until(
-      [&] {
-        if (!server) {
-          if (auto accepted = pipe.b().accept(*listener); accepted.ok()) {
-            server = *accepted;
-          }
-        }
-        return server && *pipe.a().state(*client) == TcpState::kEstablished;
-      },
-      seconds(5));
-  EXPECT_TRUE(server) << "no connection";
-  return Connected{*client, server.value_or(0), *listener};
-}
 
 TEST(TcpResetTest, ConnectingToAClosedPortIsRefused) {
   SegmentPipe pipe;
@@ -90,7 +63,7 @@ TEST(TcpResetTest, AckToAListenerIsAnsweredWithAResetAtItsAckNumber) {
 
 TEST(TcpResetTest, InWindowResetDrawsAChallengeAckAndExactResetCloses) {
   SegmentPipe pipe;
-  const Connected pair = establish(pipe);
+  const Connected pair = connect_pair(pipe, kPort);
   // B's next sequence number is what A acknowledged last.
   const std::uint32_t b_next = pipe.sent_by(Side::kA).back().ack;
   const std::uint64_t challenges = pipe.a().counters().challenge_acks;
@@ -133,7 +106,7 @@ TEST(TcpResetTest, InWindowResetDrawsAChallengeAckAndExactResetCloses) {
 
 TEST(TcpInputTest, PawsDropsASegmentWithAnOldTimestamp) {
   SegmentPipe pipe;
-  const Connected pair = establish(pipe);
+  const Connected pair = connect_pair(pipe, kPort);
   const SentSegment last_from_b = pipe.sent_by(Side::kB).back();
   const std::uint32_t b_next = pipe.sent_by(Side::kA).back().ack;
   ASSERT_TRUE(last_from_b.timestamps);
@@ -166,7 +139,7 @@ TEST(TcpResetTest, OrphanInFinWait2GivesUpAndLateDataIsReset) {
   TcpConfig config;
   config.fin_wait_2_timeout = seconds(5);
   SegmentPipe pipe(config, config);
-  const Connected pair = establish(pipe);
+  const Connected pair = connect_pair(pipe, kPort);
   ASSERT_TRUE(pipe.a().close(pair.a, pipe.now()).ok());
   pipe.run_for(milliseconds(100));
   ASSERT_EQ(pipe.a().sockets().size(), 1u);
@@ -184,7 +157,7 @@ TEST(TcpResetTest, OrphanInFinWait2GivesUpAndLateDataIsReset) {
 
 TEST(TcpResetTest, ClosingWithUnreadDataResetsThePeer) {
   SegmentPipe pipe;
-  const Connected pair = establish(pipe);
+  const Connected pair = connect_pair(pipe, kPort);
   ASSERT_TRUE(pipe.a().write(pair.a, testing::pattern(100, 1), pipe.now()).ok());
   pipe.run_for(milliseconds(50));
   ASSERT_TRUE(pipe.b().close(pair.b, pipe.now()).ok());  // 100 bytes never read
@@ -198,7 +171,7 @@ TEST(TcpTimerTest, RetransmissionTimeoutBacksOffExponentially) {
   TcpConfig config;
   config.max_retransmits = 6;
   SegmentPipe pipe(config, config);
-  const Connected pair = establish(pipe);
+  const Connected pair = connect_pair(pipe, kPort);
   const Duration rto = pipe.a().info(pair.a)->rto;
   EXPECT_EQ(rto, milliseconds(200));  // min RTO: srtt 10 ms + 4 * 5 ms is below it
   pipe.set_faults([](Side from, std::uint64_t, const packet::TcpRepr&) {
@@ -234,7 +207,7 @@ TEST(TcpTimerTest, RetransmittedSegmentsGiveNoRttSampleWithoutTimestamps) {
     TcpConfig config;
     config.timestamps = timestamps;
     SegmentPipe pipe(config, config);
-    const Connected pair = establish(pipe);
+    const Connected pair = connect_pair(pipe, kPort);
     StreamSink sink(pipe.b(), pair.b, pipe.now());
     // One exchange first, answered at once (B's first read opens its window): a 10 ms sample.
     ASSERT_TRUE(pipe.a().write(pair.a, testing::pattern(100, 1), pipe.now()).ok());
@@ -275,7 +248,7 @@ TEST(TcpTimerTest, UnansweredSynIsRetriedThenTimesOut) {
 
 TEST(TcpTimerTest, FastRetransmitOnTheThirdDuplicateAck) {
   SegmentPipe pipe;
-  const Connected pair = establish(pipe);
+  const Connected pair = connect_pair(pipe, kPort);
   // Drop A's fifth segment from now on: the first data segments in flight.
   const std::uint64_t base = pipe.sent_by(Side::kA).size();
   pipe.set_faults([base](Side from, std::uint64_t index, const packet::TcpRepr&) {
@@ -303,7 +276,9 @@ TEST(TcpTimerTest, ZeroWindowIsProbedUntilTheReaderDrains) {
   SegmentPipe pipe;
   SocketOptions small = TcpConfig().socket_defaults;
   small.receive_buffer_size = 8192;
-  const Connected pair = establish(pipe, {}, small);
+  testing::PairOptions small_server;
+  small_server.server_options = small;
+  const Connected pair = connect_pair(pipe, kPort, small_server);
   const auto data = testing::pattern(100'000, 9);
   StreamSource source(pipe.a(), pair.a, data, pipe.now());
   StreamSink sink(pipe.b(), pair.b, pipe.now());
@@ -326,7 +301,9 @@ TEST(TcpTimerTest, ZeroWindowRecoversEvenWhenTheWindowUpdateIsLost) {
   SegmentPipe pipe;
   SocketOptions small = TcpConfig().socket_defaults;
   small.receive_buffer_size = 4096;
-  const Connected pair = establish(pipe, {}, small);
+  testing::PairOptions small_server;
+  small_server.server_options = small;
+  const Connected pair = connect_pair(pipe, kPort, small_server);
   const auto data = testing::pattern(20'000, 11);
   StreamSource source(pipe.a(), pair.a, data, pipe.now());
   StreamSink sink(pipe.b(), pair.b, pipe.now());
@@ -347,7 +324,7 @@ TEST(TcpTimerTest, ReceiverShrinkingItsBufferMidTransferNeverTimesTheSenderOut) 
   TcpConfig config;
   config.max_retransmits = 3;
   SegmentPipe pipe(config, config);
-  const Connected pair = establish(pipe);
+  const Connected pair = connect_pair(pipe, kPort);
   const auto data = testing::pattern(300'000, 13);
   StreamSink sink(pipe.b(), pair.b, pipe.now());
   sink.pause(true);
@@ -365,7 +342,7 @@ TEST(TcpTimerTest, ReceiverShrinkingItsBufferMidTransferNeverTimesTheSenderOut) 
 
 TEST(TcpTimerTest, AckForALoneSegmentIsDelayed) {
   SegmentPipe pipe;
-  const Connected pair = establish(pipe);
+  const Connected pair = connect_pair(pipe, kPort);
   StreamSink sink(pipe.b(), pair.b, pipe.now());
   // The first read opens B's window past the SYN-ACK's unscaled 64 KiB: that update goes at
   // once. The next segment is the one whose ACK waits.
@@ -384,7 +361,7 @@ TEST(TcpTimerTest, AckForALoneSegmentIsDelayed) {
 
 TEST(TcpTimerTest, KeepAliveProbesAnIdlePeerAndGivesUp) {
   SegmentPipe pipe;
-  const Connected pair = establish(pipe);
+  const Connected pair = connect_pair(pipe, kPort);
   SocketOptions keep_alive = TcpConfig().socket_defaults;
   keep_alive.keep_alive = true;
   keep_alive.keep_alive_idle = seconds(10);
@@ -408,7 +385,7 @@ TEST(TcpTimerTest, KeepAliveProbesAnIdlePeerAndGivesUp) {
 
 TEST(TcpSendTest, NagleHoldsSmallSegmentsWhileDataIsInFlightUnlessNoDelay) {
   SegmentPipe pipe;
-  const Connected pair = establish(pipe);
+  const Connected pair = connect_pair(pipe, kPort);
   StreamSink sink(pipe.b(), pair.b, pipe.now());
   pipe.clear_sent();
   const auto small = testing::pattern(10, 1);

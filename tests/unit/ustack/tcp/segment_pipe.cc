@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "gtest/gtest.h"
+
 namespace nslab::ustack::tcp::testing {
 
 namespace {
@@ -148,6 +150,37 @@ bool SegmentPipe::run_until(const std::function<bool()>& done, Duration limit) {
     }
   }
   return true;
+}
+
+Connected connect_pair(SegmentPipe& pipe, std::uint16_t port, const PairOptions& options) {
+  const absl::StatusOr<SocketId> listener =
+      options.listener ? absl::StatusOr<SocketId>(*options.listener)
+                       : pipe.b().listen(Endpoint{{}, port}, options.limits, pipe.now());
+  EXPECT_TRUE(listener.ok()) << listener.status();
+  if (!listener.ok()) {
+    return {};
+  }
+  if (options.server_options) {
+    EXPECT_TRUE(pipe.b().set_options(*listener, *options.server_options, pipe.now()).ok());
+  }
+  const auto client = pipe.a().connect(Endpoint{kAddressB, port}, 0, pipe.now());
+  EXPECT_TRUE(client.ok()) << client.status();
+  if (!client.ok()) {
+    return {};
+  }
+  std::optional<SocketId> server;
+  EXPECT_TRUE(pipe.run_until(
+      [&] {
+        if (!server) {
+          if (auto accepted = pipe.b().accept(*listener); accepted.ok()) {
+            server = *accepted;
+          }
+        }
+        return server && *pipe.a().state(*client) == TcpState::kEstablished;
+      },
+      std::chrono::seconds(5)))
+      << "no connection";
+  return Connected{*client, server.value_or(0), *listener};
 }
 
 }  // namespace nslab::ustack::tcp::testing

@@ -100,4 +100,23 @@ class SegmentPipe {
   std::vector<SentSegment> sent_;
 };
 
+// An established connection through a pipe: A connected, B accepted.
+struct Connected {
+  SocketId a = 0;
+  SocketId b = 0;
+  SocketId listener = 0;  // on B
+};
+
+struct PairOptions {
+  ListenOptions limits;
+  // The listener's options, which its connections inherit.
+  std::optional<SocketOptions> server_options;
+  // Reuse this listener on B instead of opening one.
+  std::optional<SocketId> listener;
+};
+
+// Listens on B:port (or reuses options.listener) and connects A to it; fails the running test
+// if the handshake does not finish within 5 s of pipe time.
+Connected connect_pair(SegmentPipe& pipe, std::uint16_t port, const PairOptions& options = {});
+
 }  // namespace nslab::ustack::tcp::testing
