@@ -10,7 +10,7 @@ packages=(
   libnl-3-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev libpcap-dev
   libcli11-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
   libnl-nf-3-dev liblwip-dev
-  iproute2 nftables iputils-ping netcat-openbsd procps kmod tcpdump tshark
+  iproute2 nftables iputils-ping netcat-openbsd procps kmod tcpdump tshark curl
   python3 python3-grpcio python3-protobuf python3-yaml
 )
 

@@ -66,11 +66,12 @@ MaybeError CheckUstackNode(const Node& node, const std::string& path) {
                      absl::StrCat("port ", port, " is not in 1-65535"));
     }
     const bool known = service.app() == "echo" || service.app() == "discard" ||
-                       (tcp && service.app() == "chargen");
+                       (tcp && (service.app() == "chargen" || service.app() == "http"));
     if (!known) {
-      return Invalid(service_path + ".app",
-                     absl::StrCat("unknown app \"", service.app(), "\" (known: echo, discard",
-                                  tcp ? ", chargen" : "; chargen is tcp only", ")"));
+      return Invalid(
+          service_path + ".app",
+          absl::StrCat("unknown app \"", service.app(), "\" (known: echo, discard",
+                       tcp ? ", chargen, http" : "; chargen and http are tcp only", ")"));
     }
     if (!ports.emplace(tcp ? "tcp" : "udp", port).second) {
       return Invalid(service_path, absl::StrCat(tcp ? "tcp" : "udp", " port ", port,

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "daemon/ustack/apps/http_server.h"
 #include "daemon/ustack/apps/tcp_chargen.h"
 #include "daemon/ustack/apps/tcp_discard.h"
 #include "daemon/ustack/apps/tcp_echo.h"
@@ -57,6 +58,7 @@ constexpr App kApps[] = {
     {"tcp", "echo", &start_tcp<TcpEcho>},
     {"tcp", "discard", &start_tcp<TcpDiscard>},
     {"tcp", "chargen", &start_tcp<TcpChargen>},
+    {"tcp", "http", &start_tcp<HttpServer>},
 };
 
 std::string known_apps() {

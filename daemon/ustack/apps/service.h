@@ -1,7 +1,8 @@
 #pragma once
 
 // A built-in service as the command line and topologies name it: "udp:7:echo" is the echo app
-// on UDP port 7, "tcp:19:chargen" the character generator on TCP port 19.
+// on UDP port 7, "tcp:19:chargen" the character generator on TCP port 19, "tcp:80:http" the
+// HTTP/1.1 server (http_server.h) on TCP port 80.
 
 #include <cstdint>
 #include <memory>
@@ -17,7 +18,7 @@ namespace nslab::ustack::apps {
 struct ServiceSpec {
   std::string transport;  // "udp", "tcp"
   std::uint16_t port = 0;
-  std::string app;  // "echo", "discard"; "chargen" on tcp
+  std::string app;  // "echo", "discard"; "chargen", "http" on tcp
 
   std::string to_string() const;
 };

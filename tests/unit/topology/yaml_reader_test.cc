@@ -173,12 +173,14 @@ TEST(ReadTopologyYaml, UstackNodeSchema) {
   EXPECT_THAT(status.message(), HasSubstr("exactly one link"));
   EXPECT_TRUE(
       ErrorOf(base + "    services: [{tcp: 7, app: echo}, {tcp: 19, app: chargen}]\n" + link).ok());
+  EXPECT_TRUE(ErrorOf(base + "    services: [{tcp: 80, app: http}]\n" + link).ok());
   status = ErrorOf(base + "    services: [{udp: 19, app: chargen}]\n" + link);
-  EXPECT_THAT(status.message(), HasSubstr("chargen is tcp only"));
+  EXPECT_THAT(status.message(), HasSubstr("chargen and http are tcp only"));
   status = ErrorOf(base + "    services: [{tcp: 7, app: echo}, {tcp: 7, app: discard}]\n" + link);
   EXPECT_THAT(status.message(), HasSubstr("tcp port 7 has another service"));
   status = ErrorOf(base + "    services: [{udp: 7, app: http}]\n" + link);
   EXPECT_THAT(status.message(), HasSubstr("nodes.s.services[0].app"));
+  EXPECT_THAT(status.message(), HasSubstr("http are tcp only"));
   status = ErrorOf(base + "    ring: {rx: 100}\n" + link);
   EXPECT_THAT(status.message(), HasSubstr("power of two"));
   status = ErrorOf("name: x\nnodes: {k: {services: [{udp: 7, app: echo}]}}\n");

@@ -12,6 +12,10 @@ TEST(ServiceTest, Parses) {
   EXPECT_EQ(echo->port, 7);
   EXPECT_EQ(echo->app, "echo");
   EXPECT_EQ(echo->to_string(), "udp:7:echo");
+  const absl::StatusOr<ServiceSpec> http = parse_service("tcp:80:http");
+  ASSERT_TRUE(http.ok()) << http.status();
+  EXPECT_EQ(http->app, "http");
+  EXPECT_FALSE(parse_service("udp:80:http").ok());
 }
 
 TEST(ServiceTest, SaysWhatIsWrong) {
@@ -19,10 +23,11 @@ TEST(ServiceTest, SaysWhatIsWrong) {
             absl::string_view::npos);
   EXPECT_NE(parse_service("udp:70000:echo").status().message().find("1-65535"),
             absl::string_view::npos);
-  const absl::Status unknown = parse_service("tcp:80:http").status();
+  const absl::Status unknown = parse_service("tcp:70:gopher").status();
   EXPECT_EQ(unknown.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(unknown.message().find("known: udp:echo, udp:discard"), absl::string_view::npos)
       << unknown;
+  EXPECT_NE(unknown.message().find("tcp:http"), absl::string_view::npos) << unknown;
 }
 
 TEST(ServiceTest, StartRefusesATakenPort) {
