@@ -36,6 +36,15 @@ struct CacheFree {
 };
 using CachePtr = std::unique_ptr<nl_cache, CacheFree>;
 
+// Every table below names interfaces by index; this is the dump that turns them into names.
+absl::StatusOr<CachePtr> DumpLinks(nl_sock* sock) {
+  nl_cache* raw = nullptr;
+  if (int err = rtnl_link_alloc_cache(sock, AF_UNSPEC, &raw); err < 0) {
+    return netlink::NlStatus("dump links", err);
+  }
+  return CachePtr(raw);
+}
+
 std::string FormatAddr(nl_addr* addr) {
   char buf[128];
   return nl_addr2str(addr, buf, sizeof(buf));
@@ -149,11 +158,10 @@ absl::StatusOr<nslab::v1::LinkList> ListLinkStats(int netns_fd) {
   if (!sock.ok()) {
     return sock.status();
   }
-  nl_cache* raw = nullptr;
-  if (int err = rtnl_link_alloc_cache(sock->get(), AF_UNSPEC, &raw); err < 0) {
-    return netlink::NlStatus("dump links", err);
+  absl::StatusOr<CachePtr> links = DumpLinks(sock->get());
+  if (!links.ok()) {
+    return links.status();
   }
-  CachePtr links(raw);
   nl_cache* addr_raw = nullptr;
   if (int err = rtnl_addr_alloc_cache(sock->get(), &addr_raw); err < 0) {
     return netlink::NlStatus("dump addresses", err);
@@ -170,12 +178,12 @@ absl::StatusOr<nslab::v1::LinkList> ListLinkStats(int netns_fd) {
   std::map<int, std::string> names;
   auto ioctl_fd = IoctlSocket(netns_fd);
   nslab::v1::LinkList list;
-  for (nl_object* obj = nl_cache_get_first(links.get()); obj != nullptr;
+  for (nl_object* obj = nl_cache_get_first(links->get()); obj != nullptr;
        obj = nl_cache_get_next(obj)) {
     auto* link = reinterpret_cast<rtnl_link*>(obj);
     names[rtnl_link_get_ifindex(link)] = rtnl_link_get_name(link);
   }
-  for (nl_object* obj = nl_cache_get_first(links.get()); obj != nullptr;
+  for (nl_object* obj = nl_cache_get_first(links->get()); obj != nullptr;
        obj = nl_cache_get_next(obj)) {
     auto* link = reinterpret_cast<rtnl_link*>(obj);
     auto* out = list.add_links();
@@ -237,14 +245,13 @@ absl::StatusOr<nslab::v1::QdiscList> ListQdiscs(int netns_fd, const std::string&
   if (!sock.ok()) {
     return sock.status();
   }
-  nl_cache* links_raw = nullptr;
-  if (int err = rtnl_link_alloc_cache(sock->get(), AF_UNSPEC, &links_raw); err < 0) {
-    return netlink::NlStatus("dump links", err);
+  absl::StatusOr<CachePtr> links = DumpLinks(sock->get());
+  if (!links.ok()) {
+    return links.status();
   }
-  CachePtr links(links_raw);
   int only = 0;
   if (!interface.empty()) {
-    only = rtnl_link_name2i(links.get(), interface.c_str());
+    only = rtnl_link_name2i(links->get(), interface.c_str());
     if (only == 0) {
       return absl::NotFoundError(
           absl::StrCat("interface ", interface, ": no such interface in the node"));
@@ -266,7 +273,7 @@ absl::StatusOr<nslab::v1::QdiscList> ListQdiscs(int netns_fd, const std::string&
     }
     auto* out = list.add_qdiscs();
     char name[IFNAMSIZ + 1] = {};
-    rtnl_link_i2name(links.get(), ifindex, name, sizeof(name));
+    rtnl_link_i2name(links->get(), ifindex, name, sizeof(name));
     out->set_interface(name);
     const char* kind = rtnl_tc_get_kind(tc);
     out->set_kind(kind != nullptr ? kind : "");
@@ -291,11 +298,10 @@ absl::StatusOr<nslab::v1::NeighbourList> ListNeighbours(int netns_fd) {
   if (!sock.ok()) {
     return sock.status();
   }
-  nl_cache* links_raw = nullptr;
-  if (int err = rtnl_link_alloc_cache(sock->get(), AF_UNSPEC, &links_raw); err < 0) {
-    return netlink::NlStatus("dump links", err);
+  absl::StatusOr<CachePtr> links = DumpLinks(sock->get());
+  if (!links.ok()) {
+    return links.status();
   }
-  CachePtr links(links_raw);
   nl_cache* raw = nullptr;
   if (int err = rtnl_neigh_alloc_cache(sock->get(), &raw); err < 0) {
     return netlink::NlStatus("dump neighbours", err);
@@ -314,7 +320,7 @@ absl::StatusOr<nslab::v1::NeighbourList> ListNeighbours(int netns_fd) {
       out->set_address(FormatAddr(dst));
     }
     char name[IFNAMSIZ + 1] = {};
-    rtnl_link_i2name(links.get(), rtnl_neigh_get_ifindex(neigh), name, sizeof(name));
+    rtnl_link_i2name(links->get(), rtnl_neigh_get_ifindex(neigh), name, sizeof(name));
     out->set_interface(name);
     if (nl_addr* lladdr = rtnl_neigh_get_lladdr(neigh); lladdr != nullptr) {
       out->set_lladdr(FormatAddr(lladdr));
