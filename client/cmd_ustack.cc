@@ -104,8 +104,9 @@ void AddUstackCommand(CLI::App& app, const GlobalOptions& options, int& exit_cod
   });
 
   static std::optional<uint32_t> rx_ring, tx_ring, coalesce_frames, coalesce_usecs;
-  static std::string csum;
-  auto* set = cmd->add_subcommand("set", "Ring sizes, interrupt coalescing, checksum offload");
+  static std::string csum, tso;
+  auto* set =
+      cmd->add_subcommand("set", "Ring sizes, interrupt coalescing, checksum and TCP offloads");
   set->add_option("lab", lab, "Lab name")->required();
   set->add_option("node", node, "A node of kind ustack")->required();
   set->add_option("--rx-ring", rx_ring, "rx virtqueue entries, a power of two (ethtool -G rx)");
@@ -115,6 +116,8 @@ void AddUstackCommand(CLI::App& app, const GlobalOptions& options, int& exit_cod
   set->add_option("--coalesce-usecs", coalesce_usecs,
                   "...or this many microseconds after the first (ethtool -C rx-usecs)");
   set->add_option("--csum-offload", csum, "on or off (ethtool -K rx/tx)")
+      ->check(CLI::IsMember({"on", "off"}));
+  set->add_option("--tso", tso, "on or off: TCP segmentation offload both ways (ethtool -K tso)")
       ->check(CLI::IsMember({"on", "off"}));
   set->callback([&options, &exit_code] {
     auto stub = nslab::v1::Participants::NewStub(Connect(options));
@@ -127,6 +130,7 @@ void AddUstackCommand(CLI::App& app, const GlobalOptions& options, int& exit_cod
     if (coalesce_frames) nic->set_rx_coalesce_frames(*coalesce_frames);
     if (coalesce_usecs) nic->set_rx_coalesce_usecs(*coalesce_usecs);
     if (!csum.empty()) nic->set_csum_offload(csum == "on");
+    if (!tso.empty()) nic->set_tso(tso == "on");
     nslab::v1::UstackNicSettings response;
     auto status = stub->SetUstackNic(NewContext(options).get(), request, &response);
     if (!status.ok()) {
