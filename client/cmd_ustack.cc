@@ -1,5 +1,6 @@
 // nslab ustack: the participant node's stack — ethtool-style NIC settings and counters,
-// the ARP cache, per-layer counters, the TCP socket table — and its NIC controls.
+// the ARP cache, per-layer counters, the TCP socket table, its built-in clients — and its NIC
+// controls.
 #include <google/protobuf/descriptor.h>
 
 #include <iostream>
@@ -71,6 +72,20 @@ void PrintStats(const nslab::v1::UstackStats& stats) {
                     ms(socket.rtt_us()) + "/" + ms(socket.rttvar_us()), ms(socket.rto_us()),
                     std::to_string(socket.mss()), std::to_string(socket.cwnd()),
                     std::to_string(socket.ssthresh()), std::to_string(socket.retransmits())});
+    }
+    std::cout << table.ToString();
+  }
+  if (!stats.clients().empty()) {
+    std::cout << "Clients (--service tcp:ADDRESS:PORT:APP):\n";
+    Table table({"SPEC", "STATE", "LOCAL", "ATTEMPTS", "SENT", "RECEIVED", "RECEIVED FNV-1A 64",
+                 "PATTERN", "ERROR"});
+    for (const auto& client : stats.clients()) {
+      table.AddRow({client.spec(), client.state(), client.local().empty() ? "-" : client.local(),
+                    std::to_string(client.connect_attempts()), std::to_string(client.bytes_sent()),
+                    std::to_string(client.bytes_received()),
+                    absl::StrFormat("%016x", client.received_fnv1a64()),
+                    client.received_pattern_ok() ? "ok" : "other bytes",
+                    client.error().empty() ? "-" : client.error()});
     }
     std::cout << table.ToString();
   }

@@ -34,12 +34,22 @@ std::vector<std::string> UstackArgv(const std::string& binary, const nslab::v1::
   if (node.ring().tx() != 0) {
     argv.insert(argv.end(), {"--tx-ring", absl::StrCat(node.ring().tx())});
   }
+  if (node.offloads().csum()) {
+    argv.push_back("--csum-offload");
+  }
+  if (node.offloads().tso()) {
+    argv.push_back("--tso");
+  }
   for (const auto& service : node.services()) {
     const bool tcp = service.tcp() != 0;
-    argv.insert(
-        argv.end(),
-        {"--service", absl::StrCat(tcp ? "tcp:" : "udp:", tcp ? service.tcp() : service.udp(), ":",
-                                   service.app())});
+    const uint32_t port = tcp ? service.tcp() : service.udp();
+    std::string spec = service.connect().empty()
+                           ? absl::StrCat(tcp ? "tcp:" : "udp:", port, ":", service.app())
+                           : absl::StrCat("tcp:", service.connect(), ":", port, ":", service.app());
+    if (service.bytes() != 0) {
+      absl::StrAppend(&spec, ":", service.bytes());
+    }
+    argv.insert(argv.end(), {"--service", spec});
   }
   argv.insert(argv.end(), {"--control", control_socket});
   return argv;

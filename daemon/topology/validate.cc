@@ -52,6 +52,10 @@ bool IsPowerOfTwo(uint32_t n) { return n != 0 && (n & (n - 1)) == 0; }
 // The participant node: its stack answers on one interface with one IPv4 address, runs
 // the built-in UDP and TCP apps and routes through IPv4 gateways.
 MaybeError CheckUstackNode(const Node& node, const std::string& path) {
+  if (node.offloads().tso() && !node.offloads().csum()) {
+    return Invalid(path + ".offloads.tso",
+                   "tso needs csum: true (the segments the TAP cuts get their checksums from it)");
+  }
   std::set<std::pair<std::string, uint32_t>> ports;
   for (int i = 0; i < node.services_size(); ++i) {
     const auto& service = node.services(i);
@@ -65,13 +69,37 @@ MaybeError CheckUstackNode(const Node& node, const std::string& path) {
       return Invalid(service_path + (tcp ? ".tcp" : ".udp"),
                      absl::StrCat("port ", port, " is not in 1-65535"));
     }
+    if (!service.connect().empty()) {
+      // A client: it connects out and binds no port of its own.
+      if (!tcp) {
+        return Invalid(service_path + ".connect", "only tcp services connect out");
+      }
+      const std::optional<IpAddress> address = ParseIpAddress(service.connect());
+      if (!address || address->family != AF_INET) {
+        return Invalid(service_path + ".connect",
+                       absl::StrCat("\"", service.connect(), "\" is not an IPv4 address"));
+      }
+      if (service.app() != "source" && service.app() != "sink" && service.app() != "hold") {
+        return Invalid(service_path + ".app",
+                       absl::StrCat("unknown client app \"", service.app(),
+                                    "\" (known with connect: source, sink, hold)"));
+      }
+      if (service.bytes() != 0 && service.app() != "source") {
+        return Invalid(service_path + ".bytes", "only a source takes a byte count");
+      }
+      continue;
+    }
+    if (service.bytes() != 0) {
+      return Invalid(service_path + ".bytes", "a byte count is for a client (with connect)");
+    }
     const bool known = service.app() == "echo" || service.app() == "discard" ||
                        (tcp && (service.app() == "chargen" || service.app() == "http"));
     if (!known) {
-      return Invalid(
-          service_path + ".app",
-          absl::StrCat("unknown app \"", service.app(), "\" (known: echo, discard",
-                       tcp ? ", chargen, http" : "; chargen and http are tcp only", ")"));
+      return Invalid(service_path + ".app",
+                     absl::StrCat("unknown app \"", service.app(), "\" (known: echo, discard",
+                                  tcp ? ", chargen, http; with connect: source, sink, hold"
+                                      : "; chargen and http are tcp only",
+                                  ")"));
     }
     if (!ports.emplace(tcp ? "tcp" : "udp", port).second) {
       return Invalid(service_path, absl::StrCat(tcp ? "tcp" : "udp", " port ", port,
@@ -146,9 +174,12 @@ MaybeError CheckNode(const Node& node, const std::string& path) {
   if (node.has_bridge() && node.kind() != nslab::v1::NODE_KIND_SWITCH) {
     return Invalid(path + ".bridge", "bridge options are only for nodes of kind switch");
   }
-  if (node.kind() != nslab::v1::NODE_KIND_USTACK && (node.services_size() > 0 || node.has_ring())) {
-    return Invalid(path + (node.has_ring() ? ".ring" : ".services"),
-                   "services and ring are only for nodes of kind ustack");
+  if (node.kind() != nslab::v1::NODE_KIND_USTACK &&
+      (node.services_size() > 0 || node.has_ring() || node.has_offloads())) {
+    return Invalid(path + (node.has_ring()       ? ".ring"
+                           : node.has_offloads() ? ".offloads"
+                                                 : ".services"),
+                   "services, ring and offloads are only for nodes of kind ustack");
   }
   for (const auto& [key, value] : node.sysctls()) {
     const std::string key_path = absl::StrCat("sysctls.", node.name(), ".", key);

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -313,8 +314,8 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
   if (node.IsNull()) {
     return std::nullopt;  // `client:` alone is a host
   }
-  NSLAB_TRY_FIELD(
-      ExpectMap(node, path, {"kind", "nftables", "nftables_file", "bridge", "services", "ring"}));
+  NSLAB_TRY_FIELD(ExpectMap(
+      node, path, {"kind", "nftables", "nftables_file", "bridge", "services", "ring", "offloads"}));
   if (const YAML::Node kind = node["kind"]) {
     std::string text;
     NSLAB_TRY_FIELD(String(kind, Join(path, "kind"), &text));
@@ -358,7 +359,8 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
     NSLAB_TRY_FIELD(ExpectSequence(services, services_path));
     for (size_t i = 0; i < services.size(); ++i) {
       const std::string service_path = Index(services_path, i);
-      NSLAB_TRY_FIELD(ExpectMap(services[i], service_path, {"udp", "tcp", "app"}));
+      NSLAB_TRY_FIELD(
+          ExpectMap(services[i], service_path, {"udp", "tcp", "app", "connect", "bytes"}));
       auto* service = out->add_services();
       for (const auto& [key, set] : {std::pair{"udp", &nslab::v1::Service::set_udp},
                                      std::pair{"tcp", &nslab::v1::Service::set_tcp}}) {
@@ -371,6 +373,28 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
       if (services[i]["app"]) {
         NSLAB_TRY_FIELD(
             String(services[i]["app"], Join(service_path, "app"), service->mutable_app()));
+      }
+      if (services[i]["connect"]) {
+        NSLAB_TRY_FIELD(String(services[i]["connect"], Join(service_path, "connect"),
+                               service->mutable_connect()));
+      }
+      if (services[i]["bytes"]) {
+        uint64_t bytes = 0;
+        NSLAB_TRY_FIELD(Uint(services[i]["bytes"], Join(service_path, "bytes"),
+                             std::numeric_limits<uint64_t>::max(), &bytes));
+        service->set_bytes(bytes);
+      }
+    }
+  }
+  if (const YAML::Node offloads = node["offloads"]) {
+    const std::string offloads_path = Join(path, "offloads");
+    NSLAB_TRY_FIELD(ExpectMap(offloads, offloads_path, {"csum", "tso"}));
+    for (const auto& [key, set] : {std::pair{"csum", &nslab::v1::Offloads::set_csum},
+                                   std::pair{"tso", &nslab::v1::Offloads::set_tso}}) {
+      if (offloads[key]) {
+        bool on = false;
+        NSLAB_TRY_FIELD(Bool(offloads[key], Join(offloads_path, key), &on));
+        (out->mutable_offloads()->*set)(on);
       }
     }
   }

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "daemon/ustack/apps/byte_pattern.h"
 #include "daemon/ustack/apps/http_request.h"
 #include "daemon/ustack/apps/tcp_server.h"
 
@@ -31,8 +32,7 @@ namespace nslab::ustack::apps {
 
 inline constexpr std::uint64_t kMaxGeneratedBytes = std::uint64_t{1} << 32;
 
-// Byte `i` of every /bytes/N body.
-inline std::byte generated_byte(std::uint64_t i) { return static_cast<std::byte>(i % 251); }
+// Byte `i` of every /bytes/N body is generated_byte(i) (byte_pattern.h).
 
 class HttpServer final : public TcpServer {
  public:

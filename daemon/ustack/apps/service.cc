@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "daemon/ustack/apps/http_server.h"
 #include "daemon/ustack/apps/tcp_chargen.h"
+#include "daemon/ustack/apps/tcp_client.h"
 #include "daemon/ustack/apps/tcp_discard.h"
 #include "daemon/ustack/apps/tcp_echo.h"
 #include "daemon/ustack/apps/udp_discard.h"
@@ -80,29 +81,122 @@ const App* find_app(absl::string_view transport, absl::string_view name) {
 
 }  // namespace
 
-std::string ServiceSpec::to_string() const { return absl::StrCat(transport, ":", port, ":", app); }
+std::string ServiceSpec::to_string() const {
+  if (!connect) {
+    return absl::StrCat(transport, ":", port, ":", app);
+  }
+  std::string text = absl::StrCat(transport, ":", connect->to_string(), ":", port, ":", app);
+  if (bytes) {
+    absl::StrAppend(&text, ":", *bytes);
+  }
+  return text;
+}
+
+absl::string_view phase_name(ClientReport::Phase phase) {
+  switch (phase) {
+    case ClientReport::Phase::kConnecting:
+      return "connecting";
+    case ClientReport::Phase::kTransferring:
+      return "transferring";
+    case ClientReport::Phase::kDone:
+      return "done";
+    case ClientReport::Phase::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+namespace {
+
+absl::Status invalid(absl::string_view text, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat("service \"", text, "\": ", why));
+}
+
+absl::StatusOr<std::uint16_t> parse_port(absl::string_view text, absl::string_view port) {
+  std::uint32_t value = 0;
+  if (!absl::SimpleAtoi(port, &value) || value == 0 || value > 65535) {
+    return invalid(text, absl::StrCat("port \"", port, "\" is not in 1-65535"));
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+// tcp:address:port:app[:bytes]
+absl::StatusOr<ServiceSpec> parse_client(absl::string_view text,
+                                         const std::vector<absl::string_view>& parts) {
+  if (parts[0] != "tcp") {
+    return invalid(text, absl::StrCat("only tcp clients connect out, not ", parts[0]));
+  }
+  ServiceSpec spec;
+  spec.transport = "tcp";
+  spec.connect = packet::Ipv4Address::parse(std::string_view(parts[1].data(), parts[1].size()));
+  if (!spec.connect) {
+    return invalid(text, absl::StrCat("\"", parts[1], "\" is not an IPv4 address to connect to"));
+  }
+  if (spec.connect->is_unspecified() || spec.connect->is_broadcast() ||
+      spec.connect->is_multicast()) {
+    return invalid(text, absl::StrCat(parts[1], " is not a unicast address"));
+  }
+  absl::StatusOr<std::uint16_t> port = parse_port(text, parts[2]);
+  if (!port.ok()) {
+    return port.status();
+  }
+  spec.port = *port;
+  spec.app = std::string(parts[3]);
+  const std::optional<TcpClient::Kind> kind = TcpClient::kind_named(spec.app);
+  if (!kind) {
+    return invalid(text, absl::StrCat("no client app ", spec.app, "; known: ",
+                                      TcpClient::kKnownKinds, " (servers are transport:port:app)"));
+  }
+  if (parts.size() == 5) {
+    std::uint64_t bytes = 0;
+    if (*kind != TcpClient::Kind::kSource) {
+      return invalid(text, "only source takes a byte count");
+    }
+    if (!absl::SimpleAtoi(parts[4], &bytes)) {
+      return invalid(text, absl::StrCat("byte count \"", parts[4], "\" is not a number"));
+    }
+    spec.bytes = bytes;
+  }
+  return spec;
+}
+
+}  // namespace
 
 absl::StatusOr<ServiceSpec> parse_service(absl::string_view text) {
   const std::vector<absl::string_view> parts = absl::StrSplit(text, ':');
-  if (parts.size() != 3) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("service \"", text, "\": expected transport:port:app, e.g. udp:7:echo"));
+  if (parts.size() == 4 || parts.size() == 5) {
+    return parse_client(text, parts);
   }
-  std::uint32_t port = 0;
-  if (!absl::SimpleAtoi(parts[1], &port) || port == 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("service \"", text, "\": port \"", parts[1], "\" is not in 1-65535"));
+  if (parts.size() != 3) {
+    return invalid(text,
+                   "expected transport:port:app (a server, e.g. udp:7:echo) or "
+                   "tcp:address:port:app[:bytes] (a client, e.g. tcp:10.0.0.1:5001:source:1000)");
+  }
+  absl::StatusOr<std::uint16_t> port = parse_port(text, parts[1]);
+  if (!port.ok()) {
+    return port.status();
   }
   if (find_app(parts[0], parts[2]) == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("service \"", text, "\": no app ", parts[0], ":",
-                                                   parts[2], "; known: ", known_apps()));
+    return invalid(text, absl::StrCat("no app ", parts[0], ":", parts[2], "; known: ", known_apps(),
+                                      "; clients: tcp:address:port:", TcpClient::kKnownKinds));
   }
-  return ServiceSpec{std::string(parts[0]), static_cast<std::uint16_t>(port),
-                     std::string(parts[2])};
+  return ServiceSpec{std::string(parts[0]), std::nullopt, *port, std::string(parts[2]),
+                     std::nullopt};
 }
 
 absl::StatusOr<std::unique_ptr<RunningService>> start_service(const ServiceSpec& service,
                                                               net::Stack& stack) {
+  if (service.is_client()) {
+    const std::optional<TcpClient::Kind> kind = TcpClient::kind_named(service.app);
+    if (service.transport != "tcp" || !kind) {
+      return absl::InvalidArgumentError(absl::StrCat("service ", service.to_string(),
+                                                     ": unknown client; known: tcp with ",
+                                                     TcpClient::kKnownKinds));
+    }
+    return std::make_unique<TcpClient>(stack.tcp(), *kind,
+                                       tcp::Endpoint{*service.connect, service.port}, service.bytes,
+                                       service.to_string());
+  }
   const App* app = find_app(service.transport, service.app);
   if (app == nullptr) {
     return absl::InvalidArgumentError(

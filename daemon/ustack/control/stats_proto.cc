@@ -11,6 +11,7 @@ void to_proto(const driver::NicSettings& settings, v1::UstackNicSettings* out) {
   out->set_rx_coalesce_frames(settings.rx_coalesce_frames);
   out->set_rx_coalesce_usecs(settings.rx_coalesce_usecs);
   out->set_csum_offload(settings.csum_offload);
+  out->set_tso(settings.tso);
 }
 
 void to_proto(const node::NodeStats& stats, v1::UstackStats* out) {
@@ -30,6 +31,8 @@ void to_proto(const node::NodeStats& stats, v1::UstackStats* out) {
   n->set_rx_csum_errors(nic.rx_csum_errors);
   n->set_rx_length_errors(nic.rx_length_errors);
   n->set_tx_errors(nic.tx_errors);
+  n->set_rx_lro_frames(nic.rx_lro_frames);
+  n->set_tx_tso_frames(nic.tx_tso_frames);
 
   const net::EthernetCounters& ethernet = stats.stack.ethernet;
   v1::UstackEthernetStats* e = out->mutable_ethernet();
@@ -122,8 +125,21 @@ void to_proto(const node::NodeStats& stats, v1::UstackStats* out) {
   t->set_aborts_on_timeout(tcp.aborts_on_timeout);
   t->set_aborts_on_close(tcp.aborts_on_close);
   t->set_time_wait_expired(tcp.time_wait_expired);
+  t->set_sack_recovery_retransmits(tcp.sack_recovery_retransmits);
   for (const tcp::TcpSocketInfo& socket : stats.stack.tcp_sockets) {
     to_proto(socket, out->add_tcp_sockets());
+  }
+  for (const apps::ClientReport& client : stats.clients) {
+    v1::UstackClient* c = out->add_clients();
+    c->set_spec(client.spec);
+    c->set_state(std::string(apps::phase_name(client.phase)));
+    c->set_error(client.error);
+    c->set_connect_attempts(client.connect_attempts);
+    c->set_local(client.local);
+    c->set_bytes_sent(client.bytes_sent);
+    c->set_bytes_received(client.bytes_received);
+    c->set_received_fnv1a64(client.received_fnv1a64);
+    c->set_received_pattern_ok(client.received_pattern_ok);
   }
 }
 
@@ -171,6 +187,9 @@ driver::NicSettingsUpdate from_proto(const v1::UstackSetNicRequest& request) {
   }
   if (request.has_csum_offload()) {
     update.csum_offload = request.csum_offload();
+  }
+  if (request.has_tso()) {
+    update.tso = request.tso();
   }
   return update;
 }

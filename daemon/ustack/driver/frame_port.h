@@ -16,9 +16,10 @@ class FramePort {
   // Non-blocking, message-preserving.
   virtual int fd() const = 0;
   virtual packet::VirtioNetHdrSize vnet_hdr_size() const = 0;
-  // Whether the other side may hand over frames with partial checksums (NEEDS_CSUM) or
-  // vouch for them (DATA_VALID): TUNSETOFFLOAD on a TAP.
-  virtual absl::Status set_checksum_offload(bool on) = 0;
+  // What the other side may hand over: with `checksum`, frames with partial checksums
+  // (NEEDS_CSUM) or checksums it vouches for (DATA_VALID); with `tso` too, TCP segments larger
+  // than the MTU (GSO TCPV4). TUNSETOFFLOAD on a TAP.
+  virtual absl::Status set_offloads(bool checksum, bool tso) = 0;
 };
 
 }  // namespace nslab::ustack::driver

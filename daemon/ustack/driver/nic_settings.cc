@@ -21,6 +21,10 @@ absl::Status NicSettings::validate() const {
                                                    " exceeds rx_ring ", rx_ring,
                                                    ": the ring would fill before the interrupt"));
   }
+  if (tso && !csum_offload) {
+    return absl::InvalidArgumentError(
+        "tso needs csum_offload: segments the TAP cuts or merges carry partial checksums");
+  }
   return absl::OkStatus();
 }
 
@@ -30,6 +34,7 @@ NicSettings NicSettingsUpdate::applied_to(NicSettings settings) const {
   settings.rx_coalesce_frames = rx_coalesce_frames.value_or(settings.rx_coalesce_frames);
   settings.rx_coalesce_usecs = rx_coalesce_usecs.value_or(settings.rx_coalesce_usecs);
   settings.csum_offload = csum_offload.value_or(settings.csum_offload);
+  settings.tso = tso.value_or(settings.tso);
   return settings;
 }
 
@@ -40,7 +45,8 @@ NicCounterValues NicCounters::values() const {
   return {get(rx_packets),     get(rx_bytes),         get(tx_packets),
           get(tx_bytes),       get(rx_missed_errors), get(tx_queue_full),
           get(kicks),          get(interrupts),       get(interrupts_suppressed),
-          get(rx_csum_errors), get(rx_length_errors), get(tx_errors)};
+          get(rx_csum_errors), get(rx_length_errors), get(tx_errors),
+          get(rx_lro_frames),  get(tx_tso_frames)};
 }
 
 }  // namespace nslab::ustack::driver

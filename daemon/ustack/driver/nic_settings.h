@@ -19,6 +19,10 @@ struct NicSettings {
   std::uint32_t rx_coalesce_frames = 1;
   std::uint32_t rx_coalesce_usecs = 0;
   bool csum_offload = false;
+  // TCP segmentation offload both ways (ethtool -K tso on lro on): the TAP cuts the stack's TCP
+  // segments of up to 64 KiB to the MSS, and hands over the kernel's unsegmented ones. Needs
+  // csum_offload, since a segment the TAP cuts gets its checksums from it.
+  bool tso = false;
 
   // Says which field is wrong and what is allowed.
   absl::Status validate() const;
@@ -32,6 +36,7 @@ struct NicSettingsUpdate {
   std::optional<std::uint32_t> rx_coalesce_frames;
   std::optional<std::uint32_t> rx_coalesce_usecs;
   std::optional<bool> csum_offload;
+  std::optional<bool> tso;
 
   NicSettings applied_to(NicSettings settings) const;
 };
@@ -49,6 +54,8 @@ struct NicCounterValues {
   std::uint64_t rx_csum_errors = 0;
   std::uint64_t rx_length_errors = 0;
   std::uint64_t tx_errors = 0;
+  std::uint64_t rx_lro_frames = 0;  // frames larger than the MTU allows, from the TAP's GSO
+  std::uint64_t tx_tso_frames = 0;  // frames handed to the TAP to be cut to the MSS
 };
 
 // Written by the device thread and the driver thread, read by either: relaxed atomics, since a
@@ -74,6 +81,8 @@ class NicCounters {
   std::atomic<std::uint64_t> rx_csum_errors{0};
   std::atomic<std::uint64_t> rx_length_errors{0};
   std::atomic<std::uint64_t> tx_errors{0};
+  std::atomic<std::uint64_t> rx_lro_frames{0};
+  std::atomic<std::uint64_t> tx_tso_frames{0};
 };
 
 }  // namespace nslab::ustack::driver

@@ -78,7 +78,7 @@ absl::StatusOr<TapDevice> TapDevice::open(absl::string_view name, const TapOptio
   }
   TapDevice device(std::move(fd), std::move(control), std::string(name), !existed);
   // Plain frames until checksum offload is asked for.
-  if (absl::Status status = device.set_checksum_offload(false); !status.ok()) {
+  if (absl::Status status = device.set_offloads(false, false); !status.ok()) {
     return status;
   }
   if (options.mtu != 0) {
@@ -101,8 +101,11 @@ absl::StatusOr<TapDevice> TapDevice::open(absl::string_view name, const TapOptio
   return device;
 }
 
-absl::Status TapDevice::set_checksum_offload(bool on) {
-  const unsigned int offloads = on ? TUN_F_CSUM : 0;
+absl::Status TapDevice::set_offloads(bool checksum, bool tso) {
+  unsigned int offloads = checksum ? TUN_F_CSUM : 0;
+  if (checksum && tso) {
+    offloads |= TUN_F_TSO4;
+  }
   if (::ioctl(fd_.get(), TUNSETOFFLOAD, offloads) != 0) {
     return errno_error(absl::StrCat("TUNSETOFFLOAD ", name_), errno);
   }

@@ -38,7 +38,7 @@ class TapDevice final : public FramePort {
 
   int fd() const override { return fd_.get(); }
   packet::VirtioNetHdrSize vnet_hdr_size() const override { return kVnetHdrSize; }
-  absl::Status set_checksum_offload(bool on) override;
+  absl::Status set_offloads(bool checksum, bool tso) override;
 
   // The kernel side's address (what `ip link` shows): the stack must not use it as its own,
   // or the bridge would deliver the stack's frames to the wrong port.

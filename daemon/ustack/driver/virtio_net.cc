@@ -1,5 +1,6 @@
 #include "daemon/ustack/driver/virtio_net.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -23,7 +24,7 @@ absl::StatusOr<std::unique_ptr<VirtioNet>> VirtioNet::create(FramePort& port,
   }
   std::unique_ptr<VirtioNet> nic(
       new VirtioNet(port, max_frame_len, *std::move(kick), *std::move(interrupt)));
-  if (absl::Status status = port.set_checksum_offload(settings.csum_offload); !status.ok()) {
+  if (absl::Status status = port.set_offloads(settings.csum_offload, settings.tso); !status.ok()) {
     return status;
   }
   if (absl::Status status = nic->build(settings); !status.ok()) {
@@ -59,7 +60,11 @@ VirtioNet::Queues::Queues(ring::Virtqueue rx_ring_memory, ring::Virtqueue tx_rin
 absl::Status VirtioNet::build(const NicSettings& settings) {
   std::optional<ring::Virtqueue> rx_ring = ring::Virtqueue::create(settings.rx_ring);
   std::optional<ring::Virtqueue> tx_ring = ring::Virtqueue::create(settings.tx_ring);
-  const auto buffer_size = static_cast<std::uint32_t>(hdr_size_ + max_frame_len_);
+  // With tso both directions carry frames of up to 64 KiB; one such buffer per descriptor keeps
+  // the one-buffer-per-frame layout (virtio's "big packets" without mergeable buffers).
+  const auto buffer_size = static_cast<std::uint32_t>(
+      hdr_size_ +
+      (settings.tso ? std::max(kMaxSegmentationFrameLen, max_frame_len_) : max_frame_len_));
   std::optional<ring::BufferPool> rx_buffers =
       ring::BufferPool::create(settings.rx_ring, buffer_size);
   std::optional<ring::BufferPool> tx_buffers =
@@ -93,12 +98,15 @@ absl::Status VirtioNet::apply(const NicSettings& settings) {
   if (absl::Status status = settings.validate(); !status.ok()) {
     return status;
   }
-  if (settings.csum_offload != settings_.csum_offload) {
-    if (absl::Status status = port_.set_checksum_offload(settings.csum_offload); !status.ok()) {
+  if (settings.csum_offload != settings_.csum_offload || settings.tso != settings_.tso) {
+    if (absl::Status status = port_.set_offloads(settings.csum_offload, settings.tso);
+        !status.ok()) {
       return status;
     }
   }
-  if (settings.rx_ring != settings_.rx_ring || settings.tx_ring != settings_.tx_ring) {
+  // tso changes the buffers' size, so it rebuilds them as a ring resize does.
+  if (settings.rx_ring != settings_.rx_ring || settings.tx_ring != settings_.tx_ring ||
+      settings.tso != settings_.tso) {
     const NicSettings previous = settings_;
     queues_->device->stop();
     queues_.reset();
@@ -106,7 +114,7 @@ absl::Status VirtioNet::apply(const NicSettings& settings) {
     kick_.consume();
     absl::Status status = build(settings);
     if (!status.ok() && build(previous).ok()) {
-      port_.set_checksum_offload(previous.csum_offload).IgnoreError();
+      port_.set_offloads(previous.csum_offload, previous.tso).IgnoreError();
     }
     return status;
   }
@@ -137,7 +145,11 @@ bool VirtioNet::poll_rx(std::size_t budget, absl::FunctionRef<void(const RxFrame
         const bool trusted =
             (flags & (packet::virtio_net_flag::kNeedsCsum | packet::virtio_net_flag::kDataValid)) !=
             0;
-        on_frame(RxFrame{buffer.subspan(hdr_size_, used->len - hdr_size_), trusted});
+        const std::size_t frame_len = used->len - hdr_size_;
+        if (frame_len > max_frame_len_) {
+          counters_.add(&NicCounters::rx_lro_frames);
+        }
+        on_frame(RxFrame{buffer.subspan(hdr_size_, frame_len), trusted});
       } else if (used->len != 0) {
         counters_.add(&NicCounters::rx_length_errors);
       }
@@ -182,9 +194,12 @@ void VirtioNet::reclaim_tx() {
 }
 
 bool VirtioNet::transmit(std::size_t frame_len, std::optional<TxChecksumOffload> checksum,
+                         std::optional<TxSegmentation> segmentation,
                          absl::FunctionRef<void(packet::MutableBytes)> fill) {
   Queues& q = *queues_;
-  if (frame_len > max_frame_len_) {
+  const bool segmented = segmentation && checksum && settings_.tso;
+  if (frame_len > (segmented ? kMaxSegmentationFrameLen : max_frame_len_) ||
+      (segmentation && !segmented)) {
     counters_.add(&NicCounters::tx_errors);
     return false;
   }
@@ -200,6 +215,12 @@ bool VirtioNet::transmit(std::size_t frame_len, std::optional<TxChecksumOffload>
     header.flags = packet::virtio_net_flag::kNeedsCsum;
     header.csum_start = checksum->start;
     header.csum_offset = checksum->offset;
+  }
+  if (segmented && frame_len > max_frame_len_) {
+    header.gso_type = packet::virtio_net_gso::kTcpV4;
+    header.gso_size = segmentation->mss;
+    header.hdr_len = segmentation->header_len;
+    counters_.add(&NicCounters::tx_tso_frames);
   }
   if (port_.vnet_hdr_size() == packet::VirtioNetHdrSize::kWithNumBuffers) {
     header.num_buffers = 0;

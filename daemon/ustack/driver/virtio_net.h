@@ -37,6 +37,16 @@ struct TxChecksumOffload {
   std::uint16_t offset = 0;
 };
 
+// A TCP/IPv4 frame the device cuts into frames of `mss` payload bytes each (virtio GSO TCPV4),
+// each with a copy of the first `header_len` bytes (Ethernet, IPv4 and TCP headers).
+struct TxSegmentation {
+  std::uint16_t mss = 0;
+  std::uint16_t header_len = 0;
+};
+
+// The largest frame with segmentation offload: Ethernet header and the largest IPv4 packet.
+inline constexpr std::size_t kMaxSegmentationFrameLen = 14 + 65535;
+
 class VirtioNet {
  public:
   // `port` must outlive the NIC. `max_frame_len` sizes the buffers (Ethernet header and MTU).
@@ -60,13 +70,17 @@ class VirtioNet {
   bool poll_rx(std::size_t budget, absl::FunctionRef<void(const RxFrame&)> on_frame);
 
   // Lends a tx buffer of `frame_len` bytes to `fill` and posts it. False (counted as
-  // tx_queue_full) when no descriptor or buffer is free, or the frame is longer than a buffer.
+  // tx_queue_full) when no descriptor or buffer is free, or (tx_errors) when the frame is longer
+  // than the MTU allows, unless tso is on and it asks for `segmentation` (with `checksum`).
   bool transmit(std::size_t frame_len, std::optional<TxChecksumOffload> checksum,
+                std::optional<TxSegmentation> segmentation,
                 absl::FunctionRef<void(packet::MutableBytes)> fill);
   // Kicks the device for the frames posted since the last flush, unless it asked not to be.
   void flush_tx();
 
   std::size_t max_frame_len() const { return max_frame_len_; }
+  // Whether transmit() takes TxSegmentation now (tso on).
+  bool segmentation_offload() const { return settings_.tso; }
   NicCounterValues counters() const { return counters_.values(); }
 
  private:

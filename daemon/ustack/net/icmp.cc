@@ -46,7 +46,7 @@ void Icmp::receive(const Ipv4Packet& packet) {
       reply.kind = IcmpRepr::Kind::kEchoReply;
       const SendResult result = output_.send_ipv4(
           Ipv4SendRequest{packet.source, packet.destination, packet::ip_protocol::kIcmp,
-                          reply.buffer_len(), std::nullopt},
+                          reply.buffer_len(), std::nullopt, std::nullopt},
           [&](packet::MutableBytes payload, packet::Ipv4Address, bool) { reply.emit(payload); });
       if (send_succeeded(result)) {
         ++counters_.out_msgs;
@@ -97,7 +97,7 @@ void Icmp::send_destination_unreachable(const Ipv4Packet& offending, std::uint8_
   error.data = offending.datagram.first(std::min(offending.datagram.size(), kRoom));
   const SendResult result = output_.send_ipv4(
       Ipv4SendRequest{offending.source, offending.destination, packet::ip_protocol::kIcmp,
-                      error.buffer_len(), std::nullopt},
+                      error.buffer_len(), std::nullopt, std::nullopt},
       [&](packet::MutableBytes payload, packet::Ipv4Address, bool) { error.emit(payload); });
   if (send_succeeded(result)) {
     ++counters_.out_msgs;

@@ -212,11 +212,18 @@ SendResult Interface::send_ipv4(const Ipv4SendRequest& request, PayloadWriter wr
     source = *request.source;
   }
   const std::size_t packet_len = kIpv4HeaderLen + request.payload_len;
-  if (packet_len > config_.mtu) {
-    ++ipv4_.out_discards;
-    return SendResult::kTooBig;
-  }
   const bool offload = request.l4_checksum_offset.has_value() && link_.checksum_offload();
+  std::optional<LinkSegmentation> segmentation;
+  if (packet_len > config_.mtu) {
+    if (!offload || !request.segmentation || packet_len > max_segmented_packet_len()) {
+      ++ipv4_.out_discards;
+      return SendResult::kTooBig;
+    }
+    segmentation =
+        LinkSegmentation{request.segmentation->payload_len,
+                         static_cast<std::uint16_t>(kEthernetHeaderLen + kIpv4HeaderLen +
+                                                    request.segmentation->l4_header_len)};
+  }
   const std::optional<std::uint16_t> checksum_offset =
       offload ? request.l4_checksum_offset : std::nullopt;
   auto write_packet = [&](MutableBytes packet) {
@@ -230,7 +237,8 @@ SendResult Interface::send_ipv4(const Ipv4SendRequest& request, PayloadWriter wr
     write_payload(packet.subspan(kIpv4HeaderLen, request.payload_len), source, offload);
   };
   if (broadcast) {
-    return transmit_ipv4(MacAddress::broadcast(), packet_len, checksum_offset, write_packet);
+    return transmit_ipv4(MacAddress::broadcast(), packet_len, checksum_offset, write_packet,
+                         segmentation);
   }
   const ArpCache::Resolution resolution = arp_.resolve(next_hop, now_);
   if (resolution.send_request) {
@@ -238,7 +246,7 @@ SendResult Interface::send_ipv4(const Ipv4SendRequest& request, PayloadWriter wr
              MacAddress(), next_hop);
   }
   if (resolution.mac) {
-    return transmit_ipv4(*resolution.mac, packet_len, checksum_offset, write_packet);
+    return transmit_ipv4(*resolution.mac, packet_len, checksum_offset, write_packet, segmentation);
   }
   if (resolution.table_full ||
       !arp_.enqueue(next_hop, packet_len, QueuedPacketInfo{checksum_offset}, write_packet)) {
@@ -248,15 +256,21 @@ SendResult Interface::send_ipv4(const Ipv4SendRequest& request, PayloadWriter wr
   return SendResult::kQueued;
 }
 
+std::size_t Interface::max_segmented_packet_len() const {
+  return link_.segmentation_offload() && link_.checksum_offload() ? 0xffff : config_.mtu;
+}
+
 SendResult Interface::transmit_ipv4(MacAddress destination, std::size_t packet_len,
                                     std::optional<std::uint16_t> l4_checksum_offset,
-                                    absl::FunctionRef<void(MutableBytes packet)> write_packet) {
+                                    absl::FunctionRef<void(MutableBytes packet)> write_packet,
+                                    std::optional<LinkSegmentation> segmentation) {
   std::optional<LinkChecksumOffload> checksum;
   if (l4_checksum_offset) {
     constexpr auto kStart = static_cast<std::uint16_t>(kEthernetHeaderLen + kIpv4HeaderLen);
     checksum = LinkChecksumOffload{kStart, *l4_checksum_offset};
   }
-  if (!send_frame(destination, packet::ethertype::kIpv4, packet_len, checksum, write_packet)) {
+  if (!send_frame(destination, packet::ethertype::kIpv4, packet_len, checksum, segmentation,
+                  write_packet)) {
     ++ipv4_.out_discards;
     return SendResult::kDropped;
   }
@@ -272,17 +286,22 @@ void Interface::send_arp(std::uint16_t operation, MacAddress ethernet_destinatio
                          Ipv4Address source_ip, MacAddress target_mac, Ipv4Address target_ip) {
   const packet::ArpRepr arp{operation, config_.mac, source_ip, target_mac, target_ip};
   send_frame(ethernet_destination, packet::ethertype::kArp, arp.buffer_len(), std::nullopt,
-             [&](MutableBytes payload) { arp.emit(payload); });
+             std::nullopt, [&](MutableBytes payload) { arp.emit(payload); });
 }
 
 bool Interface::send_frame(MacAddress destination, std::uint16_t ethertype, std::size_t payload_len,
                            std::optional<LinkChecksumOffload> checksum,
+                           std::optional<LinkSegmentation> segmentation,
                            absl::FunctionRef<void(MutableBytes payload)> fill) {
-  const bool sent = link_.send(kEthernetHeaderLen + payload_len, checksum, [&](MutableBytes frame) {
+  const auto fill_frame = [&](MutableBytes frame) {
     const packet::EthernetRepr ethernet{destination, config_.mac, ethertype};
     ethernet.emit(frame);
     fill(frame.subspan(kEthernetHeaderLen, payload_len));
-  });
+  };
+  const std::size_t frame_len = kEthernetHeaderLen + payload_len;
+  const bool sent = segmentation && checksum
+                        ? link_.send_segmented(frame_len, *checksum, *segmentation, fill_frame)
+                        : link_.send(frame_len, checksum, fill_frame);
   if (sent) {
     ++ethernet_.out_frames;
   }

@@ -49,6 +49,7 @@ class Interface final : public Ipv4Output {
   std::optional<Instant> next_deadline() const { return arp_.next_deadline(); }
 
   SendResult send_ipv4(const Ipv4SendRequest& request, PayloadWriter write_payload) override;
+  std::size_t max_segmented_packet_len() const override;
 
   bool is_local(packet::Ipv4Address address) const;
   bool is_broadcast(packet::Ipv4Address address) const;
@@ -71,10 +72,12 @@ class Interface final : public Ipv4Output {
   packet::Ipv4Address source_for(packet::Ipv4Address neighbour) const;
   bool send_frame(packet::MacAddress destination, std::uint16_t ethertype, std::size_t payload_len,
                   std::optional<LinkChecksumOffload> checksum,
+                  std::optional<LinkSegmentation> segmentation,
                   absl::FunctionRef<void(packet::MutableBytes payload)> fill);
   SendResult transmit_ipv4(packet::MacAddress destination, std::size_t packet_len,
                            std::optional<std::uint16_t> l4_checksum_offset,
-                           absl::FunctionRef<void(packet::MutableBytes packet)> write_packet);
+                           absl::FunctionRef<void(packet::MutableBytes packet)> write_packet,
+                           std::optional<LinkSegmentation> segmentation = std::nullopt);
 
   InterfaceConfig config_;
   Link& link_;

@@ -32,6 +32,13 @@ class ProtocolHandler {
   virtual void protocol_unreachable(const Ipv4Packet& packet) = 0;
 };
 
+// A TCP payload longer than the MTU allows, sent whole for the link to cut into segments of
+// `payload_len` bytes each, every one with a copy of the transport header (`l4_header_len`).
+struct Ipv4Segmentation {
+  std::uint16_t payload_len = 0;
+  std::uint16_t l4_header_len = 0;
+};
+
 struct Ipv4SendRequest {
   packet::Ipv4Address destination;
   std::optional<packet::Ipv4Address> source;  // none: the route's preferred source
@@ -39,6 +46,8 @@ struct Ipv4SendRequest {
   std::size_t payload_len = 0;
   // Where the transport checksum lies in the payload, if the link may complete it.
   std::optional<std::uint16_t> l4_checksum_offset;
+  // Allows a packet longer than the MTU when the link offers segmentation offload.
+  std::optional<Ipv4Segmentation> segmentation;
 };
 
 enum class SendResult {
@@ -61,6 +70,9 @@ using PayloadWriter = absl::FunctionRef<void(packet::MutableBytes payload,
 class Ipv4Output {
  public:
   virtual ~Ipv4Output() = default;
+  // The longest IPv4 packet send_ipv4() takes with a segmentation; the MTU without
+  // segmentation offload.
+  virtual std::size_t max_segmented_packet_len() const = 0;
   virtual SendResult send_ipv4(const Ipv4SendRequest& request, PayloadWriter write_payload) = 0;
 };
 

@@ -21,6 +21,14 @@ struct LinkChecksumOffload {
   std::uint16_t offset = 0;
 };
 
+// A TCP frame larger than the MTU that the link cuts into frames of `mss` payload bytes, each
+// with a copy of the first `header_len` bytes of the frame (Ethernet, IPv4 and TCP headers):
+// TCP segmentation offload. Sent with a LinkChecksumOffload, which each cut frame gets.
+struct LinkSegmentation {
+  std::uint16_t mss = 0;
+  std::uint16_t header_len = 0;
+};
+
 class Link {
  public:
   virtual ~Link() = default;
@@ -31,6 +39,15 @@ class Link {
                     absl::FunctionRef<void(packet::MutableBytes frame)> fill) = 0;
   // Whether send() accepts a LinkChecksumOffload; without it every checksum is computed.
   virtual bool checksum_offload() const = 0;
+
+  // Whether send_segmented() may be used now.
+  virtual bool segmentation_offload() const { return false; }
+  // As send(), for a frame the link segments; false (and counted) without the offload.
+  virtual bool send_segmented(std::size_t /*len*/, LinkChecksumOffload /*checksum*/,
+                              LinkSegmentation /*segmentation*/,
+                              absl::FunctionRef<void(packet::MutableBytes frame)> /*fill*/) {
+    return false;
+  }
 };
 
 }  // namespace nslab::ustack::net

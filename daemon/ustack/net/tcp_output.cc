@@ -5,12 +5,19 @@
 namespace nslab::ustack::net {
 
 bool TcpSegmentOutput::send_segment(const tcp::FourTuple& connection,
-                                    const packet::TcpRepr& segment) {
+                                    const packet::TcpRepr& segment, std::uint16_t cut_payload_len) {
+  Ipv4SendRequest request{connection.remote.address,
+                          connection.local.address,
+                          packet::ip_protocol::kTcp,
+                          segment.buffer_len(),
+                          static_cast<std::uint16_t>(packet::tcp_field::kChecksum),
+                          std::nullopt};
+  if (cut_payload_len != 0) {
+    request.segmentation =
+        Ipv4Segmentation{cut_payload_len, static_cast<std::uint16_t>(segment.header_len())};
+  }
   const SendResult result = interface_.send_ipv4(
-      Ipv4SendRequest{connection.remote.address, connection.local.address,
-                      packet::ip_protocol::kTcp, segment.buffer_len(),
-                      static_cast<std::uint16_t>(packet::tcp_field::kChecksum)},
-      [&](packet::MutableBytes out, packet::Ipv4Address source, bool offloaded) {
+      request, [&](packet::MutableBytes out, packet::Ipv4Address source, bool offloaded) {
         segment.emit(out, source, connection.remote.address,
                      offloaded ? packet::Checksum::kOffload : packet::Checksum::kCompute);
       });

@@ -32,7 +32,7 @@ SendResult Udp::send(std::uint16_t source_port, packet::Ipv4Address destination,
   }
   const SendResult result = output_.send_ipv4(
       Ipv4SendRequest{destination, source, packet::ip_protocol::kUdp, datagram.buffer_len(),
-                      static_cast<std::uint16_t>(packet::udp_field::kChecksum)},
+                      static_cast<std::uint16_t>(packet::udp_field::kChecksum), std::nullopt},
       [&](packet::MutableBytes out, packet::Ipv4Address chosen_source, bool offloaded) {
         datagram.emit(out, chosen_source, destination,
                       offloaded ? Checksum::kOffload : Checksum::kCompute);

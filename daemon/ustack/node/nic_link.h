@@ -17,9 +17,16 @@ class NicLink final : public net::Link {
     if (checksum) {
       offload = driver::TxChecksumOffload{checksum->start, checksum->offset};
     }
-    return nic_.transmit(len, offload, fill);
+    return nic_.transmit(len, offload, std::nullopt, fill);
   }
   bool checksum_offload() const override { return nic_.settings().csum_offload; }
+  bool segmentation_offload() const override { return nic_.segmentation_offload(); }
+  bool send_segmented(std::size_t len, net::LinkChecksumOffload checksum,
+                      net::LinkSegmentation segmentation,
+                      absl::FunctionRef<void(packet::MutableBytes frame)> fill) override {
+    return nic_.transmit(len, driver::TxChecksumOffload{checksum.start, checksum.offset},
+                         driver::TxSegmentation{segmentation.mss, segmentation.header_len}, fill);
+  }
 
  private:
   driver::VirtioNet& nic_;

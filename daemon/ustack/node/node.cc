@@ -109,7 +109,7 @@ void Node::run() {
   bool rx_pending = true;
   while (!stopping_.load()) {
     net::Instant now = Clock::now();
-    const int timeout = rx_pending ? 0 : poll_timeout_ms(stack_.next_deadline(), now);
+    const int timeout = rx_pending ? 0 : poll_timeout_ms(next_deadline(), now);
     pollfd fds[] = {{nic_->interrupt_fd(), POLLIN, 0}, {wake_.fd(), POLLIN, 0}};
     if (::poll(fds, 2, timeout) < 0 && errno != EINTR) {
       break;
@@ -125,13 +125,35 @@ void Node::run() {
     if (const auto deadline = stack_.next_deadline(); deadline && *deadline <= now) {
       stack_.poll(now);
     }
+    for (const auto& service : services_) {
+      if (const auto deadline = service->next_deadline(); deadline && *deadline <= now) {
+        service->poll(now);
+      }
+    }
     nic_->flush_tx();
   }
   run_posted();
 }
 
+std::optional<net::Instant> Node::next_deadline() const {
+  std::optional<net::Instant> earliest = stack_.next_deadline();
+  for (const auto& service : services_) {
+    const auto deadline = service->next_deadline();
+    if (deadline && (!earliest || *deadline < *earliest)) {
+      earliest = deadline;
+    }
+  }
+  return earliest;
+}
+
 NodeStats Node::stats() const {
-  return NodeStats{nic_->settings(), nic_->counters(), stack_.stats()};
+  NodeStats stats{nic_->settings(), nic_->counters(), stack_.stats(), {}};
+  for (const auto& service : services_) {
+    if (auto report = service->client_report()) {
+      stats.clients.push_back(*std::move(report));
+    }
+  }
+  return stats;
 }
 
 absl::Status Node::apply_nic(const driver::NicSettingsUpdate& update) {

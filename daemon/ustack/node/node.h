@@ -37,6 +37,7 @@ struct NodeStats {
   driver::NicSettings nic_settings;
   driver::NicCounterValues nic;
   net::StackStats stack;
+  std::vector<apps::ClientReport> clients;  // the built-in clients, in --service order
 };
 
 class Node {
@@ -65,6 +66,8 @@ class Node {
   Node(std::unique_ptr<driver::VirtioNet> nic, const net::InterfaceConfig& interface,
        driver::EventNotifier wake);
   void run_posted();
+  // The stack's next timer or a service's (a client's connect), whichever is first.
+  std::optional<net::Instant> next_deadline() const;
 
   std::unique_ptr<driver::VirtioNet> nic_;
   NicLink link_;

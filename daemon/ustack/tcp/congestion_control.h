@@ -28,6 +28,9 @@ class CongestionControl {
   virtual AckVerdict on_ack(SeqNumber ack, std::uint32_t acked, std::uint32_t flight_size) = 0;
   // A duplicate ACK (RFC 5681 2); `highest_sent` starts a recovery episode (RFC 6582 "recover").
   virtual AckVerdict on_duplicate_ack(SeqNumber highest_sent, std::uint32_t flight_size) = 0;
+  // During recovery, `bytes` of a hole the peer's SACK blocks showed were resent on a duplicate
+  // ACK: they take the room that ACK made, so that one segment leaves per segment that arrived.
+  virtual void on_recovery_retransmit(std::uint32_t bytes) = 0;
   // The retransmission timer expired with `flight_size` in flight.
   virtual void on_retransmit_timeout(SeqNumber highest_sent, std::uint32_t flight_size) = 0;
   // The peer's MSS, once known.

@@ -21,7 +21,8 @@ Connection::Connection(ConnectionHost& host, SocketId id, const FourTuple& tuple
       receive_buffer_(options.receive_buffer_size),
       our_mss_(our_mss),
       ts_offset_(iss.value()),
-      rtt_(host.config().initial_rto, host.config().min_rto, host.config().max_rto) {
+      rtt_(host.config().initial_rto, host.config().min_rto, host.config().max_rto),
+      high_rxt_(iss) {
   const TcpConfig& config = host.config();
   offered_.mss = our_mss;
   if (config.window_scaling) {

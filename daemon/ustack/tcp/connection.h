@@ -19,6 +19,7 @@
 #include "daemon/ustack/tcp/options.h"
 #include "daemon/ustack/tcp/receive_buffer.h"
 #include "daemon/ustack/tcp/rtt_estimator.h"
+#include "daemon/ustack/tcp/sack_scoreboard.h"
 #include "daemon/ustack/tcp/send_buffer.h"
 #include "daemon/ustack/tcp/seq.h"
 #include "daemon/ustack/tcp/socket_info.h"
@@ -41,7 +42,11 @@ class Connection;
 class ConnectionHost {
  public:
   virtual ~ConnectionHost() = default;
-  virtual void send_segment(const FourTuple& connection, const packet::TcpRepr& segment) = 0;
+  // `cut_payload_len`: see SegmentOutput::send_segment.
+  virtual void send_segment(const FourTuple& connection, const packet::TcpRepr& segment,
+                            std::uint16_t cut_payload_len) = 0;
+  // SegmentOutput::max_offloaded_segment_len.
+  virtual std::size_t max_offloaded_segment_len() const = 0;
   virtual void notify(SocketId socket, std::uint8_t events) = 0;
   // A passive open completed its handshake: from the listener's SYN queue to its accept queue.
   virtual void connection_established(Connection& connection) = 0;
@@ -123,13 +128,19 @@ class Connection {
   void send_reset_for_ack(SeqNumber ack);
   // seq = SND.UNA - 1, no data: the peer answers with an ACK (zero-window probe, keep-alive).
   void send_probe(Instant now);
-  // Sends `segment`; one carrying an ACK settles the ACKs owed.
-  void emit(const packet::TcpRepr& segment);
+  // Sends `segment`; one carrying an ACK settles the ACKs owed. A payload longer than `mss`
+  // goes out for the output to cut (segmentation offload).
+  void emit(const packet::TcpRepr& segment, std::size_t mss = 0);
   packet::TcpRepr make_segment(SeqNumber seq, std::uint16_t flags, Instant now) const;
   std::uint16_t advertised_window() const;
   std::size_t max_payload_for(const packet::TcpRepr& segment) const;
+  // The most payload one segment like `segment` may carry for the output to cut into segments of
+  // `mss` bytes: whole multiples of it, or just `mss` without segmentation offload.
+  std::size_t max_burst_for(const packet::TcpRepr& segment, std::size_t mss) const;
   std::uint32_t timestamp_clock(Instant now) const;
   void retransmit_first_unacked(Instant now);
+  // In recovery: resends the first hole the SACK scoreboard shows above what was resent.
+  void retransmit_next_hole(Instant now);
   void maybe_send_window_update(Instant now);
 
   // --- timers (connection_timers.cc)
@@ -210,6 +221,11 @@ class Connection {
   int persist_backoff_ = 0;
   int keep_alive_probes_sent_ = 0;
   std::uint64_t retransmits_ = 0;
+
+  // SACK-based loss recovery (RFC 6675, simplified): what the peer holds, and the highest byte
+  // resent in this recovery (HighRxt).
+  SackScoreboard scoreboard_;
+  SeqNumber high_rxt_;
 };
 
 }  // namespace nslab::ustack::tcp

@@ -256,19 +256,30 @@ bool Connection::receive_ack(const packet::TcpRepr& segment, Instant now) {
   }
   const std::uint32_t advertised = std::uint32_t{segment.window_len}
                                    << negotiated_.send_window_shift;
+  bool reports_new_sack = false;
+  if (negotiated_.sack && segment.sack_block_count > 0) {
+    const std::uint32_t sacked_before = scoreboard_.sacked_bytes();
+    scoreboard_.add(segment.sacks(), seq_max(snd_una_, ack), snd_max_);
+    reports_new_sack = scoreboard_.sacked_bytes() > sacked_before;
+  }
   if (ack > snd_una_) {
     process_new_ack(segment, now);
     if (state_ == TcpState::kClosed) {
       return false;
     }
   } else if (ack == snd_una_ && segment.payload.empty() &&
-             !(segment.flags & (flag::kSyn | flag::kFin)) && advertised == snd_wnd_ &&
-             snd_max_ != snd_una_) {
-    // A duplicate ACK (RFC 5681 2).
+             !(segment.flags & (flag::kSyn | flag::kFin)) &&
+             (advertised == snd_wnd_ || reports_new_sack) && snd_max_ != snd_una_) {
+    // A duplicate ACK (RFC 5681 2). One that SACKs new data counts even when the window moved
+    // (RFC 6675 2): a receiver that autotunes its buffer, as Linux does, grows the window on
+    // nearly every ACK, which would otherwise hide every loss until the timer.
     if (congestion_->on_duplicate_ack(snd_max_, flight_size()) ==
         AckVerdict::kRetransmitFirstUnacked) {
       ++host_.mutable_counters().fast_retransmits;
+      high_rxt_ = snd_una_;
       retransmit_first_unacked(now);
+    } else if (congestion_->in_recovery()) {
+      retransmit_next_hole(now);
     }
   }
   update_send_window(segment);
@@ -314,6 +325,7 @@ void Connection::process_new_ack(const packet::TcpRepr& segment, Instant now) {
   }
   take_rtt_sample(segment, ack, now);
   snd_una_ = ack;
+  scoreboard_.advance(snd_una_);
   if (snd_nxt_ < ack) {
     snd_nxt_ = ack;
   }
@@ -328,7 +340,12 @@ void Connection::process_new_ack(const packet::TcpRepr& segment, Instant now) {
     arm_retransmit(now);  // RFC 6298 5.3
   }
   if (verdict == AckVerdict::kRetransmitFirstUnacked) {
-    retransmit_first_unacked(now);
+    if (snd_una_ < high_rxt_) {
+      // A partial ACK up to a hole the SACK blocks already had resent: the next one instead.
+      retransmit_next_hole(now);
+    } else {
+      retransmit_first_unacked(now);
+    }
   }
   if (data_acked > 0 && writable()) {
     notify(socket_event::kWritable);

@@ -30,8 +30,13 @@ void Connection::output(Instant now) {
       const std::uint32_t in_flight = snd_nxt_ - snd_una_;
       const std::uint32_t window = std::min(snd_wnd_, congestion_->cwnd());
       const std::uint32_t usable = window > in_flight ? window - in_flight : 0;
-      const std::size_t mss = max_payload_for(make_segment(snd_nxt_, flag::kAck, now));
-      const std::size_t len = std::min<std::size_t>({unsent, mss, usable});
+      const packet::TcpRepr shape = make_segment(snd_nxt_, flag::kAck, now);
+      const std::size_t mss = max_payload_for(shape);
+      const std::size_t burst = max_burst_for(shape, mss);
+      std::size_t len = std::min<std::size_t>({unsent, burst, usable});
+      if (len > mss && len < unsent) {
+        len -= len % mss;  // only the stream's last segment may be short
+      }
       if (unsent > 0 && len == 0) {
         break;
       }
@@ -67,8 +72,9 @@ void Connection::output(Instant now) {
 std::uint32_t Connection::send_from(SeqNumber seq, std::size_t max_len, Instant now) {
   packet::TcpRepr segment = make_segment(seq, flag::kAck, now);
   const std::size_t offset = seq - data_seq_;
+  const std::size_t mss = max_payload_for(segment);
   const packet::ConstBytes payload =
-      send_buffer_.peek(offset, std::min(max_len, max_payload_for(segment)));
+      send_buffer_.peek(offset, std::min(max_len, max_burst_for(segment, mss)));
   const bool fin = fin_queued_ && seq + static_cast<std::uint32_t>(payload.size()) == fin_seq();
   if (payload.empty() && !fin) {
     return 0;
@@ -82,8 +88,10 @@ std::uint32_t Connection::send_from(SeqNumber seq, std::size_t max_len, Instant 
   }
   const std::uint32_t covered = static_cast<std::uint32_t>(payload.size()) + (fin ? 1u : 0u);
   if (seq < snd_max_) {
-    ++retransmits_;
-    ++host_.mutable_counters().retrans_segs;
+    // As Linux counts them: each segment the output cuts from this one.
+    const std::size_t segments = std::max<std::size_t>(1, (payload.size() + mss - 1) / mss);
+    retransmits_ += segments;
+    host_.mutable_counters().retrans_segs += segments;
     if (timed_seq_ && seq_in_range(*timed_seq_, seq, covered)) {
       timed_seq_.reset();  // Karn: this segment's ACK no longer says which copy arrived
     }
@@ -91,7 +99,7 @@ std::uint32_t Connection::send_from(SeqNumber seq, std::size_t max_len, Instant 
     timed_seq_ = seq;
     timed_at_ = now;
   }
-  emit(segment);
+  emit(segment, mss);
   if (seq + covered > snd_max_) {
     snd_max_ = seq + covered;
   }
@@ -146,7 +154,7 @@ void Connection::send_reset_for_ack(SeqNumber ack) {
   reset.seq_number = ack.value();
   reset.flags = flag::kRst;
   ++host_.mutable_counters().out_rsts;
-  host_.send_segment(tuple_, reset);
+  host_.send_segment(tuple_, reset, 0);
 }
 
 void Connection::send_probe(Instant now) {
@@ -160,6 +168,24 @@ void Connection::retransmit_first_unacked(Instant now) {
   if (snd_nxt_ < snd_una_ + covered) {
     snd_nxt_ = snd_una_ + covered;
   }
+  high_rxt_ = seq_max(high_rxt_, snd_una_ + covered);
+}
+
+void Connection::retransmit_next_hole(Instant now) {
+  const std::optional<SackScoreboard::Range> hole =
+      scoreboard_.next_hole(seq_max(snd_una_, high_rxt_));
+  if (!hole || !(hole->begin < snd_nxt_)) {
+    return;  // nothing reported missing below what was sent
+  }
+  const std::size_t mss = max_payload_for(make_segment(hole->begin, flag::kAck, now));
+  const std::uint32_t covered =
+      send_from(hole->begin, std::min<std::size_t>(mss, hole->end - hole->begin), now);
+  if (covered == 0) {
+    return;
+  }
+  high_rxt_ = hole->begin + covered;
+  ++host_.mutable_counters().sack_recovery_retransmits;
+  congestion_->on_recovery_retransmit(covered);
 }
 
 packet::TcpRepr Connection::make_segment(SeqNumber seq, std::uint16_t flags, Instant now) const {
@@ -188,7 +214,7 @@ packet::TcpRepr Connection::make_segment(SeqNumber seq, std::uint16_t flags, Ins
   return segment;
 }
 
-void Connection::emit(const packet::TcpRepr& segment) {
+void Connection::emit(const packet::TcpRepr& segment, std::size_t mss) {
   if (segment.flags & flag::kAck) {
     ack_now_ = false;
     unacked_segments_ = 0;
@@ -198,7 +224,8 @@ void Connection::emit(const packet::TcpRepr& segment) {
     rcv_adv_ = seq_max(rcv_adv_, rcv_nxt() + (std::uint32_t{segment.window_len} << shift));
   }
   host_.mutable_counters().sack_blocks_sent += segment.sack_block_count;
-  host_.send_segment(tuple_, segment);
+  const bool cut = mss > 0 && segment.payload.size() > mss;
+  host_.send_segment(tuple_, segment, cut ? static_cast<std::uint16_t>(mss) : 0);
 }
 
 std::uint16_t Connection::advertised_window() const {
@@ -215,6 +242,15 @@ std::size_t Connection::max_payload_for(const packet::TcpRepr& segment) const {
       std::size_t{negotiated_.send_mss} + packet::TcpView<packet::ConstBytes>::kMinHeaderLen;
   const std::size_t header = segment.header_len();
   return budget > header ? budget - header : 1;
+}
+
+std::size_t Connection::max_burst_for(const packet::TcpRepr& segment, std::size_t mss) const {
+  const std::size_t limit = host_.max_offloaded_segment_len();
+  const std::size_t header = segment.header_len();
+  if (limit <= header || mss == 0) {
+    return mss;
+  }
+  return std::max(mss, (limit - header) / mss * mss);
 }
 
 std::uint32_t Connection::timestamp_clock(Instant now) const {

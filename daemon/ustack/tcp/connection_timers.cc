@@ -94,6 +94,7 @@ void Connection::on_retransmit_timeout(Instant now) {
   // Go back to the first unacknowledged byte; the rest follows as ACKs open cwnd again. The
   // first segment goes even into a closed window (RFC 9293 3.8.1).
   snd_nxt_ = snd_una_;
+  high_rxt_ = snd_una_;
   const std::size_t mss = max_payload_for(make_segment(snd_una_, packet::tcp_flag::kAck, now));
   const std::uint32_t covered = send_from(snd_una_, mss, now);
   if (snd_wnd_ > 0) {

@@ -36,6 +36,8 @@ struct TcpCounters {
   std::uint64_t aborts_on_timeout = 0;
   std::uint64_t aborts_on_close = 0;  // closed with unread data: reset
   std::uint64_t time_wait_expired = 0;
+  // Holes below the highest SACKed byte resent during fast recovery (RFC 6675's NextSeg()).
+  std::uint64_t sack_recovery_retransmits = 0;
 };
 
 }  // namespace nslab::ustack::tcp

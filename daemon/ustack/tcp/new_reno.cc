@@ -84,6 +84,10 @@ AckVerdict NewReno::on_duplicate_ack(SeqNumber highest_sent, std::uint32_t fligh
   return AckVerdict::kRetransmitFirstUnacked;
 }
 
+void NewReno::on_recovery_retransmit(std::uint32_t bytes) {
+  cwnd_ = cwnd_ > bytes + mss_ ? cwnd_ - bytes : mss_;
+}
+
 void NewReno::on_retransmit_timeout(SeqNumber highest_sent, std::uint32_t flight_size) {
   // RFC 5681 3.1 equation (4) and the loss window; RFC 6582 4.1 for recover.
   ssthresh_ = half_flight(flight_size);

@@ -14,6 +14,7 @@ class NewReno final : public CongestionControl {
   std::string_view name() const override { return "newreno"; }
   AckVerdict on_ack(SeqNumber ack, std::uint32_t acked, std::uint32_t flight_size) override;
   AckVerdict on_duplicate_ack(SeqNumber highest_sent, std::uint32_t flight_size) override;
+  void on_recovery_retransmit(std::uint32_t bytes) override;
   void on_retransmit_timeout(SeqNumber highest_sent, std::uint32_t flight_size) override;
   void set_mss(std::uint32_t mss) override;
 

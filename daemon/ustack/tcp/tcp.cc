@@ -122,7 +122,7 @@ void Tcp::receive_for_listener(Listener& listener, const FourTuple& tuple,
 void Tcp::answer_with_reset(const FourTuple& tuple, const packet::TcpRepr& segment) {
   if (const auto reset = reset_for(segment)) {
     ++counters_.out_rsts;
-    send_segment(tuple, *reset);
+    send_segment(tuple, *reset, 0);
   }
 }
 
@@ -392,9 +392,11 @@ std::uint64_t Tcp::current_established() const {
   });
 }
 
-void Tcp::send_segment(const FourTuple& connection, const packet::TcpRepr& segment) {
-  ++counters_.out_segs;
-  output_.send_segment(connection, segment);
+void Tcp::send_segment(const FourTuple& connection, const packet::TcpRepr& segment,
+                       std::uint16_t cut_payload_len) {
+  counters_.out_segs +=
+      cut_payload_len == 0 ? 1 : (segment.payload.size() + cut_payload_len - 1) / cut_payload_len;
+  output_.send_segment(connection, segment, cut_payload_len);
 }
 
 void Tcp::notify(SocketId socket, std::uint8_t events) { pending_events_[socket] |= events; }

@@ -95,7 +95,11 @@ class Tcp final : private ConnectionHost {
   };
 
   // ConnectionHost
-  void send_segment(const FourTuple& connection, const packet::TcpRepr& segment) override;
+  void send_segment(const FourTuple& connection, const packet::TcpRepr& segment,
+                    std::uint16_t cut_payload_len) override;
+  std::size_t max_offloaded_segment_len() const override {
+    return output_.max_offloaded_segment_len();
+  }
   void notify(SocketId socket, std::uint8_t events) override;
   void connection_established(Connection& connection) override;
   void connection_closed(Connection& connection) override;

@@ -190,9 +190,11 @@ int main(int argc, char** argv) {
                  "...or this many microseconds after the first (0: at once)")
       ->capture_default_str();
   app.add_flag("--csum-offload", line.nic.csum_offload, "rx/tx checksum offload (virtio csum)");
+  app.add_flag("--tso", line.nic.tso,
+               "TCP segmentation offload both ways (virtio GSO TCPV4); needs --csum-offload");
   app.add_option("--service", line.services,
-                 "transport:port:app: udp:PORT:echo|discard, tcp:PORT:echo|discard|chargen|http "
-                 "(repeatable)");
+                 "transport:port:app: udp:PORT:echo|discard, tcp:PORT:echo|discard|chargen|http; "
+                 "or a client: tcp:ADDRESS:PORT:source[:BYTES]|sink|hold (repeatable)");
   app.add_option("--control", line.control, "unix socket for the UstackControl gRPC service");
   CLI11_PARSE(app, argc, argv);
   return nslab::ustack::run(line);

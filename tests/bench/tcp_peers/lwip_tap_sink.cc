@@ -1,8 +1,10 @@
 // The benchmark's peer implementation: lwIP (Debian's liblwip, as packaged) on a TAP device,
 // serving TCP discard (9) and echo (7), the same services the ustack node offers. The TAP is
 // created in the namespace this runs in; the kernel on the other side of it is the client.
+// With --source it also connects out, as the ustack's `source` client does, and sends until the
+// server shuts its side down (the benchmark's send direction).
 //
-//   lwip_tap_sink --tap lw0 --addr 10.93.0.2 --prefix 24
+//   lwip_tap_sink --tap lw0 --addr 10.93.0.2 --prefix 24 [--source 10.93.0.1:5001]
 //
 // One thread reads frames from the TAP into lwIP's tcpip thread (tcpip_input); lwIP writes
 // frames back from that thread. Runs until SIGTERM or SIGINT.
@@ -13,8 +15,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -119,6 +123,71 @@ bool Listen(uint16_t port, tcp_recv_fn on_receive) {
   return true;
 }
 
+// The source: writes from one static block (lwIP keeps pointers into it until acknowledged,
+// so no copy) whenever the send buffer has room; closes once the server shuts down.
+const std::vector<char>& SourceBlock() {
+  static const std::vector<char> block = [] {
+    std::vector<char> bytes(251 * 256);
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      bytes[i] = static_cast<char>(i % 251);
+    }
+    return bytes;
+  }();
+  return block;
+}
+
+void SourceFill(struct tcp_pcb* pcb) {
+  const std::vector<char>& block = SourceBlock();
+  for (;;) {
+    const u16_t room = tcp_sndbuf(pcb);
+    if (room == 0 || tcp_sndqueuelen(pcb) >= TCP_SND_QUEUELEN) {
+      break;
+    }
+    const u16_t len = static_cast<u16_t>(std::min<size_t>(room, 16 * 1024));
+    if (tcp_write(pcb, block.data(), len, 0) != ERR_OK) {
+      break;
+    }
+  }
+  tcp_output(pcb);
+}
+
+err_t SourceSent(void*, struct tcp_pcb* pcb, u16_t) {
+  SourceFill(pcb);
+  return ERR_OK;
+}
+
+err_t SourceRecv(void*, struct tcp_pcb* pcb, struct pbuf* p, err_t) {
+  if (p == nullptr) {
+    tcp_sent(pcb, nullptr);
+    tcp_close(pcb);
+    return ERR_OK;
+  }
+  tcp_recved(pcb, p->tot_len);
+  pbuf_free(p);
+  return ERR_OK;
+}
+
+err_t SourceConnected(void*, struct tcp_pcb* pcb, err_t err) {
+  if (err != ERR_OK) {
+    return err;
+  }
+  tcp_sent(pcb, SourceSent);
+  tcp_recv(pcb, SourceRecv);
+  SourceFill(pcb);
+  return ERR_OK;
+}
+
+bool Connect(const ip4_addr_t& server, uint16_t port) {
+  struct tcp_pcb* pcb = tcp_new();
+  if (pcb == nullptr) {
+    return false;
+  }
+  tcp_err(pcb, [](void*, err_t err) { std::fprintf(stderr, "lwip source: error %d\n", err); });
+  ip_addr_t address;
+  ip_addr_copy_from_ip4(address, server);
+  return tcp_connect(pcb, &address, port, SourceConnected) == ERR_OK;
+}
+
 int OpenTap(const std::string& name) {
   const int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
   if (fd < 0) {
@@ -158,6 +227,7 @@ int main(int argc, char** argv) {
   std::string tap;
   std::string addr;
   int prefix = 24;
+  std::string source;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--tap") {
@@ -166,11 +236,20 @@ int main(int argc, char** argv) {
       addr = argv[i + 1];
     } else if (flag == "--prefix") {
       prefix = std::atoi(argv[i + 1]);
+    } else if (flag == "--source") {
+      source = argv[i + 1];
     }
   }
   ip4_addr_t ip;
-  if (tap.empty() || !ip4addr_aton(addr.c_str(), &ip) || prefix < 1 || prefix > 30) {
-    std::fprintf(stderr, "usage: lwip_tap_sink --tap NAME --addr A.B.C.D [--prefix LEN]\n");
+  ip4_addr_t source_ip;
+  const size_t colon = source.find(':');
+  const int source_port = colon == std::string::npos ? 0 : std::atoi(source.c_str() + colon + 1);
+  if (tap.empty() || !ip4addr_aton(addr.c_str(), &ip) || prefix < 1 || prefix > 30 ||
+      (!source.empty() && (!ip4addr_aton(source.substr(0, colon).c_str(), &source_ip) ||
+                           source_port < 1 || source_port > 65535))) {
+    std::fprintf(stderr,
+                 "usage: lwip_tap_sink --tap NAME --addr A.B.C.D [--prefix LEN] "
+                 "[--source A.B.C.D:PORT]\n");
     return 2;
   }
   tap_fd = OpenTap(tap);
@@ -203,6 +282,18 @@ int main(int argc, char** argv) {
   std::printf("lwip_tap_sink: lwIP %s on %s, %s/%d, discard 9, echo 7\n", LWIP_VERSION_STRING,
               tap.c_str(), addr.c_str(), prefix);
   std::fflush(stdout);
+  if (!source.empty()) {
+    // Connects once the reader below runs and the script has addressed the kernel's side.
+    std::thread([source_ip, source_port] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      LOCK_TCPIP_CORE();
+      const bool connecting = Connect(source_ip, static_cast<uint16_t>(source_port));
+      UNLOCK_TCPIP_CORE();
+      if (!connecting) {
+        std::fprintf(stderr, "lwip_tap_sink: cannot connect\n");
+      }
+    }).detach();
+  }
 
   // Frames into lwIP: tcpip_input queues each to the tcpip thread; heap pbufs (Debian's
   // build has MEM_LIBC_MALLOC), so the small default pbuf pool is not the limit.

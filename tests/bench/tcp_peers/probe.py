@@ -7,6 +7,11 @@
   probe.py rr HOST PORT COUNT       1-byte request/response on one connection (echo);
                                     prints "P50_US P99_US"
   probe.py serve ADDR               the kernel peer: discard on 9 and echo on 7
+  probe.py sink ADDR PORT SECONDS   the send direction's kernel sink: accepts one connection,
+                                    counts what arrives for SECONDS from its first byte, then
+                                    shuts its side down (the source stops) and drains to the
+                                    end; prints "BYTES SECONDS"
+  probe.py source HOST PORT         the kernel's own source: sends until the server shuts down
 """
 import socket
 import sys
@@ -68,6 +73,54 @@ def serve(addr):
     listen(7, echo)
 
 
+def sink(addr, port, seconds):
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind((addr, port))
+    server.listen(1)
+    server.settimeout(30)
+    conn, _ = server.accept()
+    conn.settimeout(30)
+    buffer = bytearray(1 << 20)
+    total = conn.recv_into(buffer)
+    start = time.monotonic()
+    end = start + seconds
+    while (now := time.monotonic()) < end:
+        n = conn.recv_into(buffer)
+        if n == 0:
+            break
+        total += n
+    elapsed = now - start
+    conn.shutdown(socket.SHUT_WR)
+    while conn.recv_into(buffer):
+        pass
+    print(f"{total} {elapsed:.6f}")
+
+
+def source(host, port):
+    for _ in range(100):
+        try:
+            sock = socket.create_connection((host, port), timeout=30)
+            break
+        except ConnectionRefusedError:
+            time.sleep(0.1)
+    # Blocking sends as fast as the socket takes them; a thread watches for the server's
+    # shutdown (the sink keeps draining after it, so the last send returns).
+    stop = threading.Event()
+
+    def watch():
+        while sock.recv(65536):
+            pass
+        stop.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    chunk = b"x" * (1 << 20)  # large sends: the kernel source must not be the limit
+    while not stop.is_set():
+        sock.send(chunk)
+    sock.shutdown(socket.SHUT_WR)
+    sock.close()
+
+
 if __name__ == "__main__":
     verb = sys.argv[1]
     if verb == "bulk":
@@ -76,5 +129,9 @@ if __name__ == "__main__":
         rr(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif verb == "serve":
         serve(sys.argv[2])
+    elif verb == "sink":
+        sink(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
+    elif verb == "source":
+        source(sys.argv[2], int(sys.argv[3]))
     else:
         sys.exit(__doc__)

@@ -55,9 +55,16 @@ class Wire final : public SegmentOutput {
   Wire(packet::Ipv4Address self, std::vector<Segment>& queue, bool checked)
       : self_(self), queue_(queue), checked_(checked) {}
 
-  bool send_segment(const FourTuple& connection, const packet::TcpRepr& segment) override {
+  bool send_segment(const FourTuple& connection, const packet::TcpRepr& segment,
+                    std::uint16_t cut_payload_len) override {
     std::vector<std::byte> bytes(segment.buffer_len());  // exactly sized for ASan
     segment.emit(bytes, connection.local.address, connection.remote.address);
+    // The wire offers segmentation offload: a segment handed over for cutting must need it,
+    // fit what was offered, and be cut at no more than the MSS the peer could announce.
+    check(cut_payload_len == 0 ||
+              (segment.payload.size() > cut_payload_len && cut_payload_len <= 65535 - 40 &&
+               bytes.size() <= max_offloaded_segment_len()),
+          "segmentation offload");
     if (checked_) {
       check(connection.local.address == self_, "source address");
       check(segment.header_len() <= 60, "header length");
@@ -76,6 +83,7 @@ class Wire final : public SegmentOutput {
         Segment{connection.local.address, connection.remote.address, std::move(bytes)});
     return true;
   }
+  std::size_t max_offloaded_segment_len() const override { return 65535 - 20; }
   std::optional<packet::Ipv4Address> source_address_for(packet::Ipv4Address) const override {
     return self_;
   }

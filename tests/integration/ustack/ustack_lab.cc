@@ -118,16 +118,18 @@ int ChildProcess::Stop(int timeout_ms) {
 ChildProcess::~ChildProcess() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<UstackLab>> UstackLab::Create(const std::string& ustack_binary,
-                                                             const std::vector<std::string>& args) {
+                                                             const std::vector<std::string>& args,
+                                                             const BeforeStart& before_start) {
   std::unique_ptr<UstackLab> lab(new UstackLab());
-  if (absl::Status status = lab->Build(ustack_binary, args); !status.ok()) {
+  if (absl::Status status = lab->Build(ustack_binary, args, before_start); !status.ok()) {
     return status;
   }
   return lab;
 }
 
 absl::Status UstackLab::Build(const std::string& ustack_binary,
-                              const std::vector<std::string>& args) {
+                              const std::vector<std::string>& args,
+                              const BeforeStart& before_start) {
   const std::string base = UniqueBase();
   ns_a_ = base + "-a";
   ns_b_ = base + "-b";
@@ -168,6 +170,11 @@ absl::Status UstackLab::Build(const std::string& ustack_binary,
       return done.status();
     }
   }
+  if (before_start) {
+    if (absl::Status status = before_start(*this); !status.ok()) {
+      return status;
+    }
+  }
   const std::string socket_path = dir_ + "/control.sock";
   std::vector<std::string> argv = {
       ustack_binary, "--tap",    "ust0",      "--addr",   std::string(kUstackIp) + "/24",
@@ -179,15 +186,21 @@ absl::Status UstackLab::Build(const std::string& ustack_binary,
     return ustack.status();
   }
   ustack_ = *std::move(ustack);
-  stub_ = v1::UstackControl::NewStub(
-      grpc::CreateChannel("unix:" + socket_path, grpc::InsecureChannelCredentials()));
+  // The socket appears a moment after the process starts: reconnect quickly rather than with
+  // gRPC's default backoff of a second and more, which made every lab take seconds to start.
+  grpc::ChannelArguments channel_args;
+  channel_args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
+  channel_args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
+  channel_args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
+  stub_ = v1::UstackControl::NewStub(grpc::CreateCustomChannel(
+      "unix:" + socket_path, grpc::InsecureChannelCredentials(), channel_args));
   // Ready when the control socket answers.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     if (!ustack_->Running()) {
       return absl::InternalError(absl::StrCat("nslab-ustack exited: ", ustack_log()));
     }
-    if (Stats().ok()) {
+    if (std::filesystem::exists(socket_path) && Stats().ok()) {
       return absl::OkStatus();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,9 +54,14 @@ class ChildProcess {
 
 class UstackLab {
  public:
+  // Runs once the namespaces and links are up, before nslab-ustack starts: a test whose
+  // ustack connects out starts its kernel server and its nftables rules here.
+  using BeforeStart = std::function<absl::Status(UstackLab&)>;
+
   // `ustack_args` are appended to the fixed ones (--tap, --addr, --mac, --control).
   static absl::StatusOr<std::unique_ptr<UstackLab>> Create(
-      const std::string& ustack_binary, const std::vector<std::string>& ustack_args = {});
+      const std::string& ustack_binary, const std::vector<std::string>& ustack_args = {},
+      const BeforeStart& before_start = nullptr);
   ~UstackLab();
 
   const std::string& peer_ns() const { return ns_b_; }
@@ -77,7 +83,8 @@ class UstackLab {
 
  private:
   UstackLab() = default;
-  absl::Status Build(const std::string& ustack_binary, const std::vector<std::string>& args);
+  absl::Status Build(const std::string& ustack_binary, const std::vector<std::string>& args,
+                     const BeforeStart& before_start);
 
   std::string ns_a_, ns_b_, ns_k_;
   std::vector<std::string> made_;  // namespaces created, deleted by these names

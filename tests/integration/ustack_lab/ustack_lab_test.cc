@@ -48,7 +48,7 @@ class UstackNodeTest : public DaemonSuite<> {
   void SetUp() override {
     name_ = UniqueLabName("ustack");
     guard_ = std::make_unique<LabGuard>(daemon_, name_);
-    auto status = daemon_->CreateFromYaml(kKernelAndStack, name_);
+    auto status = daemon_->CreateFromYaml(Topology(), name_);
     ASSERT_TRUE(status.ok()) << status.error_message();
     participants_ = nslab::v1::Participants::NewStub(daemon_->channel());
     // The stack's process starts with the lab; it answers once it has attached its TAP.
@@ -56,6 +56,8 @@ class UstackNodeTest : public DaemonSuite<> {
       usleep(100'000);
     }
   }
+
+  virtual const char* Topology() const { return kKernelAndStack; }
 
   grpc::Status Stats(nslab::v1::UstackStats* stats = nullptr) {
     nslab::v1::UstackNodeRequest request;
@@ -199,6 +201,74 @@ TEST_F(UstackNodeTest, ARestartedDaemonRestartsTheStack) {
                             {"ping", "-n", "-q", "-c", "3", "-i", "0.1", "-W", "2", "10.9.0.2"});
   EXPECT_THAT(ping.out, HasSubstr("3 received")) << ping.out;
   EXPECT_TRUE(Stats().ok());
+}
+
+// A stack whose topology turns its NIC's offloads on and has it connect out: the source sends
+// 4 MB of the pattern to a kernel server that starts after the stack (the client retries), in
+// segments the TAP cuts; then `nslab ustack set --tso off` turns segmentation off at run time.
+constexpr char kOffloadedClient[] = R"(
+nodes:
+  kernel: {kind: host}
+  stack:
+    kind: ustack
+    offloads: {csum: true, tso: true}
+    services: [{tcp: 5001, connect: 10.9.0.1, app: source, bytes: 4000000}, {tcp: 7, app: echo}]
+links:
+  - {a: kernel:eth0, b: stack:eth0, a_addr: 10.9.0.1/24, b_addr: 10.9.0.2/24}
+)";
+
+class UstackClientNodeTest : public UstackNodeTest {
+ protected:
+  const char* Topology() const override { return kOffloadedClient; }
+};
+
+TEST_F(UstackClientNodeTest, ASourceClientSendsThroughTheOffloadedNicToAKernelServer) {
+  // Reads until the stack closes; prints the byte count and whether every byte i was i % 251.
+  auto server = daemon_->Exec(
+      name_, "kernel",
+      {"python3", "-c",
+       "import socket\n"
+       "l = socket.create_server(('10.9.0.1', 5001)); l.settimeout(20)\n"
+       "c, _ = l.accept(); c.settimeout(20)\n"
+       "pattern = bytes(i % 251 for i in range(251 * 256)); got = bytearray()\n"
+       "while True:\n  chunk = c.recv(1 << 20)\n  if not chunk: break\n  got += chunk\n"
+       "ok = all(got[i:i + len(pattern)] == pattern[:len(got) - i]\n"
+       "         for i in range(0, len(got), len(pattern)))\n"
+       "print(len(got), ok)"});
+  EXPECT_EQ(server.out, "4000000 True\n") << server.out << server.err;
+  nslab::v1::UstackStats stats;
+  ASSERT_TRUE(Stats(&stats).ok());
+  ASSERT_EQ(stats.clients_size(), 1);
+  EXPECT_EQ(stats.clients(0).spec(), "tcp:10.9.0.1:5001:source:4000000");
+  EXPECT_EQ(stats.clients(0).bytes_sent(), 4000000u);
+  EXPECT_TRUE(stats.nic_settings().csum_offload());
+  EXPECT_TRUE(stats.nic_settings().tso());
+  EXPECT_GT(stats.nic().tx_tso_frames(), 0u);
+
+  nslab::v1::SetUstackNicRequest request;
+  request.set_lab(name_);
+  request.set_node("stack");
+  request.mutable_nic()->set_tso(false);
+  nslab::v1::UstackNicSettings settings;
+  grpc::ClientContext context;
+  auto status = participants_->SetUstackNic(&context, request, &settings);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(settings.tso());
+  EXPECT_TRUE(settings.csum_offload());
+  // The rebuilt NIC still carries TCP, now cut by the stack itself.
+  auto echo = daemon_->Exec(
+      name_, "kernel",
+      {"python3", "-c",
+       "import socket\ns = socket.create_connection(('10.9.0.2', 7), timeout=10)\n"
+       "data = bytes(range(256)) * 1024; s.sendall(data); s.shutdown(socket.SHUT_WR)\n"
+       "got = bytearray()\n"
+       "while True:\n  chunk = s.recv(65536)\n  if not chunk: break\n  got += chunk\n"
+       "print(got == data)"});
+  EXPECT_EQ(echo.out, "True\n") << echo.out << echo.err;
+  nslab::v1::UstackStats after;
+  ASSERT_TRUE(Stats(&after).ok());
+  // No segment went out for the TAP to cut since (the counters outlive the rebuild).
+  EXPECT_EQ(after.nic().tx_tso_frames(), stats.nic().tx_tso_frames());
 }
 
 }  // namespace

@@ -20,6 +20,13 @@ TEST(UstackArgvTest, CarriesTheNodesAddressRoutesRingsAndServices) {
   auto* service = node->add_services();
   service->set_udp(7);
   service->set_app("echo");
+  auto* client = node->add_services();
+  client->set_tcp(5001);
+  client->set_connect("10.0.0.1");
+  client->set_app("source");
+  client->set_bytes(1000);
+  node->mutable_offloads()->set_csum(true);
+  node->mutable_offloads()->set_tso(true);
   auto* link = topology.add_links();
   link->mutable_a()->set_node("k");
   link->mutable_b()->set_node("s");
@@ -30,7 +37,8 @@ TEST(UstackArgvTest, CarriesTheNodesAddressRoutesRingsAndServices) {
       UstackArgv("/bin/nslab-ustack", topology, *node, "/run/x.sock"),
       ElementsAre("/bin/nslab-ustack", "--tap", "nsl-tap0", "--addr", "10.0.0.2/24", "--mac",
                   "02:00:00:00:00:02", "--mtu", "9000", "--route", "0.0.0.0/0,10.0.0.1",
-                  "--rx-ring", "64", "--service", "udp:7:echo", "--control", "/run/x.sock"));
+                  "--rx-ring", "64", "--csum-offload", "--tso", "--service", "udp:7:echo",
+                  "--service", "tcp:10.0.0.1:5001:source:1000", "--control", "/run/x.sock"));
 }
 
 }  // namespace

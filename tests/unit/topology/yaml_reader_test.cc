@@ -181,10 +181,40 @@ TEST(ReadTopologyYaml, UstackNodeSchema) {
   status = ErrorOf(base + "    services: [{udp: 7, app: http}]\n" + link);
   EXPECT_THAT(status.message(), HasSubstr("nodes.s.services[0].app"));
   EXPECT_THAT(status.message(), HasSubstr("http are tcp only"));
+  // Clients connect out and bind no port: a client beside a server on its port is fine.
+  EXPECT_TRUE(ErrorOf(base +
+                      "    services: [{tcp: 5001, connect: 10.0.0.1, app: source, bytes: 1000},\n"
+                      "               {tcp: 5001, connect: 10.0.0.1, app: sink},\n"
+                      "               {tcp: 5001, app: echo}]\n" +
+                      link)
+                  .ok());
+  status = ErrorOf(base + "    services: [{tcp: 5001, connect: 10.0.0, app: source}]\n" + link);
+  EXPECT_THAT(status.message(), HasSubstr("nodes.s.services[0].connect"));
+  EXPECT_THAT(status.message(), HasSubstr("not an IPv4 address"));
+  status = ErrorOf(base + "    services: [{udp: 7, connect: 10.0.0.1, app: source}]\n" + link);
+  EXPECT_THAT(status.message(), HasSubstr("only tcp services connect out"));
+  status = ErrorOf(base + "    services: [{tcp: 7, connect: 10.0.0.1, app: echo}]\n" + link);
+  EXPECT_THAT(status.message(), HasSubstr("nodes.s.services[0].app"));
+  EXPECT_THAT(status.message(), HasSubstr("source, sink, hold"));
+  status =
+      ErrorOf(base + "    services: [{tcp: 7, connect: 10.0.0.1, app: sink, bytes: 5}]\n" + link);
+  EXPECT_THAT(status.message(), HasSubstr("nodes.s.services[0].bytes"));
+  status = ErrorOf(base + "    services: [{tcp: 7, app: echo, bytes: 5}]\n" + link);
+  EXPECT_THAT(status.message(), HasSubstr("a byte count is for a client"));
+  status = ErrorOf(base + "    services: [{tcp: 7, app: source}]\n" + link);
+  EXPECT_THAT(status.message(), HasSubstr("with connect: source"));
   status = ErrorOf(base + "    ring: {rx: 100}\n" + link);
   EXPECT_THAT(status.message(), HasSubstr("power of two"));
   status = ErrorOf("name: x\nnodes: {k: {services: [{udp: 7, app: echo}]}}\n");
   EXPECT_THAT(status.message(), HasSubstr("only for nodes of kind ustack"));
+  EXPECT_TRUE(ErrorOf(base + "    offloads: {csum: true, tso: true}\n" + link).ok());
+  status = ErrorOf(base + "    offloads: {tso: true}\n" + link);
+  EXPECT_THAT(status.message(), HasSubstr("nodes.s.offloads.tso"));
+  EXPECT_THAT(status.message(), HasSubstr("needs csum"));
+  status = ErrorOf(base + "    offloads: {gso: true}\n" + link);
+  EXPECT_THAT(status.message(), HasSubstr("nodes.s.offloads"));
+  status = ErrorOf("name: x\nnodes: {k: {offloads: {csum: true}}}\n");
+  EXPECT_THAT(status.message(), HasSubstr("nodes.k.offloads"));
   status = ErrorOf(base + "links: [{a: k:eth0, b: s:eth0, b_addr: 2001:db8::2/64}]\n");
   EXPECT_THAT(status.message(), HasSubstr("exactly one IPv4 address"));
 }

@@ -43,8 +43,9 @@ class SocketPairPort final : public FramePort {
   }
   int fd() const override { return device_end_.get(); }
   VirtioNetHdrSize vnet_hdr_size() const override { return VirtioNetHdrSize::kWithNumBuffers; }
-  absl::Status set_checksum_offload(bool on) override {
-    offload = on;
+  absl::Status set_offloads(bool checksum, bool segmentation) override {
+    offload = checksum;
+    tso = segmentation;
     return absl::OkStatus();
   }
 
@@ -71,6 +72,7 @@ class SocketPairPort final : public FramePort {
   }
 
   bool offload = false;
+  bool tso = false;
 
  private:
   OwnedFd device_end_;
@@ -137,12 +139,12 @@ TEST(VirtioNetTest, TransmitsFramesWithTheirHeader) {
   auto nic = make_nic(port);
   ASSERT_TRUE(nic);
   const auto frame = test_frame(0x11, 80);
-  ASSERT_TRUE(nic->transmit(frame.size(), std::nullopt, [&](packet::MutableBytes out) {
-    std::memcpy(out.data(), frame.data(), frame.size());
-  }));
-  ASSERT_TRUE(nic->transmit(frame.size(), TxChecksumOffload{34, 6}, [&](packet::MutableBytes out) {
-    std::fill(out.begin(), out.end(), std::byte{0x22});
-  }));
+  ASSERT_TRUE(nic->transmit(
+      frame.size(), std::nullopt, std::nullopt,
+      [&](packet::MutableBytes out) { std::memcpy(out.data(), frame.data(), frame.size()); }));
+  ASSERT_TRUE(nic->transmit(
+      frame.size(), TxChecksumOffload{34, 6}, std::nullopt,
+      [&](packet::MutableBytes out) { std::fill(out.begin(), out.end(), std::byte{0x22}); }));
   nic->flush_tx();
   const auto first = port.receive_message(milliseconds(5000));
   ASSERT_TRUE(first);
@@ -172,11 +174,12 @@ TEST(VirtioNetTest, FullTxRingCountsQueueFull) {
   // Not flushed: the device may not have taken any yet, but the ring holds only two.
   int accepted = 0;
   for (int i = 0; i < 64; ++i) {
-    accepted += nic->transmit(60, std::nullopt, [](packet::MutableBytes) {}) ? 1 : 0;
+    accepted += nic->transmit(60, std::nullopt, std::nullopt, [](packet::MutableBytes) {}) ? 1 : 0;
   }
   EXPECT_LT(accepted, 64);
   EXPECT_EQ(nic->counters().tx_queue_full, static_cast<std::uint64_t>(64 - accepted));
-  EXPECT_FALSE(nic->transmit(kMaxFrame + 1, std::nullopt, [](packet::MutableBytes) {}));
+  EXPECT_FALSE(
+      nic->transmit(kMaxFrame + 1, std::nullopt, std::nullopt, [](packet::MutableBytes) {}));
 }
 
 TEST(VirtioNetTest, TinyRxRingMissesABurstALargeOneDoesNot) {
@@ -290,6 +293,85 @@ TEST(VirtioNetTest, ShortMessagesAreLengthErrors) {
   port.send_frame({});  // a header and no frame
   EXPECT_TRUE(eventually([&] { return nic->counters().rx_length_errors == 1; }));
   EXPECT_EQ(nic->counters().rx_packets, 0u);
+}
+
+TEST(VirtioNetTest, TsoHandsLargeTcpFramesToThePortWithTheirCutSize) {
+  SocketPairPort port;
+  NicSettings settings;
+  settings.csum_offload = true;
+  settings.tso = true;
+  auto nic = make_nic(port, settings);
+  ASSERT_TRUE(nic);
+  EXPECT_TRUE(port.tso);
+  EXPECT_TRUE(nic->segmentation_offload());
+  constexpr std::size_t kLarge = 30'000;
+  ASSERT_TRUE(nic->transmit(
+      kLarge, TxChecksumOffload{34, 16}, TxSegmentation{1448, 66},
+      [](packet::MutableBytes out) { std::fill(out.begin(), out.end(), std::byte{0x33}); }));
+  // A frame that fits the MTU goes out plain even when segmentation is offered.
+  ASSERT_TRUE(nic->transmit(200, TxChecksumOffload{34, 16}, TxSegmentation{1448, 66},
+                            [](packet::MutableBytes) {}));
+  nic->flush_tx();
+  const auto large = port.receive_message(milliseconds(5000));
+  ASSERT_TRUE(large);
+  ASSERT_EQ(large->size(), kHdr + kLarge);
+  const auto header =
+      packet::VirtioNetHdrRepr::parse(*packet::VirtioNetHdrView<packet::ConstBytes>::checked(
+          *large, VirtioNetHdrSize::kWithNumBuffers));
+  ASSERT_TRUE(header);
+  EXPECT_EQ(header->gso_type, packet::virtio_net_gso::kTcpV4);
+  EXPECT_EQ(header->gso_size, 1448);
+  EXPECT_EQ(header->hdr_len, 66);
+  EXPECT_EQ(header->flags, packet::virtio_net_flag::kNeedsCsum);
+  const auto small = port.receive_message(milliseconds(5000));
+  ASSERT_TRUE(small);
+  EXPECT_EQ(std::to_integer<int>((*small)[packet::virtio_net_field::kGsoType]),
+            packet::virtio_net_gso::kNone);
+  EXPECT_EQ(nic->counters().tx_tso_frames, 1u);
+}
+
+TEST(VirtioNetTest, WithoutTsoLargeFramesAreRefused) {
+  SocketPairPort port;
+  NicSettings settings;
+  settings.csum_offload = true;
+  auto nic = make_nic(port, settings);
+  ASSERT_TRUE(nic);
+  EXPECT_FALSE(port.tso);
+  EXPECT_FALSE(nic->transmit(30'000, TxChecksumOffload{34, 16}, TxSegmentation{1448, 66},
+                             [](packet::MutableBytes) {}));
+  EXPECT_EQ(nic->counters().tx_errors, 1u);
+}
+
+TEST(VirtioNetTest, TsoReceivesTheKernelsLargeFramesWholeAndCanBeTurnedOff) {
+  SocketPairPort port;
+  NicSettings settings;
+  settings.csum_offload = true;
+  settings.tso = true;
+  auto nic = make_nic(port, settings);
+  ASSERT_TRUE(nic);
+  port.send_frame(test_frame(0x44, 40'000), packet::virtio_net_flag::kNeedsCsum);
+  std::vector<std::size_t> sizes;
+  eventually([&] {
+    nic->poll_rx(16, [&](const RxFrame& frame) { sizes.push_back(frame.frame.size()); });
+    return sizes.size() == 1;
+  });
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{40'000}));
+  EXPECT_EQ(nic->counters().rx_lro_frames, 1u);
+
+  settings.tso = false;
+  ASSERT_TRUE(nic->apply(settings).ok());
+  EXPECT_FALSE(port.tso);
+  EXPECT_FALSE(nic->segmentation_offload());
+  EXPECT_FALSE(nic->transmit(30'000, TxChecksumOffload{34, 16}, TxSegmentation{1448, 66},
+                             [](packet::MutableBytes) {}));
+}
+
+TEST(VirtioNetTest, TsoWithoutChecksumOffloadIsRefused) {
+  NicSettings settings;
+  settings.tso = true;
+  const absl::Status status = settings.validate();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(status.message()).find("csum_offload"), std::string::npos);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@ using Frame = std::vector<std::byte>;
 struct SentFrame {
   Frame bytes;
   std::optional<LinkChecksumOffload> checksum;
+  std::optional<LinkSegmentation> segmentation;
 };
 
 class FrameCollector final : public Link {
@@ -35,15 +36,28 @@ class FrameCollector final : public Link {
     }
     Frame frame(len);
     fill(frame);
-    sent.push_back(SentFrame{std::move(frame), checksum});
+    sent.push_back(SentFrame{std::move(frame), checksum, std::nullopt});
     return true;
   }
   bool checksum_offload() const override { return offload; }
+  bool segmentation_offload() const override { return segmentation; }
+  bool send_segmented(std::size_t len, LinkChecksumOffload checksum,
+                      LinkSegmentation segmentation_info,
+                      absl::FunctionRef<void(packet::MutableBytes frame)> fill) override {
+    if (!segmentation || full) {
+      return false;
+    }
+    Frame frame(len);
+    fill(frame);
+    sent.push_back(SentFrame{std::move(frame), checksum, segmentation_info});
+    return true;
+  }
 
   std::vector<SentFrame> take() { return std::exchange(sent, {}); }
 
   std::vector<SentFrame> sent;
   bool offload = false;
+  bool segmentation = false;
   bool full = false;
 };
 

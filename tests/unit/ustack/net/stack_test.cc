@@ -314,6 +314,63 @@ TEST_F(StackTest, TcpListenerAnswersSynAndClosedPortAnswersReset) {
   EXPECT_TRUE(stack_.next_deadline());  // the SYN-ACK's retransmission timer
 }
 
+TEST_F(StackTest, TakesUnsegmentedTcpAndSendsLargeSegmentsForTheLinkToCut) {
+  link_.offload = true;
+  link_.segmentation = true;
+  learn_peer();
+  const auto echo = apps::start_service(*apps::parse_service("tcp:7:echo"), stack_);
+  ASSERT_TRUE(echo.ok()) << echo.status();
+  packet::TcpRepr peer;
+  peer.source_port = 40000;
+  peer.destination_port = 7;
+  peer.seq_number = 1000;
+  peer.flags = packet::tcp_flag::kSyn;
+  peer.window_len = 65535;
+  peer.max_segment_size = 1460;
+  receive_ipv4(tcp_segment(peer));
+  ASSERT_EQ(link_.sent.size(), 1u);
+  const auto syn_ack = packet::TcpRepr::parse(
+      *packet::TcpView<ConstBytes>::checked(testing::parse_ipv4(link_.sent[0].bytes)->payload),
+      kOurIp, kPeerIp, packet::Checksum::kOffload);
+  ASSERT_TRUE(syn_ack);
+  link_.take();
+  // The kernel's GSO hands over 20,000 bytes in one segment (the NIC vouching for the checksum,
+  // as NEEDS_CSUM does); the echo answers with one segment as large as the initial congestion
+  // window allows, to be cut into 1460-byte pieces.
+  std::vector<std::byte> data(20'000, std::byte{0x5a});
+  peer.flags = packet::tcp_flag::kAck;
+  peer.max_segment_size.reset();
+  peer.seq_number = 1001;
+  peer.ack_number = syn_ack->seq_number + 1;
+  peer.payload = data;
+  receive(testing::ethernet_frame(kOurMac, kPeerMac, packet::ethertype::kIpv4, tcp_segment(peer)),
+          /*trusted=*/true);
+  std::size_t echoed = 0;
+  std::size_t segmented_frames = 0;
+  for (const testing::SentFrame& frame : link_.sent) {
+    const auto ip = testing::parse_ipv4(frame.bytes);
+    ASSERT_TRUE(ip);
+    const auto view = packet::TcpView<ConstBytes>::checked(ip->payload);
+    ASSERT_TRUE(view);
+    echoed += ip->payload.size() - view->header_len();
+    if (frame.bytes.size() > 1514) {
+      ++segmented_frames;
+      ASSERT_TRUE(frame.segmentation);
+      ASSERT_TRUE(frame.checksum);
+      EXPECT_EQ(frame.segmentation->mss, 1460);
+      EXPECT_EQ(frame.segmentation->header_len, 14 + 20 + 20);
+    }
+  }
+  EXPECT_EQ(echoed, 4380u);  // RFC 5681's initial window for an MSS of 1460
+  EXPECT_EQ(segmented_frames, 1u);
+  // Counted as they go on the wire: the SYN-ACK, three cut pieces, and the ACKs.
+  const std::size_t acks = link_.sent.size() - 1;
+  EXPECT_EQ(stack_.stats().tcp.out_segs, 1u + 3u + acks);
+  // A datagram has no segmentation offload: the MTU still binds UDP.
+  const std::vector<std::byte> big(1500 - 20 - 8 + 1);
+  EXPECT_EQ(stack_.udp().send(5000, kPeerIp, 9, big), SendResult::kTooBig);
+}
+
 TEST_F(StackTest, BindingAPortTwiceFails) {
   ASSERT_TRUE(stack_.udp().bind(9, [](const UdpDatagram&) {}).ok());
   EXPECT_EQ(stack_.udp().bind(9, [](const UdpDatagram&) {}).code(),

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 
@@ -122,6 +123,76 @@ TEST(TcpConnectionTest, TransfersIntactUnderHeavyFaultsWithManySeeds) {
     pipe.set_faults(testing::random_faults(seed, /*drop=*/8, /*duplicate=*/5, /*delay=*/15));
     transfer_and_check(pipe, 200'000);
   }
+}
+
+TEST(TcpConnectionTest, SegmentationOffloadSendsLargeSegmentsCutIntoFullMssPieces) {
+  SegmentPipe pipe;
+  pipe.segmentation_limit = 65535 - 20;
+  transfer_and_check(pipe, 4 * 1024 * 1024);
+  EXPECT_GT(pipe.offloaded_segments, 0u);
+  EXPECT_EQ(pipe.a().counters().retrans_segs, 0u);
+  // Cut pieces are full-sized except where the data ran out.
+  std::size_t short_pieces = 0;
+  std::size_t data_segments = 0;
+  std::size_t max_payload = 0;
+  for (const auto& segment : pipe.sent_by(Side::kA)) {
+    if (segment.payload_len > 0) {
+      ++data_segments;
+      max_payload = std::max(max_payload, segment.payload_len);
+      short_pieces += segment.payload_len < max_payload ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(max_payload, 1448u);  // 1460 less the timestamps option
+  EXPECT_LE(short_pieces, data_segments / 100);
+  // The counters count what went on the wire, as Linux does.
+  EXPECT_EQ(pipe.a().counters().out_segs, pipe.sent_by(Side::kA).size());
+}
+
+TEST(TcpConnectionTest, SegmentationOffloadSurvivesLossReorderAndDuplication) {
+  for (std::uint32_t seed = 1; seed <= 5; ++seed) {
+    SCOPED_TRACE(seed);
+    SegmentPipe pipe;
+    pipe.segmentation_limit = 65535 - 20;
+    pipe.set_faults(testing::random_faults(seed, /*drop=*/3, /*duplicate=*/2, /*delay=*/5));
+    transfer_and_check(pipe, 2 * 1024 * 1024);
+    EXPECT_GT(pipe.offloaded_segments, 0u);
+    EXPECT_GT(pipe.a().counters().retrans_segs, 0u);
+  }
+}
+
+// Four segments of one window lost: with SACK the sender learns every hole from the duplicate
+// ACKs and resends them all in the first round trip of recovery; NewReno alone learns one hole
+// per round trip from partial ACKs.
+TEST(TcpConnectionTest, SackRecoveryResendsEveryHoleOfAWindowInOneRoundTrip) {
+  auto recover = [](bool sack, TcpCounters& sender) {
+    TcpConfig config;
+    config.sack = sack;
+    SegmentPipe pipe(config, config);
+    const Connected pair = connect_pair(pipe, kPort);
+    pipe.set_faults([](Side from, std::uint64_t index, const packet::TcpRepr& segment) {
+      const bool lost = from == Side::kA && !segment.payload.empty() &&
+                        (index == 40 || index == 42 || index == 44 || index == 46);
+      return lost ? Fault::kDrop : Fault::kDeliver;
+    });
+    const auto data = testing::pattern(1024 * 1024, 3);
+    StreamSource source(pipe.a(), pair.a, data, pipe.now());
+    StreamSink sink(pipe.b(), pair.b, pipe.now());
+    const Instant start = pipe.now();
+    EXPECT_TRUE(pipe.run_until([&] { return sink.end_of_stream(); }, seconds(60)));
+    EXPECT_TRUE(sink.received() == data);
+    sender = pipe.a().counters();
+    return pipe.now() - start;
+  };
+  TcpCounters with_sack;
+  TcpCounters without_sack;
+  const Duration sack_time = recover(true, with_sack);
+  const Duration newreno_time = recover(false, without_sack);
+  EXPECT_EQ(with_sack.fast_retransmits, 1u);
+  EXPECT_EQ(with_sack.sack_recovery_retransmits, 3u);
+  EXPECT_EQ(with_sack.retrans_segs, 4u);  // nothing resent that had arrived
+  EXPECT_EQ(with_sack.timeouts, 0u);
+  EXPECT_EQ(without_sack.sack_recovery_retransmits, 0u);
+  EXPECT_LT(sack_time, newreno_time);
 }
 
 TEST(TcpConnectionTest, SequenceNumbersWrapAroundMidTransfer) {

@@ -272,6 +272,53 @@ TEST(TcpTimerTest, FastRetransmitOnTheThirdDuplicateAck) {
   EXPECT_LT(pipe.a().info(pair.a)->ssthresh, 0x7fffffffu);
 }
 
+// Linux grows its advertised window on nearly every ACK while it autotunes its buffer, so its
+// duplicate ACKs seldom repeat the window; ACKs that SACK new data must count all the same.
+TEST(TcpTimerTest, AcksSackingNewDataCountAsDuplicatesThoughTheWindowGrows) {
+  const auto data = testing::pattern(3 * 1448, 11);
+  // A sends its initial window of three segments, all lost; B's answers are forged here: ACKs of
+  // the first byte with a window one larger each time, SACKing new data or not.
+  const auto fast_retransmits_after_three_acks = [&](bool sack_new_data) {
+    SegmentPipe pipe;
+    const Connected pair = connect_pair(pipe, kPort);
+    const std::size_t base = pipe.sent_by(Side::kA).size();
+    pipe.set_faults([](Side from, std::uint64_t, const packet::TcpRepr&) {
+      return from == Side::kA ? Fault::kDrop : Fault::kDeliver;
+    });
+    EXPECT_EQ(*pipe.a().write(pair.a, data, pipe.now()), data.size());
+    const std::vector<SentSegment> sent = pipe.sent_by(Side::kA);
+    EXPECT_EQ(sent.size(), base + 3);
+    const SentSegment& first = sent[base];
+    const SentSegment& last_b = pipe.sent_by(Side::kB).back();
+    const TcpSocketInfo a = *pipe.a().info(pair.a);
+    packet::TcpRepr ack;
+    ack.source_port = a.remote.port;
+    ack.destination_port = a.local.port;
+    ack.seq_number = last_b.seq + (last_b.has(flag::kSyn) ? 1 : 0);
+    ack.ack_number = first.seq;
+    ack.flags = flag::kAck;
+    ack.timestamps = packet::TcpTimestamps{last_b.timestamps->value + 1, first.timestamps->value};
+    const std::uint32_t second = first.seq + 1448;
+    for (std::uint32_t i = 1; i <= 3; ++i) {
+      ack.window_len = static_cast<std::uint16_t>(1000 + i);
+      if (sack_new_data) {
+        ack.sack_blocks[0] = packet::TcpSackBlock{second, second + i * 900};
+        ack.sack_block_count = 1;
+      }
+      pipe.inject(Side::kA, ack);
+    }
+    const SentSegment resent = pipe.sent_by(Side::kA).back();
+    if (pipe.a().counters().fast_retransmits > 0) {
+      EXPECT_EQ(resent.seq, first.seq);
+      EXPECT_EQ(resent.payload_len, 1448u);
+    }
+    return pipe.a().counters().fast_retransmits;
+  };
+  EXPECT_EQ(fast_retransmits_after_three_acks(true), 1u);
+  // Without new SACK data a changed window makes a window update, not a duplicate.
+  EXPECT_EQ(fast_retransmits_after_three_acks(false), 0u);
+}
+
 TEST(TcpTimerTest, ZeroWindowIsProbedUntilTheReaderDrains) {
   SegmentPipe pipe;
   SocketOptions small = TcpConfig().socket_defaults;

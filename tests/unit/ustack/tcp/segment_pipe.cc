@@ -15,17 +15,43 @@ Side other(Side side) { return side == Side::kA ? Side::kB : Side::kA; }
 class SegmentPipe::Output final : public SegmentOutput {
  public:
   Output(SegmentPipe& pipe, Side side) : pipe_(pipe), side_(side) {}
-  bool send_segment(const FourTuple& connection, const packet::TcpRepr& segment) override {
+  bool send_segment(const FourTuple& connection, const packet::TcpRepr& segment,
+                    std::uint16_t cut_payload_len) override {
     if (connection.local.address != address_of(side_)) {
       std::abort();  // a tuple mix-up in the stack under test
     }
-    pipe_.transmit(side_, segment);
+    if (cut_payload_len == 0) {
+      pipe_.transmit(side_, segment);
+      return true;
+    }
+    if (pipe_.segmentation_limit == 0 ||
+        segment.header_len() + segment.payload.size() > pipe_.segmentation_limit) {
+      std::abort();  // TCP used an offload it was not offered
+    }
+    ++pipe_.offloaded_segments;
+    // As Linux's tcp_gso_segment(): FIN and PSH only on the last piece, sequence numbers
+    // advancing by each piece's payload.
+    constexpr std::uint16_t kLastOnly = packet::tcp_flag::kFin | packet::tcp_flag::kPsh;
+    for (std::size_t offset = 0; offset < segment.payload.size(); offset += cut_payload_len) {
+      packet::TcpRepr piece = segment;
+      piece.payload = segment.payload.subspan(
+          offset, std::min<std::size_t>(cut_payload_len, segment.payload.size() - offset));
+      piece.seq_number = segment.seq_number + static_cast<std::uint32_t>(offset);
+      if (offset + piece.payload.size() < segment.payload.size()) {
+        piece.flags &= static_cast<std::uint16_t>(~kLastOnly);
+      }
+      pipe_.transmit(side_, piece);
+    }
     return true;
   }
   std::optional<packet::Ipv4Address> source_address_for(packet::Ipv4Address) const override {
     return address_of(side_);
   }
   std::size_t mtu() const override { return 1500; }
+  std::size_t max_offloaded_segment_len() const override {
+    return pipe_.segmentation_limit != 0 ? pipe_.segmentation_limit
+                                         : SegmentOutput::max_offloaded_segment_len();
+  }
 
  private:
   SegmentPipe& pipe_;

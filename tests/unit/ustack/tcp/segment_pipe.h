@@ -75,6 +75,11 @@ class SegmentPipe {
 
   Duration latency = std::chrono::milliseconds(5);
   Duration extra_delay = std::chrono::milliseconds(3);  // for Fault::kDelay
+  // Nonzero: the pipe offers segmentation offload for segments up to this long (TCP header and
+  // payload) and cuts them as a NIC would, each piece meeting the fault plan on its own.
+  std::size_t segmentation_limit = 0;
+  // Segments handed over for cutting.
+  std::uint64_t offloaded_segments = 0;
 
  private:
   class Output;
