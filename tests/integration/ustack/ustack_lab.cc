@@ -36,6 +36,20 @@ absl::Status ErrnoError(const std::string& what) {
 
 }  // namespace
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void Fd::reset() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+  fd_ = -1;
+}
+
 absl::StatusOr<std::string> Shell(const std::string& command) {
   FILE* pipe = ::popen(absl::StrCat(command, " 2>&1").c_str(), "r");
   if (pipe == nullptr) {

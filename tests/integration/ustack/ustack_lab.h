@@ -29,6 +29,28 @@ inline constexpr char kUstackIp[] = "10.77.0.2";
 inline constexpr char kKernelNodeIp[] = "10.77.0.3";
 inline constexpr char kUstackMac[] = "02:00:5e:77:00:02";
 
+// The whole file, as bytes; "" when it cannot be read.
+std::string ReadFile(const std::string& path);
+
+// A file descriptor the test owns: closed when it goes.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  Fd& operator=(Fd&& other) noexcept {
+    reset();
+    fd_ = other.fd_;
+    other.fd_ = -1;
+    return *this;
+  }
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  void reset();
+
+ private:
+  int fd_;
+};
+
 // Runs a command through /bin/sh; its output (stdout and stderr), or an error with both when
 // it exits non-zero.
 absl::StatusOr<std::string> Shell(const std::string& command);

@@ -21,13 +21,6 @@
 namespace nslab::ustack::testing {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 sockaddr_in Address(const char* ip, std::uint16_t port) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -35,16 +28,6 @@ sockaddr_in Address(const char* ip, std::uint16_t port) {
   ::inet_pton(AF_INET, ip, &address.sin_addr);
   return address;
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { ::close(fd_); }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 void SetReceiveTimeout(int fd, int ms) {
   timeval timeout{ms / 1000, (ms % 1000) * 1000};

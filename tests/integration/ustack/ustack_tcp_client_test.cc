@@ -25,13 +25,6 @@ namespace {
 
 constexpr std::uint16_t kServerPort = 5001;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Echoes until the end of the stream, then shuts its side down and closes.
 constexpr char kPythonEcho[] = R"(
 import socket, sys

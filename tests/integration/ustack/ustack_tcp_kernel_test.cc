@@ -44,27 +44,6 @@ constexpr std::uint16_t kHttpPort = 80;
 constexpr std::uint16_t kClosedPort = 4444;
 constexpr std::size_t kTransferBytes = 10 * 1024 * 1024;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // sha256sum's hex digest of the HTTP server's /bytes/N body (byte i is i % 251), generated
 // here and streamed through sha256sum so that no copy of it is kept; "" on failure.
 std::string ExpectedSha256(std::uint64_t size, const std::string& dir) {

@@ -17,10 +17,11 @@
 //   LAST-ACK     ...KernelClosesFirst               UstackClosesFirst
 //   TIME-WAIT    UstackClosesFirst, UstackClosing   ...KernelClosesFirst, UstackClosing...
 //
-// CLOSING on the kernel would need its FIN held back while data still flows to it, and a rule
-// on the FIN flag also drops the kernel's acknowledgements then (they carry the FIN), which
-// stalls the transfer; a rule on the FIN's sequence number would do, but nothing here knows
-// the kernel's initial sequence number.
+// CLOSING on the kernel needs its FIN lost while the ustack's FIN is still to come, so data
+// must still flow to the kernel after it closed; but a rule on the FIN flag then also drops
+// the kernel's acknowledgements of that data (a capture shows only its duplicate ACKs getting
+// through), which stalls the transfer; dropping only its first FINs (a conntrack mark counts
+// them) is undone by its tail-loss probe, which resends the FIN within milliseconds.
 
 #include <gtest/gtest.h>
 #include <linux/sockios.h>
@@ -60,36 +61,6 @@ const std::string kDropAllFromUstack =
 const std::string kDropFinsFromUstack =
     absl::StrCat("chain in { type filter hook input priority 0; ip saddr ", kUstackIp,
                  " tcp flags & fin == fin drop; }");
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  Fd& operator=(Fd&& other) noexcept {
-    reset();
-    fd_ = other.fd_;
-    other.fd_ = -1;
-    return *this;
-  }
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  void reset() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-    fd_ = -1;
-  }
-
- private:
-  int fd_;
-};
 
 // Unacknowledged bytes in a kernel socket's send queue.
 int Unacknowledged(int fd) {

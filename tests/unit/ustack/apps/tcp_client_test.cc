@@ -72,11 +72,19 @@ class OneConnectionServer {
     }
     return connection_;
   }
+  // A sink reading the accepted connection, made once there is one.
+  StreamSink* sink() {
+    if (!sink_ && accepted()) {
+      sink_ = std::make_unique<StreamSink>(pipe_.b(), *connection_, pipe_.now());
+    }
+    return sink_.get();
+  }
 
  private:
   SegmentPipe& pipe_;
   tcp::SocketId listener_ = 0;
   std::optional<tcp::SocketId> connection_;
+  std::unique_ptr<StreamSink> sink_;
 };
 
 std::vector<std::byte> generated(std::size_t size) {
@@ -108,17 +116,10 @@ TEST(TcpClientTest, SourceSendsThePatternShutsDownAndEndsInTimeWait) {
   constexpr std::uint64_t kBytes = 300'000;
   auto client = make_client(pipe, TcpClient::Kind::kSource, kBytes);
   EXPECT_EQ(phase(*client), Phase::kConnecting);
-  std::unique_ptr<StreamSink> sink;
   ASSERT_TRUE(run_client(
-      pipe, *client,
-      [&] {
-        if (!sink && server.accepted()) {
-          sink = std::make_unique<StreamSink>(pipe.b(), *server.accepted(), pipe.now());
-        }
-        return sink && sink->end_of_stream();
-      },
+      pipe, *client, [&] { return server.sink() && server.sink()->end_of_stream(); },
       seconds(120)));
-  EXPECT_TRUE(sink->received() == generated(kBytes));
+  EXPECT_TRUE(server.sink()->received() == generated(kBytes));
   // The source waits for the server's end of the stream before it is done.
   EXPECT_EQ(phase(*client), Phase::kTransferring);
   ASSERT_TRUE(pipe.b().close(*server.accepted(), pipe.now()).ok());
@@ -201,23 +202,16 @@ TEST(TcpClientTest, EndlessSourceStopsWhenThePeerShutsDown) {
   SegmentPipe pipe;
   OneConnectionServer server(pipe);
   auto client = make_client(pipe, TcpClient::Kind::kSource);
-  std::unique_ptr<StreamSink> sink;
   ASSERT_TRUE(run_client(
-      pipe, *client,
-      [&] {
-        if (!sink && server.accepted()) {
-          sink = std::make_unique<StreamSink>(pipe.b(), *server.accepted(), pipe.now());
-        }
-        return sink && sink->received().size() >= 2'000'000;
-      },
+      pipe, *client, [&] { return server.sink() && server.sink()->received().size() >= 2'000'000; },
       seconds(60)));
   ASSERT_TRUE(pipe.b().shutdown(*server.accepted(), pipe.now()).ok());
   ASSERT_TRUE(run_client(
-      pipe, *client, [&] { return sink->end_of_stream(); }, seconds(60)));
+      pipe, *client, [&] { return server.sink()->end_of_stream(); }, seconds(60)));
   ASSERT_TRUE(run_client(
       pipe, *client, [&] { return phase(*client) == Phase::kDone; }, seconds(5)));
-  EXPECT_EQ(client->client_report()->bytes_sent, sink->received().size());
-  EXPECT_TRUE(sink->received() == generated(sink->received().size()));
+  EXPECT_EQ(client->client_report()->bytes_sent, server.sink()->received().size());
+  EXPECT_TRUE(server.sink()->received() == generated(server.sink()->received().size()));
 }
 
 TEST(TcpClientTest, HoldStaysInCloseWaitAfterThePeerShutsDown) {
@@ -251,21 +245,13 @@ TEST(TcpClientTest, RetriesARefusedConnectWithBackoff) {
   ASSERT_TRUE(client->next_deadline().has_value());
   // The server comes up; the next attempt (400 ms later) gets through.
   OneConnectionServer server(pipe);
-  std::unique_ptr<StreamSink> sink;
   ASSERT_TRUE(run_client(
-      pipe, *client,
-      [&] {
-        if (!sink && server.accepted()) {
-          sink = std::make_unique<StreamSink>(pipe.b(), *server.accepted(), pipe.now());
-        }
-        return sink && sink->end_of_stream();
-      },
-      seconds(5)));
+      pipe, *client, [&] { return server.sink() && server.sink()->end_of_stream(); }, seconds(5)));
   report = *client->client_report();
   EXPECT_EQ(report.connect_attempts, 4u);
   EXPECT_EQ(report.phase, Phase::kTransferring);
   EXPECT_EQ(report.error, "");
-  EXPECT_EQ(sink->received().size(), 1000u);
+  EXPECT_EQ(server.sink()->received().size(), 1000u);
 }
 
 TEST(TcpClientTest, GivesUpAfterTheLastAttempt) {

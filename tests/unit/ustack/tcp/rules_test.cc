@@ -289,7 +289,7 @@ TEST(TcpTimerTest, AcksSackingNewDataCountAsDuplicatesThoughTheWindowGrows) {
     const std::vector<SentSegment> sent = pipe.sent_by(Side::kA);
     EXPECT_EQ(sent.size(), base + 3);
     const SentSegment& first = sent[base];
-    const SentSegment& last_b = pipe.sent_by(Side::kB).back();
+    const SentSegment last_b = pipe.sent_by(Side::kB).back();
     const TcpSocketInfo a = *pipe.a().info(pair.a);
     packet::TcpRepr ack;
     ack.source_port = a.remote.port;
