@@ -236,11 +236,14 @@ class LabBuilder {
     netlink::VethEnd a{link.a().interface(), a_node.fd.get(), link.a().mac(), link.mtu(), ifindex};
     netlink::VethEnd b{link.b().interface(), b_node.fd.get(), link.b().mac(), link.mtu(),
                        ifindex + 1};
-    for (auto* end : {&a, &b}) {
-      const auto& node = NodeNamed(end == &a ? link.a().node() : link.b().node());
-      if (node.kind() == nslab::v1::NODE_KIND_USTACK) {
-        end->mac.clear();  // the topology's MAC is the stack's (UstackArgv)
-      }
+    // A ustack end's MAC in the topology is the stack's own (UstackArgv), not its device's.
+    const bool ustack_a = NodeNamed(link.a().node()).kind() == nslab::v1::NODE_KIND_USTACK;
+    const bool ustack_b = NodeNamed(link.b().node()).kind() == nslab::v1::NODE_KIND_USTACK;
+    if (ustack_a) {
+      a.mac.clear();
+    }
+    if (ustack_b) {
+      b.mac.clear();
     }
     if (IsWire(static_cast<int>(index))) {
       const auto impairments = RequestedImpairments(link);
@@ -250,7 +253,9 @@ class LabBuilder {
                                          .ns_a = a_node.fd.get(),
                                          .ns_b = b_node.fd.get(),
                                          .a_to_b = impairments[0],
-                                         .b_to_a = impairments[1]}));
+                                         .b_to_a = impairments[1],
+                                         .ustack_a = ustack_a,
+                                         .ustack_b = ustack_b}));
     } else {
       // Created through the a-side node's socket: the request names both namespaces, so
       // any socket will do, and this one is already open.

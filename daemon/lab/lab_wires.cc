@@ -67,8 +67,8 @@ absl::Status LabWires::Add(const WireLinkRequest& request) {
   spec.a_to_b = request.a_to_b;
   spec.b_to_a = request.b_to_a;
   spec.mtu = link.mtu() == 0 ? 1500 : link.mtu();
-  auto mac_a = ParseMac(link.a().mac());
-  auto mac_b = ParseMac(link.b().mac());
+  auto mac_a = ParseMac(request.ustack_a ? "" : link.a().mac());
+  auto mac_b = ParseMac(request.ustack_b ? "" : link.b().mac());
   if (!mac_a.ok() || !mac_b.ok()) {
     return mac_a.ok() ? mac_b.status() : mac_a.status();
   }

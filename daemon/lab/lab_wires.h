@@ -40,6 +40,10 @@ struct WireLinkRequest {
   nslab::v1::Impairment a_to_b;
   nslab::v1::Impairment b_to_a;
   bool reattach = false;  // a previous daemon left the TAPs: open them, create nothing
+  // That end is a ustack node's: the topology's MAC there is the stack's own, so its TAP keeps
+  // the kernel's (a bridge port with the stack's MAC would take the stack's frames as its own).
+  bool ustack_a = false;
+  bool ustack_b = false;
 };
 
 // The wire links of one lab, by link index. Thread-safe: a lab's links are built in

@@ -36,7 +36,8 @@ constexpr int kHttpPort = 80;
 constexpr int kEchoPort = 7;
 
 // $MODE and $IMPAIR are filled in by each test. The seed makes the wire's drops the same in
-// every run (the nftables drops are not seeded).
+// every run (the nftables drops are not seeded). The stack's MAC is the topology's, on a veth
+// and on a wire alike.
 constexpr char kTopology[] = R"(
 seed: 2026
 nodes:
@@ -46,7 +47,7 @@ nodes:
     services: [{tcp: 80, app: http}, {tcp: 7, app: echo}]
 links:
   - {a: kernel:eth0, b: stack:eth0, a_addr: 10.9.0.1/24, b_addr: 10.9.0.2/24,
-     mode: $MODE, impair: {$IMPAIR}}
+     b_mac: "02:00:00:09:00:02", mode: $MODE, impair: {$IMPAIR}}
 )";
 
 // The kernel's side of a transfer, run in the kernel node: `http PORT N` has curl download
