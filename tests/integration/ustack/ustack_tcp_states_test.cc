@@ -13,15 +13,13 @@
 //   FIN-WAIT-1   UstackClosing...                   ...KernelClosesFirst
 //   FIN-WAIT-2   UstackClosesFirst                  HoldKeepsCloseWait, UstackClosing...
 //   CLOSE-WAIT   HoldKeepsCloseWait                 UstackClosesFirst
-//   CLOSING      UstackClosingInASimultaneousClose  (not held: see below)
+//   CLOSING      UstackClosingInASimultaneousClose  KernelClosingInASimultaneousClose
 //   LAST-ACK     ...KernelClosesFirst               UstackClosesFirst
 //   TIME-WAIT    UstackClosesFirst, UstackClosing   ...KernelClosesFirst, UstackClosing...
 //
-// CLOSING on the kernel needs its FIN lost while the ustack's FIN is still to come, so data
-// must still flow to the kernel after it closed; but a rule on the FIN flag then also drops
-// the kernel's acknowledgements of that data (a capture shows only its duplicate ACKs getting
-// through), which stalls the transfer; dropping only its first FINs (a conntrack mark counts
-// them) is undone by its tail-loss probe, which resends the FIN within milliseconds.
+// CLOSING on the kernel: rules hold back both sides' FINs, then let the ustack's through while
+// the kernel's is still held. (Holding the kernel's FIN while data still flows to it does not
+// work: the rule then drops its acknowledgements too, and the transfer stalls.)
 
 #include <gtest/gtest.h>
 #include <linux/sockios.h>
@@ -58,6 +56,9 @@ const std::string kDropSynAcksFromUstack =
 const std::string kDropAllFromUstack =
     absl::StrCat("chain in { type filter hook input priority 0; ip saddr ", kUstackIp,
                  " ip protocol tcp drop; }");
+const std::string kDropFinsToUstack =
+    absl::StrCat("chain out { type filter hook output priority 0; ip daddr ", kUstackIp,
+                 " tcp flags & fin == fin drop; }");
 const std::string kDropFinsFromUstack =
     absl::StrCat("chain in { type filter hook input priority 0; ip saddr ", kUstackIp,
                  " tcp flags & fin == fin drop; }");
@@ -265,6 +266,28 @@ TEST_F(UstackTcpStatesTest, UstackClosingInASimultaneousClose) {
   // Both closed first, so both wait in TIME-WAIT.
   Expect("TIME-WAIT", "TIME-WAIT");
   EXPECT_TRUE(ReadToEnd(connection_.get(), received, 1000));
+  EXPECT_EQ(Client().state(), "done");
+}
+
+TEST_F(UstackTcpStatesTest, KernelClosingInASimultaneousClose) {
+  // Both sides' FINs are held back: neither can see the other's close.
+  ASSERT_NO_FATAL_FAILURE(
+      StartLab({absl::StrCat("tcp:", kPeerIp, ":", kServerPort, ":source:1000")},
+               kDropFinsFromUstack + "\n" + kDropFinsToUstack));
+  ASSERT_NO_FATAL_FAILURE(AcceptClient());
+  Expect("FIN-WAIT-1", "ESTAB");
+  ASSERT_EQ(::shutdown(connection_.get(), SHUT_WR), 0);
+  Expect("FIN-WAIT-1", "FIN-WAIT-1");
+  // The ustack's FIN let through: it does not acknowledge the kernel's, which is still held;
+  // the kernel acknowledges it (FIN-WAIT-2) and waits for the ACK of its own (CLOSING).
+  ASSERT_TRUE(lab_->InPeer(absl::StrCat("nft delete chain inet ", kNftTable, " in")).ok());
+  Expect("FIN-WAIT-2", "CLOSING");
+  // And the kernel's: both closed first, so both wait in TIME-WAIT.
+  ASSERT_TRUE(PeerNftDelete(*lab_).ok());
+  Expect("TIME-WAIT", "TIME-WAIT");
+  std::string received;
+  EXPECT_TRUE(ReadToEnd(connection_.get(), received, 1000));
+  EXPECT_EQ(received, GeneratedBytes(1000));
   EXPECT_EQ(Client().state(), "done");
 }
 
