@@ -108,6 +108,17 @@ grpc::Status TestDaemon::CreateFromYaml(const std::string& yaml, const std::stri
   return labs_->CreateLab(&context, request, lab != nullptr ? lab : &ignored);
 }
 
+grpc::Status TestDaemon::UstackStats(const std::string& lab, const std::string& node,
+                                     nslab::v1::UstackStats* out) {
+  nslab::v1::UstackNodeRequest request;
+  request.set_lab(lab);
+  request.set_node(node);
+  nslab::v1::UstackStats ignored;
+  grpc::ClientContext context;
+  return nslab::v1::Participants::NewStub(channel_)->GetUstackStats(&context, request,
+                                                                    out ? out : &ignored);
+}
+
 grpc::Status TestDaemon::Delete(const std::string& name) {
   nslab::v1::DeleteLabRequest request;
   request.set_name(name);

@@ -8,6 +8,7 @@
 
 #include "nslab/v1/exec.grpc.pb.h"
 #include "nslab/v1/labs.grpc.pb.h"
+#include "nslab/v1/participants.grpc.pb.h"
 #include "nslab/v1/system.grpc.pb.h"
 
 namespace nslab::testing {
@@ -44,6 +45,9 @@ class TestDaemon {
   grpc::Status CreateFromYaml(const std::string& yaml, const std::string& name,
                               nslab::v1::Lab* lab = nullptr, const std::string& base_dir = "");
   grpc::Status Delete(const std::string& name);
+  // A ustack node's counters and tables (Participants.GetUstackStats); `out` may be null.
+  grpc::Status UstackStats(const std::string& lab, const std::string& node,
+                           nslab::v1::UstackStats* out = nullptr);
 
  private:
   void Start();

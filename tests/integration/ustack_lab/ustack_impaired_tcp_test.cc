@@ -159,10 +159,7 @@ struct Transfer {
 
 class UstackImpairedTcpTest : public DaemonSuite<> {
  protected:
-  void SetUp() override {
-    participants_ = nslab::v1::Participants::NewStub(daemon_->channel());
-    chaos_ = nslab::v1::Chaos::NewStub(daemon_->channel());
-  }
+  void SetUp() override { chaos_ = nslab::v1::Chaos::NewStub(daemon_->channel()); }
 
   // Creates the lab with the link in `mode` (veth or wire) impaired by `impair` (the YAML
   // flow mapping's body) and waits for the stack to answer.
@@ -179,12 +176,7 @@ class UstackImpairedTcpTest : public DaemonSuite<> {
   }
 
   grpc::Status Stats(nslab::v1::UstackStats* stats = nullptr) {
-    nslab::v1::UstackNodeRequest request;
-    request.set_lab(name_);
-    request.set_node("stack");
-    nslab::v1::UstackStats ignored;
-    grpc::ClientContext context;
-    return participants_->GetUstackStats(&context, request, stats ? stats : &ignored);
+    return daemon_->UstackStats(name_, "stack", stats);
   }
 
   uint64_t StackRetransSegs() {
@@ -266,7 +258,6 @@ class UstackImpairedTcpTest : public DaemonSuite<> {
 
   std::string name_;
   std::unique_ptr<LabGuard> guard_;
-  std::unique_ptr<nslab::v1::Participants::Stub> participants_;
   std::unique_ptr<nslab::v1::Chaos::Stub> chaos_;
 };
 

@@ -60,12 +60,7 @@ class UstackNodeTest : public DaemonSuite<> {
   virtual const char* Topology() const { return kKernelAndStack; }
 
   grpc::Status Stats(nslab::v1::UstackStats* stats = nullptr) {
-    nslab::v1::UstackNodeRequest request;
-    request.set_lab(name_);
-    request.set_node("stack");
-    nslab::v1::UstackStats ignored;
-    grpc::ClientContext context;
-    return participants_->GetUstackStats(&context, request, stats ? stats : &ignored);
+    return daemon_->UstackStats(name_, "stack", stats);
   }
 
   std::string name_;

@@ -271,17 +271,23 @@ std::optional<packet::TcpRepr> parse_tcp(const testing::Frame& frame) {
   return packet::TcpRepr::parse(*view, ip->ip.source, ip->ip.destination);
 }
 
-TEST_F(StackTest, TcpListenerAnswersSynAndClosedPortAnswersReset) {
-  learn_peer();
-  const auto echo = apps::start_service(*apps::parse_service("tcp:7:echo"), stack_);
-  ASSERT_TRUE(echo.ok()) << echo.status();
+// The peer's SYN to `port`: MSS 1460, a 64 KiB window, ISN 1000.
+packet::TcpRepr peer_syn(std::uint16_t port) {
   packet::TcpRepr syn;
   syn.source_port = 40000;
-  syn.destination_port = 7;
+  syn.destination_port = port;
   syn.seq_number = 1000;
   syn.flags = packet::tcp_flag::kSyn;
   syn.window_len = 65535;
   syn.max_segment_size = 1460;
+  return syn;
+}
+
+TEST_F(StackTest, TcpListenerAnswersSynAndClosedPortAnswersReset) {
+  learn_peer();
+  const auto echo = apps::start_service(*apps::parse_service("tcp:7:echo"), stack_);
+  ASSERT_TRUE(echo.ok()) << echo.status();
+  packet::TcpRepr syn = peer_syn(7);
   receive_ipv4(tcp_segment(syn));
   ASSERT_EQ(link_.sent.size(), 1u);
   const auto syn_ack = parse_tcp(link_.sent[0].bytes);
@@ -320,13 +326,7 @@ TEST_F(StackTest, TakesUnsegmentedTcpAndSendsLargeSegmentsForTheLinkToCut) {
   learn_peer();
   const auto echo = apps::start_service(*apps::parse_service("tcp:7:echo"), stack_);
   ASSERT_TRUE(echo.ok()) << echo.status();
-  packet::TcpRepr peer;
-  peer.source_port = 40000;
-  peer.destination_port = 7;
-  peer.seq_number = 1000;
-  peer.flags = packet::tcp_flag::kSyn;
-  peer.window_len = 65535;
-  peer.max_segment_size = 1460;
+  packet::TcpRepr peer = peer_syn(7);
   receive_ipv4(tcp_segment(peer));
   ASSERT_EQ(link_.sent.size(), 1u);
   const auto syn_ack = packet::TcpRepr::parse(

@@ -319,13 +319,17 @@ TEST(TcpTimerTest, AcksSackingNewDataCountAsDuplicatesThoughTheWindowGrows) {
   EXPECT_EQ(fast_retransmits_after_three_acks(false), 0u);
 }
 
+// A connection whose accepting side (B) has a receive buffer of `size` bytes.
+Connected connect_to_small_receiver(SegmentPipe& pipe, std::size_t size) {
+  testing::PairOptions small_server;
+  small_server.server_options = TcpConfig().socket_defaults;
+  small_server.server_options->receive_buffer_size = size;
+  return connect_pair(pipe, kPort, small_server);
+}
+
 TEST(TcpTimerTest, ZeroWindowIsProbedUntilTheReaderDrains) {
   SegmentPipe pipe;
-  SocketOptions small = TcpConfig().socket_defaults;
-  small.receive_buffer_size = 8192;
-  testing::PairOptions small_server;
-  small_server.server_options = small;
-  const Connected pair = connect_pair(pipe, kPort, small_server);
+  const Connected pair = connect_to_small_receiver(pipe, 8192);
   const auto data = testing::pattern(100'000, 9);
   StreamSource source(pipe.a(), pair.a, data, pipe.now());
   StreamSink sink(pipe.b(), pair.b, pipe.now());
@@ -346,11 +350,7 @@ TEST(TcpTimerTest, ZeroWindowIsProbedUntilTheReaderDrains) {
 
 TEST(TcpTimerTest, ZeroWindowRecoversEvenWhenTheWindowUpdateIsLost) {
   SegmentPipe pipe;
-  SocketOptions small = TcpConfig().socket_defaults;
-  small.receive_buffer_size = 4096;
-  testing::PairOptions small_server;
-  small_server.server_options = small;
-  const Connected pair = connect_pair(pipe, kPort, small_server);
+  const Connected pair = connect_to_small_receiver(pipe, 4096);
   const auto data = testing::pattern(20'000, 11);
   StreamSource source(pipe.a(), pair.a, data, pipe.now());
   StreamSink sink(pipe.b(), pair.b, pipe.now());
