@@ -10,7 +10,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 bash scripts/setup.sh
 jobs=${NSLAB_JOBS:-2}
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release -j"$jobs" --target nslabd nslab
 
 bin=build/release
