@@ -2,13 +2,19 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "nslab/v1/labs.pb.h"
 
 namespace nslab::client {
 
-// A CreateLabRequest carrying the text of a topology file and the folder its relative
-// paths are resolved against. Prints why and returns nothing when the file is unreadable.
+// The files a topology's text names (nodes.*.nftables_file, links[*].{impair,a_to_b,b_to_a}
+// .trace), as written, each once. Text that is not YAML names none: the daemon reports it.
+std::vector<std::string> FilesNamedBy(const std::string& topology_yaml);
+
+// A CreateLabRequest carrying the text of a topology file and of every file it names, read
+// here relative to the topology file: the daemon opens no path a client sends. Prints why
+// and returns nothing when a file is unreadable.
 std::optional<nslab::v1::CreateLabRequest> RequestFromFile(const std::string& path);
 
 }  // namespace nslab::client

@@ -37,7 +37,7 @@ KernelSupport KernelBackendSupport(const nslab::v1::Impairment& impairment, bool
   // limit_packets: netem's limit when netem is there, else a packet fifo under tbf; without
   // either there is no queue to limit.
   support.tbf = impairment.rate_bps() != 0;
-  if (!impairment.trace_file().empty()) {
+  if (HasTrace(impairment)) {
     support.unsupported.push_back("trace_file");  // the wire's alone
   }
   return support;

@@ -2,13 +2,13 @@
 
 #include <variant>
 
+#include "absl/strings/str_cat.h"
 #include "daemon/impair/correlated.h"
 #include "daemon/impair/validate.h"
 
 namespace nslab::impair {
 
-absl::StatusOr<ImpairmentSpec> CompileImpairment(const nslab::v1::Impairment& impairment,
-                                                 const TraceLoader& load_trace) {
+absl::StatusOr<ImpairmentSpec> CompileImpairment(const nslab::v1::Impairment& impairment) {
   if (absl::Status status = ValidateImpairment(impairment); !status.ok()) {
     return status;
   }
@@ -51,13 +51,22 @@ absl::StatusOr<ImpairmentSpec> CompileImpairment(const nslab::v1::Impairment& im
   if (impairment.limit_packets() != 0) {
     spec.limit_packets = impairment.limit_packets();
   }
-  if (!impairment.trace_file().empty()) {
-    absl::StatusOr<std::shared_ptr<const DeliveryTrace>> trace =
-        load_trace(impairment.trace_file());
+  if (!impairment.trace_file().empty() && impairment.trace().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "trace_file \"", impairment.trace_file(),
+        "\" was named but its text was not sent: nslabd reads no file a client names; send the "
+        "file's text in trace (the nslab CLI does this)"));
+  }
+  if (!impairment.trace().empty()) {
+    absl::StatusOr<DeliveryTrace> trace = DeliveryTrace::Parse(impairment.trace());
     if (!trace.ok()) {
-      return trace.status();
+      const std::string name = impairment.trace_file().empty()
+                                   ? std::string("trace")
+                                   : absl::StrCat("trace_file ", impairment.trace_file());
+      return absl::Status(trace.status().code(),
+                          absl::StrCat(name, ": ", trace.status().message()));
     }
-    spec.trace = *std::move(trace);
+    spec.trace = std::make_shared<const DeliveryTrace>(*std::move(trace));
   }
   return spec;
 }

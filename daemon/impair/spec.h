@@ -42,13 +42,9 @@ struct ImpairmentSpec {
   std::shared_ptr<const DeliveryTrace> trace;
 };
 
-using TraceLoader =
-    std::function<absl::StatusOr<std::shared_ptr<const DeliveryTrace>>(const std::string& path)>;
-
-// Validates (ValidateImpairment) and converts. trace_file is passed to `load_trace` as given;
-// resolving it against the topology file is the caller's business.
-absl::StatusOr<ImpairmentSpec> CompileImpairment(const nslab::v1::Impairment& impairment,
-                                                 const TraceLoader& load_trace = LoadDeliveryTrace);
+// Validates (ValidateImpairment) and converts. A delivery trace comes as text (`trace`); a
+// trace_file name without it is INVALID_ARGUMENT, since the daemon opens no client's paths.
+absl::StatusOr<ImpairmentSpec> CompileImpairment(const nslab::v1::Impairment& impairment);
 
 // True when the spec hands every frame over at once, unchanged and in order: no delay, loss,
 // duplication, corruption, reordering or rate. The queue limit alone changes nothing, since

@@ -7,7 +7,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "daemon/common/file_text.h"
 
 namespace nslab::impair {
 
@@ -47,26 +46,6 @@ absl::StatusOr<DeliveryTrace> DeliveryTrace::Parse(std::string_view input) {
         "delivery trace ends at 0 ms; it must last longer than 0 ms to be repeated");
   }
   return DeliveryTrace(std::move(opportunities));
-}
-
-absl::StatusOr<DeliveryTrace> DeliveryTrace::LoadFile(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadTextFile(path);
-  if (!text.ok()) {
-    return absl::NotFoundError(absl::StrCat("delivery trace ", path, ": cannot open"));
-  }
-  absl::StatusOr<DeliveryTrace> trace = Parse(*text);
-  if (!trace.ok()) {
-    return absl::Status(trace.status().code(), absl::StrCat(path, ": ", trace.status().message()));
-  }
-  return trace;
-}
-
-absl::StatusOr<std::shared_ptr<const DeliveryTrace>> LoadDeliveryTrace(const std::string& path) {
-  absl::StatusOr<DeliveryTrace> trace = DeliveryTrace::LoadFile(path);
-  if (!trace.ok()) {
-    return trace.status();
-  }
-  return std::make_shared<const DeliveryTrace>(*std::move(trace));
 }
 
 int64_t TraceShaper::TimeOf(uint64_t opportunity) const {

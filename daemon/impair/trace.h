@@ -22,7 +22,6 @@ class DeliveryTrace {
   static constexpr size_t kBytesPerOpportunity = 1500;
 
   static absl::StatusOr<DeliveryTrace> Parse(std::string_view text);
-  static absl::StatusOr<DeliveryTrace> LoadFile(const std::string& path);
 
   std::span<const uint32_t> opportunities_ms() const { return opportunities_ms_; }
   size_t size() const { return opportunities_ms_.size(); }
@@ -35,9 +34,6 @@ class DeliveryTrace {
 
   std::vector<uint32_t> opportunities_ms_;
 };
-
-// Loads trace files for CompileImpairment; tests and the daemon may substitute their own.
-absl::StatusOr<std::shared_ptr<const DeliveryTrace>> LoadDeliveryTrace(const std::string& path);
 
 // Trace-driven bandwidth for one link direction, replacing the token bucket. Mahimahi's link
 // queue: at each opportunity up to 1500 bytes leave; a frame leaves at the opportunity that

@@ -40,6 +40,10 @@ bool HasGilbertElliott(const nslab::v1::Impairment& impairment) {
   return ge.p() != 0 || ge.r() != 0 || ge.h() != 0 || ge.k() != 0;
 }
 
+bool HasTrace(const nslab::v1::Impairment& impairment) {
+  return !impairment.trace_file().empty() || !impairment.trace().empty();
+}
+
 absl::Status ValidateImpairment(const nslab::v1::Impairment& impairment) {
   Problems problems;
 
@@ -106,7 +110,7 @@ absl::Status ValidateImpairment(const nslab::v1::Impairment& impairment) {
     problems.Add(absl::StrCat("limit_packets must be in 0..", kMaxLimitPackets,
                               " (0 = netem's default of 1000), got ", impairment.limit_packets()));
   }
-  if (!impairment.trace_file().empty() && impairment.rate_bps() > 0) {
+  if (HasTrace(impairment) && impairment.rate_bps() > 0) {
     problems.Add("trace_file and rate_bps cannot both be set: the trace is the rate");
   }
 

@@ -21,5 +21,7 @@ absl::Status ValidateImpairment(const nslab::v1::Impairment& impairment);
 // Whether gilbert_elliott is in use: present with at least one field set (an empty
 // `gilbert_elliott: {}` in YAML means no model).
 bool HasGilbertElliott(const nslab::v1::Impairment& impairment);
+// A delivery trace, named (trace_file) or given as text (trace).
+bool HasTrace(const nslab::v1::Impairment& impairment);
 
 }  // namespace nslab::impair

@@ -55,12 +55,11 @@ netlink::RouteKind KindOf(nslab::v1::RouteType type) {
 
 class LabBuilder {
  public:
-  LabBuilder(const Topology& topology, std::string lab, std::string base_dir,
+  LabBuilder(const Topology& topology, std::string lab,
              const impair::kernel::KernelFeatures& features, const LinkModes& modes,
              LabWires* wires)
       : topology_(topology),
         lab_(std::move(lab)),
-        base_dir_(std::move(base_dir)),
         features_(features),
         modes_(modes),
         wires_(wires) {}
@@ -321,27 +320,14 @@ class LabBuilder {
   }
 
   absl::Status LoadRuleset(const Node& node) {
-    std::string ruleset = node.nftables();
-    if (!node.nftables_file().empty()) {
-      std::filesystem::path path(node.nftables_file());
-      if (path.is_relative()) {
-        path = std::filesystem::path(base_dir_) / path;
-      }
-      auto text = ReadTextFile(path.string());
-      if (!text.ok()) {
-        return absl::NotFoundError(absl::StrCat("cannot read nftables_file ", path.string()));
-      }
-      ruleset = std::move(*text);
-    }
-    if (ruleset.empty()) {
+    if (node.nftables().empty()) {
       return absl::OkStatus();
     }
-    return nft::RunCommands(handles_.at(node.name())->fd.get(), ruleset).status();
+    return nft::RunCommands(handles_.at(node.name())->fd.get(), node.nftables()).status();
   }
 
   const Topology& topology_;
   const std::string lab_;
-  const std::string base_dir_;
   bool IsWire(int index) const {
     return static_cast<size_t>(index) < modes_.size() && modes_[index] == nslab::v1::LINK_MODE_WIRE;
   }
@@ -365,10 +351,10 @@ std::vector<std::string> NamespacesOf(const Topology& topology, const std::strin
   return result;
 }
 
-absl::Status BuildLab(const Topology& topology, const std::string& lab, const std::string& base_dir,
+absl::Status BuildLab(const Topology& topology, const std::string& lab,
                       const impair::kernel::KernelFeatures& features, const LinkModes& modes,
                       LabWires* wires) {
-  return LabBuilder(topology, lab, base_dir, features, modes, wires).Build();
+  return LabBuilder(topology, lab, features, modes, wires).Build();
 }
 
 }  // namespace nslab::lab

@@ -15,14 +15,14 @@ std::vector<std::string> NamespacesOf(const nslab::v1::Topology& topology, const
 
 // Builds every kernel object of a validated topology: namespaces, loopbacks, bridges,
 // veth pairs, addresses, routes, rules, sysctls, nftables rulesets. If a step fails,
-// everything built so far is removed and the error names the step. `base_dir` resolves
-// relative paths (nftables_file).
+// everything built so far is removed and the error names the step. Rulesets come as text:
+// the daemon opens no file a topology names.
 // The mode each link gets (veth or wire, never auto), in topology order.
 using LinkModes = std::vector<nslab::v1::LinkMode>;
 
 // Wire links are created through `wires`, which keeps them running after the build.
 absl::Status BuildLab(const nslab::v1::Topology& topology, const std::string& lab,
-                      const std::string& base_dir, const impair::kernel::KernelFeatures& features,
-                      const LinkModes& modes, LabWires* wires);
+                      const impair::kernel::KernelFeatures& features, const LinkModes& modes,
+                      LabWires* wires);
 
 }  // namespace nslab::lab

@@ -49,27 +49,6 @@ exec::RestartPolicy PolicyOf(nslab::v1::RestartPolicy policy) {
   }
 }
 
-// A wire replays a trace file whenever its impairment is set again, long after the
-// request that named it relative to its topology file.
-void ResolveTraceFiles(nslab::v1::Topology* topology, const std::string& base_dir) {
-  for (auto& link : *topology->mutable_links()) {
-    // Only the impairments present: a mutable_*() call would make an absent direction
-    // present (and empty), overriding `impair`.
-    for (auto [present, get] : {std::pair{link.has_impair(), &nslab::v1::Link::mutable_impair},
-                                std::pair{link.has_a_to_b(), &nslab::v1::Link::mutable_a_to_b},
-                                std::pair{link.has_b_to_a(), &nslab::v1::Link::mutable_b_to_a}}) {
-      if (!present) {
-        continue;
-      }
-      nslab::v1::Impairment* impairment = (link.*get)();
-      const std::string& file = impairment->trace_file();
-      if (!file.empty() && file[0] != '/' && !base_dir.empty()) {
-        impairment->set_trace_file(base_dir + "/" + file);
-      }
-    }
-  }
-}
-
 }  // namespace
 
 std::string LabRegistry::UstackControlSocket(const std::string& lab,
@@ -211,14 +190,12 @@ absl::StatusOr<nslab::v1::Topology> LabRegistry::Prepare(nslab::v1::Topology top
   return topology;
 }
 
-absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std::string& name,
-                                        const std::string& base_dir) {
+absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std::string& name) {
   auto prepared = Prepare(std::move(requested), name);
   if (!prepared.ok()) {
     return prepared.status();
   }
   nslab::v1::Topology& topology = *prepared;
-  ResolveTraceFiles(&topology, base_dir);
   const std::string lab_name = topology.name();
 
   Lab lab;
@@ -270,8 +247,7 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
     forget();
     return status;
   }
-  if (auto status = BuildLab(topology, lab_name, base_dir, features_, modes, wires.get());
-      !status.ok()) {
+  if (auto status = BuildLab(topology, lab_name, features_, modes, wires.get()); !status.ok()) {
     (void)store_.Remove(lab_name);
     forget();
     return status;

@@ -45,9 +45,8 @@ class LabRegistry {
   static absl::StatusOr<nslab::v1::Topology> Prepare(nslab::v1::Topology topology,
                                                      const std::string& name);
 
-  // `name` overrides the topology's; `base_dir` resolves relative paths in it.
-  absl::StatusOr<nslab::v1::Lab> Create(nslab::v1::Topology topology, const std::string& name,
-                                        const std::string& base_dir);
+  // `name` overrides the topology's. Files it names must come inline (InlineClientFiles).
+  absl::StatusOr<nslab::v1::Lab> Create(nslab::v1::Topology topology, const std::string& name);
   // With the live status of every node.
   absl::StatusOr<nslab::v1::Lab> Get(const std::string& name) const;
   std::vector<nslab::v1::Lab> List() const;

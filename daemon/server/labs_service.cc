@@ -4,6 +4,7 @@
 #include "daemon/lab/plan.h"
 #include "daemon/lab/readiness.h"
 #include "daemon/server/status_mapping.h"
+#include "daemon/topology/client_files.h"
 #include "daemon/topology/graph.h"
 #include "daemon/topology/yaml_reader.h"
 
@@ -11,7 +12,7 @@ namespace nslab::server {
 
 namespace {
 
-absl::StatusOr<nslab::v1::Topology> TopologyOf(const nslab::v1::CreateLabRequest& request) {
+absl::StatusOr<nslab::v1::Topology> ReadSource(const nslab::v1::CreateLabRequest& request) {
   switch (request.source_case()) {
     case nslab::v1::CreateLabRequest::kTopologyYaml:
       return topology::ReadTopologyYaml(request.topology_yaml());
@@ -20,6 +21,17 @@ absl::StatusOr<nslab::v1::Topology> TopologyOf(const nslab::v1::CreateLabRequest
     default:
       return absl::InvalidArgumentError("source: give topology_yaml (the file's text) or topology");
   }
+}
+
+// The request's topology with the texts of the files it names in place.
+absl::StatusOr<nslab::v1::Topology> TopologyOf(const nslab::v1::CreateLabRequest& request) {
+  auto topology = ReadSource(request);
+  if (topology.ok()) {
+    if (auto error = topology::InlineClientFiles(&*topology, request.files())) {
+      return error->ToStatus();
+    }
+  }
+  return topology;
 }
 
 }  // namespace
@@ -31,7 +43,7 @@ grpc::Status LabsService::CreateLab(grpc::ServerContext*,
   if (!topology.ok()) {
     return ToGrpc(topology.status());
   }
-  auto lab = registry_->Create(std::move(*topology), request->name(), request->base_dir());
+  auto lab = registry_->Create(std::move(*topology), request->name());
   if (!lab.ok()) {
     return ToGrpc(lab.status());
   }

@@ -168,9 +168,6 @@ MaybeError CheckNode(const Node& node, const std::string& path) {
     default:
       return Invalid(path + ".kind", "missing or unknown kind (host, router, switch, ustack)");
   }
-  if (!node.nftables().empty() && !node.nftables_file().empty()) {
-    return Invalid(path, "give either nftables or nftables_file, not both");
-  }
   if (node.has_bridge() && node.kind() != nslab::v1::NODE_KIND_SWITCH) {
     return Invalid(path + ".bridge", "bridge options are only for nodes of kind switch");
   }

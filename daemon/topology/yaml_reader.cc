@@ -337,6 +337,9 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
     NSLAB_TRY_FIELD(String(node["nftables"], Join(path, "nftables"), out->mutable_nftables()));
   }
   if (node["nftables_file"]) {
+    if (node["nftables"]) {
+      return Fail(node["nftables_file"], path, "give either nftables or nftables_file, not both");
+    }
     NSLAB_TRY_FIELD(
         String(node["nftables_file"], Join(path, "nftables_file"), out->mutable_nftables_file()));
   }

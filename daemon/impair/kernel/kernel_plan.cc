@@ -71,11 +71,6 @@ std::vector<std::string_view> NetemCarriedFields(const nslab::v1::Impairment& im
   return fields;
 }
 
-absl::StatusOr<std::shared_ptr<const DeliveryTrace>> NoTraces(const std::string& path) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("trace_file ", path, ": a delivery trace needs mode: wire"));
-}
-
 }  // namespace
 
 absl::Status NetemMissingError(const std::vector<std::string_view>& fields) {
@@ -103,7 +98,7 @@ absl::StatusOr<KernelPlan> PlanKernelImpairment(const nslab::v1::Impairment& imp
   if (absl::Status status = ValidateImpairment(impairment); !status.ok()) {
     return status;
   }
-  if (!impairment.trace_file().empty()) {
+  if (HasTrace(impairment)) {
     return absl::FailedPreconditionError(
         "trace_file: a delivery trace is the userspace wire's alone; use mode: wire");
   }
@@ -121,7 +116,7 @@ absl::StatusOr<KernelPlan> PlanKernelImpairment(const nslab::v1::Impairment& imp
   if (use_netem) {
     plan.root = RootQdisc::kNetem;
     plan.netem_fields = NetemCarriedFields(impairment);
-    absl::StatusOr<ImpairmentSpec> spec = CompileImpairment(impairment, NoTraces);
+    absl::StatusOr<ImpairmentSpec> spec = CompileImpairment(impairment);
     if (!spec.ok()) {
       return spec.status();
     }

@@ -98,11 +98,12 @@ TestDaemon::ExecResult TestDaemon::Exec(const std::string& lab, const std::strin
 }
 
 grpc::Status TestDaemon::CreateFromYaml(const std::string& yaml, const std::string& name,
-                                        nslab::v1::Lab* lab, const std::string& base_dir) {
+                                        nslab::v1::Lab* lab,
+                                        const std::map<std::string, std::string>& files) {
   nslab::v1::CreateLabRequest request;
   request.set_topology_yaml(yaml);
   request.set_name(name);
-  request.set_base_dir(base_dir.empty() ? std::string(NSLAB_SOURCE_DIR) + "/topologies" : base_dir);
+  request.mutable_files()->insert(files.begin(), files.end());
   nslab::v1::Lab ignored;
   grpc::ClientContext context;
   return labs_->CreateLab(&context, request, lab != nullptr ? lab : &ignored);

@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,9 +42,11 @@ class TestDaemon {
                   const std::vector<std::string>& argv, const std::string& stdin_data = "",
                   uint32_t timeout_ms = 0);
 
-  // Creates a lab from YAML text under `name`; returns the status.
+  // Creates a lab from YAML text under `name`, sending `files` as the client's copies of the
+  // files it names; returns the status.
   grpc::Status CreateFromYaml(const std::string& yaml, const std::string& name,
-                              nslab::v1::Lab* lab = nullptr, const std::string& base_dir = "");
+                              nslab::v1::Lab* lab = nullptr,
+                              const std::map<std::string, std::string>& files = {});
   grpc::Status Delete(const std::string& name);
   // A ustack node's counters and tables (Participants.GetUstackStats); `out` may be null.
   grpc::Status UstackStats(const std::string& lab, const std::string& node,

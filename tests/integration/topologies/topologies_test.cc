@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 
+#include "client/topology_file.h"
 #include "tests/integration/support/daemon_suite.h"
 #include "tests/integration/support/host_snapshot.h"
 #include "tests/integration/support/test_daemon.h"
@@ -81,6 +83,16 @@ std::vector<Example> Examples() {
           "ping -n -c5 -i0.1 -W2 10.41.0.2 | awk -F/ '/^rtt/ { print ($4 >= 70) ? \"slow\" : "
           "\"fast\" }'"},
          "slow"}}},
+      {"firewall-file.yaml",
+       // The ruleset came from firewall-file.nft, sent by the client as text.
+       {{"server", {"nft", "list", "chain", "inet", "server_filter", "input"}, "reject with tcp"},
+        {"client", {"ping", "-c1", "-W2", "10.7.0.2"}, "1 received"},
+        {"client",
+         {"python3", "-c",
+          "import socket\ns=socket.socket(); s.settimeout(2)\n"
+          "try: s.connect(('10.7.0.2', 22)); print('connected')\n"
+          "except OSError as e: print(type(e).__name__)"},
+         "ConnectionRefusedError"}}},
       {"dual-stack.yaml",
        // One echo, answered within 2 s: CreateLab returns only once every veth transmits.
        {{"client", {"ping", "-4", "-c1", "-W2", "10.6.2.2"}, "1 received"},
@@ -97,7 +109,13 @@ TEST_P(TopologiesTest, DeploysAndWorks) {
   const HostSnapshot before = HostSnapshot::Take(name);
   {
     LabGuard guard(daemon_, name);
-    auto status = daemon_->CreateFromYaml(ReadSourceFile("topologies/" + GetParam().file), name);
+    // As the CLI does: the files a topology names travel with it, read beside it.
+    const std::string yaml = ReadSourceFile("topologies/" + GetParam().file);
+    std::map<std::string, std::string> files;
+    for (const std::string& file : client::FilesNamedBy(yaml)) {
+      files[file] = ReadSourceFile("topologies/" + file);
+    }
+    auto status = daemon_->CreateFromYaml(yaml, name, nullptr, files);
     ASSERT_TRUE(status.ok()) << status.error_message();
     for (const Check& check : GetParam().checks) {
       auto result = daemon_->Exec(name, check.node, check.argv);

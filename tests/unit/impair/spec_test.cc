@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace nslab::impair {
@@ -53,21 +54,27 @@ TEST(CompileImpairmentTest, RejectsInvalid) {
   EXPECT_EQ(CompileImpairment(impairment).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(CompileImpairmentTest, LoadsTraceThroughTheLoader) {
+TEST(CompileImpairmentTest, ParsesTheTraceText) {
   nslab::v1::Impairment impairment;
   impairment.set_trace_file("cell.trace");
-  std::string asked;
-  absl::StatusOr<ImpairmentSpec> spec = CompileImpairment(impairment, [&](const std::string& path) {
-    asked = path;
-    return std::make_shared<const DeliveryTrace>(*DeliveryTrace::Parse("1\n"));
-  });
+  impairment.set_trace("1\n2\n");
+  absl::StatusOr<ImpairmentSpec> spec = CompileImpairment(impairment);
   ASSERT_TRUE(spec.ok()) << spec.status();
-  EXPECT_EQ(asked, "cell.trace");
   ASSERT_NE(spec->trace, nullptr);
-  EXPECT_EQ(spec->trace->size(), 1u);
+  EXPECT_EQ(spec->trace->size(), 2u);
 
-  impairment.set_trace_file("/nonexistent/cell.trace");
-  EXPECT_EQ(CompileImpairment(impairment).status().code(), absl::StatusCode::kNotFound);
+  impairment.set_trace("1\n-2\n");
+  EXPECT_THAT(std::string(CompileImpairment(impairment).status().message()),
+              ::testing::StartsWith("trace_file cell.trace: delivery trace line 2"));
+}
+
+// The daemon opens no path a client names: a name without its text is refused, unread.
+TEST(CompileImpairmentTest, ATraceFileNameWithoutItsTextIsRefused) {
+  nslab::v1::Impairment impairment;
+  impairment.set_trace_file("/etc/hostname");
+  absl::StatusOr<ImpairmentSpec> spec = CompileImpairment(impairment);
+  EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(spec.status().message()), ::testing::HasSubstr("its text was not sent"));
 }
 
 TEST(IsUnimpairedTest, OnlyAnEmptyImpairmentOrAQueueLimitForwardsUnchanged) {

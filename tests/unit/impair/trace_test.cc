@@ -30,8 +30,6 @@ TEST(DeliveryTraceTest, RejectsWhatMahimahiRejects) {
   EXPECT_EQ(DeliveryTrace::Parse("1\n-2\n").status().message(),
             "delivery trace line 2: \"-2\" is not a millisecond timestamp (an integer "
             "0..4294967295)");
-  EXPECT_EQ(DeliveryTrace::LoadFile("/nonexistent.trace").status().code(),
-            absl::StatusCode::kNotFound);
 }
 
 TEST(TraceShaperTest, FullSizeFramesTakeOneOpportunityEachAndLoop) {

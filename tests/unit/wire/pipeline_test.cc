@@ -291,10 +291,13 @@ TEST(ImpairmentPipelineTest, TraceDrivenDeliveryFollowsTheTraceAndLoops) {
   EXPECT_EQ(delivered, expected);
 }
 
-TEST(ImpairmentPipelineTest, TraceFileIsLoadedByCreate) {
+TEST(ImpairmentPipelineTest, TraceTextIsParsedByCreateAndANameAloneRefused) {
   nslab::v1::Impairment impairment;
-  impairment.set_trace_file("/nonexistent/cell.trace");
-  EXPECT_EQ(ImpairmentPipeline::Create(impairment, 1).status().code(), absl::StatusCode::kNotFound);
+  impairment.set_trace_file("cell.trace");
+  EXPECT_EQ(ImpairmentPipeline::Create(impairment, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  impairment.set_trace("1\n2\n");
+  EXPECT_TRUE(ImpairmentPipeline::Create(impairment, 1).ok());
 }
 
 std::vector<Delivery> RunEverything(uint64_t seed) {
