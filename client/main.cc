@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   nslab::client::AddTraceCommand(app, options, exit_code);
   nslab::client::AddUstackCommand(app, options, exit_code);
   nslab::client::AddDownCommand(app, options, exit_code);
+  nslab::client::AddHealthCommand(app, options, exit_code);
   // Global options may follow the verb too: `nslab show lab -o json`.
   std::function<void(CLI::App*)> fall_through = [&](CLI::App* parent) {
     for (auto* sub : parent->get_subcommands({})) {

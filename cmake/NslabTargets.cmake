@@ -40,6 +40,7 @@ function(nslab_unit_test name)
                    GTest::gtest_main)
   add_test(NAME unit.${name} COMMAND ${name})
   set_tests_properties(unit.${name} PROPERTIES LABELS unit TIMEOUT 120)
+  set_property(GLOBAL APPEND PROPERTY NSLAB_UNIT_TESTS ${name})
 endfunction()
 
 # nslab_integration_test(NAME SOURCES x_test.cc DEPS lib) — root, real namespaces.

@@ -1,18 +1,31 @@
 #!/usr/bin/env bash
 # Installs every Debian package that building, testing and running the demo need.
 # Idempotent and non-interactive: safe to run on every CI job.
+#   setup.sh           everything: build, test, demo, and the OCI engine for the image test
+#   setup.sh --build   only what a Release build of nslabd, nslab and nslab-ustack and its
+#                      unit tests need (docker/Dockerfile's builder stage)
 set -euo pipefail
 
-packages=(
+build_packages=(
   build-essential cmake ninja-build ccache pkg-config git
-  clang clang-format-14 clang-format libclang-rt-14-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libnl-3-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev libpcap-dev
   libcli11-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
   libnl-nf-3-dev liblwip-dev
+)
+test_packages=(
+  clang clang-format-14 clang-format libclang-rt-14-dev
   iproute2 nftables iputils-ping netcat-openbsd procps kmod tcpdump tshark curl
   python3 python3-grpcio python3-protobuf python3-yaml
+  # The image test: Debian's podman runs docker/Dockerfile (../shared/CONTAINERS.md), and
+  # mmdebstrap makes the Debian base image where no registry is reachable.
+  podman runc mmdebstrap uidmap
 )
+
+packages=("${build_packages[@]}")
+if [[ ${1:-} != --build ]]; then
+  packages+=("${test_packages[@]}")
+fi
 
 missing=()
 for p in "${packages[@]}"; do
