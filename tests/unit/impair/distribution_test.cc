@@ -9,7 +9,21 @@
 namespace nslab::impair {
 namespace {
 
-constexpr char kTcLib[] = "/usr/lib/x86_64-linux-gnu/tc";
+// Where iproute2 installed its tables: TC_LIB_DIR is /usr/lib/<multiarch triplet>/tc on
+// Debian, /usr/lib/tc or /usr/lib64/tc elsewhere, /usr/share/tc on some. Empty if none.
+std::string TcLibDir() {
+  std::vector<std::filesystem::path> candidates = {"/usr/lib/tc", "/usr/lib64/tc", "/usr/share/tc"};
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/usr/lib", error)) {
+    candidates.push_back(entry.path() / "tc");
+  }
+  for (const auto& dir : candidates) {
+    if (std::filesystem::exists(dir / "normal.dist", error)) {
+      return dir.string();
+    }
+  }
+  return "";
+}
 
 struct Moments {
   double mean;
@@ -45,10 +59,11 @@ std::vector<int64_t> Sample(int64_t mu, int32_t sigma, const DistributionTable* 
 }
 
 void ExpectSameAsFile(const DistributionTable& generated, const std::string& name) {
-  const std::string path = std::string(kTcLib) + "/" + name + ".dist";
-  if (!std::filesystem::exists(path)) {
-    GTEST_SKIP() << path << " is not installed (iproute2)";
+  static const std::string dir = TcLibDir();
+  if (dir.empty()) {
+    GTEST_SKIP() << "iproute2's delay tables (normal.dist) are not installed";
   }
+  const std::string path = dir + "/" + name + ".dist";
   absl::StatusOr<DistributionTable> file = DistributionTable::LoadFile(path);
   ASSERT_TRUE(file.ok()) << file.status();
   ASSERT_EQ(file->size(), generated.size());
