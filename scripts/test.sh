@@ -16,8 +16,11 @@ jobs=${NSLAB_JOBS:-2}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 # Paths relative to the checkout in ccache's keys: the image's builder stage (tests/container)
-# compiles the same sources under /src and hits what this tree's Release build stored.
+# compiles the same sources under /src and hits what this tree's Release build stored. ccache
+# also keys on the locale (the compiler's messages depend on it): one locale here and there.
 export CCACHE_BASEDIR=$PWD
+export LANG=C.UTF-8
+unset LC_ALL LC_CTYPE LC_MESSAGES
 
 echo "== sanitizer build (clang, ASan+UBSan): unit tests and fuzz targets"
 cmake -S . -B build/sanitize -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
