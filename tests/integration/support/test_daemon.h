@@ -26,6 +26,8 @@ class TestDaemon {
   // Starts a daemon again on the same socket and state directory.
   void Restart();
 
+  // The running nslabd's process id (-1 while stopped).
+  pid_t pid() const { return pid_; }
   const std::string& socket() const { return socket_; }
   const std::string& state_dir() const { return state_dir_; }
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }

@@ -5,10 +5,15 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <regex>
+#include <set>
+#include <utility>
 
 #include "nslab/v1/chaos.grpc.pb.h"
 #include "nslab/v1/diag.grpc.pb.h"
@@ -51,6 +56,44 @@ PingResult ParsePing(const std::string& out) {
   }
   result.duplicates = out.find("duplicates") != std::string::npos;
   return result;
+}
+
+// The TAP fds of process `pid`: (fd, interface) pairs, the interface as the "iff:" line of the
+// fd's /proc fdinfo names it ("" for a tun fd not attached to a device). A TAP fd keeps its
+// device, and the device its namespace, alive after the namespace's name is gone
+// (WireLinkTest.TapFdsKeepADeletedNamespaceAlive).
+std::set<std::pair<int, std::string>> TapFds(pid_t pid) {
+  std::set<std::pair<int, std::string>> taps;
+  const std::filesystem::path proc = "/proc/" + std::to_string(pid);
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(proc / "fd", error)) {
+    std::error_code gone;  // closed since the listing: not held any more
+    if (std::filesystem::read_symlink(entry.path(), gone) != "/dev/net/tun") {
+      continue;
+    }
+    const std::string fd = entry.path().filename();
+    std::ifstream info(proc / "fdinfo" / fd);
+    std::string line;
+    std::string iff;
+    while (std::getline(info, line)) {
+      if (line.rfind("iff:", 0) == 0) {
+        const size_t name = line.find_first_not_of(" \t", 4);
+        iff = name == std::string::npos ? "" : line.substr(name);
+      }
+    }
+    taps.emplace(std::stoi(fd), iff);
+  }
+  EXPECT_FALSE(error) << "listing " << proc / "fd"
+                      << ": " << error.message();
+  return taps;
+}
+
+std::string Describe(const std::set<std::pair<int, std::string>>& taps) {
+  std::string out;
+  for (const auto& [fd, iff] : taps) {
+    out += " fd " + std::to_string(fd) + " (" + iff + ")";
+  }
+  return out.empty() ? " none" : out;
 }
 
 class WireLabTest : public DaemonSuite<> {
@@ -267,11 +310,36 @@ TEST_F(WireLabTest, DiagLinksShowTheWiresCountersOnItsTap) {
   EXPECT_EQ(counters.count("wire_out_dropped_loss"), 1u);
 }
 
+// Deleting a lab closes the TAP fds of its wires: a TAP fd left open in the daemon keeps its
+// device and its namespace alive, hidden, after the namespace's name is gone.
 TEST_F(WireLabTest, DownRemovesTheTaps) {
+  const pid_t daemon = daemon_->pid();
+  const std::set<std::pair<int, std::string>> before = TapFds(daemon);
   Up(kWirePair);
-  const std::string netns = name_ + "-client";
+  // The lab's TAPs, as the daemon holds them: one fd per end, named as the topology says.
+  // Seeing them here is what makes the check below worth something.
+  std::set<std::pair<int, std::string>> lab_taps;
+  for (const auto& tap : TapFds(daemon)) {
+    if (!before.contains(tap)) {
+      lab_taps.insert(tap);
+    }
+  }
+  std::multiset<std::string> names;
+  for (const auto& [fd, iff] : lab_taps) {
+    names.insert(iff);
+  }
+  ASSERT_EQ(names, (std::multiset<std::string>{"eth0", "eth0"})) << Describe(lab_taps);
+
   ASSERT_TRUE(daemon_->Delete(name_).ok());
-  EXPECT_NE(access(("/run/netns/" + netns).c_str(), F_OK), 0);
+  for (const char* node : {"client", "server"}) {
+    EXPECT_NE(access(("/run/netns/" + name_ + "-" + node).c_str(), F_OK), 0) << node;
+  }
+  // Neither end's TAP is held any more: the daemon has the TAP fds it had before Up, and none
+  // of the lab's.
+  const std::set<std::pair<int, std::string>> after = TapFds(daemon);
+  EXPECT_EQ(after, before) << "the daemon's TAP fds before Up:" << Describe(before)
+                           << "; the lab's:" << Describe(lab_taps)
+                           << "; after Delete:" << Describe(after);
 }
 
 }  // namespace
