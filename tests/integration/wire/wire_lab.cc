@@ -231,9 +231,19 @@ absl::StatusOr<UniqueFd> SocketIn(int netns_fd, int domain, int type) {
   return fd;
 }
 
-absl::StatusOr<std::vector<uint32_t>> LostUdpProbes(int src_ns, int dst_ns,
-                                                    const std::string& dst_ip, uint32_t count,
-                                                    size_t payload_bytes) {
+namespace {
+
+// Probe `number`'s payload: the number repeated over `payload` (the last copy cut short).
+void FillProbe(uint32_t number, std::vector<char>& payload) {
+  for (size_t at = 0; at < payload.size(); at += sizeof(number)) {
+    std::memcpy(payload.data() + at, &number, std::min(sizeof(number), payload.size() - at));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<UdpProbeResult> SendUdpProbes(int src_ns, int dst_ns, const std::string& dst_ip,
+                                             uint32_t count, size_t payload_bytes) {
   absl::StatusOr<std::pair<UniqueFd, uint16_t>> receiver = BoundSocket(dst_ns, SOCK_DGRAM, dst_ip);
   if (!receiver.ok()) {
     return receiver.status();
@@ -251,7 +261,7 @@ absl::StatusOr<std::vector<uint32_t>> LostUdpProbes(int src_ns, int dst_ns,
   // at the end was dropped by the wire.
   constexpr uint32_t kBurst = 20;
   for (uint32_t number = 0; number < count; ++number) {
-    std::memcpy(payload.data(), &number, sizeof(number));
+    FillProbe(number, payload);
     if (::send(sender->get(), payload.data(), payload.size(), 0) < 0) {
       return ErrnoStatus(absl::StrCat("send probe ", number), errno);
     }
@@ -259,26 +269,36 @@ absl::StatusOr<std::vector<uint32_t>> LostUdpProbes(int src_ns, int dst_ns,
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
   }
+  UdpProbeResult result;
   std::vector<bool> arrived(count, false);
+  // One byte more than a probe, so a longer datagram is seen as one.
+  std::vector<char> received(payload.size() + 1);
   pollfd readable{receiver->first.get(), POLLIN, 0};
   // Done when nothing arrived for a while longer than any delay the tests configure.
   while (::poll(&readable, 1, 500) > 0) {
+    const ssize_t n = ::recv(receiver->first.get(), received.data(), received.size(), 0);
+    if (n < 0) {
+      return ErrnoStatus("recv probe", errno);
+    }
     uint32_t number = 0;
-    const ssize_t n = ::recv(receiver->first.get(), payload.data(), payload.size(), 0);
-    if (n >= static_cast<ssize_t>(sizeof(number))) {
-      std::memcpy(&number, payload.data(), sizeof(number));
+    if (static_cast<size_t>(n) == payload.size()) {
+      std::memcpy(&number, received.data(), sizeof(number));
       if (number < count) {
-        arrived[number] = true;
+        FillProbe(number, payload);
+        if (std::memcmp(received.data(), payload.data(), payload.size()) == 0) {
+          arrived[number] = true;
+          continue;
+        }
       }
     }
+    ++result.mismatched;
   }
-  std::vector<uint32_t> lost;
   for (uint32_t number = 0; number < count; ++number) {
     if (!arrived[number]) {
-      lost.push_back(number);
+      result.lost.push_back(number);
     }
   }
-  return lost;
+  return result;
 }
 
 // The byte at stream offset i is i % 251: a prime period, so a segment delivered at the wrong

@@ -81,12 +81,21 @@ absl::StatusOr<PingResult> Ping(const std::string& ns, const std::string& destin
 // A socket created inside the namespace (it stays bound to it).
 absl::StatusOr<UniqueFd> SocketIn(int netns_fd, int domain, int type);
 
-// Sends `count` numbered UDP datagrams (payload: the 32-bit number, padded to `payload_bytes`)
-// from namespace `src` to `dst_ip` in namespace `dst`, paced so that no socket or device queue
-// overflows; returns the numbers that did not arrive, in order.
-absl::StatusOr<std::vector<uint32_t>> LostUdpProbes(int src_ns, int dst_ns,
-                                                    const std::string& dst_ip, uint32_t count,
-                                                    size_t payload_bytes = 64);
+struct UdpProbeResult {
+  // The numbers of the probes of which no intact copy arrived, in order.
+  std::vector<uint32_t> lost;
+  // Datagrams the application received that are no probe as it was sent: a length, a number or
+  // any byte that differs. Corruption that got past the receiver's checksums ends up here.
+  uint32_t mismatched = 0;
+};
+
+// Sends `count` numbered UDP datagrams of `payload_bytes` (at least 4) from namespace `src` to
+// `dst_ip` in namespace `dst`, paced so that no socket or device queue overflows, and compares
+// every datagram received with the probe it claims to be, byte for byte. Probe n's payload is
+// the 32-bit number n repeated, so a flipped bit anywhere (in the number too) makes a payload
+// that no probe had.
+absl::StatusOr<UdpProbeResult> SendUdpProbes(int src_ns, int dst_ns, const std::string& dst_ip,
+                                             uint32_t count, size_t payload_bytes = 64);
 
 struct BulkResult {
   uint64_t bytes = 0;

@@ -155,16 +155,18 @@ TEST_F(WireLinkTest, SeededLossIsBinomialAndReplays) {
   std::vector<std::vector<uint32_t>> lost_per_run;
   for (uint64_t seed : {42u, 42u, 43u}) {
     ASSERT_NO_FATAL_FAILURE(Connect(lossy, {}, /*static_neighbours=*/true, seed));
-    auto lost = LostUdpProbes(ns_a_->fd(), ns_b_->fd(), kAddrB, kProbes);
-    ASSERT_TRUE(lost.ok()) << lost.status();
+    auto probes = SendUdpProbes(ns_a_->fd(), ns_b_->fd(), kAddrB, kProbes);
+    ASSERT_TRUE(probes.ok()) << probes.status();
+    EXPECT_EQ(probes->mismatched, 0u);
+    const std::vector<uint32_t>& lost = probes->lost;
     const wire::WireCounters counters = link_->Counters(Direction::kAToB);
     // Only the probes crossed the wire (no ARP, no IPv6), and every loss was the wire's.
     EXPECT_EQ(counters.pipeline.offered, kProbes);
-    EXPECT_EQ(counters.pipeline.dropped_loss, lost->size());
+    EXPECT_EQ(counters.pipeline.dropped_loss, lost.size());
     EXPECT_EQ(counters.tx_dropped + counters.tx_errors, 0u);
-    std::printf("seed %lu: %zu of %u probes lost\n", static_cast<unsigned long>(seed), lost->size(),
+    std::printf("seed %lu: %zu of %u probes lost\n", static_cast<unsigned long>(seed), lost.size(),
                 kProbes);
-    lost_per_run.push_back(*std::move(lost));
+    lost_per_run.push_back(lost);
     Disconnect();
   }
   // The 99% interval of Binomial(2000, 0.1), normal approximation: 200 +- 2.576 * 13.4.
@@ -269,17 +271,20 @@ TEST_F(WireLinkTest, OffloadsCarrySuperFramesOnlyWhileUnimpaired) {
 // Corruption must be caught by the receiver's checksums, which only holds if a corrupting
 // direction never forwards partial (offloaded) checksums: the receiving kernel would trust them
 // and hand the flipped bits to the application. The probes are mostly payload, so most flips
-// land there.
+// land there, and every datagram received is compared with the probe as it was sent.
 TEST_F(WireLinkTest, CorruptedUdpNeverReachesTheApplication) {
   Impairment corrupt;
   corrupt.set_corrupt(100);
   ASSERT_NO_FATAL_FAILURE(Connect(corrupt));
   constexpr uint32_t kProbes = 200;
-  auto lost = LostUdpProbes(ns_a_->fd(), ns_b_->fd(), kAddrB, kProbes, /*payload_bytes=*/1200);
-  ASSERT_TRUE(lost.ok()) << lost.status();
-  // A flip in the source MAC address (6 bytes of ~1250) harms nothing and is delivered, as on
-  // a real link; trusted partial checksums would deliver nearly all of them.
-  EXPECT_GE(lost->size(), kProbes * 9 / 10);
+  auto probes = SendUdpProbes(ns_a_->fd(), ns_b_->fd(), kAddrB, kProbes, /*payload_bytes=*/1200);
+  ASSERT_TRUE(probes.ok()) << probes.status();
+  std::printf("corrupt 100%%: %zu of %u probes lost, %u delivered with other bytes\n",
+              probes->lost.size(), kProbes, probes->mismatched);
+  EXPECT_EQ(probes->mismatched, 0u) << "corrupted datagrams reached the application";
+  // Every frame had a bit flipped; a flip in the source MAC address (6 bytes of ~1250) harms
+  // nothing and the probe arrives intact, as on a real link. All others are dropped.
+  EXPECT_GE(probes->lost.size(), kProbes * 9 / 10);
   const wire::WireCounters counters = link_->Counters(Direction::kAToB);
   EXPECT_FALSE(counters.offloads);
   EXPECT_GE(counters.pipeline.corrupted, kProbes);
