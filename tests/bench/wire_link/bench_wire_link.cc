@@ -1,5 +1,8 @@
 // The userspace wire against a veth pair between the same two namespaces: bulk TCP goodput
-// (MTU 1500) and small-frame UDP packets per second, printed side by side.
+// (MTU 1500), small-frame UDP packets per second and ping round trips, printed side by side;
+// then how closely an impaired wire keeps to its model: the round trip over a 20 ms delay, and
+// TCP goodput under a 10 Mbit/s rate against what the rate leaves TCP. (The wire's tests
+// assert only the bounds the model sets; these are the figures for how close it gets.)
 //
 //   sudo build/tests/bench/wire_link/bench_wire_link [--bytes N] [--seconds S] [--repeat R]
 //   sudo build/tests/bench/wire_link/bench_wire_link --smoke     (ctest bench.wire_link_smoke)
@@ -38,6 +41,8 @@ struct Options {
   double seconds = 3;
   int repeat = 3;
   size_t small_payload = 18;  // 18 bytes of UDP payload: a 60-byte (minimum) Ethernet frame
+  int pings = 50;             // round trips timed per row, and over the delayed wire
+  uint64_t rate_bytes = 4 << 20;
 };
 
 struct Row {
@@ -46,6 +51,7 @@ struct Row {
   std::vector<double> mbps;
   std::vector<double> pps;
   std::vector<double> delivered;  // received / sent in the packets/s runs
+  std::vector<double> rtt_ms;     // median ping round trip per repetition
 };
 
 double Median(std::vector<double> values) {
@@ -91,8 +97,72 @@ absl::Status Measure(const Options& options, const ScopedNamespace& a, const Sco
     row.pps.push_back(blast->ReceivedPps());
     row.delivered.push_back(static_cast<double>(blast->received) /
                             static_cast<double>(std::max<uint64_t>(blast->sent, 1)));
+    auto ping = Ping(a.name(), kAddrB, options.pings, 0.01);
+    if (!ping.ok()) {
+      return ping.status();
+    }
+    if (ping->received == 0) {
+      return absl::DataLossError(absl::StrCat(row.name, ": no ping reply"));
+    }
+    row.rtt_ms.push_back(ping->MedianMs());
   }
   return absl::OkStatus();
+}
+
+// The wire with a->b impaired: first a 20 ms delay (ping), then a 10 Mbit/s rate (bulk TCP).
+absl::Status RunImpaired(const Options& options, const ScopedNamespace& a,
+                         const ScopedNamespace& b) {
+  constexpr uint32_t kDelayMs = 20;
+  constexpr uint64_t kRateBps = 10'000'000;
+  IoThread io;
+  wire::WireLinkSpec spec;
+  spec.link_name = "bench-impaired";
+  spec.ns_a = a.fd();
+  spec.ifname_a = kIfname;
+  spec.ns_b = b.fd();
+  spec.ifname_b = kIfname;
+  spec.a_to_b.set_delay_us(kDelayMs * 1000);
+  auto link = wire::WireLink::Create(io.io(), spec);
+  if (!link.ok()) {
+    return link.status();
+  }
+  absl::Status status = AddressBoth(a, b);
+  if (status.ok()) {
+    auto ping = Ping(a.name(), kAddrB, options.pings, 0.02);
+    if (!ping.ok()) {
+      status = ping.status();
+    } else if (ping->received == 0) {
+      status = absl::DataLossError("delayed wire: no ping reply");
+    } else {
+      std::printf(
+          "  delay %u ms a->b    RTT min %.3f ms, median %.3f ms: median %.3f ms over the "
+          "delay\n",
+          kDelayMs, ping->MinMs(), ping->MedianMs(), ping->MedianMs() - kDelayMs);
+    }
+  }
+  if (status.ok()) {
+    nslab::v1::Impairment rate;
+    rate.set_rate_bps(kRateBps);
+    status = (*link)->SetImpairment(wire::Direction::kAToB, rate);
+  }
+  if (status.ok()) {
+    auto bulk = TcpBulk(a.fd(), b.fd(), kAddrB, options.rate_bytes);
+    if (!bulk.ok()) {
+      status = bulk.status();
+    } else {
+      // The rate counts whole frames: a 1514-byte frame carries 1448 bytes of TCP payload.
+      const double expected_mbps = static_cast<double>(kRateBps) / 1e6 * 1448.0 / 1514.0;
+      std::printf(
+          "  rate %.0f Mbit/s a->b goodput %.3f Mbit/s: %.1f%% of the %.3f the rate "
+          "leaves TCP\n",
+          static_cast<double>(kRateBps) / 1e6, bulk->Mbps(), 100 * bulk->Mbps() / expected_mbps,
+          expected_mbps);
+    }
+  }
+  if (auto stopped = (*link)->Stop(wire::StopMode::kDeleteDevices); !stopped.ok() && status.ok()) {
+    status = stopped;
+  }
+  return status;
 }
 
 absl::Status RunWire(const Options& options, const ScopedNamespace& a, const ScopedNamespace& b,
@@ -164,6 +234,8 @@ int Main(int argc, char** argv) {
       options.bytes = 8 << 20;
       options.seconds = 0.5;
       options.repeat = 1;
+      options.pings = 10;
+      options.rate_bytes = 1 << 20;
     } else if (arg == "--bytes" && value) {
       options.bytes = std::strtoull(value, nullptr, 10);
       ++i;
@@ -210,15 +282,21 @@ int Main(int argc, char** argv) {
     return 1;
   }
 
-  std::printf("\n%-12s %14s %14s %12s %14s\n", "path", "bulk Mbit/s", "wire/this", "small pps",
-              "delivered");
+  std::printf("\n%-12s %14s %14s %12s %14s %12s\n", "path", "bulk Mbit/s", "wire/this", "small pps",
+              "delivered", "rtt ms");
   for (const Row* row : {&wire, &veth, &veth_one}) {
     if (row->mbps.empty()) {
       continue;
     }
-    std::printf("%-12s %14.0f %13.2fx %12.0f %13.1f%%\n", row->name.c_str(), Median(row->mbps),
-                Median(wire.mbps) / Median(row->mbps), Median(row->pps),
-                100 * Median(row->delivered));
+    std::printf("%-12s %14.0f %13.2fx %12.0f %13.1f%% %12.3f\n", row->name.c_str(),
+                Median(row->mbps), Median(wire.mbps) / Median(row->mbps), Median(row->pps),
+                100 * Median(row->delivered), Median(row->rtt_ms));
+  }
+
+  std::printf("\nimpaired wire:\n");
+  if (auto status = RunImpaired(options, **a, **b); !status.ok()) {
+    std::fprintf(stderr, "impaired wire: %s\n", status.ToString().c_str());
+    return 1;
   }
   return 0;
 }

@@ -1,6 +1,7 @@
 // Labs with userspace wire links: `mode: auto` picks the wire where the kernel falls
 // short, every impairment acts on real traffic between the lab's namespaces, chaos verbs
-// work on wires, and a restarted daemon carries on with the impairments in force.
+// work on wires, and a restarted daemon carries on with the impairments in force. Times are
+// asserted only as bounds the impairment model sets; the wire's speed is for the benchmarks.
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -25,10 +26,15 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// Two hosts on one wire; the test sets what the wire does.
+// Two hosts on one wire; the test sets what the wire does. IPv6 is off, so the wire carries
+// only what the tests send (and ARP): no router solicitations or MLD reports at moments of the
+// kernel's choosing, which would take their draws from the seeded fates.
 constexpr char kWirePair[] = R"(
 seed: 42
 nodes: {client: {}, server: {}}
+sysctls:
+  client: {net.ipv6.conf.all.disable_ipv6: "1", net.ipv6.conf.default.disable_ipv6: "1"}
+  server: {net.ipv6.conf.all.disable_ipv6: "1", net.ipv6.conf.default.disable_ipv6: "1"}
 links:
   - {a: client:eth0, b: server:eth0, a_addr: 10.0.0.1/24, b_addr: 10.0.0.2/24, mode: wire}
 )";
@@ -188,27 +194,34 @@ links:
   auto link = daemon_->Exec(name_, "client", {"ip", "-d", "link", "show", "eth0"});
   EXPECT_THAT(link.out, HasSubstr("tun type tap"));
 
-  // 20 ms each way.
+  // 20 ms each way, so no reply comes sooner than 40 ms. How much later is the host's
+  // scheduling, not the model's: bench_wire_link reports it.
   auto ping = Ping({"-c", "5", "-i", "0.05"});
   ASSERT_EQ(ping.received, 5) << ping.out;
   EXPECT_GE(ping.min_rtt_ms, 40.0) << ping.out;
-  EXPECT_LT(ping.min_rtt_ms, 45.0) << ping.out;
 }
 
+// The outcome is fixed: the lab's seed fixes the fates, and only the 500 echo requests cross
+// the lossy direction (no IPv6; ARP was resolved while the wire was unimpaired, and an
+// unimpaired wire draws no fates), so the same requests are lost on every run.
 TEST_F(WireLabTest, SeededLossDropsInsideItsIntervalAndIsCounted) {
   Up(kWirePair);
+  ASSERT_EQ(Ping({"-c", "1", "-W", "2"}).received, 1);
+  const uint64_t offered_before = Listed().a_to_b_counters().offered();
   nslab::v1::Impairment loss;
   loss.set_loss(20);
   ASSERT_TRUE(Impair(loss, nslab::v1::DIRECTION_A_TO_B).ok());
   auto ping = Ping({"-c", "500", "-i", "0.002", "-W", "1"});
   ASSERT_EQ(ping.transmitted, 500) << ping.out;
-  // 99% interval of Binomial(500, 0.2): 100 +- 2.576 * sqrt(80).
   const int lost = ping.transmitted - ping.received;
+  std::printf("loss 20%% a->b, lab seed 42: %d of 500 echo requests lost\n", lost);
+  // 99% interval of Binomial(500, 0.2): 100 +- 2.576 * sqrt(80).
   EXPECT_GE(lost, 77) << ping.out;
   EXPECT_LE(lost, 123) << ping.out;
   auto listed = Listed();
   EXPECT_EQ(listed.backend(), "wire");
-  EXPECT_GE(listed.a_to_b_counters().dropped_loss(), static_cast<uint64_t>(lost));
+  EXPECT_EQ(listed.a_to_b_counters().offered() - offered_before, 500u);
+  EXPECT_EQ(listed.a_to_b_counters().dropped_loss(), static_cast<uint64_t>(lost));
   EXPECT_EQ(listed.b_to_a_counters().dropped_loss(), 0u);
 }
 
@@ -239,7 +252,12 @@ TEST_F(WireLabTest, DuplicateCorruptAndRateAct) {
   ASSERT_TRUE(Impair(nslab::v1::Impairment()).ok());  // clear
   ping = Ping({"-c", "3", "-i", "0.05", "-s", "1400"});
   EXPECT_EQ(ping.received, 3) << ping.out;
-  EXPECT_LT(ping.min_rtt_ms, 10.0) << ping.out;
+  // Both directions are unimpaired again (so they take their offloads back), and a reply
+  // comes sooner than the 22 ms the rate would still impose.
+  auto listed = Listed();
+  EXPECT_TRUE(listed.a_to_b_counters().offloads());
+  EXPECT_TRUE(listed.b_to_a_counters().offloads());
+  EXPECT_LT(ping.min_rtt_ms, 22.0) << ping.out;
 }
 
 TEST_F(WireLabTest, LinkDownStopsTheWireAndPartitionWorksOnIt) {
