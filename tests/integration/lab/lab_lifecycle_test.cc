@@ -107,6 +107,7 @@ TEST_F(LabLifecycleTest, TwoLabsWithTheSameNodeNamesAreIsolated) {
 TEST_F(LabLifecycleTest, FailedBuildRollsBackAndNamesTheStep) {
   const std::string name = UniqueLabName("rollback");
   const HostSnapshot before = HostSnapshot::Take(name);
+  LabGuard guard(daemon_, name);  // should the build wrongly succeed
   // Valid to the validator, refused by the kernel: the gateway is not on any subnet.
   auto status = daemon_->CreateFromYaml(R"(
 nodes: {a: {}, b: {}}
@@ -126,6 +127,7 @@ TEST_F(LabLifecycleTest, ForeignNamespaceIsNeverTouched) {
   const std::string name = UniqueLabName("foreign");
   const std::string foreign = name + "-client";
   ASSERT_EQ(system(("ip netns add " + foreign).c_str()), 0);
+  LabGuard guard(daemon_, name);  // should the build wrongly succeed
   auto status = daemon_->CreateFromYaml(ReadSourceFile("topologies/quickstart.yaml"), name);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
   EXPECT_THAT(status.error_message(), HasSubstr("not made by this lab"));

@@ -2,7 +2,9 @@
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,8 +16,38 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace nslab::testing {
+namespace {
+
+// How a waited-for child ended, in words.
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) {
+    return absl::StrCat("exited with code ", WEXITSTATUS(status));
+  }
+  if (WIFSIGNALED(status)) {
+    return absl::StrCat("was killed by signal ", WTERMSIG(status));
+  }
+  return absl::StrCat("ended with wait status ", status);
+}
+
+// Waits up to `timeout` for child `pid` to end; true (and its status) if it did.
+bool WaitForExit(pid_t pid, std::chrono::milliseconds timeout, int* status) {
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd >= 0) {
+    pollfd ready{.fd = pidfd, .events = POLLIN, .revents = 0};
+    const int polled = poll(&ready, 1, static_cast<int>(timeout.count()));
+    close(pidfd);
+    if (polled <= 0) {
+      return false;
+    }
+  }
+  // Without pidfd_open (a kernel older than 5.3) this blocks until the child ends.
+  return waitpid(pid, status, 0) == pid;
+}
+
+}  // namespace
 
 TestDaemon::TestDaemon() {
   char tmpl[] = "/tmp/nslab-it-XXXXXX";
@@ -26,9 +58,50 @@ TestDaemon::TestDaemon() {
 }
 
 TestDaemon::~TestDaemon() {
+  // Labs outlive their daemon by design; remove the ones the tests left before the state
+  // directory (their only record) goes. A daemon stopped and not restarted still has them there.
+  if (pid_ <= 0) {
+    Start();
+  }
+  DeleteLeakedLabs();
   Stop(SIGTERM);
   std::error_code error;
   std::filesystem::remove_all(dir_, error);
+}
+
+void TestDaemon::DeleteLeakedLabs() {
+  nslab::v1::ListLabsResponse list;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (auto status = labs_->ListLabs(&context, {}, &list); !status.ok()) {
+    ADD_FAILURE() << "nslabd at teardown: ListLabs failed (" << status.error_code() << " "
+                  << status.error_message() << "); labs may be left on the host; its log:\n"
+                  << LogText();
+    return;
+  }
+  if (list.labs_size() == 0) {
+    return;
+  }
+  std::vector<std::string> names;
+  for (const auto& lab : list.labs()) {
+    names.push_back(lab.name());
+  }
+  // A test that leaves a lab behind is a bug: with it, a failed run leaves the host dirty.
+  ADD_FAILURE() << "labs left up by the tests, deleted at daemon teardown: "
+                << absl::StrJoin(names, ", ");
+  for (const auto& name : names) {
+    if (auto status = Delete(name); !status.ok()) {
+      ADD_FAILURE() << "could not delete leaked lab " << name << ": " << status.error_code() << " "
+                    << status.error_message();
+    }
+  }
+}
+
+std::string TestDaemon::LogText() const {
+  std::ifstream in(dir_ + "/nslabd.log");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 void TestDaemon::Start() {
@@ -46,10 +119,7 @@ void TestDaemon::Start() {
   channel_ = grpc::CreateCustomChannel("unix:" + socket_, grpc::InsecureChannelCredentials(), args);
   const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(20);
   if (!channel_->WaitForConnected(deadline)) {
-    std::ifstream in(log);
-    std::stringstream text;
-    text << in.rdbuf();
-    ADD_FAILURE() << "nslabd did not start; its log:\n" << text.str();
+    ADD_FAILURE() << "nslabd did not start; its log:\n" << LogText();
   }
   labs_ = nslab::v1::Labs::NewStub(channel_);
   exec_ = nslab::v1::Exec::NewStub(channel_);
@@ -60,10 +130,24 @@ void TestDaemon::Stop(int signal) {
   if (pid_ <= 0) {
     return;
   }
-  kill(pid_, signal);
-  int status = 0;
-  waitpid(pid_, &status, 0);
+  const pid_t pid = pid_;
   pid_ = -1;
+  kill(pid, signal);
+  int status = 0;
+  if (!WaitForExit(pid, std::chrono::seconds(30), &status)) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    ADD_FAILURE() << "nslabd (pid " << pid << ") did not stop within 30 s of signal " << signal
+                  << "; killed it. Its log:\n"
+                  << LogText();
+    return;
+  }
+  // SIGKILL stands in for a crash; a SIGTERM stop must be clean.
+  if (signal == SIGTERM && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+    ADD_FAILURE() << "nslabd (pid " << pid << ") " << DescribeWaitStatus(status)
+                  << " on SIGTERM; expected exit code 0. Its log:\n"
+                  << LogText();
+  }
 }
 
 void TestDaemon::Restart() { Start(); }

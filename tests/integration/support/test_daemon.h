@@ -15,13 +15,15 @@
 namespace nslab::testing {
 
 // A real nslabd on a private socket and state directory, started for a test suite and
-// stopped with SIGTERM at its end.
+// stopped with SIGTERM at its end. Teardown fails the test program if labs are still up (it
+// deletes and names them) or if the daemon does not exit 0 on SIGTERM.
 class TestDaemon {
  public:
   TestDaemon();
   ~TestDaemon();
 
-  // Stops the daemon with `signal` (SIGTERM, or SIGKILL to simulate a crash) and waits.
+  // Stops the daemon with `signal` (SIGTERM, or SIGKILL to simulate a crash) and waits; a
+  // test failure if a SIGTERM stop does not exit 0, or if the daemon does not stop in 30 s.
   void Stop(int signal);
   // Starts a daemon again on the same socket and state directory.
   void Restart();
@@ -56,6 +58,9 @@ class TestDaemon {
 
  private:
   void Start();
+  // Deletes every lab the daemon still lists, reporting them as a test failure.
+  void DeleteLeakedLabs();
+  std::string LogText() const;
 
   std::string dir_;
   std::string socket_;
