@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "tests/integration/support/daemon_suite.h"
 #include "tests/integration/support/host_snapshot.h"
 #include "tests/integration/support/test_daemon.h"
@@ -28,6 +30,39 @@ class LabFeaturesTest : public DaemonSuite<> {
     EXPECT_TRUE(daemon_->labs().GetLogs(&context, request, &response).ok());
     return response;
   }
+
+  // Polls a node's GetLogs until `done` holds of it, for at most `timeout`; returns the last
+  // response. A test failure naming `what` and showing the last response if it never holds.
+  nslab::v1::GetLogsResponse WaitForLogs(
+      const std::string& lab, const std::string& node, const std::string& what,
+      const std::function<bool(const nslab::v1::GetLogsResponse&)>& done,
+      std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto start = std::chrono::steady_clock::now();
+    nslab::v1::GetLogsRequest request;
+    request.set_lab(lab);
+    request.set_node(node);
+    nslab::v1::GetLogsResponse response;
+    while (true) {
+      response.Clear();
+      grpc::ClientContext context;
+      auto status = daemon_->labs().GetLogs(&context, request, &response);
+      if (!status.ok()) {
+        ADD_FAILURE() << "GetLogs " << lab << " " << node << " while waiting for " << what << ": "
+                      << status.error_code() << " " << status.error_message();
+        return response;
+      }
+      if (done(response)) {
+        return response;
+      }
+      if (std::chrono::steady_clock::now() - start >= timeout) {
+        ADD_FAILURE() << "after " << timeout.count() << " ms still waiting for " << what
+                      << "; node " << node << "'s processes were:\n"
+                      << response.DebugString();
+        return response;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
 };
 
 constexpr char kRunLab[] = R"(
@@ -46,8 +81,14 @@ TEST_F(LabFeaturesTest, RunProcessesAreSupervisedLoggedAndStopped) {
   {
     LabGuard guard(daemon_, name);
     ASSERT_TRUE(daemon_->CreateFromYaml(kRunLab, name).ok());
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-    auto logs = Logs(name, "b");
+    // The crashing process is restarted 0.2 s after its first exit; the one-shot ends at once.
+    auto logs =
+        WaitForLogs(name, "b", "a restart of the on-failure process and the one-shot's exit",
+                    [](const nslab::v1::GetLogsResponse& seen) {
+                      return seen.processes_size() == 3 && seen.processes(1).restarts() >= 1 &&
+                             !seen.processes(2).running() &&
+                             absl::StrContains(seen.processes(0).output(), "serving");
+                    });
     ASSERT_EQ(logs.processes_size(), 3);
     EXPECT_TRUE(logs.processes(0).running());
     EXPECT_THAT(logs.processes(0).output(), HasSubstr("serving"));
@@ -66,6 +107,7 @@ TEST_F(LabFeaturesTest, RunProcessesAreSupervisedLoggedAndStopped) {
 TEST_F(LabFeaturesTest, MissingProgramInRunFailsTheBuildAndRollsBack) {
   const std::string name = UniqueLabName("norun");
   const HostSnapshot before = HostSnapshot::Take(name);
+  LabGuard guard(daemon_, name);  // should the build wrongly succeed
   auto status = daemon_->CreateFromYaml(
       "nodes: {a: {}}\nrun:\n  a: [{argv: [no-such-daemon-binary]}]\n", name);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
