@@ -152,15 +152,21 @@ void DaemonServer::Wait() {
 }
 
 void DaemonServer::Shutdown() {
-  if (!stopping_.HasBeenNotified()) {
-    stopping_.Notify();
-  }
-  if (server_) {
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  }
-  if (reaper_.joinable()) {
-    reaper_.join();
-  }
+  // nslabd's signal thread calls this, which lets Wait() return in main, whose
+  // ~DaemonServer calls it again while the first call may still be joining the reaper:
+  // joining it twice threw std::system_error and aborted the daemon. A second caller now
+  // waits for the first to finish.
+  std::call_once(shutdown_once_, [this] {
+    if (!stopping_.HasBeenNotified()) {
+      stopping_.Notify();
+    }
+    if (server_) {
+      server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    }
+    if (reaper_.joinable()) {
+      reaper_.join();
+    }
+  });
 }
 
 }  // namespace nslab::server

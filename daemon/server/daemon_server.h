@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -56,6 +57,8 @@ class DaemonServer {
   std::unique_ptr<grpc::Server> server_;
   absl::Notification stopping_;
   std::thread reaper_;
+  // Shutdown runs once: the signal thread and the destructor may call it at the same time.
+  std::once_flag shutdown_once_;
 };
 
 }  // namespace nslab::server
