@@ -109,18 +109,25 @@ absl::Status Measure(const Options& options, const ScopedNamespace& a, const Sco
   return absl::OkStatus();
 }
 
+// An unimpaired wire named `name` between kIfname in `a` and in `b`.
+wire::WireLinkSpec SpecBetween(const std::string& name, const ScopedNamespace& a,
+                               const ScopedNamespace& b) {
+  wire::WireLinkSpec spec;
+  spec.link_name = name;
+  spec.ns_a = a.fd();
+  spec.ifname_a = kIfname;
+  spec.ns_b = b.fd();
+  spec.ifname_b = kIfname;
+  return spec;
+}
+
 // The wire with a->b impaired: first a 20 ms delay (ping), then a 10 Mbit/s rate (bulk TCP).
 absl::Status RunImpaired(const Options& options, const ScopedNamespace& a,
                          const ScopedNamespace& b) {
   constexpr uint32_t kDelayMs = 20;
   constexpr uint64_t kRateBps = 10'000'000;
   IoThread io;
-  wire::WireLinkSpec spec;
-  spec.link_name = "bench-impaired";
-  spec.ns_a = a.fd();
-  spec.ifname_a = kIfname;
-  spec.ns_b = b.fd();
-  spec.ifname_b = kIfname;
+  wire::WireLinkSpec spec = SpecBetween("bench-impaired", a, b);
   spec.a_to_b.set_delay_us(kDelayMs * 1000);
   auto link = wire::WireLink::Create(io.io(), spec);
   if (!link.ok()) {
@@ -168,12 +175,7 @@ absl::Status RunImpaired(const Options& options, const ScopedNamespace& a,
 absl::Status RunWire(const Options& options, const ScopedNamespace& a, const ScopedNamespace& b,
                      Row& row) {
   IoThread io;
-  wire::WireLinkSpec spec;
-  spec.link_name = "bench";
-  spec.ns_a = a.fd();
-  spec.ifname_a = kIfname;
-  spec.ns_b = b.fd();
-  spec.ifname_b = kIfname;
+  const wire::WireLinkSpec spec = SpecBetween("bench", a, b);
   auto link = wire::WireLink::Create(io.io(), spec);
   if (!link.ok()) {
     return link.status();
