@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: installs everything, builds, starts nslabd, builds the demo lab, shows
-# it, sends traffic across it, and tears it down leaving the host as it was.
+# it, sends traffic across it, serves HTTP from a participant node (nslab's own TCP/IP
+# stack) under loss, and tears it all down leaving the host as it was.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,17 +12,19 @@ fi
 bash scripts/setup.sh
 jobs=${NSLAB_JOBS:-2}
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/release -j"$jobs" --target nslabd nslab
+cmake --build build/release -j"$jobs" --target nslabd nslab nslab-ustack
 
 bin=build/release
 work=$(mktemp -d /tmp/nslab-demo-XXXXXX)
 export NSLAB_SOCKET=$work/nslabd.sock
 lab=demo-$$
 wire_lab=demo-wire-$$
+participant_lab=demo-participant-$$
 daemon=
 cleanup() {
   "$bin/client/nslab" down "$lab" >/dev/null 2>&1 || true
   "$bin/client/nslab" down "$wire_lab" >/dev/null 2>&1 || true
+  "$bin/client/nslab" down "$participant_lab" >/dev/null 2>&1 || true
   [[ -n $daemon ]] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
   rm -rf "$work"
 }
@@ -81,6 +84,13 @@ step nslab up -t topologies/lossy-wire.yaml --name "$wire_lab"
 step nslab exec "$wire_lab" phone -- ping -c 20 -i 0.05 -q 10.41.0.2
 step nslab impair "$wire_lab" --show
 step nslab down "$wire_lab"
+echo "# a participant node: nslab's own TCP/IP stack serving a kernel host, then a lossy link"
+step nslab up -t topologies/participant.yaml --name "$participant_lab"
+step nslab exec "$participant_lab" client -- sh -c "curl -s http://10.8.0.2/bytes/100000 | wc -c"
+step nslab impair "$participant_lab" client:eth0 --loss 5%
+step nslab exec "$participant_lab" client -- sh -c "curl -s http://10.8.0.2/bytes/1000000 | wc -c"
+step nslab ustack stats "$participant_lab" web
+step nslab down "$participant_lab"
 printf '\nnamespaces of the lab left behind: %s\n' \
   "$(ls /run/netns 2>/dev/null | grep -cx "$lab-.*" || true)"
 echo "demo: done"

@@ -93,6 +93,12 @@ std::vector<Example> Examples() {
           "try: s.connect(('10.7.0.2', 22)); print('connected')\n"
           "except OSError as e: print(type(e).__name__)"},
          "ConnectionRefusedError"}}},
+      {"participant.yaml",
+       // The ustack node answers ping and serves HTTP to the kernel's curl.
+       {{"client", {"ping", "-c1", "-W2", "10.8.0.2"}, "1 received"},
+        {"client",
+         {"sh", "-c", "curl -s --max-time 10 http://10.8.0.2/bytes/1000 | wc -c"},
+         "1000"}}},
       {"dual-stack.yaml",
        // One echo, answered within 2 s: CreateLab returns only once every veth transmits.
        {{"client", {"ping", "-4", "-c1", "-W2", "10.6.2.2"}, "1 received"},
