@@ -23,6 +23,10 @@ mkdir -p "$run_dir"
 socket=$run_dir/nslabd.sock
 P=(podman --runtime runc --cgroup-manager=cgroupfs)
 U=(--ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
+# Containers that only run the CLI or a shell get no network at all: podman's default bridge
+# network would add a bridge (cni-podman0) and NAT rules to the host, which a test must not.
+NONET=(--network none)
+bridge_before=$(ip -o link show cni-podman0 2>/dev/null || true)
 
 cleanup() {
   "$nslab_bin" --socket "$socket" down "$lab" >/dev/null 2>&1 || true
@@ -58,14 +62,15 @@ size=$("${P[@]}" image inspect --format '{{.Size}}' "$image")
 echo "image size: $((size / 1000000)) MB"
 ((size <= 300000000)) || fail "image is $((size / 1000000)) MB, over 300 MB"
 for compiler in cc c++ gcc g++ clang; do
-  if "${P[@]}" run --rm "${U[@]}" --entrypoint sh "$image" -c "command -v $compiler" >/dev/null
+  if "${P[@]}" run --rm "${NONET[@]}" "${U[@]}" --entrypoint sh "$image" -c "command -v $compiler" \
+    >/dev/null
   then
     fail "the runtime image has a compiler ($compiler)"
   fi
 done
 
 step "the client alone: docker run --rm IMAGE nslab ..."
-"${P[@]}" run --rm "${U[@]}" "$image" nslab --version | grep -q . || fail "nslab --version"
+"${P[@]}" run --rm "${NONET[@]}" "${U[@]}" "$image" nslab --version | grep -q . || fail "nslab --version"
 
 step "nslabd in the container, with the documented flags"
 # `ip netns` makes /run/netns a shared mount on first use; do the same, by an exact name, so
@@ -89,7 +94,7 @@ ip netns exec "$lab-client" ping -c1 -W2 10.7.0.2 >/dev/null || fail "ip netns e
 # the daemon in the container cannot see that file.
 ip netns exec "$lab-server" nft list chain inet server_filter input | grep -q "reject with tcp" ||
   fail "the server's ruleset from firewall-file.nft is not loaded"
-"${P[@]}" run --rm "${U[@]}" -v "$run_dir:/run/nslab" "$image" nslab ls | grep -q "$lab" ||
+"${P[@]}" run --rm "${NONET[@]}" "${U[@]}" -v "$run_dir:/run/nslab" "$image" nslab ls | grep -q "$lab" ||
   fail "nslab in a second container does not list the lab"
 
 step "SIGTERM stops nslabd cleanly; the lab survives a container restart"
@@ -111,4 +116,7 @@ step "down, stop, and nothing left behind"
 left=$(ip netns list | grep -c "^$lab-" || true)
 [[ $left == 0 ]] || fail "$left namespaces of $lab left on the host"
 [[ -z $(ls -A "$run_dir/labs" 2>/dev/null) ]] || fail "state files left: $(ls "$run_dir/labs")"
+if [[ -z $bridge_before ]] && ip -o link show cni-podman0 >/dev/null 2>&1; then
+  fail "the test left podman's bridge cni-podman0 in the host's namespace"
+fi
 echo "image_test: ok"
