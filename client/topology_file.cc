@@ -4,27 +4,13 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
+
+#include "daemon/common/file_text.h"
 
 namespace nslab::client {
 
 namespace {
-
-std::optional<std::string> ReadWhole(const std::filesystem::path& path) {
-  std::error_code error;
-  if (std::filesystem::is_directory(path, error)) {
-    return std::nullopt;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return std::nullopt;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 void AddScalar(const YAML::Node& node, std::vector<std::string>* names) {
   if (node && node.IsScalar() &&
@@ -69,8 +55,8 @@ std::vector<std::string> FilesNamedBy(const std::string& topology_yaml) {
 }
 
 std::optional<nslab::v1::CreateLabRequest> RequestFromFile(const std::string& path) {
-  std::optional<std::string> text = ReadWhole(path);
-  if (!text) {
+  absl::StatusOr<std::string> text = ReadTextFile(path);
+  if (!text.ok()) {
     std::cerr << "nslab: cannot read topology file " << path << "\n";
     return std::nullopt;
   }
@@ -79,8 +65,8 @@ std::optional<nslab::v1::CreateLabRequest> RequestFromFile(const std::string& pa
   for (const std::string& name : FilesNamedBy(*text)) {
     const std::filesystem::path file =
         std::filesystem::path(name).is_absolute() ? std::filesystem::path(name) : folder / name;
-    std::optional<std::string> content = ReadWhole(file);
-    if (!content) {
+    absl::StatusOr<std::string> content = ReadTextFile(file.string());
+    if (!content.ok()) {
       std::cerr << "nslab: " << path << " names the file \"" << name << "\": cannot read "
                 << file.string() << "\n";
       return std::nullopt;

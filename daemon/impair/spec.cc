@@ -3,6 +3,7 @@
 #include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/common/file_text.h"
 #include "daemon/impair/correlated.h"
 #include "daemon/impair/validate.h"
 
@@ -52,10 +53,8 @@ absl::StatusOr<ImpairmentSpec> CompileImpairment(const nslab::v1::Impairment& im
     spec.limit_packets = impairment.limit_packets();
   }
   if (!impairment.trace_file().empty() && impairment.trace().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "trace_file \"", impairment.trace_file(),
-        "\" was named but its text was not sent: nslabd reads no file a client names; send the "
-        "file's text in trace (the nslab CLI does this)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("trace_file: ", ClientFileNotSent(impairment.trace_file(), "trace")));
   }
   if (!impairment.trace().empty()) {
     absl::StatusOr<DeliveryTrace> trace = DeliveryTrace::Parse(impairment.trace());

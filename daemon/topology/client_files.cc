@@ -3,17 +3,11 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/common/file_text.h"
 
 namespace nslab::topology {
 
 namespace {
-
-std::string NotSent(const std::string& name, const std::string& text_field) {
-  return absl::StrCat("file \"", name,
-                      "\" was named but its text was not sent: nslabd reads no file a client "
-                      "names; read it and send its text in ",
-                      text_field, " or in CreateLabRequest.files (the nslab CLI does this)");
-}
 
 // Fills `*text` from `files` under `name` when the client did not inline it.
 std::optional<FieldError> Inline(const std::string& name, std::string* text,
@@ -29,7 +23,9 @@ std::optional<FieldError> Inline(const std::string& name, std::string* text,
     }
   }
   if (text->empty()) {
-    return FieldError{.path = path, .message = NotSent(name, text_field)};
+    return FieldError{.path = path,
+                      .message = ClientFileNotSent(
+                          name, absl::StrCat(text_field, " or in CreateLabRequest.files"))};
   }
   return std::nullopt;
 }

@@ -44,6 +44,12 @@ fail() {
   exit 1
 }
 step() { printf '\n== %s\n' "$*"; }
+# nslabd binds its socket once it has recovered its labs and serves: until then the container
+# is starting, and nothing can answer.
+wait_for_socket() {
+  for _ in $(seq 100); do [[ -S $socket ]] && return; sleep 0.1; done
+  fail "no socket at $socket after 10 s"
+}
 
 step "base image (made once per machine where no registry is reachable)"
 bash "$src/scripts/base-image.sh"
@@ -78,9 +84,7 @@ step "nslabd in the container, with the documented flags"
 ip netns add "$lab-probe" && ip netns del "$lab-probe"
 "${P[@]}" run -d --name "$container" --privileged --network host --pid host "${U[@]}" \
   -v "$run_dir:/run/nslab" -v /run/netns:/run/netns:rshared "$image" >/dev/null
-# Until the daemon's socket exists, nothing can answer: that wait is the container starting.
-for _ in $(seq 100); do [[ -S $socket ]] && break; sleep 0.1; done
-[[ -S $socket ]] || fail "no socket at $socket after 10 s"
+wait_for_socket
 "$nslab_bin" --socket "$socket" health || fail "nslab health did not answer SERVING"
 "${P[@]}" healthcheck run "$container" || fail "the image's HEALTHCHECK failed"
 
@@ -104,7 +108,7 @@ code=$("${P[@]}" inspect --format '{{.State.ExitCode}}' "$container")
 ip netns exec "$lab-client" ping -c1 -W2 10.7.0.2 >/dev/null || fail "the lab died with nslabd"
 rm -f "$socket"
 "${P[@]}" start "$container" >/dev/null
-for _ in $(seq 100); do [[ -S $socket ]] && break; sleep 0.1; done
+wait_for_socket
 "$nslab_bin" --socket "$socket" show "$lab" | grep -q ready || fail "the lab is not ready after restart"
 "$nslab_bin" --socket "$socket" exec "$lab" client -- ping -c1 -W2 10.7.0.2 ||
   fail "nslab exec ping after restart"
