@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "daemon/exec/spawn.h"
 
 namespace nslab::exec {
@@ -17,6 +18,9 @@ struct Supervisor::Entry {
   std::thread thread;
   mutable absl::Mutex mutex;
   ProcessReport report ABSL_GUARDED_BY(mutex);
+  // Settled once: the first run printed spec.ready_line (ready), or ended before it did.
+  absl::Notification first_run_settled;
+  bool ready ABSL_GUARDED_BY(mutex) = false;
 
   void Append(const char* data, size_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) {
     report.output.append(data, size);
@@ -24,8 +28,32 @@ struct Supervisor::Entry {
       report.output.erase(0, report.output.size() - kLogLimit);
       report.truncated = true;
     }
+    if (!first_run_settled.HasBeenNotified() &&
+        report.output.find(spec.ready_line) != std::string::npos) {
+      ready = true;
+      first_run_settled.Notify();
+    }
+  }
+
+  void FirstRunEnded() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) {
+    if (!first_run_settled.HasBeenNotified()) {
+      first_run_settled.Notify();
+    }
   }
 };
+
+namespace {
+
+std::string LastLines(const std::string& output) {
+  constexpr size_t kShown = 2000;
+  std::string tail = output.size() > kShown ? output.substr(output.size() - kShown) : output;
+  while (!tail.empty() && tail.back() == '\n') {
+    tail.pop_back();
+  }
+  return tail.empty() ? "(it printed nothing)" : "it printed: " + tail;
+}
+
+}  // namespace
 
 Supervisor::Supervisor() = default;
 
@@ -95,6 +123,7 @@ absl::Status Supervisor::Start(const ProcessSpec& spec) {
         raw->report.running = false;
         raw->report.last_exit_code = code;
         restarts = raw->report.restarts;
+        raw->FirstRunEnded();
       }
       const auto policy = raw->spec.restart;
       const bool again =
@@ -120,6 +149,29 @@ absl::Status Supervisor::Start(const ProcessSpec& spec) {
       ++raw->report.restarts;
     }
   });
+  if (!spec.ready_line.empty()) {
+    const bool settled = raw->first_run_settled.WaitForNotificationWithTimeout(spec.ready_timeout);
+    bool ready = false;
+    int code = 0;
+    std::string output;
+    {
+      absl::MutexLock lock(&raw->mutex);
+      ready = raw->ready;
+      code = raw->report.last_exit_code;
+      output = raw->report.output;
+    }
+    if (!ready) {
+      raw->stop.Notify();  // no restart: the caller hears why the first run failed
+      raw->thread.join();
+      if (!settled) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            spec.argv[0], " did not say it was ready (\"", spec.ready_line, "\") within ",
+            absl::FormatDuration(spec.ready_timeout), "; ", LastLines(output)));
+      }
+      return absl::FailedPreconditionError(absl::StrCat(
+          spec.argv[0], " exited (code ", code, ") before it was ready; ", LastLines(output)));
+    }
+  }
   absl::MutexLock lock(&mutex_);
   entries_.emplace(spec.lab, std::move(entry));
   return absl::OkStatus();

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 
 namespace nslab::exec {
 
@@ -23,6 +24,10 @@ struct ProcessSpec {
   std::string netns;
   std::vector<std::string> argv;
   RestartPolicy restart = RestartPolicy::kNever;
+  // When set, Start returns only after the first run printed a line containing this text
+  // (on stdout or stderr): the program's own word that it is ready to be used.
+  std::string ready_line;
+  absl::Duration ready_timeout = absl::Seconds(10);
 };
 
 // What `nslab logs` shows for one supervised process.
@@ -48,8 +53,9 @@ class Supervisor {
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
 
-  // Starts the process; an error (e.g. NOT_FOUND for a missing program) if its first
-  // start fails, and then nothing is left running.
+  // Starts the process; an error (e.g. NOT_FOUND for a missing program; FAILED_PRECONDITION
+  // when it exits, DEADLINE_EXCEEDED when it stays silent, before printing `ready_line`) if
+  // its first start fails, and then nothing is left running.
   absl::Status Start(const ProcessSpec& spec);
   // Stops every process of `lab` (SIGKILL to each process group) and forgets them.
   void StopLab(const std::string& lab);

@@ -72,6 +72,7 @@ absl::Status LabRegistry::StartProcesses(const Lab& lab) {
     spec.argv = UstackArgv(ustack_binary_, lab.topology(), node,
                            UstackControlSocket(lab.name(), node.name()));
     spec.restart = exec::RestartPolicy::kOnFailure;
+    spec.ready_line = kUstackReadyLine;
     if (auto status = supervisor_->Start(spec); !status.ok()) {
       supervisor_->StopLab(lab.name());
       return absl::Status(status.code(),

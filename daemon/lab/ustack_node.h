@@ -12,6 +12,9 @@ namespace nslab::lab {
 // tcpdump on the link's interface sees every frame the stack sends and receives.
 inline constexpr char kUstackBridge[] = "nsl-br0";
 inline constexpr char kUstackTap[] = "nsl-tap0";
+// What nslab-ustack prints once its TAP is attached, its services listen and its control
+// socket answers (daemon/ustack/tool/main.cc): until then the node is not ready.
+inline constexpr char kUstackReadyLine[] = "nslab-ustack: ready on ";
 
 // The command line of the node's nslab-ustack process: its TAP, address, MAC, MTU,
 // routes (including routing: auto's), ring sizes, services and control socket.

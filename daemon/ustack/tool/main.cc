@@ -152,6 +152,8 @@ int run(const CommandLine& line) {
     control = *std::move(server);
   }
   std::thread stack_thread([&] { (*node)->run(); });
+  // nslabd's `up` waits for this line (kUstackReadyLine): print it only once the TAP, the
+  // services and the control socket all answer.
   std::printf("nslab-ustack: ready on %s (%s), mac %s, rx ring %u, tx ring %u\n", line.tap.c_str(),
               tap->created() ? "created" : "attached", config->interface.mac.to_string().c_str(),
               config->nic.rx_ring, config->nic.tx_ring);

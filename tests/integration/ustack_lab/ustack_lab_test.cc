@@ -51,10 +51,10 @@ class UstackNodeTest : public DaemonSuite<> {
     auto status = daemon_->CreateFromYaml(Topology(), name_);
     ASSERT_TRUE(status.ok()) << status.error_message();
     participants_ = nslab::v1::Participants::NewStub(daemon_->channel());
-    // The stack's process starts with the lab; it answers once it has attached its TAP.
-    for (int i = 0; i < 50 && !Stats().ok(); ++i) {
-      usleep(100'000);
-    }
+    // Ready means every part answers: the stack's control socket, once, right after `up`.
+    auto stats = Stats();
+    ASSERT_TRUE(stats.ok()) << "the stack does not answer right after CreateLab: "
+                            << stats.error_message();
   }
 
   virtual const char* Topology() const { return kKernelAndStack; }
@@ -189,9 +189,9 @@ TEST_F(UstackNodeTest, ARestartedDaemonRestartsTheStack) {
   daemon_->Stop(SIGKILL);
   daemon_->Restart();
   participants_ = nslab::v1::Participants::NewStub(daemon_->channel());
-  for (int i = 0; i < 50 && !Stats().ok(); ++i) {
-    usleep(100'000);
-  }
+  // The new daemon serves only after it restarted the stack and heard it was ready.
+  auto stats = Stats();
+  ASSERT_TRUE(stats.ok()) << "the restarted stack does not answer: " << stats.error_message();
   auto ping = daemon_->Exec(name_, "kernel",
                             {"ping", "-n", "-q", "-c", "3", "-i", "0.1", "-W", "2", "10.9.0.2"});
   EXPECT_THAT(ping.out, HasSubstr("3 received")) << ping.out;
