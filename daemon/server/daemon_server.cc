@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/caps/capabilities.h"
+#include "daemon/common/dir_lock.h"
 #include "daemon/common/fd.h"
 #include "daemon/common/file_text.h"
 #include "daemon/common/log.h"
@@ -23,10 +24,18 @@
 #include "daemon/server/exec_service.h"
 #include "daemon/server/labs_service.h"
 #include "daemon/server/participants_service.h"
+#include "daemon/server/reflection_v1.h"
 #include "daemon/server/system_service.h"
 
 namespace nslab::server {
 namespace {
+
+// The nslab services nslabd serves, as reflection lists them and health answers for them.
+constexpr const char* kServiceNames[] = {
+    nslab::v1::Labs::service_full_name(),        nslab::v1::Exec::service_full_name(),
+    nslab::v1::System::service_full_name(),      nslab::v1::Chaos::service_full_name(),
+    nslab::v1::Diagnostics::service_full_name(), nslab::v1::Participants::service_full_name(),
+};
 
 bool IsLoopback(const std::string& address) {
   return absl::StartsWith(address, "127.") || absl::StartsWith(address, "localhost:") ||
@@ -68,6 +77,13 @@ DaemonServer::DaemonServer(DaemonOptions options) : options_(std::move(options))
 DaemonServer::~DaemonServer() { Shutdown(); }
 
 absl::Status DaemonServer::Start() {
+  // Before anything is read or removed: a second daemon on the same state would adopt the
+  // first one's labs and remove its half-built ones.
+  auto lock = DirLock::Acquire(options_.state_dir);
+  if (!lock.ok()) {
+    return lock.status();
+  }
+  state_lock_.emplace(std::move(*lock));
   auto capabilities = caps::ProbeCapabilities();
   for (const auto& feature : capabilities.features()) {
     NSLAB_LOG(Info) << "capability " << feature.name() << ": "
@@ -121,9 +137,18 @@ absl::Status DaemonServer::Start() {
   diag_ = std::make_unique<diag::DiagEngine>(labs_.get(), chaos_.get());
   services_.push_back(std::make_unique<DiagService>(diag_.get()));
   services_.push_back(std::make_unique<ParticipantsService>(labs_.get()));
+  std::vector<std::string> names;
   for (auto& service : services_) {
     builder.RegisterService(service.get());
   }
+  for (const char* name : kServiceNames) {
+    names.push_back(name);
+  }
+  names.push_back("grpc.health.v1.Health");
+  names.push_back("grpc.reflection.v1.ServerReflection");
+  names.push_back("grpc.reflection.v1alpha.ServerReflection");
+  reflection_v1_ = std::make_unique<ReflectionV1Service>(names);
+  builder.RegisterService(reflection_v1_.get());
   server_ = builder.BuildAndStart();
   if (!server_) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.socket_path,
@@ -131,6 +156,13 @@ absl::Status DaemonServer::Start() {
                                                options_.tcp_address));
   }
   ::chmod(options_.socket_path.c_str(), 0660);
+  // Health per service, as Kubernetes probes and grpc-health-probe ask it: labs were
+  // recovered before the server listened, so every service is ready now.
+  auto* health = server_->GetHealthCheckService();
+  health->SetServingStatus(true);
+  for (const char* name : kServiceNames) {
+    health->SetServingStatus(name, true);
+  }
   NSLAB_LOG(Info) << "nslabd listening on unix:" << options_.socket_path
                   << (options_.tcp_address.empty() ? "" : " and ") << options_.tcp_address;
   reaper_ = std::thread([this] { ReapExpiredLabs(); });

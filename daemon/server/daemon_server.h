@@ -3,12 +3,14 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "daemon/chaos/chaos_engine.h"
+#include "daemon/common/dir_lock.h"
 #include "daemon/diag/diagnostics.h"
 #include "daemon/exec/process_registry.h"
 #include "daemon/exec/supervisor.h"
@@ -48,12 +50,14 @@ class DaemonServer {
   void ReapExpiredLabs();
 
   DaemonOptions options_;
+  std::optional<DirLock> state_lock_;
   exec::ProcessRegistry processes_;
   exec::Supervisor supervisor_;
   std::unique_ptr<lab::LabRegistry> labs_;
   std::unique_ptr<chaos::ChaosEngine> chaos_;
   std::unique_ptr<diag::DiagEngine> diag_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<grpc::Service> reflection_v1_;
   std::unique_ptr<grpc::Server> server_;
   absl::Notification stopping_;
   std::thread reaper_;

@@ -1,0 +1,142 @@
+// What tools expect of a gRPC daemon: one daemon per state directory, health per service,
+// and reflection v1 (as grpcurl asks it) next to v1alpha.
+#include <gmock/gmock.h>
+#include <google/protobuf/descriptor.pb.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1/reflection.grpc.pb.h"
+#include "tests/integration/support/daemon_suite.h"
+#include "tests/integration/support/test_daemon.h"
+
+namespace nslab::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsSupersetOf;
+
+class DaemonConventionsTest : public DaemonSuite<> {};
+
+struct CommandResult {
+  int code = -1;
+  std::string output;
+};
+
+CommandResult RunCommand(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) {
+    return result;
+  }
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
+    result.output.append(buffer, n);
+  }
+  const int status = ::pclose(pipe);
+  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+TEST_F(DaemonConventionsTest, ASecondDaemonOnTheSameStateRefusesAndChangesNothing) {
+  const std::string name = UniqueLabName("lock");
+  LabGuard guard(daemon_, name);
+  ASSERT_TRUE(daemon_
+                  ->CreateFromYaml("nodes: {a: {}, b: {}}\n"
+                                   "links: [{a: a:eth0, b: b:eth0, a_addr: 10.0.0.1/24, "
+                                   "b_addr: 10.0.0.2/24}]\n",
+                                   name)
+                  .ok());
+  const std::string other_socket = daemon_->state_dir() + "/../second.sock";
+  const CommandResult second =
+      RunCommand(absl::StrCat("timeout 10 ", NSLABD_PATH, " --socket ", other_socket,
+                              " --state-dir ", daemon_->state_dir()));
+  EXPECT_NE(second.code, 0) << second.output;
+  EXPECT_THAT(second.output,
+              HasSubstr(absl::StrCat("is in use by another nslabd (pid ", daemon_->pid(), ")")));
+  EXPECT_FALSE(std::filesystem::exists(other_socket)) << "the second daemon listened";
+
+  // The first daemon's lab is untouched: listed as ready, its nodes still talk.
+  grpc::ClientContext context;
+  nslab::v1::GetLabRequest request;
+  request.set_name(name);
+  nslab::v1::Lab lab;
+  ASSERT_TRUE(daemon_->labs().GetLab(&context, request, &lab).ok());
+  EXPECT_EQ(lab.state(), nslab::v1::LAB_STATE_READY);
+  auto ping = daemon_->Exec(name, "a", {"ping", "-c", "1", "-W", "2", "10.0.0.2"});
+  EXPECT_EQ(ping.code, 0) << ping.out << ping.err;
+}
+
+TEST_F(DaemonConventionsTest, HealthAnswersPerService) {
+  auto health = grpc::health::v1::Health::NewStub(daemon_->channel());
+  for (const std::string service :
+       {"", "nslab.v1.Labs", "nslab.v1.Exec", "nslab.v1.System", "nslab.v1.Chaos",
+        "nslab.v1.Diagnostics", "nslab.v1.Participants"}) {
+    grpc::ClientContext context;
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status status = health->Check(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << "'" << service << "': " << status.error_message();
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
+  }
+  grpc::ClientContext context;
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service("nslab.v1.NoSuchService");
+  grpc::health::v1::HealthCheckResponse response;
+  EXPECT_EQ(health->Check(&context, request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// One reflection stream, as grpcurl uses it: list the services, then ask for the file that
+// defines one, which arrives with the files it imports.
+TEST_F(DaemonConventionsTest, ReflectionV1ListsServicesAndDescribesThem) {
+  auto reflection = grpc::reflection::v1::ServerReflection::NewStub(daemon_->channel());
+  grpc::ClientContext context;
+  auto stream = reflection->ServerReflectionInfo(&context);
+  grpc::reflection::v1::ServerReflectionRequest request;
+  request.set_list_services("");
+  ASSERT_TRUE(stream->Write(request));
+  grpc::reflection::v1::ServerReflectionResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  std::vector<std::string> services;
+  for (const auto& service : response.list_services_response().service()) {
+    services.push_back(service.name());
+  }
+  EXPECT_THAT(services,
+              IsSupersetOf({"nslab.v1.Labs", "nslab.v1.Exec", "nslab.v1.Diagnostics",
+                            "grpc.reflection.v1.ServerReflection", "grpc.health.v1.Health"}));
+
+  request.set_file_containing_symbol("nslab.v1.Labs.CreateLab");
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&response));
+  ASSERT_TRUE(response.has_file_descriptor_response()) << response.DebugString();
+  std::vector<std::string> files;
+  bool create_lab_found = false;
+  for (const auto& bytes : response.file_descriptor_response().file_descriptor_proto()) {
+    google::protobuf::FileDescriptorProto file;
+    ASSERT_TRUE(file.ParseFromString(bytes));
+    files.push_back(file.name());
+    for (const auto& service : file.service()) {
+      for (const auto& method : service.method()) {
+        create_lab_found |= service.name() == "Labs" && method.name() == "CreateLab";
+      }
+    }
+  }
+  EXPECT_TRUE(create_lab_found);
+  EXPECT_THAT(files, IsSupersetOf({"nslab/v1/labs.proto", "nslab/v1/topology.proto"}));
+
+  request.set_file_containing_symbol("nslab.v1.NoSuchThing");
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->Read(&response));
+  EXPECT_EQ(response.error_response().error_code(), grpc::StatusCode::NOT_FOUND);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+}  // namespace
+}  // namespace nslab::testing
