@@ -37,7 +37,16 @@ grpc::Status ExecService::Run(grpc::ServerContext* context, const nslab::v1::Run
     }
     return writer->Write(output);
   };
+  const std::string program = spec.argv[0];
   auto exit = exec::Run(std::move(spec), options);
+  if (absl::IsNotFound(exit.status())) {
+    // As a shell reports it, so scripts and CI steps read one convention: a line on stderr
+    // and exit status 127, the call itself OK.
+    nslab::v1::RunOutput error;
+    error.set_stderr(absl::StrCat(program, ": command not found\n"));
+    writer->Write(error);
+    exit = exec::ExitInfo{.code = 127};
+  }
   if (!exit.ok()) {
     return ToGrpc(exit.status());
   }
