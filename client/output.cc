@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "client/table.h"
+#include "proto/enum_defaults.h"
 
 namespace nslab::client {
 namespace {
@@ -75,7 +76,7 @@ std::string DescribeImpairment(const nslab::v1::Impairment& impairment) {
     add(absl::StrCat("jitter ", impairment.jitter_us() / 1000.0, "ms"));
   }
   percent("delay-corr", impairment.delay_correlation());
-  if (impairment.distribution() != nslab::v1::DELAY_DISTRIBUTION_UNIFORM) {
+  if (!nslab::v1::IsUniform(impairment.distribution())) {
     add(absl::AsciiStrToLower(
         nslab::v1::DelayDistribution_Name(impairment.distribution()).substr(19)));
   }

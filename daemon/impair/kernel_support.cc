@@ -1,6 +1,7 @@
 #include "daemon/impair/kernel_support.h"
 
 #include "daemon/impair/validate.h"
+#include "proto/enum_defaults.h"
 
 namespace nslab::impair {
 
@@ -21,7 +22,7 @@ KernelSupport KernelBackendSupport(const nslab::v1::Impairment& impairment, bool
   needs_netem("delay_us", impairment.delay_us() != 0);
   needs_netem("jitter_us", impairment.jitter_us() != 0);
   needs_netem("delay_correlation", impairment.delay_correlation() != 0);
-  needs_netem("distribution", impairment.distribution() != nslab::v1::DELAY_DISTRIBUTION_UNIFORM);
+  needs_netem("distribution", !nslab::v1::IsUniform(impairment.distribution()));
   if (impairment.loss() > 0 && !has_netem && impairment.loss_correlation() == 0) {
     support.nft_drop = true;  // plain loss has a fallback; correlated loss does not
   } else {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "proto/enum_defaults.h"
 
 namespace nslab::impair {
 namespace {
@@ -61,8 +62,7 @@ absl::Status ValidateImpairment(const nslab::v1::Impairment& impairment) {
         absl::StrCat("distribution must be one of uniform, normal, pareto, paretonormal, "
                      "got ",
                      impairment.distribution()));
-  } else if (impairment.distribution() != nslab::v1::DELAY_DISTRIBUTION_UNIFORM &&
-             impairment.jitter_us() == 0) {
+  } else if (!nslab::v1::IsUniform(impairment.distribution()) && impairment.jitter_us() == 0) {
     problems.Add("distribution needs jitter_us > 0 (it shapes the jitter)");
   }
 

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/topology/names.h"
+#include "proto/enum_defaults.h"
 
 namespace nslab::lab {
 
@@ -33,7 +34,7 @@ std::vector<std::string> PlanSteps(const nslab::v1::Topology& topology, const st
   for (const auto& node : topology.nodes()) {
     for (const auto& route : node.routes()) {
       std::string step = absl::StrCat("add route ", route.to(), " in ", node.name());
-      if (route.type() != nslab::v1::ROUTE_TYPE_UNICAST) {
+      if (!nslab::v1::IsUnicast(route.type())) {
         absl::StrAppend(&step, " type ", nslab::v1::RouteType_Name(route.type()).substr(11));
       }
       if (!route.via().empty()) {

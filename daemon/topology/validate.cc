@@ -12,6 +12,7 @@
 #include "daemon/impair/validate.h"
 #include "daemon/topology/ip_address.h"
 #include "daemon/topology/names.h"
+#include "proto/enum_defaults.h"
 
 namespace nslab::topology {
 namespace {
@@ -300,7 +301,7 @@ MaybeError CheckRoutes(const Node& node, const Index& index) {
       return std::nullopt;
     };
     const bool has_hop = !route.via().empty() || !route.dev().empty();
-    if (route.type() != nslab::v1::ROUTE_TYPE_UNICAST) {
+    if (!nslab::v1::IsUnicast(route.type())) {
       if (has_hop || route.nexthops_size() > 0) {
         return Invalid(path, "blackhole, unreachable and prohibit routes take no via or dev");
       }

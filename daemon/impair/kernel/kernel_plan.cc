@@ -10,6 +10,7 @@
 #include "daemon/impair/correlated.h"
 #include "daemon/impair/kernel_support.h"
 #include "daemon/impair/validate.h"
+#include "proto/enum_defaults.h"
 
 namespace nslab::impair::kernel {
 namespace {
@@ -57,7 +58,7 @@ std::vector<std::string_view> NetemCarriedFields(const nslab::v1::Impairment& im
   add("delay_us", impairment.delay_us() != 0);
   add("jitter_us", impairment.jitter_us() != 0);
   add("delay_correlation", impairment.delay_correlation() != 0);
-  add("distribution", impairment.distribution() != nslab::v1::DELAY_DISTRIBUTION_UNIFORM);
+  add("distribution", !nslab::v1::IsUniform(impairment.distribution()));
   add("loss", impairment.loss() > 0);
   add("loss_correlation", impairment.loss_correlation() != 0);
   add("gilbert_elliott", HasGilbertElliott(impairment));
