@@ -3,10 +3,14 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
-#include <thread>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "nslab/v1/chaos.grpc.pb.h"
 #include "tests/integration/support/daemon_suite.h"
+#include "tests/integration/support/link_watch.h"
 #include "tests/integration/support/test_daemon.h"
 
 namespace nslab::testing {
@@ -179,6 +183,9 @@ TEST_F(ChaosTest, LinkDownAndUp) {
 }
 
 TEST_F(ChaosTest, FlapEndsUp) {
+  // The kernel's own announcements of server:eth0's state, subscribed before the flap starts.
+  LinkWatch watch(name_ + "-server");
+  ASSERT_EQ(watch.error(), "");
   nslab::v1::FlapLinkRequest request;
   request.set_lab(name_);
   request.set_link("server:eth0");
@@ -188,10 +195,28 @@ TEST_F(ChaosTest, FlapEndsUp) {
   nslab::v1::SetLinkStateResponse response;
   grpc::ClientContext context;
   ASSERT_TRUE(chaos_->FlapLink(&context, request, &response).ok());
-  // During the first down period the link is down...
-  EXPECT_NE(daemon_->Exec(name_, "client", {"ping", "-c1", "-W1", "10.0.0.2"}).code, 0);
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
-  // ...and after the last cycle it is up again.
+  // Two cycles: down, up, down, up, in that order. A flap takes 0.5 s; 10 s means it is stuck.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto next = [&] {
+    return watch.Next("eth0", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  deadline - std::chrono::steady_clock::now()));
+  };
+  std::vector<std::string> seen;
+  bool up = true;
+  std::optional<LinkWatch::Change> change;
+  while (seen.size() < 4 && (change = next())) {
+    if (change->admin_up != up) {
+      up = change->admin_up;
+      seen.push_back(up ? "up" : "down");
+    }
+  }
+  ASSERT_THAT(seen, ::testing::ElementsAre("down", "up", "down", "up"))
+      << "server:eth0's transitions within 10 s of the flap; " << watch.error();
+  // Ends up: carrier back (both ends up) and traffic passes.
+  while (!change->lower_up && (change = next())) {
+    ASSERT_TRUE(change->admin_up) << "server:eth0 went down after the flap's last cycle";
+  }
+  ASSERT_TRUE(change.has_value()) << "server:eth0 has no carrier 10 s after the flap";
   EXPECT_EQ(daemon_->Exec(name_, "client", {"ping", "-c1", "-W2", "10.0.0.2"}).code, 0);
 }
 
