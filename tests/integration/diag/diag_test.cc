@@ -3,16 +3,16 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
-#include <thread>
 
 #include "nslab/v1/chaos.grpc.pb.h"
 #include "nslab/v1/diag.grpc.pb.h"
 #include "tests/integration/support/daemon_suite.h"
+#include "tests/integration/support/shell_process.h"
 #include "tests/integration/support/test_daemon.h"
 
 namespace nslab::testing {
@@ -50,7 +50,13 @@ run:
           s.listen(16)
           held = []
           while True:
-              held.append(s.accept()[0])
+              c = s.accept()[0]
+              held.append(c)
+              # The client's FIN read: this end is in CLOSE-WAIT. Saying so lets the client
+              # know the leak is in place without guessing how long it takes.
+              while c.recv(4096):
+                  pass
+              c.send(b'w')
 )";
 
 class DiagTest : public DaemonSuite<> {
@@ -133,13 +139,16 @@ class DiagTest : public DaemonSuite<> {
 };
 
 TEST_F(DiagTest, CloseWaitLeakShowsInTheSocketsSummaryWithItsOwner) {
-  // Three clients connect and leave; the server never closes its ends.
+  // Three clients connect and leave; the server never closes its ends. Each client returns
+  // once the server has read its FIN, so all three are in CLOSE-WAIT when it exits.
   auto client = daemon_->Exec(*leaky_, "client",
                               {"python3", "-c",
                                "import socket\nfor _ in range(3):\n"
-                               "    s = socket.create_connection(('10.0.0.2', 9000)); s.close()"});
+                               "    s = socket.create_connection(('10.0.0.2', 9000), timeout=10)\n"
+                               "    s.shutdown(socket.SHUT_WR)\n"
+                               "    assert s.recv(1) == b'w', 'the server did not see the FIN'\n"
+                               "    s.close()"});
   ASSERT_EQ(client.code, 0) << client.err;
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   nslab::v1::SocketsRequest request;
   request.set_lab(*leaky_);
   request.set_node("server");
@@ -311,27 +320,21 @@ TEST_F(DiagTest, BlackholeRouteShowsInRouteGet) {
 TEST_F(DiagTest, CaptureOfTenPingsOpensInTshark) {
   const std::string dir = ::testing::TempDir();
   const std::string pcap = dir + "/diag-ping.pcap";
-  const std::string err = dir + "/diag-capture.err";
   const std::string out = dir + "/diag-tshark.txt";
-  std::remove(err.c_str());
-  // The real client, writing to stdout, read by tshark from stdin.
-  const std::string command = std::string(NSLAB_CLIENT_PATH) + " --socket " + daemon_->socket() +
-                              " capture " + *chain_ + " right eth0 -f icmp -c 20 -w - 2>" + err +
-                              " | tee " + pcap + " | tshark -r - > " + out + " 2>&1";
-  std::thread capture([&] { (void)std::system(command.c_str()); });
-  // Armed once the client says so.
-  for (int i = 0; i < 100; ++i) {
-    std::ifstream in(err);
-    std::stringstream text;
-    text << in.rdbuf();
-    if (text.str().find("capturing on") != std::string::npos) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  // The real client, writing to stdout, read by tshark from stdin; its stderr says when the
+  // capture is armed. --duration bounds the capture should packets go missing.
+  ShellProcess capture(std::string(NSLAB_CLIENT_PATH) + " --socket " + daemon_->socket() +
+                       " capture " + *chain_ +
+                       " right eth0 -f icmp -c 20 --duration 30s -w - 2>&3 | tee " + pcap +
+                       " | tshark -r - > " + out + " 2>&1");
+  ASSERT_TRUE(capture.WaitForReport("capturing on", std::chrono::seconds(10)))
+      << "the capture did not say it was armed within 10 s; its stderr: " << capture.report();
   auto ping = daemon_->Exec(*chain_, "left", {"ping", "-c", "10", "-i", "0.05", "10.0.2.2"});
   EXPECT_EQ(ping.code, 0) << ping.out << ping.err;
-  capture.join();
+  const auto status = capture.Wait(std::chrono::seconds(60));
+  ASSERT_TRUE(status.has_value()) << "the capture did not end; its stderr: " << capture.report();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << capture.report();
+  EXPECT_THAT(capture.report(), HasSubstr("nslab: 20 packets captured")) << "ended early";
   std::ifstream in(out);
   std::string line;
   int packets = 0, requests = 0;
@@ -347,7 +350,7 @@ TEST_F(DiagTest, CaptureOfTenPingsOpensInTshark) {
   struct stat st {};
   ASSERT_EQ(::stat(pcap.c_str(), &st), 0);
   EXPECT_GT(st.st_size, 24 + 20 * (16 + 98) - 1);
-  for (const auto* file : {&pcap, &err, &out}) {
+  for (const auto* file : {&pcap, &out}) {
     std::remove(file->c_str());
   }
 }
