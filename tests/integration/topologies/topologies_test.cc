@@ -24,9 +24,17 @@ struct Check {
   int expect_code = 0;
 };
 
+// A node's TCP port that must listen before the checks run (CreateLab's wait_for): a server
+// under `run:` starts after CreateLab would otherwise return.
+struct Listener {
+  std::string node;
+  uint32_t port = 0;
+};
+
 struct Example {
   std::string file;
   std::vector<Check> checks;
+  std::vector<Listener> wait_for = {};
 };
 
 std::vector<Example> Examples() {
@@ -53,14 +61,11 @@ std::vector<Example> Examples() {
       {"nat-gateway.yaml",
        {// MASQUERADE: outside has no route to 10.0.0.0/24, so only a NATed ping returns.
         {"client", {"ping", "-c1", "-W2", "198.51.100.20"}, "1 received"},
-        // DNAT port forward, seen from the outside.
+        // DNAT port forward, seen from the outside: one fetch, web listens (wait_for below).
         {"outside",
          {"python3", "-c",
-          "import urllib.request,time\n"
-          "for i in range(50):\n"
-          "  try:\n"
-          "    print(urllib.request.urlopen('http://198.51.100.1:80/', timeout=2).status); break\n"
-          "  except OSError: time.sleep(0.1)"},
+          "import urllib.request\n"
+          "print(urllib.request.urlopen('http://198.51.100.1:80/', timeout=5).status)"},
          "200"},
         // The blocked source times out, and the DROP rule counted it.
         {"blocked",
@@ -69,7 +74,8 @@ std::vector<Example> Examples() {
           "try: s.connect(('198.51.100.1', 80)); print('connected')\n"
           "except OSError as e: print(type(e).__name__)"},
          "TimeoutError"},
-        {"gw", {"nft", "list", "chain", "inet", "filter", "forward"}, "counter packets"}}},
+        {"gw", {"nft", "list", "chain", "inet", "filter", "forward"}, "counter packets"}},
+       {{"web", 8080}}},
       {"rate-limited.yaml",
        {{"home", {"tc", "qdisc", "show", "dev", "eth0"}, "rate 5Mbit"},
         {"isp", {"tc", "qdisc", "show", "dev", "eth0"}, "rate 20Mbit"},
@@ -121,7 +127,19 @@ TEST_P(TopologiesTest, DeploysAndWorks) {
     for (const std::string& file : client::FilesNamedBy(yaml)) {
       files[file] = ReadSourceFile("topologies/" + file);
     }
-    auto status = daemon_->CreateFromYaml(yaml, name, nullptr, files);
+    nslab::v1::CreateLabRequest request;
+    request.set_topology_yaml(yaml);
+    request.set_name(name);
+    request.mutable_files()->insert(files.begin(), files.end());
+    for (const Listener& listener : GetParam().wait_for) {
+      auto* wait = request.add_wait_for();
+      wait->set_node(listener.node);
+      wait->set_protocol("tcp");
+      wait->set_port(listener.port);
+    }
+    nslab::v1::Lab lab;
+    grpc::ClientContext context;
+    auto status = daemon_->labs().CreateLab(&context, request, &lab);
     ASSERT_TRUE(status.ok()) << status.error_message();
     for (const Check& check : GetParam().checks) {
       auto result = daemon_->Exec(name, check.node, check.argv);
