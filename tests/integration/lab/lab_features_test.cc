@@ -2,9 +2,14 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <thread>
@@ -131,14 +136,34 @@ TEST_F(LabFeaturesTest, PlanBuildsNothingAndShowsAutoRoutes) {
 
 TEST_F(LabFeaturesTest, TtlDeletesTheLab) {
   const std::string name = UniqueLabName("ttl");
+  const std::string netns = name + "-a";
   LabGuard guard(daemon_, name);
+  // Watching before the lab exists, so that its namespace's removal cannot be missed.
+  const int watch = inotify_init1(IN_CLOEXEC);
+  ASSERT_GE(watch, 0) << std::strerror(errno);
+  ASSERT_GE(inotify_add_watch(watch, "/run/netns", IN_DELETE), 0) << std::strerror(errno);
   ASSERT_TRUE(daemon_->CreateFromYaml("ttl: 1s\nnodes: {a: {}}\n", name).ok());
+  ASSERT_TRUE(std::filesystem::exists("/run/netns/" + netns));
+  // A 1 s TTL; 10 s without the deletion means the TTL never fired.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::filesystem::exists("/run/netns/" + name + "-a") &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  bool deleted = false;
+  alignas(inotify_event) char buffer[4096];
+  while (!deleted) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd ready{.fd = watch, .events = POLLIN, .revents = 0};
+    if (left.count() <= 0 || poll(&ready, 1, static_cast<int>(left.count())) <= 0) {
+      break;
+    }
+    const ssize_t got = read(watch, buffer, sizeof(buffer));
+    for (ssize_t at = 0; at < got;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(buffer + at);
+      deleted = deleted || (event->len != 0 && netns == event->name);
+      at += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+    }
   }
-  EXPECT_FALSE(std::filesystem::exists("/run/netns/" + name + "-a"));
+  close(watch);
+  EXPECT_TRUE(deleted) << "the lab's namespace " << netns << " is still there 9 s after its TTL";
 }
 
 TEST_F(LabFeaturesTest, WaitForReturnsOnceAPortListens) {
