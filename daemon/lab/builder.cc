@@ -57,12 +57,13 @@ class LabBuilder {
  public:
   LabBuilder(const Topology& topology, std::string lab,
              const impair::kernel::KernelFeatures& features, const LinkModes& modes,
-             LabWires* wires)
+             LabWires* wires, const NamespacesMade& namespaces_made)
       : topology_(topology),
         lab_(std::move(lab)),
         features_(features),
         modes_(modes),
-        wires_(wires) {}
+        wires_(wires),
+        namespaces_made_(namespaces_made) {}
 
   absl::Status Build() {
     auto status = BuildSteps();
@@ -96,10 +97,14 @@ class LabBuilder {
     for (const Node& node : topology_.nodes()) {
       handles_[node.name()] = std::make_unique<NodeHandles>();
     }
+    std::vector<netns::Identity> identities(nodes);
     NSLAB_RETURN_IF_ERROR(ParallelFor(nodes, kWorkers, [&](size_t i) {
       const Node& node = topology_.nodes(i);
-      return AtStep(CreateNode(node), "nodes." + node.name());
+      return AtStep(CreateNode(node, &identities[i]), "nodes." + node.name());
     }));
+    if (namespaces_made_) {
+      NSLAB_RETURN_IF_ERROR(namespaces_made_(identities));
+    }
     NSLAB_RETURN_IF_ERROR(ParallelFor(topology_.links_size(), kWorkers, [&](size_t i) {
       const auto& link = topology_.links(i);
       return AtStep(BuildLink(link, i),
@@ -149,7 +154,9 @@ class LabBuilder {
 
   // Creates the node's namespace and, on the same thread while inside it, opens its
   // netlink socket and sets what must be in place before links arrive.
-  absl::Status CreateNode(const Node& node) {
+  // Records in `identity` which namespace it made, so that teardown can later tell it from
+  // one put under the same name by someone else.
+  absl::Status CreateNode(const Node& node, netns::Identity* identity) {
     const std::string ns = topology::NamespaceOf(lab_, node.name());
     NodeHandles& handles = *handles_.at(node.name());
     auto status = netns::CreateAndRunIn(ns, [&]() -> absl::Status {
@@ -157,6 +164,7 @@ class LabBuilder {
         std::lock_guard<std::mutex> lock(created_mutex_);
         created_.push_back(ns);
       }
+      NSLAB_ASSIGN_OR_RETURN(*identity, netns::IdentityHere());
       NSLAB_ASSIGN_OR_RETURN(auto sock, netlink::RouteSocket::OpenHere());
       handles.sock = std::make_unique<netlink::RouteSocket>(std::move(sock));
       return ApplyNodeSysctls(node);
@@ -335,6 +343,7 @@ class LabBuilder {
   const impair::kernel::KernelFeatures features_;
   const LinkModes& modes_;
   LabWires* wires_;
+  const NamespacesMade& namespaces_made_;
   std::mutex created_mutex_;
   std::vector<std::string> created_;
   // Filled before the parallel phases start; each phase only reads the map.
@@ -353,8 +362,8 @@ std::vector<std::string> NamespacesOf(const Topology& topology, const std::strin
 
 absl::Status BuildLab(const Topology& topology, const std::string& lab,
                       const impair::kernel::KernelFeatures& features, const LinkModes& modes,
-                      LabWires* wires) {
-  return LabBuilder(topology, lab, features, modes, wires).Build();
+                      LabWires* wires, const NamespacesMade& namespaces_made) {
+  return LabBuilder(topology, lab, features, modes, wires, namespaces_made).Build();
 }
 
 }  // namespace nslab::lab

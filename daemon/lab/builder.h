@@ -1,11 +1,13 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "daemon/impair/kernel/kernel_plan.h"
 #include "daemon/lab/lab_wires.h"
+#include "daemon/netns/netns.h"
 #include "nslab/v1/topology.pb.h"
 
 namespace nslab::lab {
@@ -20,9 +22,13 @@ std::vector<std::string> NamespacesOf(const nslab::v1::Topology& topology, const
 // The mode each link gets (veth or wire, never auto), in topology order.
 using LinkModes = std::vector<nslab::v1::LinkMode>;
 
+// Called once every node's namespace exists, before any link is made, with their identities
+// in node order; an error stops the build (and rolls it back).
+using NamespacesMade = std::function<absl::Status(const std::vector<netns::Identity>&)>;
+
 // Wire links are created through `wires`, which keeps them running after the build.
 absl::Status BuildLab(const nslab::v1::Topology& topology, const std::string& lab,
                       const impair::kernel::KernelFeatures& features, const LinkModes& modes,
-                      LabWires* wires);
+                      LabWires* wires, const NamespacesMade& namespaces_made = nullptr);
 
 }  // namespace nslab::lab

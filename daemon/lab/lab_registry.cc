@@ -7,6 +7,7 @@
 #include <array>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/common/log.h"
 #include "daemon/common/parallel.h"
 #include "daemon/common/status_macros.h"
 #include "daemon/exec/netns_processes.h"
@@ -25,14 +26,6 @@ namespace nslab::lab {
 namespace {
 
 using nslab::v1::Lab;
-
-std::vector<std::string> RecordedNamespaces(const Lab& lab) {
-  std::vector<std::string> result;
-  for (const auto& node : lab.nodes()) {
-    result.push_back(node.netns());
-  }
-  return result;
-}
 
 absl::Time CreatedAt(const Lab& lab) {
   return absl::FromUnixSeconds(lab.created().seconds()) + absl::Nanoseconds(lab.created().nanos());
@@ -121,10 +114,16 @@ absl::Status LabRegistry::RemoveKernelObjects(const Lab& lab) {
       ::unlink(UstackControlSocket(lab.name(), node.name()).c_str());
     }
   }
+  // Only what is still the lab's: a namespace someone put under a recorded name, with
+  // whatever runs in it, is theirs.
+  const NamespaceOwnership ownership = OwnNamespaces(lab);
+  for (const auto& line : ownership.foreign) {
+    NSLAB_LOG(Warning) << "lab " << lab.name() << ": " << line;
+  }
   // Anything else still inside (a command's background child) would keep the
   // namespace and its links alive after the bind mount is gone.
-  exec::KillProcessesIn(RecordedNamespaces(lab));
-  return DeleteNamespaces(RecordedNamespaces(lab));
+  exec::KillProcessesIn(ownership.own);
+  return DeleteNamespaces(ownership.own);
 }
 
 absl::Status LabRegistry::Recover(std::vector<std::string>* log) {
@@ -145,9 +144,10 @@ absl::Status LabRegistry::Recover(std::vector<std::string>* log) {
         *status->mutable_b_to_a() = impairments[1];
       }
     }
-    if (lab.state() == nslab::v1::LAB_STATE_READY) {
+    const NamespaceOwnership ownership = OwnNamespaces(lab);
+    if (lab.state() == nslab::v1::LAB_STATE_READY && ownership.foreign.empty()) {
       // The previous daemon's supervised processes are orphans now: replace them.
-      exec::KillProcessesIn(RecordedNamespaces(lab));
+      exec::KillProcessesIn(ownership.own);
       if (auto status = ReattachWires(lab); !status.ok()) {
         log->push_back(absl::StrCat("lab ", lab.name(), ": ", status.message()));
       }
@@ -159,13 +159,22 @@ absl::Status LabRegistry::Recover(std::vector<std::string>* log) {
       labs_[lab.name()] = std::move(lab);
       continue;
     }
-    // Killed while building or deleting: finish the job so nothing is left half-made.
+    // Killed while building or deleting: finish the job so nothing is left half-made. A
+    // ready lab with a node's namespace replaced cannot run there (its processes, wires and
+    // exec would act on someone else's namespace by name), so it goes too; what is not its
+    // own stays, and RemoveKernelObjects logs it.
     auto status = RemoveKernelObjects(lab);
     if (status.ok()) {
       status = store_.Remove(lab.name());
     }
-    log->push_back(absl::StrCat("removed half-built lab ", lab.name(),
-                                status.ok() ? "" : absl::StrCat(": ", status.message())));
+    std::string line = absl::StrCat("removed half-built lab ", lab.name());
+    if (lab.state() == nslab::v1::LAB_STATE_DELETING) {
+      line = absl::StrCat("removed half-deleted lab ", lab.name());
+    } else if (lab.state() == nslab::v1::LAB_STATE_READY) {
+      line = absl::StrCat("removed lab ", lab.name(), ": a namespace it made was replaced");
+    }
+    log->push_back(status.ok() ? std::move(line)
+                               : absl::StrCat(line, " (incomplete: ", status.message(), ")"));
   }
   for (auto& problem : problems) {
     log->push_back(std::move(problem));
@@ -248,7 +257,16 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
     forget();
     return status;
   }
-  if (auto status = BuildLab(topology, lab_name, features_, modes, wires.get()); !status.ok()) {
+  // Recorded before any link exists, so that from here on teardown (now or after a crash)
+  // removes these namespaces and never one put under their names by someone else.
+  auto record_namespaces = [&](const std::vector<netns::Identity>& identities) {
+    for (size_t i = 0; i < identities.size() && i < static_cast<size_t>(lab.nodes_size()); ++i) {
+      *lab.mutable_nodes(static_cast<int>(i))->mutable_netns_identity() = ToProto(identities[i]);
+    }
+    return store_.Save(lab);
+  };
+  if (auto status = BuildLab(topology, lab_name, features_, modes, wires.get(), record_namespaces);
+      !status.ok()) {
     (void)store_.Remove(lab_name);
     forget();
     return status;
@@ -311,6 +329,9 @@ absl::StatusOr<Lab> LabRegistry::Get(const std::string& name) const {
     }
     return absl::OkStatus();
   });
+  for (size_t i = 0; i < statuses.size() && i < static_cast<size_t>(lab.nodes_size()); ++i) {
+    *statuses[i].mutable_netns_identity() = lab.nodes(static_cast<int>(i)).netns_identity();
+  }
   lab.clear_nodes();
   for (auto& status : statuses) {
     *lab.add_nodes() = std::move(status);

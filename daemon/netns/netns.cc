@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +42,23 @@ absl::Status PrepareNetnsDir() {
     return ErrnoStatus(absl::StrCat("make ", dir, " shared"), errno);
   }
   return absl::OkStatus();
+}
+
+// The cookie of the calling thread's namespace, 0 when the kernel has none to give.
+absl::StatusOr<uint64_t> CookieHere() {
+  UniqueFd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) {
+    return ErrnoStatus("socket for SO_NETNS_COOKIE", errno);
+  }
+  uint64_t cookie = 0;
+  socklen_t size = sizeof(cookie);
+  if (::getsockopt(sock.get(), SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &size) != 0) {
+    if (errno == ENOPROTOOPT) {
+      return 0;
+    }
+    return ErrnoStatus("getsockopt SO_NETNS_COOKIE", errno);
+  }
+  return cookie;
 }
 
 }  // namespace
@@ -114,6 +132,51 @@ absl::Status Delete(absl::string_view name) {
     return ErrnoStatus(absl::StrCat("unlink ", path), errno);
   }
   return absl::OkStatus();
+}
+
+bool SameNamespace(const Identity& recorded, const Identity& current) {
+  if (recorded.device != current.device || recorded.inode != current.inode) {
+    return false;
+  }
+  return recorded.cookie == 0 || current.cookie == 0 || recorded.cookie == current.cookie;
+}
+
+absl::StatusOr<Identity> IdentityOf(absl::string_view name) {
+  auto fd = Open(name);
+  if (!fd.ok()) {
+    return fd.status();
+  }
+  struct stat st {};
+  if (::fstat(fd->get(), &st) != 0) {
+    return ErrnoStatus(absl::StrCat("stat ", PathOf(name)), errno);
+  }
+  Identity identity{.device = st.st_dev, .inode = st.st_ino, .cookie = 0};
+  // Only a thread inside the namespace can ask for its cookie.
+  absl::Status status = RunIn(fd->get(), [&]() -> absl::Status {
+    auto cookie = CookieHere();
+    if (!cookie.ok()) {
+      return cookie.status();
+    }
+    identity.cookie = *cookie;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        PathOf(name), " is not a network namespace one can enter: ", status.message()));
+  }
+  return identity;
+}
+
+absl::StatusOr<Identity> IdentityHere() {
+  struct stat st {};
+  if (::stat("/proc/thread-self/ns/net", &st) != 0) {
+    return ErrnoStatus("stat /proc/thread-self/ns/net", errno);
+  }
+  auto cookie = CookieHere();
+  if (!cookie.ok()) {
+    return cookie.status();
+  }
+  return Identity{.device = st.st_dev, .inode = st.st_ino, .cookie = *cookie};
 }
 
 absl::StatusOr<UniqueFd> Open(absl::string_view name) {

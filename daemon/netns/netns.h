@@ -1,11 +1,12 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "daemon/common/fd.h"
 
 namespace nslab::netns {
@@ -32,6 +33,27 @@ absl::Status CreateAndRunIn(absl::string_view name, const std::function<absl::St
 // Unmounts and removes /run/netns/<name>. NOT_FOUND if it does not exist. The namespace
 // itself disappears once nothing else (a process, an open fd) holds it.
 absl::Status Delete(absl::string_view name);
+
+// What tells a namespace apart from another one later mounted under the same name. The nsfs
+// inode identifies it only while it exists: the kernel hands the number out again once the
+// namespace is freed, which `ip netns delete X; ip netns add X` often shows. The cookie
+// (SO_NETNS_COOKIE) is never handed out twice in a boot; 0 on kernels without it (< 5.14).
+struct Identity {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  uint64_t cookie = 0;
+};
+
+// Whether `current` is the namespace `recorded` describes. A cookie missing on either side
+// (an older kernel) leaves the decision to the inode.
+bool SameNamespace(const Identity& recorded, const Identity& current);
+
+// The identity of the namespace mounted at /run/netns/<name>. FAILED_PRECONDITION if what is
+// there is not a network namespace (a stale file whose mount is gone).
+absl::StatusOr<Identity> IdentityOf(absl::string_view name);
+
+// The identity of the calling thread's network namespace.
+absl::StatusOr<Identity> IdentityHere();
 
 // Opens the namespace for setns().
 absl::StatusOr<UniqueFd> Open(absl::string_view name);

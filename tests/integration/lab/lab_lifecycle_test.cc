@@ -156,17 +156,25 @@ TEST_F(LabLifecycleTest, LabsSurviveADaemonKilledWithSigkill) {
 
 TEST_F(LabLifecycleTest, HalfBuiltLabIsRemovedAtStart) {
   // What a daemon killed mid-build leaves: a state file saying CREATING and some of the
-  // namespaces it lists.
+  // namespaces it lists. Written as an nslabd that recorded no namespace identities wrote
+  // it, so only the names alone decide: a namespace named "<lab>-..." goes, any other stays
+  // (lab_recovery_test has the state files that record identities).
   const std::string name = UniqueLabName("half");
+  const std::string unprefixed = "other-" + name;
   ASSERT_EQ(system(("ip netns add " + name + "-a").c_str()), 0);
+  ASSERT_EQ(system(("ip netns add " + unprefixed).c_str()), 0);
   {
     std::ofstream state(daemon_->state_dir() + "/" + name + ".json");
     state << R"({"name": ")" << name << R"(", "state": "LAB_STATE_CREATING", "nodes": [)"
           << R"({"name": "a", "netns": ")" << name << R"(-a"},)"
-          << R"({"name": "b", "netns": ")" << name << R"(-b"}]})";
+          << R"({"name": "b", "netns": ")" << name << R"(-b"},)"
+          << R"({"name": "c", "netns": ")" << unprefixed << R"("}]})";
   }
   daemon_->Stop(SIGKILL);
   daemon_->Restart();
+  EXPECT_TRUE(std::filesystem::exists("/run/netns/" + unprefixed))
+      << "recovery removed a namespace not named after the lab";
+  (void)system(("ip netns delete " + unprefixed).c_str());
   EXPECT_FALSE(std::filesystem::exists("/run/netns/" + name + "-a"));
   EXPECT_FALSE(std::filesystem::exists(daemon_->state_dir() + "/" + name + ".json"));
   nslab::v1::GetLabRequest get;

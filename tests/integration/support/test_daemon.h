@@ -28,6 +28,9 @@ class TestDaemon {
   // Starts a daemon again on the same socket and state directory.
   void Restart();
 
+  // What nslabd wrote to stderr, over all its starts.
+  std::string LogText() const;
+
   // The running nslabd's process id (-1 while stopped).
   pid_t pid() const { return pid_; }
   const std::string& socket() const { return socket_; }
@@ -60,7 +63,6 @@ class TestDaemon {
   void Start();
   // Deletes every lab the daemon still lists, reporting them as a test failure.
   void DeleteLeakedLabs();
-  std::string LogText() const;
 
   std::string dir_;
   std::string socket_;
