@@ -49,7 +49,7 @@ bool WaitForExit(pid_t pid, std::chrono::milliseconds timeout, int* status) {
 
 }  // namespace
 
-TestDaemon::TestDaemon() {
+TestDaemon::TestDaemon(std::vector<std::string> extra_args) : extra_args_(std::move(extra_args)) {
   char tmpl[] = "/tmp/nslab-it-XXXXXX";
   dir_ = mkdtemp(tmpl);
   socket_ = dir_ + "/nslabd.sock";
@@ -106,11 +106,17 @@ std::string TestDaemon::LogText() const {
 
 void TestDaemon::Start() {
   const std::string log = dir_ + "/nslabd.log";
+  std::vector<std::string> command = {NSLABD_PATH, "--socket", socket_, "--state-dir", state_dir_};
+  command.insert(command.end(), extra_args_.begin(), extra_args_.end());
+  std::vector<char*> argv;
+  for (auto& arg : command) {
+    argv.push_back(arg.data());
+  }
+  argv.push_back(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
     freopen(log.c_str(), "a", stderr);
-    execl(NSLABD_PATH, NSLABD_PATH, "--socket", socket_.c_str(), "--state-dir", state_dir_.c_str(),
-          static_cast<char*>(nullptr));
+    execv(NSLABD_PATH, argv.data());
     _exit(127);
   }
   // A private subchannel pool: after a restart, no connection to the old daemon is reused.

@@ -19,7 +19,8 @@ namespace nslab::testing {
 // deletes and names them) or if the daemon does not exit 0 on SIGTERM.
 class TestDaemon {
  public:
-  TestDaemon();
+  // `extra_args` go to nslabd after --socket and --state-dir, at every start.
+  explicit TestDaemon(std::vector<std::string> extra_args = {});
   ~TestDaemon();
 
   // Stops the daemon with `signal` (SIGTERM, or SIGKILL to simulate a crash) and waits; a
@@ -64,6 +65,7 @@ class TestDaemon {
   // Deletes every lab the daemon still lists, reporting them as a test failure.
   void DeleteLeakedLabs();
 
+  std::vector<std::string> extra_args_;
   std::string dir_;
   std::string socket_;
   std::string state_dir_;
