@@ -109,6 +109,27 @@ TEST_F(LabFeaturesTest, RunProcessesAreSupervisedLoggedAndStopped) {
   EXPECT_EQ(HostSnapshot::Take(name).DiffFrom(before), "");
 }
 
+TEST_F(LabFeaturesTest, RestartAlwaysRestartsAProcessThatExitedCleanly) {
+  const std::string name = UniqueLabName("always");
+  LabGuard guard(daemon_, name);
+  ASSERT_TRUE(daemon_
+                  ->CreateFromYaml(
+                      "nodes: {a: {}}\nrun:\n  a: [{cmd: \"echo tick\", restart: always}]\n", name)
+                  .ok());
+  // Exit code 0 is no failure: only `always` brings it back (0.2 s after its first exit).
+  auto logs = WaitForLogs(name, "a", "a second run of the process that exited 0",
+                          [](const nslab::v1::GetLogsResponse& seen) {
+                            return seen.processes_size() == 1 &&
+                                   seen.processes(0).restarts() >= 1 &&
+                                   absl::StrContains(seen.processes(0).output(), "tick\ntick\n");
+                          });
+  ASSERT_EQ(logs.processes_size(), 1);
+  EXPECT_GE(logs.processes(0).restarts(), 1);
+  EXPECT_EQ(logs.processes(0).last_exit_code(), 0);
+  EXPECT_THAT(logs.processes(0).output(), HasSubstr("tick\ntick\n"));
+  EXPECT_TRUE(daemon_->Delete(name).ok());
+}
+
 TEST_F(LabFeaturesTest, MissingProgramInRunFailsTheBuildAndRollsBack) {
   const std::string name = UniqueLabName("norun");
   const HostSnapshot before = HostSnapshot::Take(name);
