@@ -10,13 +10,14 @@ namespace nslab::client {
 void AddCapsCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
   auto* cmd = app.add_subcommand("caps", "What this kernel can do for labs (probed by nslabd)");
   cmd->callback([&options, &exit_code] {
-    auto stub = nslab::v1::System::NewStub(Connect(options));
-    nslab::v1::Capabilities caps;
-    auto status = stub->GetCapabilities(NewContext(options).get(), {}, &caps);
+    auto stub = nslab::v1::SystemService::NewStub(Connect(options));
+    nslab::v1::GetCapabilitiesResponse response;
+    auto status = stub->GetCapabilities(NewContext(options).get(), {}, &response);
     if (!status.ok()) {
       exit_code = ReportError(status, options);
       return;
     }
+    const nslab::v1::Capabilities& caps = response.capabilities();
     if (PrintStructured(caps, options.output)) {
       return;
     }

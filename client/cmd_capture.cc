@@ -99,9 +99,9 @@ void AddCaptureCommand(CLI::App& app, const GlobalOptions& options, int& exit_co
         context.TryCancel();
       }
     });
-    auto stub = nslab::v1::Diagnostics::NewStub(Connect(options));
+    auto stub = nslab::v1::DiagnosticsService::NewStub(Connect(options));
     auto reader = stub->Capture(&context, request);
-    nslab::v1::CaptureMessage message;
+    nslab::v1::CaptureResponse message;
     uint64_t written = 0;
     bool interrupted = false;
     nslab::v1::CaptureEnd end;

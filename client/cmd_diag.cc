@@ -7,6 +7,7 @@
 #include "client/commands.h"
 #include "client/diag_print.h"
 #include "client/output.h"
+#include "nslab/v1/chaos.grpc.pb.h"
 #include "nslab/v1/diag.grpc.pb.h"
 
 namespace nslab::client {
@@ -31,18 +32,20 @@ void AddTarget(CLI::App* cmd) {
   cmd->add_option("node", Args().node, "Node name")->required();
 }
 
-nslab::v1::NodeRequest NodeRequestOf() {
-  nslab::v1::NodeRequest request;
+// The request of an RPC that asks about one node (RoutesRequest, LinksRequest, ...).
+template <typename Request>
+Request NodeRequestOf() {
+  Request request;
   request.set_lab(Args().lab);
   request.set_node(Args().node);
   return request;
 }
 
 // Calls one unary RPC and prints its answer as the verb's table or as -o json|yaml.
-template <typename Request, typename Response, typename Call, typename Print>
-void Run(const GlobalOptions& options, int& exit_code, const Request& request, Call call,
-         Print print) {
-  auto stub = nslab::v1::Diagnostics::NewStub(Connect(options));
+template <typename Request, typename Response, typename Stub, typename Print>
+void Run(const GlobalOptions& options, int& exit_code, const Request& request,
+         grpc::Status (Stub::*call)(grpc::ClientContext*, const Request&, Response*), Print print) {
+  auto stub = std::make_unique<Stub>(Connect(options));
   Response response;
   grpc::Status status = ((*stub).*call)(NewContext(options).get(), request, &response);
   if (!status.ok()) {
@@ -60,7 +63,7 @@ void AddDiagCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
   auto* diag = app.add_subcommand(
       "diag", "Per-layer diagnostics of a node: sockets, routes, firewall, qdiscs, links, ...");
   diag->require_subcommand(1);
-  using Stub = nslab::v1::Diagnostics::Stub;
+  using Stub = nslab::v1::DiagnosticsService::Stub;
   DiagArgs& args = Args();
 
   auto* sockets =
@@ -78,10 +81,9 @@ void AddDiagCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
     request.set_state(Args().state);
     request.set_port(Args().port);
     request.set_protocol(Args().protocol);
-    Run<nslab::v1::SocketsRequest, nslab::v1::SocketList>(
-        options, exit_code, request, &Stub::Sockets, [](const nslab::v1::SocketList& list) {
-          return Args().summary ? FormatSocketSummary(list) : FormatSockets(list, Args().memory);
-        });
+    Run(options, exit_code, request, &Stub::Sockets, [](const nslab::v1::SocketsResponse& list) {
+      return Args().summary ? FormatSocketSummary(list) : FormatSockets(list, Args().memory);
+    });
   });
 
   auto* route = diag->add_subcommand("route", "Which route a packet takes (ip route get)");
@@ -98,30 +100,38 @@ void AddDiagCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
     request.set_source(Args().from);
     request.set_mark(Args().mark);
     request.set_input_interface(Args().iif);
-    Run<nslab::v1::RouteGetRequest, nslab::v1::RouteDecision>(options, exit_code, request,
-                                                              &Stub::RouteGet, FormatRoute);
+    Run(options, exit_code, request, &Stub::RouteGet, FormatRoute);
   });
 
   auto* routes = diag->add_subcommand(
       "routes", "Rules and every routing table (ip rule; ip route show table all)");
   AddTarget(routes);
   routes->callback([&options, &exit_code] {
-    Run<nslab::v1::NodeRequest, nslab::v1::RoutingTables>(options, exit_code, NodeRequestOf(),
-                                                          &Stub::Routes, FormatRoutingTables);
+    Run(options, exit_code, NodeRequestOf<nslab::v1::RoutesRequest>(), &Stub::Routes,
+        FormatRoutingTables);
   });
 
   auto* fw = diag->add_subcommand("fw", "nftables rules with packet counters (iptables -L -n -v)");
   AddTarget(fw);
   fw->callback([&options, &exit_code] {
-    Run<nslab::v1::NodeRequest, nslab::v1::Firewall>(options, exit_code, NodeRequestOf(),
-                                                     &Stub::GetFirewall, FormatFirewall);
+    // The firewall's one home is ChaosService, which also changes it (nslab fw); -o json
+    // prints the Firewall itself, as before.
+    auto stub = nslab::v1::ChaosService::NewStub(Connect(options));
+    nslab::v1::GetFirewallResponse response;
+    grpc::Status status = stub->GetFirewall(
+        NewContext(options).get(), NodeRequestOf<nslab::v1::GetFirewallRequest>(), &response);
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+    } else if (!PrintStructured(response.firewall(), options.output)) {
+      std::cout << FormatFirewall(response.firewall());
+    }
   });
 
   auto* conntrack = diag->add_subcommand("conntrack", "Connection tracking table (conntrack -L)");
   AddTarget(conntrack);
   conntrack->callback([&options, &exit_code] {
-    Run<nslab::v1::NodeRequest, nslab::v1::ConntrackTable>(options, exit_code, NodeRequestOf(),
-                                                           &Stub::Conntrack, FormatConntrack);
+    Run(options, exit_code, NodeRequestOf<nslab::v1::ConntrackRequest>(), &Stub::Conntrack,
+        FormatConntrack);
   });
 
   auto* qdisc = diag->add_subcommand("qdisc", "Queueing disciplines with statistics (tc -s qdisc)");
@@ -132,24 +142,22 @@ void AddDiagCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
     request.set_lab(Args().lab);
     request.set_node(Args().node);
     request.set_interface(Args().interface);
-    Run<nslab::v1::QdiscsRequest, nslab::v1::QdiscList>(options, exit_code, request, &Stub::Qdiscs,
-                                                        FormatQdiscs);
+    Run(options, exit_code, request, &Stub::Qdiscs, FormatQdiscs);
   });
 
   auto* links = diag->add_subcommand("links", "Links with counters (ip -s -s link; ethtool -g/-S)");
   AddTarget(links);
   links->add_flag("-S,--driver-stats", args.driver, "Also the driver's counters (ethtool -S)");
   links->callback([&options, &exit_code] {
-    Run<nslab::v1::NodeRequest, nslab::v1::LinkList>(
-        options, exit_code, NodeRequestOf(), &Stub::Links,
-        [](const nslab::v1::LinkList& list) { return FormatLinks(list, Args().driver); });
+    Run(options, exit_code, NodeRequestOf<nslab::v1::LinksRequest>(), &Stub::Links,
+        [](const nslab::v1::LinksResponse& list) { return FormatLinks(list, Args().driver); });
   });
 
   auto* neigh = diag->add_subcommand("neigh", "Neighbour (ARP/NDP) table (ip neigh)");
   AddTarget(neigh);
   neigh->callback([&options, &exit_code] {
-    Run<nslab::v1::NodeRequest, nslab::v1::NeighbourList>(options, exit_code, NodeRequestOf(),
-                                                          &Stub::Neighbours, FormatNeighbours);
+    Run(options, exit_code, NodeRequestOf<nslab::v1::NeighboursRequest>(), &Stub::Neighbours,
+        FormatNeighbours);
   });
 
   AddDiagSnapshotCommand(*diag, options, exit_code);

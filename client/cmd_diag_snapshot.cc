@@ -23,7 +23,7 @@ void AddDiagSnapshotCommand(CLI::App& diag, const GlobalOptions& options, int& e
       "Example: nslab diag snapshot mylab -o json > before.json; <test>; "
       "nslab diag snapshot mylab --since before.json");
   cmd->callback([&options, &exit_code] {
-    nslab::v1::LabSnapshot before;
+    nslab::v1::SnapshotResponse before;
     if (!since.empty()) {
       std::ifstream in(since);
       if (!in) {
@@ -43,10 +43,10 @@ void AddDiagSnapshotCommand(CLI::App& diag, const GlobalOptions& options, int& e
         return;
       }
     }
-    auto stub = nslab::v1::Diagnostics::NewStub(Connect(options));
+    auto stub = nslab::v1::DiagnosticsService::NewStub(Connect(options));
     nslab::v1::SnapshotRequest request;
     request.set_lab(lab);
-    nslab::v1::LabSnapshot snapshot;
+    nslab::v1::SnapshotResponse snapshot;
     auto status = stub->Snapshot(NewContext(options).get(), request, &snapshot);
     if (!status.ok()) {
       exit_code = ReportError(status, options);

@@ -10,7 +10,7 @@ void AddDownCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
   static std::vector<std::string> names;
   cmd->add_option("lab", names, "Lab name(s)")->required();
   cmd->callback([&options, &exit_code] {
-    auto stub = nslab::v1::Labs::NewStub(Connect(options));
+    auto stub = nslab::v1::LabsService::NewStub(Connect(options));
     for (const auto& name : names) {
       nslab::v1::DeleteLabRequest request;
       request.set_name(name);

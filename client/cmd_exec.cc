@@ -36,7 +36,7 @@ void AddExecCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
   cmd->add_option("--kill-after", timeout_seconds, "Kill the command after this many seconds");
   cmd->footer("Example: nslab exec mylab client -- ping -c1 10.0.0.2");
   cmd->callback([&options, &exit_code] {
-    auto stub = nslab::v1::Exec::NewStub(Connect(options));
+    auto stub = nslab::v1::ExecService::NewStub(Connect(options));
     nslab::v1::RunRequest request;
     request.set_lab(lab);
     request.set_node(node);
@@ -49,17 +49,17 @@ void AddExecCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
     request.set_timeout_ms(timeout_seconds * 1000);
     grpc::ClientContext context;  // no deadline: commands may run as long as they like
     auto reader = stub->Run(&context, request);
-    nslab::v1::RunOutput output;
+    nslab::v1::RunResponse output;
     int code = -1;
     while (reader->Read(&output)) {
       switch (output.output_case()) {
-        case nslab::v1::RunOutput::kStdout:
+        case nslab::v1::RunResponse::kStdout:
           WriteAll(STDOUT_FILENO, output.stdout());
           break;
-        case nslab::v1::RunOutput::kStderr:
+        case nslab::v1::RunResponse::kStderr:
           WriteAll(STDERR_FILENO, output.stderr());
           break;
-        case nslab::v1::RunOutput::kExit:
+        case nslab::v1::RunResponse::kExit:
           code = output.exit().code();
           if (output.exit().timed_out()) {
             std::cerr << "nslab: command killed after " << timeout_seconds << "s\n";

@@ -65,29 +65,35 @@ void AddFwCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
     request.set_lab(lab);
     request.set_node(node);
     request.set_ruleset(text.str());
-    nslab::v1::Firewall firewall;
-    auto stub = nslab::v1::Chaos::NewStub(Connect(options));
-    finish(stub->SetFirewall(NewContext(options).get(), request, &firewall), firewall);
+    nslab::v1::SetFirewallResponse response;
+    auto stub = nslab::v1::ChaosService::NewStub(Connect(options));
+    // The call first: firewall() of an unset field is the default instance.
+    const grpc::Status status = stub->SetFirewall(NewContext(options).get(), request, &response);
+    finish(status, response.firewall());
   });
 
-  // show and flush send the same request and print the same answer.
-  using Call = grpc::Status (nslab::v1::Chaos::Stub::*)(
-      grpc::ClientContext*, const nslab::v1::GetFirewallRequest&, nslab::v1::Firewall*);
-  auto add_read = [&](const char* verb, const char* help, Call call) {
-    auto* cmd = fw->add_subcommand(verb, help);
-    add_target(cmd);
-    cmd->callback([&options, finish, call] {
-      nslab::v1::GetFirewallRequest request;
-      request.set_lab(lab);
-      request.set_node(node);
-      nslab::v1::Firewall firewall;
-      auto stub = nslab::v1::Chaos::NewStub(Connect(options));
-      finish(((*stub).*call)(NewContext(options).get(), request, &firewall), firewall);
-    });
-  };
-  add_read("show", "Rules with packet and byte counters", &nslab::v1::Chaos::Stub::GetFirewall);
-  add_read("flush", "Remove the node's own tables (nslab's stay)",
-           &nslab::v1::Chaos::Stub::FlushFirewall);
+  auto* show = fw->add_subcommand("show", "Rules with packet and byte counters");
+  add_target(show);
+  show->callback([&options, finish] {
+    nslab::v1::GetFirewallRequest request;
+    request.set_lab(lab);
+    request.set_node(node);
+    nslab::v1::GetFirewallResponse response;
+    auto stub = nslab::v1::ChaosService::NewStub(Connect(options));
+    const grpc::Status status = stub->GetFirewall(NewContext(options).get(), request, &response);
+    finish(status, response.firewall());
+  });
+  auto* flush = fw->add_subcommand("flush", "Remove the node's own tables (nslab's stay)");
+  add_target(flush);
+  flush->callback([&options, finish] {
+    nslab::v1::FlushFirewallRequest request;
+    request.set_lab(lab);
+    request.set_node(node);
+    nslab::v1::FlushFirewallResponse response;
+    auto stub = nslab::v1::ChaosService::NewStub(Connect(options));
+    const grpc::Status status = stub->FlushFirewall(NewContext(options).get(), request, &response);
+    finish(status, response.firewall());
+  });
 }
 
 }  // namespace nslab::client

@@ -18,7 +18,7 @@ void AddGraphCommand(CLI::App& app, const GlobalOptions& options, int& exit_code
       ->capture_default_str();
   cmd->footer("Example: nslab graph -t topologies/quickstart.yaml | dot -Tsvg > lab.svg");
   cmd->callback([&options, &exit_code] {
-    auto stub = nslab::v1::Labs::NewStub(Connect(options));
+    auto stub = nslab::v1::LabsService::NewStub(Connect(options));
     nslab::v1::CreateLabRequest request;
     if (!file.empty()) {
       auto from_file = RequestFromFile(file);
@@ -30,20 +30,20 @@ void AddGraphCommand(CLI::App& app, const GlobalOptions& options, int& exit_code
     } else if (!lab.empty()) {
       nslab::v1::GetLabRequest get;
       get.set_name(lab);
-      nslab::v1::Lab running;
+      nslab::v1::GetLabResponse running;
       auto status = stub->GetLab(NewContext(options).get(), get, &running);
       if (!status.ok()) {
         exit_code = ReportError(status, options);
         return;
       }
-      *request.mutable_topology() = running.topology();
+      *request.mutable_topology() = running.lab().topology();
     } else {
       std::cerr << "nslab graph: give a lab name or -t FILE\n";
       exit_code = 2;
       return;
     }
-    nslab::v1::LabPlan plan;
-    auto status = stub->PlanLab(NewContext(options).get(), request, &plan);
+    nslab::v1::PlanLabResponse plan;
+    auto status = stub->PlanLab(NewContext(options).get(), PlanRequestOf(request), &plan);
     if (!status.ok()) {
       exit_code = ReportError(status, options);
       return;

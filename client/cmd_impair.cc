@@ -10,7 +10,8 @@
 namespace nslab::client {
 namespace {
 
-void PrintImpairments(const nslab::v1::LinkImpairments& links, const GlobalOptions& options) {
+void PrintImpairments(const nslab::v1::ListImpairmentsResponse& links,
+                      const GlobalOptions& options) {
   if (PrintStructured(links, options.output)) {
     return;
   }
@@ -56,8 +57,9 @@ void AddImpairCommand(CLI::App& app, const GlobalOptions& options, int& exit_cod
   cmd->add_flag("--show", show, "List the lab's impaired links");
   cmd->footer("Example: nslab impair mylab client:eth0 --dir a_to_b --rate 10mbit --loss 1%");
   cmd->callback([&options, &exit_code] {
-    auto stub = nslab::v1::Chaos::NewStub(Connect(options));
-    nslab::v1::LinkImpairments response;
+    auto stub = nslab::v1::ChaosService::NewStub(Connect(options));
+    // Set answers with the links as List does; both print the same table.
+    nslab::v1::ListImpairmentsResponse response;
     grpc::Status status;
     if (show || link.empty()) {
       nslab::v1::ListImpairmentsRequest request;
@@ -115,7 +117,9 @@ void AddImpairCommand(CLI::App& app, const GlobalOptions& options, int& exit_cod
         exit_code = 2;
         return;
       }
-      status = stub->SetImpairment(NewContext(options).get(), request, &response);
+      nslab::v1::SetImpairmentResponse set;
+      status = stub->SetImpairment(NewContext(options).get(), request, &set);
+      response.mutable_links()->Swap(set.mutable_links());
     }
     if (!status.ok()) {
       exit_code = ReportError(status, options);

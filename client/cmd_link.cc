@@ -26,7 +26,7 @@ void AddLinkCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
     const nslab::v1::LinkEnd which = end == "a"   ? nslab::v1::LINK_END_A
                                      : end == "b" ? nslab::v1::LINK_END_B
                                                   : nslab::v1::LINK_END_BOTH;
-    auto stub = nslab::v1::Chaos::NewStub(Connect(options));
+    auto stub = nslab::v1::ChaosService::NewStub(Connect(options));
     nslab::v1::SetLinkStateResponse response;
     grpc::Status status;
     if (action == "flap") {
@@ -44,7 +44,9 @@ void AddLinkCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
       request.set_down_ms(*down_ms);
       request.set_up_ms(*up_ms);
       request.set_count(count);
-      status = stub->FlapLink(NewContext(options).get(), request, &response);
+      nslab::v1::FlapLinkResponse flap;
+      status = stub->FlapLink(NewContext(options).get(), request, &flap);
+      response.mutable_changed()->Swap(flap.mutable_changed());
     } else {
       nslab::v1::SetLinkStateRequest request;
       request.set_lab(lab);

@@ -14,7 +14,7 @@ void AddLogsCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
   cmd->add_option("lab", lab, "Lab name")->required();
   cmd->add_option("node", node, "Node name")->required();
   cmd->callback([&options, &exit_code] {
-    auto stub = nslab::v1::Labs::NewStub(Connect(options));
+    auto stub = nslab::v1::LabsService::NewStub(Connect(options));
     nslab::v1::GetLogsRequest request;
     request.set_lab(lab);
     request.set_node(node);

@@ -14,7 +14,7 @@ namespace nslab::client {
 void AddLsCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
   auto* cmd = app.add_subcommand("ls", "List the labs of this daemon");
   cmd->callback([&options, &exit_code] {
-    auto stub = nslab::v1::Labs::NewStub(Connect(options));
+    auto stub = nslab::v1::LabsService::NewStub(Connect(options));
     nslab::v1::ListLabsResponse response;
     auto status = stub->ListLabs(NewContext(options).get(), {}, &response);
     if (!status.ok()) {

@@ -31,7 +31,7 @@ void AddPartitionCommands(CLI::App& app, const GlobalOptions& options, int& exit
       }
     }
     nslab::v1::PartitionResponse response;
-    auto stub = nslab::v1::Chaos::NewStub(Connect(options));
+    auto stub = nslab::v1::ChaosService::NewStub(Connect(options));
     auto status = stub->Partition(NewContext(options).get(), request, &response);
     if (!status.ok()) {
       exit_code = ReportError(status, options);
@@ -46,8 +46,8 @@ void AddPartitionCommands(CLI::App& app, const GlobalOptions& options, int& exit
   heal->callback([&options, &exit_code] {
     nslab::v1::HealRequest request;
     request.set_lab(heal_lab);
-    nslab::v1::PartitionResponse response;
-    auto stub = nslab::v1::Chaos::NewStub(Connect(options));
+    nslab::v1::HealResponse response;
+    auto stub = nslab::v1::ChaosService::NewStub(Connect(options));
     auto status = stub->Heal(NewContext(options).get(), request, &response);
     if (!status.ok()) {
       exit_code = ReportError(status, options);

@@ -16,15 +16,16 @@ void AddShowCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
   static std::string name;
   cmd->add_option("lab", name, "Lab name")->required();
   cmd->callback([&options, &exit_code] {
-    auto stub = nslab::v1::Labs::NewStub(Connect(options));
+    auto stub = nslab::v1::LabsService::NewStub(Connect(options));
     nslab::v1::GetLabRequest request;
     request.set_name(name);
-    nslab::v1::Lab lab;
-    auto status = stub->GetLab(NewContext(options).get(), request, &lab);
+    nslab::v1::GetLabResponse response;
+    auto status = stub->GetLab(NewContext(options).get(), request, &response);
     if (!status.ok()) {
       exit_code = ReportError(status, options);
       return;
     }
+    const nslab::v1::Lab& lab = response.lab();
     if (PrintStructured(lab, options.output)) {
       return;
     }

@@ -43,8 +43,8 @@ void AddTraceCommand(CLI::App& app, const GlobalOptions& options, int& exit_code
       destination = target.substr(0, colon);
     }
     request.set_destination(destination);
-    auto stub = nslab::v1::Diagnostics::NewStub(Connect(options));
-    nslab::v1::TraceReport report;
+    auto stub = nslab::v1::DiagnosticsService::NewStub(Connect(options));
+    nslab::v1::TraceResponse report;
     auto status = stub->Trace(NewContext(options).get(), request, &report);
     if (!status.ok()) {
       exit_code = ReportError(status, options);

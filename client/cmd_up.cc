@@ -67,10 +67,10 @@ void AddUpCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
     }
     request.set_wait_timeout_seconds(wait_timeout);
 
-    auto stub = nslab::v1::Labs::NewStub(Connect(options));
+    auto stub = nslab::v1::LabsService::NewStub(Connect(options));
     if (dry_run) {
-      nslab::v1::LabPlan plan;
-      auto status = stub->PlanLab(NewContext(options).get(), request, &plan);
+      nslab::v1::PlanLabResponse plan;
+      auto status = stub->PlanLab(NewContext(options).get(), PlanRequestOf(request), &plan);
       if (!status.ok()) {
         exit_code = ReportError(status, options);
         return;
@@ -84,12 +84,13 @@ void AddUpCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
       }
       return;
     }
-    nslab::v1::Lab lab;
-    auto status = stub->CreateLab(NewContext(options).get(), request, &lab);
+    nslab::v1::CreateLabResponse response;
+    auto status = stub->CreateLab(NewContext(options).get(), request, &response);
     if (!status.ok()) {
       exit_code = ReportError(status, options);
       return;
     }
+    const nslab::v1::Lab& lab = response.lab();
     if (!PrintStructured(lab, options.output)) {
       std::cout << lab.name() << "\n";
     }

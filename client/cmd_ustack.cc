@@ -103,18 +103,18 @@ void AddUstackCommand(CLI::App& app, const GlobalOptions& options, int& exit_cod
   stats->add_option("lab", lab, "Lab name")->required();
   stats->add_option("node", node, "A node of kind ustack")->required();
   stats->callback([&options, &exit_code] {
-    auto stub = nslab::v1::Participants::NewStub(Connect(options));
-    nslab::v1::UstackNodeRequest request;
+    auto stub = nslab::v1::ParticipantsService::NewStub(Connect(options));
+    nslab::v1::GetUstackStatsRequest request;
     request.set_lab(lab);
     request.set_node(node);
-    nslab::v1::UstackStats response;
+    nslab::v1::GetUstackStatsResponse response;
     auto status = stub->GetUstackStats(NewContext(options).get(), request, &response);
     if (!status.ok()) {
       exit_code = ReportError(status, options);
       return;
     }
-    if (!PrintStructured(response, options.output)) {
-      PrintStats(response);
+    if (!PrintStructured(response.stats(), options.output)) {
+      PrintStats(response.stats());
     }
   });
 
@@ -135,7 +135,7 @@ void AddUstackCommand(CLI::App& app, const GlobalOptions& options, int& exit_cod
   set->add_option("--tso", tso, "on or off: TCP segmentation offload both ways (ethtool -K tso)")
       ->check(CLI::IsMember({"on", "off"}));
   set->callback([&options, &exit_code] {
-    auto stub = nslab::v1::Participants::NewStub(Connect(options));
+    auto stub = nslab::v1::ParticipantsService::NewStub(Connect(options));
     nslab::v1::SetUstackNicRequest request;
     request.set_lab(lab);
     request.set_node(node);
@@ -146,14 +146,14 @@ void AddUstackCommand(CLI::App& app, const GlobalOptions& options, int& exit_cod
     if (coalesce_usecs) nic->set_rx_coalesce_usecs(*coalesce_usecs);
     if (!csum.empty()) nic->set_csum_offload(csum == "on");
     if (!tso.empty()) nic->set_tso(tso == "on");
-    nslab::v1::UstackNicSettings response;
+    nslab::v1::SetUstackNicResponse response;
     auto status = stub->SetUstackNic(NewContext(options).get(), request, &response);
     if (!status.ok()) {
       exit_code = ReportError(status, options);
       return;
     }
-    if (!PrintStructured(response, options.output)) {
-      PrintSection("NIC settings", response);
+    if (!PrintStructured(response.nic(), options.output)) {
+      PrintSection("NIC settings", response.nic());
     }
   });
 }

@@ -34,7 +34,7 @@ std::string Bytes(uint64_t bytes) {
 
 }  // namespace
 
-std::string FormatSockets(const nslab::v1::SocketList& list, bool memory) {
+std::string FormatSockets(const nslab::v1::SocketsResponse& list, bool memory) {
   std::vector<std::string> header = {
       "Netid",   "State",   "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port",
       "Process", "rtt(ms)", "cwnd",   "retrans"};
@@ -75,7 +75,7 @@ std::string FormatSockets(const nslab::v1::SocketList& list, bool memory) {
   return table.ToString();
 }
 
-std::string FormatSocketSummary(const nslab::v1::SocketList& list) {
+std::string FormatSocketSummary(const nslab::v1::SocketsResponse& list) {
   std::string out;
   uint32_t total = 0;
   for (const auto& count : list.summary()) {
@@ -86,7 +86,7 @@ std::string FormatSocketSummary(const nslab::v1::SocketList& list) {
   return out;
 }
 
-std::string RouteLine(const nslab::v1::RouteDecision& r) {
+std::string RouteLine(const nslab::v1::RouteGetResponse& r) {
   std::string out;
   if (!r.error().empty()) {
     absl::StrAppend(&out, r.type().empty() ? "" : absl::StrCat(r.type(), " "), r.destination(),
@@ -124,7 +124,7 @@ std::string RouteLine(const nslab::v1::RouteDecision& r) {
   return out;
 }
 
-std::string FormatRoute(const nslab::v1::RouteDecision& r) {
+std::string FormatRoute(const nslab::v1::RouteGetResponse& r) {
   std::string out = absl::StrCat(RouteLine(r), "\n");
   if (!r.matched_route().empty()) {
     absl::StrAppend(&out, "    matched: ", r.matched_route(), "\n");
@@ -132,7 +132,7 @@ std::string FormatRoute(const nslab::v1::RouteDecision& r) {
   return out;
 }
 
-std::string FormatRoutingTables(const nslab::v1::RoutingTables& tables) {
+std::string FormatRoutingTables(const nslab::v1::RoutesResponse& tables) {
   std::string out;
   for (const char* family : {"inet", "inet6"}) {
     absl::StrAppend(&out, "# ip ", std::string(family) == "inet" ? "-4" : "-6", " rule\n");
@@ -165,7 +165,7 @@ std::string FormatFirewall(const nslab::v1::Firewall& firewall) {
   return table.ToString();
 }
 
-std::string FormatConntrack(const nslab::v1::ConntrackTable& table) {
+std::string FormatConntrack(const nslab::v1::ConntrackResponse& table) {
   std::string out;
   for (const auto& entry : table.entries()) {
     absl::StrAppend(&out, entry.text(), "\n");
@@ -177,7 +177,7 @@ std::string FormatConntrack(const nslab::v1::ConntrackTable& table) {
   return out;
 }
 
-std::string FormatQdiscs(const nslab::v1::QdiscList& list) {
+std::string FormatQdiscs(const nslab::v1::QdiscsResponse& list) {
   std::string out;
   for (const auto& q : list.qdiscs()) {
     absl::StrAppend(&out, "qdisc ", q.kind(), " ", q.handle(), " dev ", q.interface(), " ",
@@ -193,7 +193,7 @@ std::string FormatQdiscs(const nslab::v1::QdiscList& list) {
   return out;
 }
 
-std::string FormatLinks(const nslab::v1::LinkList& list, bool driver) {
+std::string FormatLinks(const nslab::v1::LinksResponse& list, bool driver) {
   std::string out;
   for (const auto& l : list.links()) {
     absl::StrAppend(&out, l.ifindex(), ": ", l.name(), ": <", absl::StrJoin(l.flags(), ","),
@@ -235,7 +235,7 @@ std::string FormatLinks(const nslab::v1::LinkList& list, bool driver) {
   return out;
 }
 
-std::string FormatNeighbours(const nslab::v1::NeighbourList& list) {
+std::string FormatNeighbours(const nslab::v1::NeighboursResponse& list) {
   std::string out;
   for (const auto& n : list.neighbours()) {
     absl::StrAppend(&out, n.address(), " dev ", n.interface());
@@ -247,7 +247,7 @@ std::string FormatNeighbours(const nslab::v1::NeighbourList& list) {
   return out;
 }
 
-std::string FormatTrace(const nslab::v1::TraceReport& report) {
+std::string FormatTrace(const nslab::v1::TraceResponse& report) {
   std::string out =
       absl::StrCat("trace ", report.protocol(), " ", report.source(), " -> ", report.destination());
   if (report.port() != 0) {
@@ -296,10 +296,10 @@ std::string FormatTrace(const nslab::v1::TraceReport& report) {
   return out;
 }
 
-nslab::v1::SnapshotDiff DiffSnapshots(const nslab::v1::LabSnapshot& before,
-                                      const nslab::v1::LabSnapshot& after) {
+nslab::v1::SnapshotDiff DiffSnapshots(const nslab::v1::SnapshotResponse& before,
+                                      const nslab::v1::SnapshotResponse& after) {
   using Key = std::tuple<std::string, std::string, std::string>;
-  auto counters = [](const nslab::v1::LabSnapshot& snapshot) {
+  auto counters = [](const nslab::v1::SnapshotResponse& snapshot) {
     std::map<Key, uint64_t> values;
     for (const auto& node : snapshot.nodes()) {
       for (const auto& link : node.links().links()) {
@@ -343,7 +343,7 @@ nslab::v1::SnapshotDiff DiffSnapshots(const nslab::v1::LabSnapshot& before,
     }
     return values;
   };
-  auto states = [](const nslab::v1::LabSnapshot& snapshot) {
+  auto states = [](const nslab::v1::SnapshotResponse& snapshot) {
     std::map<Key, uint64_t> values;
     for (const auto& node : snapshot.nodes()) {
       for (const auto& count : node.sockets().summary()) {
@@ -399,7 +399,7 @@ std::string FormatSnapshotDiff(const nslab::v1::SnapshotDiff& diff) {
   return table.ToString();
 }
 
-std::string FormatSnapshot(const nslab::v1::LabSnapshot& snapshot) {
+std::string FormatSnapshot(const nslab::v1::SnapshotResponse& snapshot) {
   Table table({"NODE", "LINKS", "RX PKTS", "TX PKTS", "DROPS(link)", "QDISC DROPS", "SOCKETS",
                "FW RULES", "FW PKTS", "CONNTRACK", "NEIGH", "ERRORS"});
   for (const auto& node : snapshot.nodes()) {

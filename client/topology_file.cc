@@ -77,4 +77,16 @@ std::optional<nslab::v1::CreateLabRequest> RequestFromFile(const std::string& pa
   return request;
 }
 
+nslab::v1::PlanLabRequest PlanRequestOf(const nslab::v1::CreateLabRequest& request) {
+  nslab::v1::PlanLabRequest plan;
+  if (request.has_topology()) {
+    *plan.mutable_topology() = request.topology();
+  } else {
+    plan.set_topology_yaml(request.topology_yaml());
+  }
+  plan.set_name(request.name());
+  plan.mutable_files()->insert(request.files().begin(), request.files().end());
+  return plan;
+}
+
 }  // namespace nslab::client

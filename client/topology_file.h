@@ -17,4 +17,7 @@ std::vector<std::string> FilesNamedBy(const std::string& topology_yaml);
 // and returns nothing when a file is unreadable.
 std::optional<nslab::v1::CreateLabRequest> RequestFromFile(const std::string& path);
 
+// The same topology, name and files as a PlanLabRequest (a dry run of `request`).
+nslab::v1::PlanLabRequest PlanRequestOf(const nslab::v1::CreateLabRequest& request);
+
 }  // namespace nslab::client

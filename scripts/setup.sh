@@ -27,6 +27,12 @@ if [[ ${1:-} != --build ]]; then
   packages+=("${test_packages[@]}")
 fi
 
+# buf (the API checks) comes from npm; Debian's npm brings Node.js. A machine that already has
+# a Node.js with npm (e.g. from NodeSource) keeps it: Debian's npm would conflict with it.
+if [[ ${1:-} != --build ]] && ! command -v npm >/dev/null; then
+  packages+=(npm)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -40,4 +46,14 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [[ ${1:-} != --build ]]; then
+  # The version pinned in tools/buf/package-lock.json, installed once per lock file.
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  stamp=$here/tools/buf/node_modules/.installed-from-lock
+  if ! cmp -s "$here/tools/buf/package-lock.json" "$stamp"; then
+    npm ci --prefix "$here/tools/buf" --no-audit --no-fund --loglevel=error
+    cp "$here/tools/buf/package-lock.json" "$stamp"
+  fi
 fi

@@ -77,7 +77,7 @@ std::string TupleText(const nslab::v1::ConntrackTuple& tuple, bool ports) {
 
 }  // namespace
 
-absl::StatusOr<nslab::v1::ConntrackTable> ListConntrack(int netns_fd) {
+absl::StatusOr<nslab::v1::ConntrackResponse> ListConntrack(int netns_fd) {
   std::unique_ptr<nl_sock, SockFree> sock;
   auto opened = netns::RunIn(netns_fd, [&] {
     sock.reset(nl_socket_alloc());
@@ -91,7 +91,7 @@ absl::StatusOr<nslab::v1::ConntrackTable> ListConntrack(int netns_fd) {
   }
   nl_socket_set_buffer_size(sock.get(), 1 << 20, 1 << 20);
   nl_cache* raw = nullptr;
-  nslab::v1::ConntrackTable table;
+  nslab::v1::ConntrackResponse table;
   if (int err = nfnl_ct_alloc_cache(sock.get(), &raw); err < 0) {
     if (err == -NLE_OBJ_NOTFOUND || err == -NLE_OPNOTSUPP || err == -NLE_PROTO_MISMATCH) {
       table.set_note(absl::StrCat("no connection tracking in this node (", nl_geterror(err),

@@ -7,6 +7,6 @@ namespace nslab::diag {
 
 // `conntrack -L` inside the namespace, through ctnetlink (libnl-nf). A kernel without
 // connection tracking loaded answers with an empty table and a note, not an error.
-absl::StatusOr<nslab::v1::ConntrackTable> ListConntrack(int netns_fd);
+absl::StatusOr<nslab::v1::ConntrackResponse> ListConntrack(int netns_fd);
 
 }  // namespace nslab::diag

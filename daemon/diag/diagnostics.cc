@@ -54,41 +54,36 @@ absl::StatusOr<UniqueFd> DiagEngine::OpenNode(const std::string& lab,
   }                                \
   return expr
 
-absl::StatusOr<nslab::v1::SocketList> DiagEngine::Sockets(const std::string& lab,
-                                                          const std::string& node,
-                                                          const SocketFilter& filter) const {
+absl::StatusOr<nslab::v1::SocketsResponse> DiagEngine::Sockets(const std::string& lab,
+                                                               const std::string& node,
+                                                               const SocketFilter& filter) const {
   NSLAB_DIAG_NODE_CALL(ListSockets(fd->get(), filter));
 }
 
-absl::StatusOr<nslab::v1::RouteDecision> DiagEngine::RouteGet(const std::string& lab,
-                                                              const std::string& node,
-                                                              const RouteQuery& query) const {
+absl::StatusOr<nslab::v1::RouteGetResponse> DiagEngine::RouteGet(const std::string& lab,
+                                                                 const std::string& node,
+                                                                 const RouteQuery& query) const {
   NSLAB_DIAG_NODE_CALL(GetRoute(fd->get(), query));
 }
 
-absl::StatusOr<nslab::v1::RoutingTables> DiagEngine::Routes(const std::string& lab,
-                                                            const std::string& node) const {
+absl::StatusOr<nslab::v1::RoutesResponse> DiagEngine::Routes(const std::string& lab,
+                                                             const std::string& node) const {
   NSLAB_DIAG_NODE_CALL(ListRoutingTables(fd->get()));
 }
 
-absl::StatusOr<nslab::v1::Firewall> DiagEngine::Firewall(const std::string& lab,
-                                                         const std::string& node) const {
-  NSLAB_DIAG_NODE_CALL(ReadFirewall(fd->get()));
-}
-
-absl::StatusOr<nslab::v1::ConntrackTable> DiagEngine::Conntrack(const std::string& lab,
-                                                                const std::string& node) const {
+absl::StatusOr<nslab::v1::ConntrackResponse> DiagEngine::Conntrack(const std::string& lab,
+                                                                   const std::string& node) const {
   NSLAB_DIAG_NODE_CALL(ListConntrack(fd->get()));
 }
 
-absl::StatusOr<nslab::v1::QdiscList> DiagEngine::Qdiscs(const std::string& lab,
-                                                        const std::string& node,
-                                                        const std::string& interface) const {
+absl::StatusOr<nslab::v1::QdiscsResponse> DiagEngine::Qdiscs(const std::string& lab,
+                                                             const std::string& node,
+                                                             const std::string& interface) const {
   NSLAB_DIAG_NODE_CALL(ListQdiscs(fd->get(), interface));
 }
 
-absl::StatusOr<nslab::v1::LinkList> DiagEngine::Links(const std::string& lab,
-                                                      const std::string& node) const {
+absl::StatusOr<nslab::v1::LinksResponse> DiagEngine::Links(const std::string& lab,
+                                                           const std::string& node) const {
   auto fd = OpenNode(lab, node);
   if (!fd.ok()) {
     return fd.status();
@@ -100,8 +95,8 @@ absl::StatusOr<nslab::v1::LinkList> DiagEngine::Links(const std::string& lab,
   return list;
 }
 
-absl::StatusOr<nslab::v1::NeighbourList> DiagEngine::Neighbours(const std::string& lab,
-                                                                const std::string& node) const {
+absl::StatusOr<nslab::v1::NeighboursResponse> DiagEngine::Neighbours(
+    const std::string& lab, const std::string& node) const {
   NSLAB_DIAG_NODE_CALL(ListNeighbours(fd->get()));
 }
 
@@ -113,13 +108,13 @@ absl::StatusOr<PacketCapture> DiagEngine::OpenCapture(const std::string& lab,
 
 #undef NSLAB_DIAG_NODE_CALL
 
-absl::StatusOr<nslab::v1::LabSnapshot> DiagEngine::Snapshot(const std::string& lab) const {
+absl::StatusOr<nslab::v1::SnapshotResponse> DiagEngine::Snapshot(const std::string& lab) const {
   auto topology = labs_->TopologyOf(lab);
   if (!topology.ok()) {
     return topology.status();
   }
   const absl::Time start = absl::Now();
-  nslab::v1::LabSnapshot snapshot;
+  nslab::v1::SnapshotResponse snapshot;
   snapshot.set_lab(lab);
   *snapshot.mutable_taken() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(start));
@@ -158,7 +153,7 @@ absl::StatusOr<nslab::v1::LabSnapshot> DiagEngine::Snapshot(const std::string& l
   return snapshot;
 }
 
-absl::StatusOr<nslab::v1::TraceReport> DiagEngine::Trace(
+absl::StatusOr<nslab::v1::TraceResponse> DiagEngine::Trace(
     const nslab::v1::TraceRequest& request) const {
   return RunTrace(labs_, chaos_, request);
 }

@@ -20,29 +20,30 @@ class DiagEngine {
   // `chaos` (optional) tells the trace which impairments are in force.
   DiagEngine(lab::LabRegistry* labs, chaos::ChaosEngine* chaos) : labs_(labs), chaos_(chaos) {}
 
-  absl::StatusOr<nslab::v1::SocketList> Sockets(const std::string& lab, const std::string& node,
-                                                const SocketFilter& filter) const;
-  absl::StatusOr<nslab::v1::RouteDecision> RouteGet(const std::string& lab, const std::string& node,
-                                                    const RouteQuery& query) const;
-  absl::StatusOr<nslab::v1::RoutingTables> Routes(const std::string& lab,
-                                                  const std::string& node) const;
-  absl::StatusOr<nslab::v1::Firewall> Firewall(const std::string& lab,
-                                               const std::string& node) const;
-  absl::StatusOr<nslab::v1::ConntrackTable> Conntrack(const std::string& lab,
-                                                      const std::string& node) const;
-  absl::StatusOr<nslab::v1::QdiscList> Qdiscs(const std::string& lab, const std::string& node,
-                                              const std::string& interface) const;
-  absl::StatusOr<nslab::v1::LinkList> Links(const std::string& lab, const std::string& node) const;
-  absl::StatusOr<nslab::v1::NeighbourList> Neighbours(const std::string& lab,
-                                                      const std::string& node) const;
+  absl::StatusOr<nslab::v1::SocketsResponse> Sockets(const std::string& lab,
+                                                     const std::string& node,
+                                                     const SocketFilter& filter) const;
+  absl::StatusOr<nslab::v1::RouteGetResponse> RouteGet(const std::string& lab,
+                                                       const std::string& node,
+                                                       const RouteQuery& query) const;
+  absl::StatusOr<nslab::v1::RoutesResponse> Routes(const std::string& lab,
+                                                   const std::string& node) const;
+  absl::StatusOr<nslab::v1::ConntrackResponse> Conntrack(const std::string& lab,
+                                                         const std::string& node) const;
+  absl::StatusOr<nslab::v1::QdiscsResponse> Qdiscs(const std::string& lab, const std::string& node,
+                                                   const std::string& interface) const;
+  absl::StatusOr<nslab::v1::LinksResponse> Links(const std::string& lab,
+                                                 const std::string& node) const;
+  absl::StatusOr<nslab::v1::NeighboursResponse> Neighbours(const std::string& lab,
+                                                           const std::string& node) const;
   // Every layer of every node, gathered in parallel.
-  absl::StatusOr<nslab::v1::LabSnapshot> Snapshot(const std::string& lab) const;
+  absl::StatusOr<nslab::v1::SnapshotResponse> Snapshot(const std::string& lab) const;
 
   // An armed capture on a node's interface.
   absl::StatusOr<PacketCapture> OpenCapture(const std::string& lab, const std::string& node,
                                             const CaptureOptions& options) const;
 
-  absl::StatusOr<nslab::v1::TraceReport> Trace(const nslab::v1::TraceRequest& request) const;
+  absl::StatusOr<nslab::v1::TraceResponse> Trace(const nslab::v1::TraceRequest& request) const;
 
  private:
   absl::StatusOr<UniqueFd> OpenNode(const std::string& lab, const std::string& node) const;

@@ -153,7 +153,7 @@ std::string Parameters(rtnl_qdisc* qdisc, const std::string& kind) {
 
 }  // namespace
 
-absl::StatusOr<nslab::v1::LinkList> ListLinkStats(int netns_fd) {
+absl::StatusOr<nslab::v1::LinksResponse> ListLinkStats(int netns_fd) {
   auto sock = netlink::RouteSocket::OpenIn(netns_fd);
   if (!sock.ok()) {
     return sock.status();
@@ -177,7 +177,7 @@ absl::StatusOr<nslab::v1::LinkList> ListLinkStats(int netns_fd) {
   }
   std::map<int, std::string> names;
   auto ioctl_fd = IoctlSocket(netns_fd);
-  nslab::v1::LinkList list;
+  nslab::v1::LinksResponse list;
   for (nl_object* obj = nl_cache_get_first(links->get()); obj != nullptr;
        obj = nl_cache_get_next(obj)) {
     auto* link = reinterpret_cast<rtnl_link*>(obj);
@@ -190,7 +190,9 @@ absl::StatusOr<nslab::v1::LinkList> ListLinkStats(int netns_fd) {
     out->set_name(rtnl_link_get_name(link));
     out->set_ifindex(rtnl_link_get_ifindex(link));
     const char* type = rtnl_link_get_type(link);
-    out->set_kind(type != nullptr ? type : "");
+    // Named as LabsService's InterfaceStatus names it: the loopback has no link type.
+    const bool loopback = (rtnl_link_get_flags(link) & IFF_LOOPBACK) != 0;
+    out->set_kind(type != nullptr ? type : loopback ? "loopback" : "");
     char buf[256];
     out->set_oper_state(rtnl_link_operstate2str(rtnl_link_get_operstate(link), buf, sizeof(buf)));
     rtnl_link_flags2str(static_cast<int>(rtnl_link_get_flags(link)), buf, sizeof(buf));
@@ -240,7 +242,7 @@ absl::StatusOr<nslab::v1::LinkList> ListLinkStats(int netns_fd) {
   return list;
 }
 
-absl::StatusOr<nslab::v1::QdiscList> ListQdiscs(int netns_fd, const std::string& interface) {
+absl::StatusOr<nslab::v1::QdiscsResponse> ListQdiscs(int netns_fd, const std::string& interface) {
   auto sock = netlink::RouteSocket::OpenIn(netns_fd);
   if (!sock.ok()) {
     return sock.status();
@@ -262,7 +264,7 @@ absl::StatusOr<nslab::v1::QdiscList> ListQdiscs(int netns_fd, const std::string&
     return netlink::NlStatus("dump qdiscs", err);
   }
   CachePtr qdiscs(raw);
-  nslab::v1::QdiscList list;
+  nslab::v1::QdiscsResponse list;
   for (nl_object* obj = nl_cache_get_first(qdiscs.get()); obj != nullptr;
        obj = nl_cache_get_next(obj)) {
     auto* qdisc = reinterpret_cast<rtnl_qdisc*>(obj);
@@ -293,7 +295,7 @@ absl::StatusOr<nslab::v1::QdiscList> ListQdiscs(int netns_fd, const std::string&
   return list;
 }
 
-absl::StatusOr<nslab::v1::NeighbourList> ListNeighbours(int netns_fd) {
+absl::StatusOr<nslab::v1::NeighboursResponse> ListNeighbours(int netns_fd) {
   auto sock = netlink::RouteSocket::OpenIn(netns_fd);
   if (!sock.ok()) {
     return sock.status();
@@ -307,7 +309,7 @@ absl::StatusOr<nslab::v1::NeighbourList> ListNeighbours(int netns_fd) {
     return netlink::NlStatus("dump neighbours", err);
   }
   CachePtr neighbours(raw);
-  nslab::v1::NeighbourList list;
+  nslab::v1::NeighboursResponse list;
   for (nl_object* obj = nl_cache_get_first(neighbours.get()); obj != nullptr;
        obj = nl_cache_get_next(obj)) {
     auto* neigh = reinterpret_cast<rtnl_neigh*>(obj);

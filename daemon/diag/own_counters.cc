@@ -11,7 +11,7 @@
 namespace nslab::diag {
 namespace {
 
-nslab::v1::LinkStats* Find(nslab::v1::LinkList* list, const std::string& name) {
+nslab::v1::LinkStats* Find(nslab::v1::LinksResponse* list, const std::string& name) {
   for (auto& link : *list->mutable_links()) {
     if (link.name() == name) {
       return &link;
@@ -38,7 +38,7 @@ void AddCounters(const google::protobuf::Message& counters, const std::string& p
 }
 
 void AddWireCounters(const lab::LabRegistry& labs, const std::string& lab, const std::string& node,
-                     const nslab::v1::Topology& topology, nslab::v1::LinkList* list) {
+                     const nslab::v1::Topology& topology, nslab::v1::LinksResponse* list) {
   auto links = labs.Links(lab);
   if (!links.ok()) {
     return;
@@ -62,19 +62,20 @@ void AddWireCounters(const lab::LabRegistry& labs, const std::string& lab, const
 }
 
 void AddUstackCounters(const lab::LabRegistry& labs, const std::string& lab,
-                       const std::string& node, nslab::v1::LinkList* list) {
+                       const std::string& node, nslab::v1::LinksResponse* list) {
   nslab::v1::LinkStats* tap = Find(list, lab::kUstackTap);
   if (tap == nullptr) {
     return;
   }
-  auto stub = nslab::v1::UstackControl::NewStub(grpc::CreateChannel(
+  auto stub = nslab::v1::UstackControlService::NewStub(grpc::CreateChannel(
       "unix:" + labs.UstackControlSocket(lab, node), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  nslab::v1::UstackStats stats;
-  if (!stub->GetStats(&context, {}, &stats).ok()) {
+  nslab::v1::UstackControlServiceGetStatsResponse response;
+  if (!stub->GetStats(&context, {}, &response).ok()) {
     return;  // the stack is restarting; the kernel's view is still shown
   }
+  const nslab::v1::UstackStats& stats = response.stats();
   tap->mutable_ring()->set_rx(stats.nic_settings().rx_ring());
   tap->mutable_ring()->set_tx(stats.nic_settings().tx_ring());
   tap->mutable_ring()->set_rx_max(32768);
@@ -85,7 +86,7 @@ void AddUstackCounters(const lab::LabRegistry& labs, const std::string& lab,
 }  // namespace
 
 void AddOwnCounters(const lab::LabRegistry& labs, const std::string& lab, const std::string& node,
-                    nslab::v1::LinkList* list) {
+                    nslab::v1::LinksResponse* list) {
   auto topology = labs.TopologyOf(lab);
   if (!topology.ok()) {
     return;

@@ -12,6 +12,6 @@ namespace nslab::diag {
 // node sends, "wire_in_*" for the one it receives) and, on a ustack node, its stack's NIC
 // ring sizes and counters ("ustack_*") on the TAP the stack sits behind.
 void AddOwnCounters(const lab::LabRegistry& labs, const std::string& lab, const std::string& node,
-                    nslab::v1::LinkList* list);
+                    nslab::v1::LinksResponse* list);
 
 }  // namespace nslab::diag

@@ -300,7 +300,7 @@ int PrefixMatch(const Address& address, const std::string& destination) {
 
 }  // namespace
 
-absl::StatusOr<nslab::v1::RouteDecision> GetRoute(int netns_fd, const RouteQuery& query) {
+absl::StatusOr<nslab::v1::RouteGetResponse> GetRoute(int netns_fd, const RouteQuery& query) {
   auto destination = ParseAddress(query.destination, "destination");
   if (!destination.ok()) {
     return destination.status();
@@ -359,7 +359,7 @@ absl::StatusOr<nslab::v1::RouteDecision> GetRoute(int netns_fd, const RouteQuery
     return message;
   };
 
-  nslab::v1::RouteDecision decision;
+  nslab::v1::RouteGetResponse decision;
   decision.set_destination(query.destination);
   decision.set_mark(query.mark);
   decision.set_input_interface(query.input_interface);
@@ -434,13 +434,13 @@ absl::StatusOr<nslab::v1::RouteDecision> GetRoute(int netns_fd, const RouteQuery
   return decision;
 }
 
-absl::StatusOr<nslab::v1::RoutingTables> ListRoutingTables(int netns_fd) {
+absl::StatusOr<nslab::v1::RoutesResponse> ListRoutingTables(int netns_fd) {
   auto channel = NetlinkChannel::OpenIn(netns_fd, NETLINK_ROUTE);
   if (!channel.ok()) {
     return channel.status();
   }
   const auto names = InterfaceNames(netns_fd);
-  nslab::v1::RoutingTables tables;
+  nslab::v1::RoutesResponse tables;
   for (unsigned char family : {AF_INET, AF_INET6}) {
     NetlinkMessage rules(RTM_GETRULE, NLM_F_DUMP);
     fib_rule_hdr frh{};

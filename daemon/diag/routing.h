@@ -18,9 +18,9 @@ struct RouteQuery {
 // `ip route get` inside the namespace (RTM_GETROUTE, then RTM_F_FIB_MATCH for the route
 // that matched). A lookup the kernel refuses is not an error: it is the answer, in
 // `error`. Bad addresses are INVALID_ARGUMENT, an unknown interface NOT_FOUND.
-absl::StatusOr<nslab::v1::RouteDecision> GetRoute(int netns_fd, const RouteQuery& query);
+absl::StatusOr<nslab::v1::RouteGetResponse> GetRoute(int netns_fd, const RouteQuery& query);
 
 // `ip rule` and `ip route show table all`, IPv4 and IPv6.
-absl::StatusOr<nslab::v1::RoutingTables> ListRoutingTables(int netns_fd);
+absl::StatusOr<nslab::v1::RoutesResponse> ListRoutingTables(int netns_fd);
 
 }  // namespace nslab::diag

@@ -237,7 +237,7 @@ absl::StatusOr<std::string> NormaliseState(const std::string& state) {
       "state \"", state, "\": not a socket state; use one of ", absl::StrJoin(valid, ", ")));
 }
 
-absl::StatusOr<nslab::v1::SocketList> ListSockets(int netns_fd, const SocketFilter& filter) {
+absl::StatusOr<nslab::v1::SocketsResponse> ListSockets(int netns_fd, const SocketFilter& filter) {
   std::string state;
   if (!filter.state.empty()) {
     auto normal = NormaliseState(filter.state);
@@ -287,7 +287,7 @@ absl::StatusOr<nslab::v1::SocketList> ListSockets(int netns_fd, const SocketFilt
       return absl::OkStatus();
     });
   }
-  nslab::v1::SocketList list;
+  nslab::v1::SocketsResponse list;
   std::map<std::string, uint32_t> counts;
   for (auto& socket : all) {
     if (!state.empty() && absl::AsciiStrToLower(socket.state()) != state) {

@@ -21,6 +21,6 @@ absl::StatusOr<std::string> NormaliseState(const std::string& state);
 // TCP and UDP sockets of the namespace behind `netns_fd`, read with sock_diag (inet_diag
 // with INET_DIAG_INFO and INET_DIAG_SKMEMINFO), each with the processes of that
 // namespace holding it (matched by socket inode under /proc/<pid>/fd).
-absl::StatusOr<nslab::v1::SocketList> ListSockets(int netns_fd, const SocketFilter& filter);
+absl::StatusOr<nslab::v1::SocketsResponse> ListSockets(int netns_fd, const SocketFilter& filter);
 
 }  // namespace nslab::diag

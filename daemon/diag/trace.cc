@@ -421,8 +421,8 @@ std::atomic<uint32_t> trace_counter{0};
 
 }  // namespace
 
-absl::StatusOr<nslab::v1::TraceReport> RunTrace(lab::LabRegistry* labs, chaos::ChaosEngine* chaos,
-                                                const nslab::v1::TraceRequest& request) {
+absl::StatusOr<nslab::v1::TraceResponse> RunTrace(lab::LabRegistry* labs, chaos::ChaosEngine* chaos,
+                                                  const nslab::v1::TraceRequest& request) {
   auto topology = labs->TopologyOf(request.lab());
   if (!topology.ok()) {
     return topology.status();
@@ -482,7 +482,7 @@ absl::StatusOr<nslab::v1::TraceReport> RunTrace(lab::LabRegistry* labs, chaos::C
     return raw;
   };
 
-  nslab::v1::TraceReport report;
+  nslab::v1::TraceResponse report;
   report.set_protocol(probe.protocol);
   report.set_destination(probe.destination);
   report.set_port(probe.protocol == "icmp" ? 0 : probe.port);

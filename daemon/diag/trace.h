@@ -12,7 +12,7 @@ namespace nslab::diag {
 // input interface), nftables trace events (a temporary `nslab_trace_*` table per node,
 // removed afterwards), captures on every interface of the path armed before the probe
 // leaves, egress qdisc drops, and the final verdict with its reason. IPv4 only.
-absl::StatusOr<nslab::v1::TraceReport> RunTrace(lab::LabRegistry* labs, chaos::ChaosEngine* chaos,
-                                                const nslab::v1::TraceRequest& request);
+absl::StatusOr<nslab::v1::TraceResponse> RunTrace(lab::LabRegistry* labs, chaos::ChaosEngine* chaos,
+                                                  const nslab::v1::TraceRequest& request);
 
 }  // namespace nslab::diag

@@ -48,12 +48,12 @@ chaos::End EndOf(nslab::v1::LinkEnd end) {
 }
 
 grpc::Status FillImpairments(const absl::StatusOr<std::vector<chaos::LinkImpairmentView>>& views,
-                             nslab::v1::LinkImpairments* response) {
+                             google::protobuf::RepeatedPtrField<nslab::v1::LinkImpairment>* links) {
   if (!views.ok()) {
     return ToGrpc(views.status());
   }
   for (const auto& view : *views) {
-    auto* out = response->add_links();
+    auto* out = links->Add();
     out->set_link(view.link);
     *out->mutable_a_to_b() = view.directions[0];
     *out->mutable_b_to_a() = view.directions[1];
@@ -70,7 +70,7 @@ grpc::Status FillImpairments(const absl::StatusOr<std::vector<chaos::LinkImpairm
 
 grpc::Status ChaosService::SetImpairment(grpc::ServerContext*,
                                          const nslab::v1::SetImpairmentRequest* request,
-                                         nslab::v1::LinkImpairments* response) {
+                                         nslab::v1::SetImpairmentResponse* response) {
   std::vector<int> directions;
   if (request->direction() != nslab::v1::DIRECTION_B_TO_A) {
     directions.push_back(0);
@@ -80,32 +80,34 @@ grpc::Status ChaosService::SetImpairment(grpc::ServerContext*,
   }
   return FillImpairments(
       engine_->SetImpairment(request->lab(), request->link(), directions, request->impairment()),
-      response);
+      response->mutable_links());
 }
 
 grpc::Status ChaosService::ListImpairments(grpc::ServerContext*,
                                            const nslab::v1::ListImpairmentsRequest* request,
-                                           nslab::v1::LinkImpairments* response) {
-  return FillImpairments(engine_->ListImpairments(request->lab()), response);
+                                           nslab::v1::ListImpairmentsResponse* response) {
+  return FillImpairments(engine_->ListImpairments(request->lab()), response->mutable_links());
 }
 
 grpc::Status ChaosService::SetFirewall(grpc::ServerContext*,
                                        const nslab::v1::SetFirewallRequest* request,
-                                       nslab::v1::Firewall* response) {
+                                       nslab::v1::SetFirewallResponse* response) {
   return FillFirewall(engine_->SetFirewall(request->lab(), request->node(), request->ruleset()),
-                      response);
+                      response->mutable_firewall());
 }
 
 grpc::Status ChaosService::GetFirewall(grpc::ServerContext*,
                                        const nslab::v1::GetFirewallRequest* request,
-                                       nslab::v1::Firewall* response) {
-  return FillFirewall(engine_->GetFirewall(request->lab(), request->node()), response);
+                                       nslab::v1::GetFirewallResponse* response) {
+  return FillFirewall(engine_->GetFirewall(request->lab(), request->node()),
+                      response->mutable_firewall());
 }
 
 grpc::Status ChaosService::FlushFirewall(grpc::ServerContext*,
-                                         const nslab::v1::GetFirewallRequest* request,
-                                         nslab::v1::Firewall* response) {
-  return FillFirewall(engine_->SetFirewall(request->lab(), request->node(), ""), response);
+                                         const nslab::v1::FlushFirewallRequest* request,
+                                         nslab::v1::FlushFirewallResponse* response) {
+  return FillFirewall(engine_->SetFirewall(request->lab(), request->node(), ""),
+                      response->mutable_firewall());
 }
 
 grpc::Status ChaosService::SetLinkState(grpc::ServerContext*,
@@ -117,7 +119,7 @@ grpc::Status ChaosService::SetLinkState(grpc::ServerContext*,
 }
 
 grpc::Status ChaosService::FlapLink(grpc::ServerContext*, const nslab::v1::FlapLinkRequest* request,
-                                    nslab::v1::SetLinkStateResponse* response) {
+                                    nslab::v1::FlapLinkResponse* response) {
   return FillNames(
       engine_->StartFlap(request->lab(), request->link(), EndOf(request->end()),
                          absl::Milliseconds(request->down_ms()),
@@ -138,7 +140,7 @@ grpc::Status ChaosService::Partition(grpc::ServerContext*,
 }
 
 grpc::Status ChaosService::Heal(grpc::ServerContext*, const nslab::v1::HealRequest* request,
-                                nslab::v1::PartitionResponse* response) {
+                                nslab::v1::HealResponse* response) {
   return FillNames(engine_->Heal(request->lab()), response->mutable_nodes());
 }
 

@@ -32,9 +32,12 @@ namespace {
 
 // The nslab services nslabd serves, as reflection lists them and health answers for them.
 constexpr const char* kServiceNames[] = {
-    nslab::v1::Labs::service_full_name(),        nslab::v1::Exec::service_full_name(),
-    nslab::v1::System::service_full_name(),      nslab::v1::Chaos::service_full_name(),
-    nslab::v1::Diagnostics::service_full_name(), nslab::v1::Participants::service_full_name(),
+    nslab::v1::LabsService::service_full_name(),
+    nslab::v1::ExecService::service_full_name(),
+    nslab::v1::SystemService::service_full_name(),
+    nslab::v1::ChaosService::service_full_name(),
+    nslab::v1::DiagnosticsService::service_full_name(),
+    nslab::v1::ParticipantsService::service_full_name(),
 };
 
 bool IsLoopback(const std::string& address) {

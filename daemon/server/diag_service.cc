@@ -23,61 +23,58 @@ constexpr absl::Duration kBatchDelay = absl::Milliseconds(20);
 }  // namespace
 
 grpc::Status DiagService::Sockets(grpc::ServerContext*, const nslab::v1::SocketsRequest* request,
-                                  nslab::v1::SocketList* response) {
+                                  nslab::v1::SocketsResponse* response) {
   diag::SocketFilter filter{request->state(), request->port(), request->protocol()};
   return Fill(engine_->Sockets(request->lab(), request->node(), filter), response);
 }
 
 grpc::Status DiagService::RouteGet(grpc::ServerContext*, const nslab::v1::RouteGetRequest* request,
-                                   nslab::v1::RouteDecision* response) {
+                                   nslab::v1::RouteGetResponse* response) {
   diag::RouteQuery query{request->destination(), request->source(), request->mark(),
                          request->input_interface()};
   return Fill(engine_->RouteGet(request->lab(), request->node(), query), response);
 }
 
-grpc::Status DiagService::Routes(grpc::ServerContext*, const nslab::v1::NodeRequest* request,
-                                 nslab::v1::RoutingTables* response) {
+grpc::Status DiagService::Routes(grpc::ServerContext*, const nslab::v1::RoutesRequest* request,
+                                 nslab::v1::RoutesResponse* response) {
   return Fill(engine_->Routes(request->lab(), request->node()), response);
 }
 
-grpc::Status DiagService::GetFirewall(grpc::ServerContext*, const nslab::v1::NodeRequest* request,
-                                      nslab::v1::Firewall* response) {
-  return Fill(engine_->Firewall(request->lab(), request->node()), response);
-}
-
-grpc::Status DiagService::Conntrack(grpc::ServerContext*, const nslab::v1::NodeRequest* request,
-                                    nslab::v1::ConntrackTable* response) {
+grpc::Status DiagService::Conntrack(grpc::ServerContext*,
+                                    const nslab::v1::ConntrackRequest* request,
+                                    nslab::v1::ConntrackResponse* response) {
   return Fill(engine_->Conntrack(request->lab(), request->node()), response);
 }
 
 grpc::Status DiagService::Qdiscs(grpc::ServerContext*, const nslab::v1::QdiscsRequest* request,
-                                 nslab::v1::QdiscList* response) {
+                                 nslab::v1::QdiscsResponse* response) {
   return Fill(engine_->Qdiscs(request->lab(), request->node(), request->interface()), response);
 }
 
-grpc::Status DiagService::Links(grpc::ServerContext*, const nslab::v1::NodeRequest* request,
-                                nslab::v1::LinkList* response) {
+grpc::Status DiagService::Links(grpc::ServerContext*, const nslab::v1::LinksRequest* request,
+                                nslab::v1::LinksResponse* response) {
   return Fill(engine_->Links(request->lab(), request->node()), response);
 }
 
-grpc::Status DiagService::Neighbours(grpc::ServerContext*, const nslab::v1::NodeRequest* request,
-                                     nslab::v1::NeighbourList* response) {
+grpc::Status DiagService::Neighbours(grpc::ServerContext*,
+                                     const nslab::v1::NeighboursRequest* request,
+                                     nslab::v1::NeighboursResponse* response) {
   return Fill(engine_->Neighbours(request->lab(), request->node()), response);
 }
 
 grpc::Status DiagService::Snapshot(grpc::ServerContext*, const nslab::v1::SnapshotRequest* request,
-                                   nslab::v1::LabSnapshot* response) {
+                                   nslab::v1::SnapshotResponse* response) {
   return Fill(engine_->Snapshot(request->lab()), response);
 }
 
 grpc::Status DiagService::Trace(grpc::ServerContext*, const nslab::v1::TraceRequest* request,
-                                nslab::v1::TraceReport* response) {
+                                nslab::v1::TraceResponse* response) {
   return Fill(engine_->Trace(*request), response);
 }
 
 grpc::Status DiagService::Capture(grpc::ServerContext* context,
                                   const nslab::v1::CaptureRequest* request,
-                                  grpc::ServerWriter<nslab::v1::CaptureMessage>* writer) {
+                                  grpc::ServerWriter<nslab::v1::CaptureResponse>* writer) {
   diag::CaptureOptions options;
   options.interface = request->interface();
   options.filter = request->filter();
@@ -93,7 +90,7 @@ grpc::Status DiagService::Capture(grpc::ServerContext* context,
     return ToGrpc(capture.status());
   }
   // Armed: the client may start its traffic once it has this.
-  nslab::v1::CaptureMessage started;
+  nslab::v1::CaptureResponse started;
   started.mutable_started()->set_link_type(static_cast<uint32_t>(capture->link_type()));
   started.mutable_started()->set_snaplen(capture->snaplen());
   started.mutable_started()->set_interface(request->interface());
@@ -105,7 +102,7 @@ grpc::Status DiagService::Capture(grpc::ServerContext* context,
                                   : absl::InfiniteFuture();
   uint64_t sent = 0;
   std::string reason = "cancelled";
-  nslab::v1::CaptureMessage batch;
+  nslab::v1::CaptureResponse batch;
   size_t batch_bytes = 0;
   absl::Time batch_started = absl::InfiniteFuture();
   auto flush = [&] {
@@ -160,7 +157,7 @@ grpc::Status DiagService::Capture(grpc::ServerContext* context,
   }
   flush();
   const auto stats = capture->Stats();
-  nslab::v1::CaptureMessage end;
+  nslab::v1::CaptureResponse end;
   end.mutable_end()->set_packets(sent);
   end.mutable_end()->set_kernel_dropped(stats.dropped);
   end.mutable_end()->set_interface_dropped(stats.interface_dropped);

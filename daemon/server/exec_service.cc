@@ -7,7 +7,7 @@
 namespace nslab::server {
 
 grpc::Status ExecService::Run(grpc::ServerContext* context, const nslab::v1::RunRequest* request,
-                              grpc::ServerWriter<nslab::v1::RunOutput>* writer) {
+                              grpc::ServerWriter<nslab::v1::RunResponse>* writer) {
   if (request->argv().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "argv: give the command to run");
   }
@@ -29,7 +29,7 @@ grpc::Status ExecService::Run(grpc::ServerContext* context, const nslab::v1::Run
   options.owner = request->lab();
   options.cancelled = [context] { return context->IsCancelled(); };
   options.on_output = [writer](exec::Stream stream, absl::string_view chunk) {
-    nslab::v1::RunOutput output;
+    nslab::v1::RunResponse output;
     if (stream == exec::Stream::kStdout) {
       output.set_stdout(chunk.data(), chunk.size());
     } else {
@@ -42,7 +42,7 @@ grpc::Status ExecService::Run(grpc::ServerContext* context, const nslab::v1::Run
   if (absl::IsNotFound(exit.status())) {
     // As a shell reports it, so scripts and CI steps read one convention: a line on stderr
     // and exit status 127, the call itself OK.
-    nslab::v1::RunOutput error;
+    nslab::v1::RunResponse error;
     error.set_stderr(absl::StrCat(program, ": command not found\n"));
     writer->Write(error);
     exit = exec::ExitInfo{.code = 127};
@@ -50,7 +50,7 @@ grpc::Status ExecService::Run(grpc::ServerContext* context, const nslab::v1::Run
   if (!exit.ok()) {
     return ToGrpc(exit.status());
   }
-  nslab::v1::RunOutput last;
+  nslab::v1::RunResponse last;
   last.mutable_exit()->set_code(exit->code);
   last.mutable_exit()->set_signal(exit->signal);
   last.mutable_exit()->set_timed_out(exit->timed_out);

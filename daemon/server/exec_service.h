@@ -6,13 +6,13 @@
 
 namespace nslab::server {
 
-class ExecService final : public nslab::v1::Exec::Service {
+class ExecService final : public nslab::v1::ExecService::Service {
  public:
   ExecService(lab::LabRegistry* labs, exec::ProcessRegistry* processes)
       : labs_(labs), processes_(processes) {}
 
   grpc::Status Run(grpc::ServerContext* context, const nslab::v1::RunRequest* request,
-                   grpc::ServerWriter<nslab::v1::RunOutput>* writer) override;
+                   grpc::ServerWriter<nslab::v1::RunResponse>* writer) override;
 
  private:
   lab::LabRegistry* labs_;

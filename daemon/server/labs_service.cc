@@ -12,11 +12,13 @@ namespace nslab::server {
 
 namespace {
 
-absl::StatusOr<nslab::v1::Topology> ReadSource(const nslab::v1::CreateLabRequest& request) {
+// CreateLabRequest and PlanLabRequest carry the topology the same way.
+template <typename Request>
+absl::StatusOr<nslab::v1::Topology> ReadSource(const Request& request) {
   switch (request.source_case()) {
-    case nslab::v1::CreateLabRequest::kTopologyYaml:
+    case Request::kTopologyYaml:
       return topology::ReadTopologyYaml(request.topology_yaml());
-    case nslab::v1::CreateLabRequest::kTopology:
+    case Request::kTopology:
       return request.topology();
     default:
       return absl::InvalidArgumentError("source: give topology_yaml (the file's text) or topology");
@@ -24,7 +26,8 @@ absl::StatusOr<nslab::v1::Topology> ReadSource(const nslab::v1::CreateLabRequest
 }
 
 // The request's topology with the texts of the files it names in place.
-absl::StatusOr<nslab::v1::Topology> TopologyOf(const nslab::v1::CreateLabRequest& request) {
+template <typename Request>
+absl::StatusOr<nslab::v1::Topology> TopologyOf(const Request& request) {
   auto topology = ReadSource(request);
   if (topology.ok()) {
     if (auto error = topology::InlineClientFiles(&*topology, request.files())) {
@@ -38,7 +41,7 @@ absl::StatusOr<nslab::v1::Topology> TopologyOf(const nslab::v1::CreateLabRequest
 
 grpc::Status LabsService::CreateLab(grpc::ServerContext*,
                                     const nslab::v1::CreateLabRequest* request,
-                                    nslab::v1::Lab* response) {
+                                    nslab::v1::CreateLabResponse* response) {
   auto topology = TopologyOf(*request);
   if (!topology.ok()) {
     return ToGrpc(topology.status());
@@ -63,12 +66,12 @@ grpc::Status LabsService::CreateLab(grpc::ServerContext*,
                        " (inspect with nslab logs/exec; remove with nslab down)")));
     }
   }
-  *response = std::move(*lab);
+  *response->mutable_lab() = std::move(*lab);
   return grpc::Status::OK;
 }
 
-grpc::Status LabsService::PlanLab(grpc::ServerContext*, const nslab::v1::CreateLabRequest* request,
-                                  nslab::v1::LabPlan* response) {
+grpc::Status LabsService::PlanLab(grpc::ServerContext*, const nslab::v1::PlanLabRequest* request,
+                                  nslab::v1::PlanLabResponse* response) {
   auto topology = TopologyOf(*request);
   if (!topology.ok()) {
     return ToGrpc(topology.status());
@@ -87,12 +90,12 @@ grpc::Status LabsService::PlanLab(grpc::ServerContext*, const nslab::v1::CreateL
 }
 
 grpc::Status LabsService::GetLab(grpc::ServerContext*, const nslab::v1::GetLabRequest* request,
-                                 nslab::v1::Lab* response) {
+                                 nslab::v1::GetLabResponse* response) {
   auto lab = registry_->Get(request->name());
   if (!lab.ok()) {
     return ToGrpc(lab.status());
   }
-  *response = std::move(*lab);
+  *response->mutable_lab() = std::move(*lab);
   return grpc::Status::OK;
 }
 

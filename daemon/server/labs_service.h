@@ -5,16 +5,16 @@
 
 namespace nslab::server {
 
-class LabsService final : public nslab::v1::Labs::Service {
+class LabsService final : public nslab::v1::LabsService::Service {
  public:
   explicit LabsService(lab::LabRegistry* registry) : registry_(registry) {}
 
   grpc::Status CreateLab(grpc::ServerContext* context, const nslab::v1::CreateLabRequest* request,
-                         nslab::v1::Lab* response) override;
-  grpc::Status PlanLab(grpc::ServerContext* context, const nslab::v1::CreateLabRequest* request,
-                       nslab::v1::LabPlan* response) override;
+                         nslab::v1::CreateLabResponse* response) override;
+  grpc::Status PlanLab(grpc::ServerContext* context, const nslab::v1::PlanLabRequest* request,
+                       nslab::v1::PlanLabResponse* response) override;
   grpc::Status GetLab(grpc::ServerContext* context, const nslab::v1::GetLabRequest* request,
-                      nslab::v1::Lab* response) override;
+                      nslab::v1::GetLabResponse* response) override;
   grpc::Status ListLabs(grpc::ServerContext* context, const nslab::v1::ListLabsRequest* request,
                         nslab::v1::ListLabsResponse* response) override;
   grpc::Status DeleteLab(grpc::ServerContext* context, const nslab::v1::DeleteLabRequest* request,

@@ -26,7 +26,7 @@ grpc::Status Forwarded(const grpc::Status& status, const std::string& lab,
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<nslab::v1::UstackControl::Stub>> ParticipantsService::Connect(
+absl::StatusOr<std::unique_ptr<nslab::v1::UstackControlService::Stub>> ParticipantsService::Connect(
     const std::string& lab, const std::string& node) const {
   auto topology = labs_->TopologyOf(lab);
   if (!topology.ok()) {
@@ -42,34 +42,39 @@ absl::StatusOr<std::unique_ptr<nslab::v1::UstackControl::Stub>> ParticipantsServ
     }
     auto channel = grpc::CreateChannel("unix:" + labs_->UstackControlSocket(lab, node),
                                        grpc::InsecureChannelCredentials());
-    return nslab::v1::UstackControl::NewStub(channel);
+    return nslab::v1::UstackControlService::NewStub(channel);
   }
   return absl::NotFoundError(absl::StrCat("lab ", lab, " has no node \"", node, "\""));
 }
 
 grpc::Status ParticipantsService::GetUstackStats(grpc::ServerContext*,
-                                                 const nslab::v1::UstackNodeRequest* request,
-                                                 nslab::v1::UstackStats* response) {
+                                                 const nslab::v1::GetUstackStatsRequest* request,
+                                                 nslab::v1::GetUstackStatsResponse* response) {
   auto stub = Connect(request->lab(), request->node());
   if (!stub.ok()) {
     return ToGrpc(stub.status());
   }
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kControlDeadline);
-  return Forwarded((*stub)->GetStats(&context, {}, response), request->lab(), request->node());
+  nslab::v1::UstackControlServiceGetStatsResponse stats;
+  auto status = (*stub)->GetStats(&context, {}, &stats);
+  *response->mutable_stats() = std::move(*stats.mutable_stats());
+  return Forwarded(status, request->lab(), request->node());
 }
 
 grpc::Status ParticipantsService::SetUstackNic(grpc::ServerContext*,
                                                const nslab::v1::SetUstackNicRequest* request,
-                                               nslab::v1::UstackNicSettings* response) {
+                                               nslab::v1::SetUstackNicResponse* response) {
   auto stub = Connect(request->lab(), request->node());
   if (!stub.ok()) {
     return ToGrpc(stub.status());
   }
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kControlDeadline);
-  return Forwarded((*stub)->SetNic(&context, request->nic(), response), request->lab(),
-                   request->node());
+  nslab::v1::UstackControlServiceSetNicResponse nic;
+  auto status = (*stub)->SetNic(&context, request->nic(), &nic);
+  *response->mutable_nic() = std::move(*nic.mutable_nic());
+  return Forwarded(status, request->lab(), request->node());
 }
 
 }  // namespace nslab::server

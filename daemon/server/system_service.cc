@@ -5,7 +5,7 @@
 namespace nslab::server {
 
 grpc::Status SystemService::GetVersion(grpc::ServerContext*, const nslab::v1::GetVersionRequest*,
-                                       nslab::v1::Version* response) {
+                                       nslab::v1::GetVersionResponse* response) {
   response->set_version(kVersion);
   response->set_kernel(capabilities_.kernel());
   return grpc::Status::OK;
@@ -13,8 +13,8 @@ grpc::Status SystemService::GetVersion(grpc::ServerContext*, const nslab::v1::Ge
 
 grpc::Status SystemService::GetCapabilities(grpc::ServerContext*,
                                             const nslab::v1::GetCapabilitiesRequest*,
-                                            nslab::v1::Capabilities* response) {
-  *response = capabilities_;
+                                            nslab::v1::GetCapabilitiesResponse* response) {
+  *response->mutable_capabilities() = capabilities_;
   return grpc::Status::OK;
 }
 

@@ -4,16 +4,16 @@
 
 namespace nslab::server {
 
-class SystemService final : public nslab::v1::System::Service {
+class SystemService final : public nslab::v1::SystemService::Service {
  public:
   explicit SystemService(nslab::v1::Capabilities capabilities)
       : capabilities_(std::move(capabilities)) {}
 
   grpc::Status GetVersion(grpc::ServerContext* context, const nslab::v1::GetVersionRequest* request,
-                          nslab::v1::Version* response) override;
+                          nslab::v1::GetVersionResponse* response) override;
   grpc::Status GetCapabilities(grpc::ServerContext* context,
                                const nslab::v1::GetCapabilitiesRequest* request,
-                               nslab::v1::Capabilities* response) override;
+                               nslab::v1::GetCapabilitiesResponse* response) override;
 
  private:
   const nslab::v1::Capabilities capabilities_;  // probed once at start

@@ -1,7 +1,8 @@
 """Calls nslabd from Python grpcio with stubs generated from proto/ right now.
 
-Checks health, reflection's service list, System.GetCapabilities and Labs.CreateLab /
-DeleteLab, as any other language's client would.
+Checks health (per service), reflection's service list, SystemService.GetCapabilities and
+LabsService.CreateLab / DeleteLab, as any other language's client would; then a client that
+has no stubs at all learns the API from reflection v1 (as grpcurl does) and calls it.
 """
 import argparse
 import os
@@ -13,19 +14,53 @@ import tempfile
 import time
 
 import grpc
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
 
 def generate(out_dir, proto_dir, here):
     # Debian's protoc and its grpc_python_plugin: python3-grpc-tools bundles protoc 3.5,
     # which predates proto3 `optional`.
     files = [os.path.join("nslab/v1", name) for name in sorted(os.listdir(os.path.join(proto_dir, "nslab/v1")))]
-    for include, protos in ((proto_dir, files), (here, ["health_reflection.proto", "reflection.proto"])):
+    # grpc.reflection.v1's file is copied under another name: a module path grpc/... would
+    # shadow the grpc package itself.
+    shutil.copy(os.path.join(proto_dir, "grpc/reflection/v1/reflection.proto"),
+                os.path.join(out_dir, "reflection_v1.proto"))
+    for include, protos in ((proto_dir, files), (here, ["health_reflection.proto", "reflection.proto"]),
+                            (out_dir, ["reflection_v1.proto"])):
         args = ["protoc", f"-I{include}", "-I/usr/include",
                 "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
                 f"--python_out={out_dir}", f"--grpc_python_out={out_dir}"] + protos
         if subprocess.run(args).returncode != 0:
             sys.exit(f"protoc failed for {protos}")
     sys.path.insert(0, out_dir)
+
+
+def reflection_only_client(channel, reflection_v1_pb2, reflection_v1_pb2_grpc):
+    """What a tool with no generated code does: list, fetch descriptors, build, call."""
+    stub = reflection_v1_pb2_grpc.ServerReflectionStub(channel)
+    Request = reflection_v1_pb2.ServerReflectionRequest
+    listed = list(stub.ServerReflectionInfo(iter([Request(list_services="")])))
+    services = {s.name for s in listed[0].list_services_response.service}
+    assert "nslab.v1.SystemService" in services, services
+    replies = list(stub.ServerReflectionInfo(iter([Request(file_containing_symbol="nslab.v1.SystemService")])))
+    pool = descriptor_pool.DescriptorPool()
+    protos = [descriptor_pb2.FileDescriptorProto.FromString(raw)
+              for raw in replies[0].file_descriptor_response.file_descriptor_proto]
+    added = set()
+    while len(added) < len(protos):  # dependencies first
+        for proto in protos:
+            if proto.name not in added and all(dep in added for dep in proto.dependency):
+                pool.Add(proto)
+                added.add(proto.name)
+    method = pool.FindServiceByName("nslab.v1.SystemService").methods_by_name["GetVersion"]
+    factory = message_factory.MessageFactory(pool)
+    request_class = factory.GetPrototype(method.input_type)
+    response_class = factory.GetPrototype(method.output_type)
+    call = channel.unary_unary("/nslab.v1.SystemService/GetVersion",
+                               request_serializer=request_class.SerializeToString,
+                               response_deserializer=response_class.FromString)
+    version = call(request_class())
+    assert version.version and version.kernel == os.uname().release, version
 
 
 def main():
@@ -46,27 +81,32 @@ def main():
         import health_reflection_pb2_grpc as health_grpc
         import reflection_pb2
         import reflection_pb2_grpc
+        import reflection_v1_pb2
+        import reflection_v1_pb2_grpc
         from nslab.v1 import labs_pb2, labs_pb2_grpc, system_pb2, system_pb2_grpc
 
         channel = grpc.insecure_channel(f"unix:{socket}")
         grpc.channel_ready_future(channel).result(timeout=20)
 
-        health = health_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""))
-        assert health.status == health_pb2.HealthCheckResponse.SERVING, health
+        for service in ("", "nslab.v1.LabsService", "nslab.v1.SystemService"):
+            health = health_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service))
+            assert health.status == health_pb2.HealthCheckResponse.SERVING, (service, health)
 
         reflection = reflection_pb2_grpc.ServerReflectionStub(channel)
         replies = reflection.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
         services = {s.name for reply in replies for s in reply.list_services_response.service}
-        for expected in ("nslab.v1.Labs", "nslab.v1.Exec", "nslab.v1.System", "grpc.health.v1.Health"):
+        for expected in ("nslab.v1.LabsService", "nslab.v1.ExecService", "nslab.v1.SystemService",
+                         "grpc.health.v1.Health"):
             assert expected in services, (expected, services)
 
-        caps = system_pb2_grpc.SystemStub(channel).GetCapabilities(system_pb2.GetCapabilitiesRequest())
+        caps = system_pb2_grpc.SystemServiceStub(channel).GetCapabilities(
+            system_pb2.GetCapabilitiesRequest()).capabilities
         names = {f.name for f in caps.features}
         assert {"netns", "veth", "netem", "tbf", "nftables"} <= names, names
 
-        labs = labs_pb2_grpc.LabsStub(channel)
+        labs = labs_pb2_grpc.LabsServiceStub(channel)
         with open(args.topology) as f:
-            created = labs.CreateLab(labs_pb2.CreateLabRequest(topology_yaml=f.read(), name=lab))
+            created = labs.CreateLab(labs_pb2.CreateLabRequest(topology_yaml=f.read(), name=lab)).lab
         assert created.state == labs_pb2.LAB_STATE_READY, created
         assert [n.netns for n in created.nodes] == [f"{lab}-client", f"{lab}-server"]
 
@@ -79,7 +119,9 @@ def main():
 
         labs.DeleteLab(labs_pb2.DeleteLabRequest(name=lab))
         assert not os.path.exists(f"/run/netns/{lab}-client")
-        print("interop: python grpcio client passed (health, reflection, capabilities, labs)")
+        reflection_only_client(channel, reflection_v1_pb2, reflection_v1_pb2_grpc)
+        print("interop: python grpcio client passed (health, reflection, capabilities, labs, "
+              "a client from reflection v1 alone)")
     finally:
         if os.path.exists(f"/run/netns/{lab}-client"):
             subprocess.run(["ip", "netns", "delete", f"{lab}-client"], check=False)

@@ -36,29 +36,29 @@ bool socket_in_use(const std::string& path) {
 
 }  // namespace
 
-class UstackControlService final : public v1::UstackControl::CallbackService {
+class UstackControlService final : public v1::UstackControlService::CallbackService {
  public:
   explicit UstackControlService(node::Node& node) : node_(node) {}
 
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context,
-                                     const v1::UstackGetStatsRequest* /*request*/,
-                                     v1::UstackStats* response) override {
+                                     const v1::UstackControlServiceGetStatsRequest* /*request*/,
+                                     v1::UstackControlServiceGetStatsResponse* response) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     node_.post([this, reactor, response] {
-      to_proto(node_.stats(), response);
+      to_proto(node_.stats(), response->mutable_stats());
       reactor->Finish(grpc::Status::OK);
     });
     return reactor;
   }
 
   grpc::ServerUnaryReactor* SetNic(grpc::CallbackServerContext* context,
-                                   const v1::UstackSetNicRequest* request,
-                                   v1::UstackNicSettings* response) override {
+                                   const v1::UstackControlServiceSetNicRequest* request,
+                                   v1::UstackControlServiceSetNicResponse* response) override {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     const driver::NicSettingsUpdate update = from_proto(*request);
     node_.post([this, reactor, response, update] {
       const absl::Status status = node_.apply_nic(update);
-      to_proto(node_.stats().nic_settings, response);
+      to_proto(node_.stats().nic_settings, response->mutable_nic());
       reactor->Finish(status.ok() ? grpc::Status::OK
                                   : grpc::Status(static_cast<grpc::StatusCode>(status.code()),
                                                  std::string(status.message())));

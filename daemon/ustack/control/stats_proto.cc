@@ -171,7 +171,7 @@ void to_proto(const tcp::TcpSocketInfo& socket, v1::UstackTcpSocket* out) {
   out->set_orphaned(socket.orphaned);
 }
 
-driver::NicSettingsUpdate from_proto(const v1::UstackSetNicRequest& request) {
+driver::NicSettingsUpdate from_proto(const v1::UstackControlServiceSetNicRequest& request) {
   driver::NicSettingsUpdate update;
   if (request.has_rx_ring()) {
     update.rx_ring = request.rx_ring();

@@ -12,6 +12,6 @@ namespace nslab::ustack::control {
 void to_proto(const driver::NicSettings& settings, v1::UstackNicSettings* out);
 void to_proto(const node::NodeStats& stats, v1::UstackStats* out);
 void to_proto(const tcp::TcpSocketInfo& socket, v1::UstackTcpSocket* out);
-driver::NicSettingsUpdate from_proto(const v1::UstackSetNicRequest& request);
+driver::NicSettingsUpdate from_proto(const v1::UstackControlServiceSetNicRequest& request);
 
 }  // namespace nslab::ustack::control

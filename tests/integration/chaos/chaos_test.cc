@@ -45,11 +45,11 @@ class ChaosTest : public DaemonSuite<> {
     wait->set_node("server");
     wait->set_protocol("tcp");
     wait->set_port(8080);
-    nslab::v1::Lab lab;
+    nslab::v1::CreateLabResponse response;
     grpc::ClientContext context;
-    auto status = daemon_->labs().CreateLab(&context, request, &lab);
+    auto status = daemon_->labs().CreateLab(&context, request, &response);
     ASSERT_TRUE(status.ok()) << status.error_message();
-    chaos_ = nslab::v1::Chaos::NewStub(daemon_->channel());
+    chaos_ = nslab::v1::ChaosService::NewStub(daemon_->channel());
   }
   std::string Connect() {
     auto result = daemon_->Exec(name_, "client", kConnect);
@@ -68,7 +68,7 @@ class ChaosTest : public DaemonSuite<> {
   grpc::Status Heal() {
     nslab::v1::HealRequest request;
     request.set_lab(name_);
-    nslab::v1::PartitionResponse response;
+    nslab::v1::HealResponse response;
     grpc::ClientContext context;
     return chaos_->Heal(&context, request, &response);
   }
@@ -77,22 +77,25 @@ class ChaosTest : public DaemonSuite<> {
     request.set_lab(name_);
     request.set_node("server");
     request.set_ruleset(ruleset);
+    nslab::v1::SetFirewallResponse response;
     grpc::ClientContext context;
-    return chaos_->SetFirewall(&context, request, out);
+    grpc::Status status = chaos_->SetFirewall(&context, request, &response);
+    *out = response.firewall();
+    return status;
   }
   nslab::v1::Firewall GetFirewall() {
     nslab::v1::GetFirewallRequest request;
     request.set_lab(name_);
     request.set_node("server");
-    nslab::v1::Firewall firewall;
+    nslab::v1::GetFirewallResponse response;
     grpc::ClientContext context;
-    EXPECT_TRUE(chaos_->GetFirewall(&context, request, &firewall).ok());
-    return firewall;
+    EXPECT_TRUE(chaos_->GetFirewall(&context, request, &response).ok());
+    return response.firewall();
   }
 
   std::string name_;
   std::unique_ptr<LabGuard> guard_;
-  std::unique_ptr<nslab::v1::Chaos::Stub> chaos_;
+  std::unique_ptr<nslab::v1::ChaosService::Stub> chaos_;
 };
 
 TEST_F(ChaosTest, PartitionDropTimesOutRejectIsRefusedHealRestores) {
@@ -148,12 +151,13 @@ TEST_F(ChaosTest, FirewallCountersRiseAndBadSyntaxKeepsTheOldRuleset) {
   EXPECT_EQ(GetFirewall().rules_size(), 1);  // still in force
   EXPECT_EQ(Connect(), "TimeoutError\n");
 
-  nslab::v1::GetFirewallRequest flush;
+  nslab::v1::FlushFirewallRequest flush;
   flush.set_lab(name_);
   flush.set_node("server");
+  nslab::v1::FlushFirewallResponse flushed;
   grpc::ClientContext context;
-  ASSERT_TRUE(chaos_->FlushFirewall(&context, flush, &firewall).ok());
-  EXPECT_EQ(firewall.rules_size(), 0);
+  ASSERT_TRUE(chaos_->FlushFirewall(&context, flush, &flushed).ok());
+  EXPECT_EQ(flushed.firewall().rules_size(), 0);
   EXPECT_EQ(Connect(), "connected\n");
 }
 
@@ -192,7 +196,7 @@ TEST_F(ChaosTest, FlapEndsUp) {
   request.set_down_ms(200);
   request.set_up_ms(100);
   request.set_count(2);
-  nslab::v1::SetLinkStateResponse response;
+  nslab::v1::FlapLinkResponse response;
   grpc::ClientContext context;
   ASSERT_TRUE(chaos_->FlapLink(&context, request, &response).ok());
   // Two cycles: down, up, down, up, in that order. A flap takes 0.5 s; 10 s means it is stuck.
@@ -227,7 +231,7 @@ TEST_F(ChaosTest, ImpairAtRuntimeAndARefusedChangeChangesNothing) {
   request.set_direction(nslab::v1::DIRECTION_A_TO_B);
   request.mutable_impairment()->set_rate_bps(10'000'000);
   request.mutable_impairment()->set_loss(5);
-  nslab::v1::LinkImpairments response;
+  nslab::v1::SetImpairmentResponse response;
   {
     grpc::ClientContext context;
     auto status = chaos_->SetImpairment(&context, request, &response);

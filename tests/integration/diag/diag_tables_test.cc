@@ -62,7 +62,7 @@ class DiagTablesTest : public DaemonSuite<> {
     wait->set_node("server");
     wait->set_protocol("tcp");
     wait->set_port(8080);
-    nslab::v1::Lab lab;
+    nslab::v1::CreateLabResponse lab;
     grpc::ClientContext context;
     auto status = daemon_->labs().CreateLab(&context, request, &lab);
     ASSERT_TRUE(status.ok()) << status.error_message();
@@ -72,38 +72,39 @@ class DiagTablesTest : public DaemonSuite<> {
     delete lab_;
     DaemonSuite<>::TearDownTestSuite();
   }
-  void SetUp() override { diag_ = nslab::v1::Diagnostics::NewStub(daemon_->channel()); }
+  void SetUp() override { diag_ = nslab::v1::DiagnosticsService::NewStub(daemon_->channel()); }
 
-  static nslab::v1::NodeRequest Node(const std::string& node) {
-    nslab::v1::NodeRequest request;
+  template <typename Request>
+  static Request Node(const std::string& node) {
+    Request request;
     request.set_lab(*lab_);
     request.set_node(node);
     return request;
   }
-  nslab::v1::RoutingTables Routes(const std::string& node) {
-    nslab::v1::RoutingTables tables;
+  nslab::v1::RoutesResponse Routes(const std::string& node) {
+    nslab::v1::RoutesResponse tables;
     grpc::ClientContext context;
-    auto status = diag_->Routes(&context, Node(node), &tables);
+    auto status = diag_->Routes(&context, Node<nslab::v1::RoutesRequest>(node), &tables);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return tables;
   }
-  nslab::v1::ConntrackTable Conntrack(const std::string& node) {
-    nslab::v1::ConntrackTable table;
+  nslab::v1::ConntrackResponse Conntrack(const std::string& node) {
+    nslab::v1::ConntrackResponse table;
     grpc::ClientContext context;
-    auto status = diag_->Conntrack(&context, Node(node), &table);
+    auto status = diag_->Conntrack(&context, Node<nslab::v1::ConntrackRequest>(node), &table);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return table;
   }
-  nslab::v1::NeighbourList Neighbours(const std::string& node) {
-    nslab::v1::NeighbourList list;
+  nslab::v1::NeighboursResponse Neighbours(const std::string& node) {
+    nslab::v1::NeighboursResponse list;
     grpc::ClientContext context;
-    auto status = diag_->Neighbours(&context, Node(node), &list);
+    auto status = diag_->Neighbours(&context, Node<nslab::v1::NeighboursRequest>(node), &list);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return list;
   }
 
   static inline std::string* lab_ = nullptr;
-  std::unique_ptr<nslab::v1::Diagnostics::Stub> diag_;
+  std::unique_ptr<nslab::v1::DiagnosticsService::Stub> diag_;
 };
 
 TEST_F(DiagTablesTest, RoutesShowTheTopologysRoutesRulesAndTables) {

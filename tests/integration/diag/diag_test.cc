@@ -84,36 +84,36 @@ class DiagTest : public DaemonSuite<> {
     wait->set_node(node);
     wait->set_protocol("tcp");
     wait->set_port(port);
-    nslab::v1::Lab lab;
+    nslab::v1::CreateLabResponse lab;
     grpc::ClientContext context;
     auto status = daemon_->labs().CreateLab(&context, request, &lab);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return status;
   }
   void SetUp() override {
-    diag_ = nslab::v1::Diagnostics::NewStub(daemon_->channel());
-    chaos_ = nslab::v1::Chaos::NewStub(daemon_->channel());
+    diag_ = nslab::v1::DiagnosticsService::NewStub(daemon_->channel());
+    chaos_ = nslab::v1::ChaosService::NewStub(daemon_->channel());
   }
   void SetFirewall(const std::string& lab, const std::string& node, const std::string& ruleset) {
     nslab::v1::SetFirewallRequest request;
     request.set_lab(lab);
     request.set_node(node);
     request.set_ruleset(ruleset);
-    nslab::v1::Firewall out;
+    nslab::v1::SetFirewallResponse out;
     grpc::ClientContext context;
     auto status = chaos_->SetFirewall(&context, request, &out);
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
   void FlushFirewall(const std::string& lab, const std::string& node) {
-    nslab::v1::GetFirewallRequest request;
+    nslab::v1::FlushFirewallRequest request;
     request.set_lab(lab);
     request.set_node(node);
-    nslab::v1::Firewall out;
+    nslab::v1::FlushFirewallResponse out;
     grpc::ClientContext context;
     ASSERT_TRUE(chaos_->FlushFirewall(&context, request, &out).ok());
   }
-  nslab::v1::TraceReport Trace(const std::string& destination, uint32_t port,
-                               const std::string& protocol = "tcp") {
+  nslab::v1::TraceResponse Trace(const std::string& destination, uint32_t port,
+                                 const std::string& protocol = "tcp") {
     nslab::v1::TraceRequest request;
     request.set_lab(*chain_);
     request.set_source_node("left");
@@ -121,7 +121,7 @@ class DiagTest : public DaemonSuite<> {
     request.set_port(port);
     request.set_protocol(protocol);
     request.set_timeout_ms(1000);
-    nslab::v1::TraceReport report;
+    nslab::v1::TraceResponse report;
     grpc::ClientContext context;
     auto status = diag_->Trace(&context, request, &report);
     EXPECT_TRUE(status.ok()) << status.error_message();
@@ -134,8 +134,8 @@ class DiagTest : public DaemonSuite<> {
 
   static inline std::string* chain_ = nullptr;
   static inline std::string* leaky_ = nullptr;
-  std::unique_ptr<nslab::v1::Diagnostics::Stub> diag_;
-  std::unique_ptr<nslab::v1::Chaos::Stub> chaos_;
+  std::unique_ptr<nslab::v1::DiagnosticsService::Stub> diag_;
+  std::unique_ptr<nslab::v1::ChaosService::Stub> chaos_;
 };
 
 TEST_F(DiagTest, CloseWaitLeakShowsInTheSocketsSummaryWithItsOwner) {
@@ -153,7 +153,7 @@ TEST_F(DiagTest, CloseWaitLeakShowsInTheSocketsSummaryWithItsOwner) {
   request.set_lab(*leaky_);
   request.set_node("server");
   request.set_state("CLOSE_WAIT");
-  nslab::v1::SocketList list;
+  nslab::v1::SocketsResponse list;
   grpc::ClientContext context;
   ASSERT_TRUE(diag_->Sockets(&context, request, &list).ok());
   ASSERT_EQ(list.sockets_size(), 3);
@@ -187,7 +187,7 @@ TEST_F(DiagTest, BadStateAndUnknownNodeAreClearErrors) {
   request.set_lab(*leaky_);
   request.set_node("server");
   request.set_state("half-open");
-  nslab::v1::SocketList list;
+  nslab::v1::SocketsResponse list;
   grpc::ClientContext context;
   auto status = diag_->Sockets(&context, request, &list);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -200,7 +200,7 @@ TEST_F(DiagTest, BadStateAndUnknownNodeAreClearErrors) {
   qdiscs.set_lab(*leaky_);
   qdiscs.set_node("server");
   qdiscs.set_interface("eth9");
-  nslab::v1::QdiscList qlist;
+  nslab::v1::QdiscsResponse qlist;
   grpc::ClientContext context3;
   EXPECT_EQ(diag_->Qdiscs(&context3, qdiscs, &qlist).error_code(), grpc::StatusCode::NOT_FOUND);
 }
@@ -213,13 +213,13 @@ TEST_F(DiagTest, DropRuleCounterRises) {
   }
 })");
   auto read = [&] {
-    nslab::v1::NodeRequest request;
+    nslab::v1::GetFirewallRequest request;
     request.set_lab(*leaky_);
     request.set_node("server");
-    nslab::v1::Firewall firewall;
+    nslab::v1::GetFirewallResponse response;
     grpc::ClientContext context;
-    EXPECT_TRUE(diag_->GetFirewall(&context, request, &firewall).ok());
-    return firewall;
+    EXPECT_TRUE(chaos_->GetFirewall(&context, request, &response).ok());
+    return response.firewall();
   };
   auto before = read();
   ASSERT_EQ(before.rules_size(), 1);
@@ -249,7 +249,7 @@ TEST_F(DiagTest, TbfDropsShowInQdiscStats) {
   request.set_lab(*leaky_);
   request.set_node("client");
   request.set_interface("eth0");
-  nslab::v1::QdiscList list;
+  nslab::v1::QdiscsResponse list;
   grpc::ClientContext context;
   ASSERT_TRUE(diag_->Qdiscs(&context, request, &list).ok());
   const nslab::v1::Qdisc* tbf = nullptr;
@@ -265,10 +265,10 @@ TEST_F(DiagTest, TbfDropsShowInQdiscStats) {
   EXPECT_THAT(tbf->parameters(), HasSubstr("rate 1Mbit"));
 
   // The link counters agree that packets left.
-  nslab::v1::NodeRequest node;
+  nslab::v1::LinksRequest node;
   node.set_lab(*leaky_);
   node.set_node("client");
-  nslab::v1::LinkList links;
+  nslab::v1::LinksResponse links;
   grpc::ClientContext context2;
   ASSERT_TRUE(diag_->Links(&context2, node, &links).ok());
   bool found = false;
@@ -288,7 +288,7 @@ TEST_F(DiagTest, BlackholeRouteShowsInRouteGet) {
   request.set_lab(*chain_);
   request.set_node("left");
   request.set_destination("10.9.1.1");
-  nslab::v1::RouteDecision decision;
+  nslab::v1::RouteGetResponse decision;
   grpc::ClientContext context;
   ASSERT_TRUE(diag_->RouteGet(&context, request, &decision).ok());
   EXPECT_EQ(decision.type(), "blackhole");
@@ -363,7 +363,7 @@ TEST_F(DiagTest, CaptureRejectsABadFilterWithLibpcapsMessage) {
   request.set_filter("tcp port banana");
   grpc::ClientContext context;
   auto reader = diag_->Capture(&context, request);
-  nslab::v1::CaptureMessage message;
+  nslab::v1::CaptureResponse message;
   EXPECT_FALSE(reader->Read(&message));
   auto status = reader->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -469,7 +469,8 @@ TEST_F(DiagTest, TraceNamesThePartitionRule) {
   nslab::v1::HealRequest heal;
   heal.set_lab(*chain_);
   grpc::ClientContext context2;
-  ASSERT_TRUE(chaos_->Heal(&context2, heal, &response).ok());
+  nslab::v1::HealResponse healed;
+  ASSERT_TRUE(chaos_->Heal(&context2, heal, &healed).ok());
   EXPECT_EQ(report.verdict(), "dropped");
   EXPECT_THAT(report.explanation(), HasSubstr("nslab_partition"));
 }
@@ -477,7 +478,7 @@ TEST_F(DiagTest, TraceNamesThePartitionRule) {
 TEST_F(DiagTest, SnapshotCoversEveryNodeAndLayer) {
   nslab::v1::SnapshotRequest request;
   request.set_lab(*chain_);
-  nslab::v1::LabSnapshot snapshot;
+  nslab::v1::SnapshotResponse snapshot;
   grpc::ClientContext context;
   ASSERT_TRUE(diag_->Snapshot(&context, request, &snapshot).ok());
   ASSERT_EQ(snapshot.nodes_size(), 3);

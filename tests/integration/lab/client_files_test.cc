@@ -84,10 +84,10 @@ TEST_F(ClientFilesTest, ARuntimeTraceByNameAloneIsRefusedUnread) {
   request.set_lab(name);
   request.set_link("a:eth0");
   request.mutable_impairment()->set_trace_file("/etc/shadow");
-  nslab::v1::LinkImpairments response;
+  nslab::v1::SetImpairmentResponse response;
   grpc::ClientContext context;
-  auto status =
-      nslab::v1::Chaos::NewStub(daemon_->channel())->SetImpairment(&context, request, &response);
+  auto status = nslab::v1::ChaosService::NewStub(daemon_->channel())
+                    ->SetImpairment(&context, request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(),
               AllOf(HasSubstr("was named but its text was not sent"), Not(HasSubstr("root:"))));
@@ -95,7 +95,8 @@ TEST_F(ClientFilesTest, ARuntimeTraceByNameAloneIsRefusedUnread) {
   // The same trace sent as text is applied.
   request.mutable_impairment()->set_trace("1\n2\n3\n");
   grpc::ClientContext again;
-  status = nslab::v1::Chaos::NewStub(daemon_->channel())->SetImpairment(&again, request, &response);
+  status = nslab::v1::ChaosService::NewStub(daemon_->channel())
+               ->SetImpairment(&again, request, &response);
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 

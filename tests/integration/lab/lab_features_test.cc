@@ -144,9 +144,9 @@ TEST_F(LabFeaturesTest, MissingProgramInRunFailsTheBuildAndRollsBack) {
 TEST_F(LabFeaturesTest, PlanBuildsNothingAndShowsAutoRoutes) {
   const std::string name = "routed-chain";  // the file's own name; PlanLab builds nothing
   const HostSnapshot before = HostSnapshot::Take(name);
-  nslab::v1::CreateLabRequest request;
+  nslab::v1::PlanLabRequest request;
   request.set_topology_yaml(ReadSourceFile("topologies/routed-chain.yaml"));
-  nslab::v1::LabPlan plan;
+  nslab::v1::PlanLabResponse plan;
   grpc::ClientContext context;
   ASSERT_TRUE(daemon_->labs().PlanLab(&context, request, &plan).ok());
   EXPECT_THAT(plan.steps(), ::testing::Contains("add route 10.0.4.0/24 in left via 10.0.1.1"));
@@ -202,7 +202,7 @@ run:
   wait->set_node("s");
   wait->set_protocol("tcp");
   wait->set_port(8080);
-  nslab::v1::Lab lab;
+  nslab::v1::CreateLabResponse lab;
   grpc::ClientContext context;
   auto status = daemon_->labs().CreateLab(&context, request, &lab);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -226,7 +226,7 @@ TEST_F(LabFeaturesTest, WaitForTimesOutNamingTheCondition) {
   wait->set_protocol("udp");
   wait->set_port(5353);
   request.set_wait_timeout_seconds(1);
-  nslab::v1::Lab lab;
+  nslab::v1::CreateLabResponse lab;
   grpc::ClientContext context;
   auto status = daemon_->labs().CreateLab(&context, request, &lab);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);

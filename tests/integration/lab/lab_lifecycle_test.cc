@@ -68,7 +68,7 @@ TEST_F(LabLifecycleTest, QuickstartComesUpPingsAndLeavesNothingBehind) {
 
   nslab::v1::GetLabRequest get;
   get.set_name(name);
-  nslab::v1::Lab gone;
+  nslab::v1::GetLabResponse gone;
   grpc::ClientContext get_context;
   EXPECT_EQ(daemon_->labs().GetLab(&get_context, get, &gone).error_code(),
             grpc::StatusCode::NOT_FOUND);
@@ -144,11 +144,11 @@ TEST_F(LabLifecycleTest, LabsSurviveADaemonKilledWithSigkill) {
   daemon_->Restart();
   nslab::v1::GetLabRequest get;
   get.set_name(name);
-  nslab::v1::Lab lab;
+  nslab::v1::GetLabResponse response;
   grpc::ClientContext context;
-  auto status = daemon_->labs().GetLab(&context, get, &lab);
+  auto status = daemon_->labs().GetLab(&context, get, &response);
   ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
-  EXPECT_EQ(lab.state(), nslab::v1::LAB_STATE_READY);
+  EXPECT_EQ(response.lab().state(), nslab::v1::LAB_STATE_READY);
   EXPECT_EQ(daemon_->Exec(name, "client", {"ping", "-c1", "-W2", "10.0.0.2"}).code, 0);
   EXPECT_TRUE(daemon_->Delete(name).ok());
   EXPECT_FALSE(std::filesystem::exists("/run/netns/" + name + "-client"));
@@ -179,9 +179,10 @@ TEST_F(LabLifecycleTest, HalfBuiltLabIsRemovedAtStart) {
   EXPECT_FALSE(std::filesystem::exists(daemon_->state_dir() + "/" + name + ".json"));
   nslab::v1::GetLabRequest get;
   get.set_name(name);
-  nslab::v1::Lab lab;
+  nslab::v1::GetLabResponse response;
   grpc::ClientContext context;
-  EXPECT_EQ(daemon_->labs().GetLab(&context, get, &lab).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(daemon_->labs().GetLab(&context, get, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
   if (std::filesystem::exists("/run/netns/" + name + "-a")) {
     (void)system(("ip netns delete " + name + "-a").c_str());
   }

@@ -103,9 +103,13 @@ class LabRecoveryTest : public DaemonSuite<> {
   grpc::StatusCode GetLabCode(const std::string& lab, nslab::v1::Lab* out = nullptr) {
     nslab::v1::GetLabRequest request;
     request.set_name(lab);
-    nslab::v1::Lab ignored;
+    nslab::v1::GetLabResponse response;
     grpc::ClientContext context;
-    return daemon_->labs().GetLab(&context, request, out ? out : &ignored).error_code();
+    const grpc::StatusCode code = daemon_->labs().GetLab(&context, request, &response).error_code();
+    if (out != nullptr) {
+      *out = response.lab();
+    }
+    return code;
   }
 
   nslab::v1::GetLogsResponse Logs(const std::string& lab, const std::string& node) {
@@ -299,14 +303,14 @@ links:
 )",
                                    name)
                   .ok());
-  auto chaos = nslab::v1::Chaos::NewStub(daemon_->channel());
+  auto chaos = nslab::v1::ChaosService::NewStub(daemon_->channel());
   auto set = [&](const std::string& link, const nslab::v1::Impairment& impairment) {
     nslab::v1::SetImpairmentRequest request;
     request.set_lab(name);
     request.set_link(link);
     request.set_direction(nslab::v1::DIRECTION_A_TO_B);
     *request.mutable_impairment() = impairment;
-    nslab::v1::LinkImpairments response;
+    nslab::v1::SetImpairmentResponse response;
     grpc::ClientContext context;
     return chaos->SetImpairment(&context, request, &response);
   };
@@ -323,10 +327,10 @@ links:
   daemon_->Restart();
 
   // Reported: the impairments in force are the ones set, not the topology's (none).
-  chaos = nslab::v1::Chaos::NewStub(daemon_->channel());
+  chaos = nslab::v1::ChaosService::NewStub(daemon_->channel());
   nslab::v1::ListImpairmentsRequest list;
   list.set_lab(name);
-  nslab::v1::LinkImpairments impairments;
+  nslab::v1::ListImpairmentsResponse impairments;
   {
     grpc::ClientContext context;
     status = chaos->ListImpairments(&context, list, &impairments);
@@ -343,10 +347,10 @@ links:
   qdiscs_request.set_lab(name);
   qdiscs_request.set_node("c");
   qdiscs_request.set_interface("eth0");
-  nslab::v1::QdiscList qdiscs;
+  nslab::v1::QdiscsResponse qdiscs;
   {
     grpc::ClientContext context;
-    status = nslab::v1::Diagnostics::NewStub(daemon_->channel())
+    status = nslab::v1::DiagnosticsService::NewStub(daemon_->channel())
                  ->Qdiscs(&context, qdiscs_request, &qdiscs);
     ASSERT_TRUE(status.ok()) << status.error_message();
   }

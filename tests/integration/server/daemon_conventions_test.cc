@@ -65,9 +65,9 @@ TEST_F(DaemonConventionsTest, ASecondDaemonOnTheSameStateRefusesAndChangesNothin
   grpc::ClientContext context;
   nslab::v1::GetLabRequest request;
   request.set_name(name);
-  nslab::v1::Lab lab;
-  ASSERT_TRUE(daemon_->labs().GetLab(&context, request, &lab).ok());
-  EXPECT_EQ(lab.state(), nslab::v1::LAB_STATE_READY);
+  nslab::v1::GetLabResponse response;
+  ASSERT_TRUE(daemon_->labs().GetLab(&context, request, &response).ok());
+  EXPECT_EQ(response.lab().state(), nslab::v1::LAB_STATE_READY);
   auto ping = daemon_->Exec(name, "a", {"ping", "-c", "1", "-W", "2", "10.0.0.2"});
   EXPECT_EQ(ping.code, 0) << ping.out << ping.err;
 }
@@ -75,8 +75,8 @@ TEST_F(DaemonConventionsTest, ASecondDaemonOnTheSameStateRefusesAndChangesNothin
 TEST_F(DaemonConventionsTest, HealthAnswersPerService) {
   auto health = grpc::health::v1::Health::NewStub(daemon_->channel());
   for (const std::string service :
-       {"", "nslab.v1.Labs", "nslab.v1.Exec", "nslab.v1.System", "nslab.v1.Chaos",
-        "nslab.v1.Diagnostics", "nslab.v1.Participants"}) {
+       {"", "nslab.v1.LabsService", "nslab.v1.ExecService", "nslab.v1.SystemService",
+        "nslab.v1.ChaosService", "nslab.v1.DiagnosticsService", "nslab.v1.ParticipantsService"}) {
     grpc::ClientContext context;
     grpc::health::v1::HealthCheckRequest request;
     request.set_service(service);
@@ -107,11 +107,12 @@ TEST_F(DaemonConventionsTest, ReflectionV1ListsServicesAndDescribesThem) {
   for (const auto& service : response.list_services_response().service()) {
     services.push_back(service.name());
   }
-  EXPECT_THAT(services,
-              IsSupersetOf({"nslab.v1.Labs", "nslab.v1.Exec", "nslab.v1.Diagnostics",
-                            "grpc.reflection.v1.ServerReflection", "grpc.health.v1.Health"}));
+  EXPECT_THAT(
+      services,
+      IsSupersetOf({"nslab.v1.LabsService", "nslab.v1.ExecService", "nslab.v1.DiagnosticsService",
+                    "grpc.reflection.v1.ServerReflection", "grpc.health.v1.Health"}));
 
-  request.set_file_containing_symbol("nslab.v1.Labs.CreateLab");
+  request.set_file_containing_symbol("nslab.v1.LabsService.CreateLab");
   ASSERT_TRUE(stream->Write(request));
   ASSERT_TRUE(stream->Read(&response));
   ASSERT_TRUE(response.has_file_descriptor_response()) << response.DebugString();
@@ -123,7 +124,7 @@ TEST_F(DaemonConventionsTest, ReflectionV1ListsServicesAndDescribesThem) {
     files.push_back(file.name());
     for (const auto& service : file.service()) {
       for (const auto& method : service.method()) {
-        create_lab_found |= service.name() == "Labs" && method.name() == "CreateLab";
+        create_lab_found |= service.name() == "LabsService" && method.name() == "CreateLab";
       }
     }
   }

@@ -127,9 +127,9 @@ void TestDaemon::Start() {
   if (!channel_->WaitForConnected(deadline)) {
     ADD_FAILURE() << "nslabd did not start; its log:\n" << LogText();
   }
-  labs_ = nslab::v1::Labs::NewStub(channel_);
-  exec_ = nslab::v1::Exec::NewStub(channel_);
-  system_ = nslab::v1::System::NewStub(channel_);
+  labs_ = nslab::v1::LabsService::NewStub(channel_);
+  exec_ = nslab::v1::ExecService::NewStub(channel_);
+  system_ = nslab::v1::SystemService::NewStub(channel_);
 }
 
 void TestDaemon::Stop(int signal) {
@@ -173,13 +173,13 @@ TestDaemon::ExecResult TestDaemon::Exec(const std::string& lab, const std::strin
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
   auto reader = exec_->Run(&context, request);
   ExecResult result;
-  nslab::v1::RunOutput output;
+  nslab::v1::RunResponse output;
   while (reader->Read(&output)) {
     if (output.has_exit()) {
       result.code = output.exit().code();
-    } else if (output.output_case() == nslab::v1::RunOutput::kStdout) {
+    } else if (output.output_case() == nslab::v1::RunResponse::kStdout) {
       result.out += output.stdout();
-    } else if (output.output_case() == nslab::v1::RunOutput::kStderr) {
+    } else if (output.output_case() == nslab::v1::RunResponse::kStderr) {
       result.err += output.stderr();
     }
   }
@@ -194,20 +194,28 @@ grpc::Status TestDaemon::CreateFromYaml(const std::string& yaml, const std::stri
   request.set_topology_yaml(yaml);
   request.set_name(name);
   request.mutable_files()->insert(files.begin(), files.end());
-  nslab::v1::Lab ignored;
+  nslab::v1::CreateLabResponse response;
   grpc::ClientContext context;
-  return labs_->CreateLab(&context, request, lab != nullptr ? lab : &ignored);
+  grpc::Status status = labs_->CreateLab(&context, request, &response);
+  if (lab != nullptr) {
+    *lab = response.lab();
+  }
+  return status;
 }
 
 grpc::Status TestDaemon::UstackStats(const std::string& lab, const std::string& node,
                                      nslab::v1::UstackStats* out) {
-  nslab::v1::UstackNodeRequest request;
+  nslab::v1::GetUstackStatsRequest request;
   request.set_lab(lab);
   request.set_node(node);
-  nslab::v1::UstackStats ignored;
+  nslab::v1::GetUstackStatsResponse response;
   grpc::ClientContext context;
-  return nslab::v1::Participants::NewStub(channel_)->GetUstackStats(&context, request,
-                                                                    out ? out : &ignored);
+  grpc::Status status = nslab::v1::ParticipantsService::NewStub(channel_)->GetUstackStats(
+      &context, request, &response);
+  if (out != nullptr) {
+    *out = response.stats();
+  }
+  return status;
 }
 
 grpc::Status TestDaemon::Delete(const std::string& name) {

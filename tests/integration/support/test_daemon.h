@@ -37,8 +37,8 @@ class TestDaemon {
   const std::string& socket() const { return socket_; }
   const std::string& state_dir() const { return state_dir_; }
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
-  nslab::v1::Labs::Stub& labs() { return *labs_; }
-  nslab::v1::System::Stub& system() { return *system_; }
+  nslab::v1::LabsService::Stub& labs() { return *labs_; }
+  nslab::v1::SystemService::Stub& system() { return *system_; }
 
   struct ExecResult {
     int code = -1;
@@ -71,9 +71,9 @@ class TestDaemon {
   std::string state_dir_;
   pid_t pid_ = -1;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<nslab::v1::Labs::Stub> labs_;
-  std::unique_ptr<nslab::v1::Exec::Stub> exec_;
-  std::unique_ptr<nslab::v1::System::Stub> system_;
+  std::unique_ptr<nslab::v1::LabsService::Stub> labs_;
+  std::unique_ptr<nslab::v1::ExecService::Stub> exec_;
+  std::unique_ptr<nslab::v1::SystemService::Stub> system_;
 };
 
 // Deletes a lab when the test ends, however it ends (already gone is fine).

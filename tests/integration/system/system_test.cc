@@ -15,7 +15,7 @@ namespace {
 class SystemTest : public DaemonSuite<> {};
 
 TEST_F(SystemTest, GetVersionReturnsTheBuildsVersionAndTheKernelRelease) {
-  nslab::v1::Version version;
+  nslab::v1::GetVersionResponse version;
   grpc::ClientContext context;
   auto status = daemon_->system().GetVersion(&context, {}, &version);
   ASSERT_TRUE(status.ok()) << status.error_message();

@@ -137,7 +137,7 @@ TEST_P(TopologiesTest, DeploysAndWorks) {
       wait->set_protocol("tcp");
       wait->set_port(listener.port);
     }
-    nslab::v1::Lab lab;
+    nslab::v1::CreateLabResponse lab;
     grpc::ClientContext context;
     auto status = daemon_->labs().CreateLab(&context, request, &lab);
     ASSERT_TRUE(status.ok()) << status.error_message();

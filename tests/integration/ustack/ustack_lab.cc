@@ -206,7 +206,7 @@ absl::Status UstackLab::Build(const std::string& ustack_binary,
   channel_args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
   channel_args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
   channel_args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
-  stub_ = v1::UstackControl::NewStub(grpc::CreateCustomChannel(
+  stub_ = v1::UstackControlService::NewStub(grpc::CreateCustomChannel(
       "unix:" + socket_path, grpc::InsecureChannelCredentials(), channel_args));
   // Ready when the control socket answers.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -262,24 +262,26 @@ absl::StatusOr<std::string> UstackLab::InPeer(const std::string& command) {
 absl::StatusOr<v1::UstackStats> UstackLab::Stats() {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  v1::UstackStats stats;
-  const grpc::Status status = stub_->GetStats(&context, v1::UstackGetStatsRequest(), &stats);
+  v1::UstackControlServiceGetStatsResponse response;
+  const grpc::Status status =
+      stub_->GetStats(&context, v1::UstackControlServiceGetStatsRequest(), &response);
   if (!status.ok()) {
     return absl::UnavailableError(absl::StrCat("GetStats: ", status.error_message()));
   }
-  return stats;
+  return response.stats();
 }
 
-absl::StatusOr<v1::UstackNicSettings> UstackLab::SetNic(const v1::UstackSetNicRequest& request) {
+absl::StatusOr<v1::UstackNicSettings> UstackLab::SetNic(
+    const v1::UstackControlServiceSetNicRequest& request) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  v1::UstackNicSettings settings;
-  const grpc::Status status = stub_->SetNic(&context, request, &settings);
+  v1::UstackControlServiceSetNicResponse response;
+  const grpc::Status status = stub_->SetNic(&context, request, &response);
   if (!status.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                         absl::StrCat("SetNic: ", status.error_message()));
   }
-  return settings;
+  return response.nic();
 }
 
 }  // namespace nslab::ustack::testing

@@ -99,7 +99,8 @@ class UstackLab {
   absl::StatusOr<std::string> InPeer(const std::string& command);
 
   absl::StatusOr<v1::UstackStats> Stats();
-  absl::StatusOr<v1::UstackNicSettings> SetNic(const v1::UstackSetNicRequest& request);
+  absl::StatusOr<v1::UstackNicSettings> SetNic(
+      const v1::UstackControlServiceSetNicRequest& request);
 
   ChildProcess& ustack() { return *ustack_; }
 
@@ -112,7 +113,7 @@ class UstackLab {
   std::vector<std::string> made_;  // namespaces created, deleted by these names
   std::string dir_;
   std::unique_ptr<ChildProcess> ustack_;
-  std::unique_ptr<v1::UstackControl::Stub> stub_;
+  std::unique_ptr<v1::UstackControlService::Stub> stub_;
 };
 
 }  // namespace nslab::ustack::testing

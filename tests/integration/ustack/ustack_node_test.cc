@@ -99,7 +99,7 @@ class UstackNodeTest : public ::testing::Test {
   }
 
   std::uint64_t MissedAfterBurst(std::uint32_t rx_ring, int burst) {
-    v1::UstackSetNicRequest request;
+    v1::UstackControlServiceSetNicRequest request;
     request.set_rx_ring(rx_ring);
     absl::StatusOr<v1::UstackNicSettings> settings = lab_->SetNic(request);
     EXPECT_TRUE(settings.ok()) << settings.status();
@@ -198,7 +198,7 @@ TEST_F(UstackNodeTest, TsharkDecodesEveryFrameCleanly) {
 }
 
 TEST_F(UstackNodeTest, ChecksumOffloadKeepsTrafficWorking) {
-  v1::UstackSetNicRequest on;
+  v1::UstackControlServiceSetNicRequest on;
   on.set_csum_offload(true);
   absl::StatusOr<v1::UstackNicSettings> settings = lab_->SetNic(on);
   ASSERT_TRUE(settings.ok()) << settings.status();
@@ -206,7 +206,7 @@ TEST_F(UstackNodeTest, ChecksumOffloadKeepsTrafficWorking) {
   EXPECT_EQ(UdpRoundTrip(7, "offloaded"), "offloaded");
   absl::StatusOr<std::string> ping = lab_->InPeer(absl::StrCat("ping -c 3 -i 0.05 -q ", kUstackIp));
   EXPECT_TRUE(ping.ok()) << ping.status();
-  v1::UstackSetNicRequest off;
+  v1::UstackControlServiceSetNicRequest off;
   off.set_csum_offload(false);
   ASSERT_TRUE(lab_->SetNic(off).ok());
   EXPECT_EQ(lab_->Stats()->nic().rx_csum_errors(), 0u);
@@ -223,7 +223,7 @@ TEST_F(UstackNodeTest, TinyRxRingMissesFramesALargeOneDoesNot) {
 }
 
 TEST_F(UstackNodeTest, BadNicSettingsAreRefusedWithTheReason) {
-  v1::UstackSetNicRequest request;
+  v1::UstackControlServiceSetNicRequest request;
   request.set_rx_ring(100);
   absl::StatusOr<v1::UstackNicSettings> settings = lab_->SetNic(request);
   ASSERT_FALSE(settings.ok());

@@ -159,7 +159,7 @@ struct Transfer {
 
 class UstackImpairedTcpTest : public DaemonSuite<> {
  protected:
-  void SetUp() override { chaos_ = nslab::v1::Chaos::NewStub(daemon_->channel()); }
+  void SetUp() override { chaos_ = nslab::v1::ChaosService::NewStub(daemon_->channel()); }
 
   // Creates the lab with the link in `mode` (veth or wire) impaired by `impair` (the YAML
   // flow mapping's body); the stack must answer at once.
@@ -187,7 +187,7 @@ class UstackImpairedTcpTest : public DaemonSuite<> {
   nslab::v1::LinkImpairment Listed() {
     nslab::v1::ListImpairmentsRequest request;
     request.set_lab(name_);
-    nslab::v1::LinkImpairments response;
+    nslab::v1::ListImpairmentsResponse response;
     grpc::ClientContext context;
     auto status = chaos_->ListImpairments(&context, request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
@@ -257,7 +257,7 @@ class UstackImpairedTcpTest : public DaemonSuite<> {
 
   std::string name_;
   std::unique_ptr<LabGuard> guard_;
-  std::unique_ptr<nslab::v1::Chaos::Stub> chaos_;
+  std::unique_ptr<nslab::v1::ChaosService::Stub> chaos_;
 };
 
 TEST_F(UstackImpairedTcpTest, ARateLimitedLinkCarriesBothDirectionsIntact) {

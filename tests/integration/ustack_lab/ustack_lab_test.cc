@@ -50,7 +50,7 @@ class UstackNodeTest : public DaemonSuite<> {
     guard_ = std::make_unique<LabGuard>(daemon_, name_);
     auto status = daemon_->CreateFromYaml(Topology(), name_);
     ASSERT_TRUE(status.ok()) << status.error_message();
-    participants_ = nslab::v1::Participants::NewStub(daemon_->channel());
+    participants_ = nslab::v1::ParticipantsService::NewStub(daemon_->channel());
     // Ready means every part answers: the stack's control socket, once, right after `up`.
     auto stats = Stats();
     ASSERT_TRUE(stats.ok()) << "the stack does not answer right after CreateLab: "
@@ -65,7 +65,7 @@ class UstackNodeTest : public DaemonSuite<> {
 
   std::string name_;
   std::unique_ptr<LabGuard> guard_;
-  std::unique_ptr<nslab::v1::Participants::Stub> participants_;
+  std::unique_ptr<nslab::v1::ParticipantsService::Stub> participants_;
 };
 
 TEST_F(UstackNodeTest, TheKernelPingsTheStackAThousandTimesWithoutLoss) {
@@ -128,12 +128,13 @@ TEST_F(UstackNodeTest, ATinyRxRingMissesFramesInABurst) {
   request.set_lab(name_);
   request.set_node("stack");
   request.mutable_nic()->set_rx_ring(2);
-  nslab::v1::UstackNicSettings settings;
+  nslab::v1::SetUstackNicResponse response;
   {
     grpc::ClientContext context;
-    auto status = participants_->SetUstackNic(&context, request, &settings);
+    auto status = participants_->SetUstackNic(&context, request, &response);
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
+  const nslab::v1::UstackNicSettings& settings = response.nic();
   EXPECT_EQ(settings.rx_ring(), 2u);
   // 20,000 datagrams to the discard port as fast as the kernel sends them.
   auto burst = daemon_->Exec(name_, "kernel",
@@ -148,11 +149,11 @@ TEST_F(UstackNodeTest, ATinyRxRingMissesFramesInABurst) {
 
 TEST_F(UstackNodeTest, DiagLinksShowTheStacksRingsAndCounters) {
   ASSERT_EQ(daemon_->Exec(name_, "kernel", {"ping", "-c", "2", "-i", "0.1", "10.9.0.2"}).code, 0);
-  auto diag = nslab::v1::Diagnostics::NewStub(daemon_->channel());
-  nslab::v1::NodeRequest request;
+  auto diag = nslab::v1::DiagnosticsService::NewStub(daemon_->channel());
+  nslab::v1::LinksRequest request;
   request.set_lab(name_);
   request.set_node("stack");
-  nslab::v1::LinkList links;
+  nslab::v1::LinksResponse links;
   grpc::ClientContext context;
   auto status = diag->Links(&context, request, &links);
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -175,12 +176,12 @@ TEST_F(UstackNodeTest, DiagLinksShowTheStacksRingsAndCounters) {
 }
 
 TEST_F(UstackNodeTest, ErrorsNameTheProblem) {
-  nslab::v1::UstackNodeRequest request;
+  nslab::v1::GetUstackStatsRequest request;
   request.set_lab(name_);
   request.set_node("kernel");
-  nslab::v1::UstackStats stats;
+  nslab::v1::GetUstackStatsResponse response;
   grpc::ClientContext context;
-  auto status = participants_->GetUstackStats(&context, request, &stats);
+  auto status = participants_->GetUstackStats(&context, request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(status.error_message(), HasSubstr("not of kind ustack"));
 }
@@ -188,7 +189,7 @@ TEST_F(UstackNodeTest, ErrorsNameTheProblem) {
 TEST_F(UstackNodeTest, ARestartedDaemonRestartsTheStack) {
   daemon_->Stop(SIGKILL);
   daemon_->Restart();
-  participants_ = nslab::v1::Participants::NewStub(daemon_->channel());
+  participants_ = nslab::v1::ParticipantsService::NewStub(daemon_->channel());
   // The new daemon serves only after it restarted the stack and heard it was ready.
   auto stats = Stats();
   ASSERT_TRUE(stats.ok()) << "the restarted stack does not answer: " << stats.error_message();
@@ -244,10 +245,11 @@ TEST_F(UstackClientNodeTest, ASourceClientSendsThroughTheOffloadedNicToAKernelSe
   request.set_lab(name_);
   request.set_node("stack");
   request.mutable_nic()->set_tso(false);
-  nslab::v1::UstackNicSettings settings;
+  nslab::v1::SetUstackNicResponse response;
   grpc::ClientContext context;
-  auto status = participants_->SetUstackNic(&context, request, &settings);
+  auto status = participants_->SetUstackNic(&context, request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
+  const nslab::v1::UstackNicSettings& settings = response.nic();
   EXPECT_FALSE(settings.tso());
   EXPECT_TRUE(settings.csum_offload());
   // The rebuilt NIC still carries TCP, now cut by the stack itself.

@@ -104,7 +104,7 @@ std::string Describe(const std::set<std::pair<int, std::string>>& taps) {
 
 class WireLabTest : public DaemonSuite<> {
  protected:
-  void SetUp() override { chaos_ = nslab::v1::Chaos::NewStub(daemon_->channel()); }
+  void SetUp() override { chaos_ = nslab::v1::ChaosService::NewStub(daemon_->channel()); }
 
   // Creates the lab from `yaml`; the guard deletes it at the end of the test.
   nslab::v1::Lab Up(const std::string& yaml) {
@@ -125,13 +125,13 @@ class WireLabTest : public DaemonSuite<> {
 
   grpc::Status Impair(const nslab::v1::Impairment& impairment,
                       nslab::v1::Direction direction = nslab::v1::DIRECTION_BOTH,
-                      nslab::v1::LinkImpairments* response = nullptr) {
+                      nslab::v1::SetImpairmentResponse* response = nullptr) {
     nslab::v1::SetImpairmentRequest request;
     request.set_lab(name_);
     request.set_link("client:eth0");
     request.set_direction(direction);
     *request.mutable_impairment() = impairment;
-    nslab::v1::LinkImpairments ignored;
+    nslab::v1::SetImpairmentResponse ignored;
     grpc::ClientContext context;
     return chaos_->SetImpairment(&context, request, response ? response : &ignored);
   }
@@ -139,7 +139,7 @@ class WireLabTest : public DaemonSuite<> {
   nslab::v1::LinkImpairment Listed() {
     nslab::v1::ListImpairmentsRequest request;
     request.set_lab(name_);
-    nslab::v1::LinkImpairments response;
+    nslab::v1::ListImpairmentsResponse response;
     grpc::ClientContext context;
     auto status = chaos_->ListImpairments(&context, request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
@@ -158,10 +158,10 @@ class WireLabTest : public DaemonSuite<> {
 
   bool KernelHasNetem() {
     nslab::v1::GetCapabilitiesRequest request;
-    nslab::v1::Capabilities caps;
+    nslab::v1::GetCapabilitiesResponse response;
     grpc::ClientContext context;
-    EXPECT_TRUE(daemon_->system().GetCapabilities(&context, request, &caps).ok());
-    for (const auto& feature : caps.features()) {
+    EXPECT_TRUE(daemon_->system().GetCapabilities(&context, request, &response).ok());
+    for (const auto& feature : response.capabilities().features()) {
       if (feature.name() == "netem") {
         return feature.available();
       }
@@ -171,7 +171,7 @@ class WireLabTest : public DaemonSuite<> {
 
   std::string name_;
   std::unique_ptr<LabGuard> guard_;
-  std::unique_ptr<nslab::v1::Chaos::Stub> chaos_;
+  std::unique_ptr<nslab::v1::ChaosService::Stub> chaos_;
 };
 
 TEST_F(WireLabTest, AutoPicksTheWireForADelayTheKernelCannotDoAndSaysWhy) {
@@ -282,7 +282,8 @@ TEST_F(WireLabTest, LinkDownStopsTheWireAndPartitionWorksOnIt) {
   heal.set_lab(name_);
   {
     grpc::ClientContext context;
-    ASSERT_TRUE(chaos_->Heal(&context, heal, &response).ok());
+    nslab::v1::HealResponse healed;
+    ASSERT_TRUE(chaos_->Heal(&context, heal, &healed).ok());
   }
   EXPECT_EQ(Ping({"-c", "1", "-W", "2"}).received, 1);
 }
@@ -295,7 +296,7 @@ TEST_F(WireLabTest, ARestartedDaemonKeepsTheWireAndTheImpairmentInForce) {
   for (int signal : {SIGTERM, SIGKILL}) {
     daemon_->Stop(signal);
     daemon_->Restart();
-    chaos_ = nslab::v1::Chaos::NewStub(daemon_->channel());
+    chaos_ = nslab::v1::ChaosService::NewStub(daemon_->channel());
     auto listed = Listed();
     EXPECT_EQ(listed.a_to_b().delay_us(), 15'000u) << "after signal " << signal;
     auto ping = Ping({"-c", "3", "-i", "0.05", "-W", "2"});
@@ -307,11 +308,11 @@ TEST_F(WireLabTest, ARestartedDaemonKeepsTheWireAndTheImpairmentInForce) {
 TEST_F(WireLabTest, DiagLinksShowTheWiresCountersOnItsTap) {
   Up(kWirePair);
   ASSERT_EQ(Ping({"-c", "4", "-i", "0.05"}).received, 4);
-  auto diag = nslab::v1::Diagnostics::NewStub(daemon_->channel());
-  nslab::v1::NodeRequest request;
+  auto diag = nslab::v1::DiagnosticsService::NewStub(daemon_->channel());
+  nslab::v1::LinksRequest request;
   request.set_lab(name_);
   request.set_node("client");
-  nslab::v1::LinkList links;
+  nslab::v1::LinksResponse links;
   grpc::ClientContext context;
   auto status = diag->Links(&context, request, &links);
   ASSERT_TRUE(status.ok()) << status.error_message();

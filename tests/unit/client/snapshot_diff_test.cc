@@ -6,8 +6,9 @@
 namespace nslab::client {
 namespace {
 
-nslab::v1::LabSnapshot Snapshot(uint64_t rx_packets, uint64_t rule_packets, uint64_t close_wait) {
-  nslab::v1::LabSnapshot snapshot;
+nslab::v1::SnapshotResponse Snapshot(uint64_t rx_packets, uint64_t rule_packets,
+                                     uint64_t close_wait) {
+  nslab::v1::SnapshotResponse snapshot;
   snapshot.set_lab("lab");
   auto* node = snapshot.add_nodes();
   node->set_node("gw");
