@@ -34,7 +34,8 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
 "$bin/daemon/nslabd" --socket "$NSLAB_SOCKET" --state-dir "$work/state" 2>"$work/nslabd.log" &
 daemon=$!
-for _ in $(seq 100); do [[ -S $NSLAB_SOCKET ]] && break; sleep 0.1; done
+# Ready when its health check says SERVING (it answers NOT_SERVING while it starts).
+for _ in $(seq 100); do "$bin/client/nslab" health >/dev/null 2>&1 && break; sleep 0.1; done
 
 nslab() { "$bin/client/nslab" "$@"; }
 fetch() {  # node url: prints the HTTP status or the error, the way a test would see it

@@ -10,12 +10,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/caps/capabilities.h"
 #include "daemon/common/dir_lock.h"
+#include "daemon/common/errno_status.h"
 #include "daemon/common/fd.h"
 #include "daemon/common/file_text.h"
 #include "daemon/common/log.h"
@@ -24,6 +26,7 @@
 #include "daemon/server/exec_service.h"
 #include "daemon/server/labs_service.h"
 #include "daemon/server/participants_service.h"
+#include "daemon/server/recovery_server.h"
 #include "daemon/server/reflection_v1.h"
 #include "daemon/server/system_service.h"
 
@@ -87,6 +90,15 @@ absl::Status DaemonServer::Start() {
     return lock.status();
   }
   state_lock_.emplace(std::move(*lock));
+  if (auto status = PrepareSocketPath(options_.socket_path); !status.ok()) {
+    return status;
+  }
+  // Until every lab is back the socket answers, but only to say so (health NOT_SERVING).
+  std::vector<std::string> names(std::begin(kServiceNames), std::end(kServiceNames));
+  auto recovery = RecoveryServer::Start(options_.socket_path, options_.state_dir, names);
+  if (!recovery.ok()) {
+    return recovery.status();
+  }
   auto capabilities = caps::ProbeCapabilities();
   for (const auto& feature : capabilities.features()) {
     NSLAB_LOG(Info) << "capability " << feature.name() << ": "
@@ -105,14 +117,14 @@ absl::Status DaemonServer::Start() {
     NSLAB_LOG(Info) << line;
   }
 
-  if (auto status = PrepareSocketPath(options_.socket_path); !status.ok()) {
-    return status;
-  }
+  // The serving socket is made beside the recovery server's and renamed over it, so a client
+  // never finds the path missing: it reaches one server or the other.
+  const std::string serving_path = options_.socket_path + ".serving";
+  ::unlink(serving_path.c_str());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(absl::StrCat("unix:", options_.socket_path),
-                           grpc::InsecureServerCredentials());
+  builder.AddListeningPort(absl::StrCat("unix:", serving_path), grpc::InsecureServerCredentials());
   if (!options_.tcp_address.empty()) {
     if (!options_.tls_cert_file.empty()) {
       auto cert = ReadTextFile(options_.tls_cert_file);
@@ -140,12 +152,8 @@ absl::Status DaemonServer::Start() {
   diag_ = std::make_unique<diag::DiagEngine>(labs_.get(), chaos_.get());
   services_.push_back(std::make_unique<DiagService>(diag_.get()));
   services_.push_back(std::make_unique<ParticipantsService>(labs_.get()));
-  std::vector<std::string> names;
   for (auto& service : services_) {
     builder.RegisterService(service.get());
-  }
-  for (const char* name : kServiceNames) {
-    names.push_back(name);
   }
   names.push_back("grpc.health.v1.Health");
   names.push_back("grpc.reflection.v1.ServerReflection");
@@ -158,14 +166,18 @@ absl::Status DaemonServer::Start() {
                                                options_.tcp_address.empty() ? "" : " or ",
                                                options_.tcp_address));
   }
-  ::chmod(options_.socket_path.c_str(), 0660);
-  // Health per service, as Kubernetes probes and grpc-health-probe ask it: labs were
-  // recovered before the server listened, so every service is ready now.
+  // Health per service, as Kubernetes probes and grpc-health-probe ask it: every lab is
+  // back, so every service is ready, before the first client can reach this server.
   auto* health = server_->GetHealthCheckService();
   health->SetServingStatus(true);
   for (const char* name : kServiceNames) {
     health->SetServingStatus(name, true);
   }
+  ::chmod(serving_path.c_str(), 0660);
+  if (::rename(serving_path.c_str(), options_.socket_path.c_str()) != 0) {
+    return ErrnoStatus(absl::StrCat("rename ", serving_path, " to ", options_.socket_path), errno);
+  }
+  recovery->reset();  // its clients reconnect to the serving daemon
   NSLAB_LOG(Info) << "nslabd listening on unix:" << options_.socket_path
                   << (options_.tcp_address.empty() ? "" : " and ") << options_.tcp_address;
   reaper_ = std::thread([this] { ReapExpiredLabs(); });
@@ -197,6 +209,8 @@ void DaemonServer::Shutdown() {
     }
     if (server_) {
       server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+      // gRPC removes the path it bound (the .serving name, renamed since); this one is ours.
+      ::unlink(options_.socket_path.c_str());
     }
     if (reaper_.joinable()) {
       reaper_.join();

@@ -5,8 +5,13 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -137,6 +142,88 @@ TEST_F(DaemonConventionsTest, ReflectionV1ListsServicesAndDescribesThem) {
   EXPECT_EQ(response.error_response().error_code(), grpc::StatusCode::NOT_FOUND);
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
+}
+
+// A restarted nslabd answers while it recovers, but only to say so: health NOT_SERVING for
+// the server and each service, UNAVAILABLE for everything else, never a half-recovered lab.
+// Its stack takes 3 s to come back here (a wrapper sleeps first), which holds recovery open.
+TEST_F(DaemonConventionsTest, WhileRecoveringHealthSaysNotServingAndCallsAreUnavailable) {
+  const std::string name = UniqueLabName("recov");
+  LabGuard guard(daemon_, name);
+  ASSERT_TRUE(daemon_
+                  ->CreateFromYaml("nodes: {k: {}, s: {kind: ustack}}\n"
+                                   "links: [{a: k:eth0, b: s:eth0, a_addr: 10.9.0.1/24, "
+                                   "b_addr: 10.9.0.2/24}]\n",
+                                   name)
+                  .ok());
+  const std::string wrapper = daemon_->state_dir() + "/../slow-ustack.sh";
+  {
+    std::ofstream script(wrapper);
+    script << "#!/bin/sh\nsleep 3\nexec " << NSLAB_USTACK_BINARY << " \"$@\"\n";
+  }
+  std::filesystem::permissions(wrapper, std::filesystem::perms::owner_all);
+  daemon_->Stop(SIGKILL);
+
+  // However the test ends: no daemon of its own left running, the suite's daemon serving again.
+  struct RecoveringDaemon {
+    TestDaemon* suite_daemon;
+    pid_t pid = -1;
+    ~RecoveringDaemon() {
+      if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+      }
+      if (suite_daemon->pid() < 0) {
+        suite_daemon->Restart();
+      }
+    }
+  } child{daemon_};
+  const pid_t recovering = ::fork();
+  if (recovering == 0) {
+    const std::string log = daemon_->state_dir() + "/../recovering.log";
+    (void)std::freopen(log.c_str(), "a", stderr);
+    ::execl(NSLABD_PATH, NSLABD_PATH, "--socket", daemon_->socket().c_str(), "--state-dir",
+            daemon_->state_dir().c_str(), "--ustack-binary", wrapper.c_str(), nullptr);
+    ::_exit(127);
+  }
+  child.pid = recovering;
+  auto channel =
+      grpc::CreateChannel("unix:" + daemon_->socket(), grpc::InsecureChannelCredentials());
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  for (const std::string service : {"", "nslab.v1.LabsService"}) {
+    grpc::ClientContext context;
+    context.set_wait_for_ready(true);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_TRUE(health->Check(&context, request, &response).ok()) << "'" << service << "'";
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::NOT_SERVING) << service;
+  }
+  {
+    grpc::ClientContext context;
+    nslab::v1::ListLabsResponse labs;
+    const grpc::Status status =
+        nslab::v1::LabsService::NewStub(channel)->ListLabs(&context, {}, &labs);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_THAT(status.error_message(), HasSubstr("recovering"));
+  }
+  // Then SERVING, with the lab and its stack back.
+  EXPECT_TRUE(
+      WaitUntilServing(channel, std::chrono::system_clock::now() + std::chrono::seconds(20)));
+  nslab::v1::GetUstackStatsRequest stats_request;
+  stats_request.set_lab(name);
+  stats_request.set_node("s");
+  nslab::v1::GetUstackStatsResponse stats;
+  grpc::ClientContext stats_context;
+  EXPECT_TRUE(nslab::v1::ParticipantsService::NewStub(channel)
+                  ->GetUstackStats(&stats_context, stats_request, &stats)
+                  .ok());
+  ::kill(recovering, SIGTERM);
+  int status = 0;
+  ::waitpid(recovering, &status, 0);
+  child.pid = -1;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 }  // namespace

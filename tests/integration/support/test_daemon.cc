@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace nslab::testing {
 namespace {
@@ -122,14 +123,42 @@ void TestDaemon::Start() {
   // A private subchannel pool: after a restart, no connection to the old daemon is reused.
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // The socket changes hands once, from the recovering daemon to the serving one: reconnect
+  // at once rather than after gRPC's default backoff of a second.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
   channel_ = grpc::CreateCustomChannel("unix:" + socket_, grpc::InsecureChannelCredentials(), args);
-  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(20);
-  if (!channel_->WaitForConnected(deadline)) {
-    ADD_FAILURE() << "nslabd did not start; its log:\n" << LogText();
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(30);
+  if (!WaitUntilServing(channel_, deadline)) {
+    ADD_FAILURE() << "nslabd did not say SERVING; its log:\n" << LogText();
   }
   labs_ = nslab::v1::LabsService::NewStub(channel_);
   exec_ = nslab::v1::ExecService::NewStub(channel_);
   system_ = nslab::v1::SystemService::NewStub(channel_);
+}
+
+bool WaitUntilServing(const std::shared_ptr<grpc::Channel>& channel,
+                      std::chrono::system_clock::time_point deadline) {
+  // Watch streams each change of the daemon's health; the recovering daemon's stream ends
+  // when it hands the socket over, and the next one starts at the serving daemon.
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  while (std::chrono::system_clock::now() < deadline) {
+    grpc::ClientContext context;
+    context.set_deadline(deadline);
+    context.set_wait_for_ready(true);
+    auto stream = health->Watch(&context, grpc::health::v1::HealthCheckRequest());
+    grpc::health::v1::HealthCheckResponse response;
+    while (stream->Read(&response)) {
+      if (response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+        context.TryCancel();
+        (void)stream->Finish();
+        return true;
+      }
+    }
+    (void)stream->Finish();
+  }
+  return false;
 }
 
 void TestDaemon::Stop(int signal) {

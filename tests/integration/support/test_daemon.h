@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -75,6 +76,11 @@ class TestDaemon {
   std::unique_ptr<nslab::v1::ExecService::Stub> exec_;
   std::unique_ptr<nslab::v1::SystemService::Stub> system_;
 };
+
+// Follows a daemon's health (gRPC Watch) on `channel` until it says SERVING; false at the
+// deadline. The channel should reconnect quickly (the socket changes hands once).
+bool WaitUntilServing(const std::shared_ptr<grpc::Channel>& channel,
+                      std::chrono::system_clock::time_point deadline);
 
 // Deletes a lab when the test ends, however it ends (already gone is fine).
 class LabGuard {
