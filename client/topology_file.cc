@@ -34,7 +34,9 @@ std::vector<std::string> FilesNamedBy(const std::string& topology_yaml) {
   }
   if (const YAML::Node nodes = root["nodes"]; nodes && nodes.IsMap()) {
     for (const auto& entry : nodes) {
-      if (entry.second.IsMap()) {
+      // A name beside its text only records where the text came from (`nslab show
+      // --topology` prints both): nothing to read, and the file may not be here.
+      if (entry.second.IsMap() && !entry.second["nftables"]) {
         AddScalar(entry.second["nftables_file"], &names);
       }
     }
@@ -45,8 +47,9 @@ std::vector<std::string> FilesNamedBy(const std::string& topology_yaml) {
         continue;
       }
       for (const char* direction : {"impair", "a_to_b", "b_to_a"}) {
-        if (const YAML::Node impairment = link[direction]; impairment && impairment.IsMap()) {
-          AddScalar(impairment["trace"], &names);
+        if (const YAML::Node impairment = link[direction];
+            impairment && impairment.IsMap() && !impairment["trace"]) {
+          AddScalar(impairment["trace_file"], &names);
         }
       }
     }

@@ -9,7 +9,8 @@
 namespace nslab::client {
 
 // The files a topology's text names (nodes.*.nftables_file, links[*].{impair,a_to_b,b_to_a}
-// .trace), as written, each once. Text that is not YAML names none: the daemon reports it.
+// .trace_file) and does not carry the text of (nftables, trace), as written, each once. Text
+// that is not YAML names none: the daemon reports it.
 std::vector<std::string> FilesNamedBy(const std::string& topology_yaml);
 
 // A CreateLabRequest carrying the text of a topology file and of every file it names, read

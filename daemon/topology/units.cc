@@ -1,7 +1,7 @@
 #include "daemon/topology/units.h"
 
 #include <cmath>
-#include <utility>
+#include <limits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -15,41 +15,64 @@ struct Unit {
   double factor;
 };
 
-// Splits "12.5ms" into 12.5 and "ms"; suffixes are matched longest first by the tables.
-absl::StatusOr<std::pair<double, std::string>> SplitNumber(absl::string_view text,
-                                                           absl::string_view what) {
+// A number as written and its unit: "12.5ms" is {"12.5", 12.5, "ms"}.
+struct Number {
+  absl::string_view digits;
+  double value = 0;
+  std::string suffix;
+};
+
+absl::StatusOr<Number> SplitNumber(absl::string_view text, absl::string_view what) {
   absl::string_view s = absl::StripAsciiWhitespace(text);
   size_t end = 0;
   while (end < s.size() && (absl::ascii_isdigit(s[end]) || s[end] == '.')) {
     ++end;
   }
-  double value = 0;
-  if (end == 0 || !absl::SimpleAtod(s.substr(0, end), &value) || !std::isfinite(value)) {
+  Number number{.digits = s.substr(0, end), .value = 0, .suffix = ""};
+  if (end == 0 || !absl::SimpleAtod(number.digits, &number.value) || !std::isfinite(number.value)) {
     return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not a ", what));
   }
-  return std::make_pair(value, absl::AsciiStrToLower(absl::StripAsciiWhitespace(s.substr(end))));
+  number.suffix = absl::AsciiStrToLower(absl::StripAsciiWhitespace(s.substr(end)));
+  return number;
 }
 
 template <size_t N>
 absl::StatusOr<uint64_t> Scale(absl::string_view text, absl::string_view what,
                                const Unit (&units)[N], absl::string_view examples) {
-  auto split = SplitNumber(text, what);
-  if (!split.ok()) {
+  auto number = SplitNumber(text, what);
+  if (!number.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(split.status().message(), " (e.g. ", examples, ")"));
+        absl::StrCat(number.status().message(), " (e.g. ", examples, ")"));
   }
-  auto [value, suffix] = *split;
+  const auto too_large = [&] {
+    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is too large"));
+  };
   for (const Unit& unit : units) {
-    if (suffix == unit.suffix) {
-      const double scaled = std::round(value * unit.factor);
-      if (scaled > 1.8e19) {
-        return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is too large"));
-      }
-      return static_cast<uint64_t>(scaled);
+    if (number->suffix != unit.suffix) {
+      continue;
     }
+    // A whole number is scaled in integers: through a double, a rate above 2^53 bit/s would
+    // come back rounded, and a topology printed by nslab would not read back the same.
+    uint64_t whole = 0;
+    if (absl::SimpleAtoi(number->digits, &whole)) {
+      const auto factor = static_cast<uint64_t>(unit.factor);
+      if (whole > std::numeric_limits<uint64_t>::max() / factor) {
+        return too_large();
+      }
+      return whole * factor;
+    }
+    if (number->digits.find('.') == absl::string_view::npos) {
+      return too_large();  // all digits, yet not a uint64
+    }
+    const double scaled = std::round(number->value * unit.factor);
+    if (scaled > 1.8e19) {
+      return too_large();
+    }
+    return static_cast<uint64_t>(scaled);
   }
-  return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" has an unknown unit \"", suffix,
-                                                 "\" for a ", what, " (e.g. ", examples, ")"));
+  return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" has an unknown unit \"",
+                                                 number->suffix, "\" for a ", what, " (e.g. ",
+                                                 examples, ")"));
 }
 
 }  // namespace
@@ -63,14 +86,14 @@ absl::StatusOr<uint64_t> ParseDurationUs(absl::string_view text) {
 
 absl::StatusOr<double> ParsePercent(absl::string_view text) {
   auto split = SplitNumber(text, "percentage");
-  if (!split.ok() || !(split->second.empty() || split->second == "%")) {
+  if (!split.ok() || !(split->suffix.empty() || split->suffix == "%")) {
     return absl::InvalidArgumentError(
         absl::StrCat("\"", text, "\" is not a percentage (e.g. 1%, 0.5%)"));
   }
-  if (split->first > 100) {
+  if (split->value > 100) {
     return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is above 100%"));
   }
-  return split->first;
+  return split->value;
 }
 
 absl::StatusOr<uint64_t> ParseRateBps(absl::string_view text) {

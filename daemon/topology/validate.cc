@@ -9,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/impair/trace.h"
 #include "daemon/impair/validate.h"
 #include "daemon/topology/ip_address.h"
 #include "daemon/topology/names.h"
@@ -194,8 +195,12 @@ MaybeError CheckNode(const Node& node, const std::string& path) {
     }
   }
   for (int i = 0; i < node.run_size(); ++i) {
+    const std::string run_path = absl::StrCat("run.", node.name(), "[", i, "]");
     if (node.run(i).argv_size() == 0 || node.run(i).argv(0).empty()) {
-      return Invalid(absl::StrCat("run.", node.name(), "[", i, "]"), "empty command");
+      return Invalid(run_path, "empty command");
+    }
+    if (!nslab::v1::RestartPolicy_IsValid(node.run(i).restart())) {
+      return Invalid(run_path + ".restart", "unknown restart policy (never, on-failure, always)");
     }
   }
   return std::nullopt;
@@ -254,6 +259,9 @@ MaybeError CheckLink(const Link& link, const std::string& path, Index& index,
   if (link.mtu() != 0 && (link.mtu() < 68 || link.mtu() > 65535)) {
     return Invalid(path + ".mtu", "must be from 68 to 65535");
   }
+  if (!nslab::v1::LinkMode_IsValid(link.mode())) {
+    return Invalid(path + ".mode", "unknown mode (auto, veth, wire)");
+  }
   for (const auto& [key, impairment] :
        {std::pair{"impair", &link.impair()}, std::pair{"a_to_b", &link.a_to_b()},
         std::pair{"b_to_a", &link.b_to_a()}}) {
@@ -262,6 +270,15 @@ MaybeError CheckLink(const Link& link, const std::string& path, Index& index,
     }
     if (auto status = impair::ValidateImpairment(*impairment); !status.ok()) {
       return Invalid(absl::StrCat(path, ".", key), std::string(status.message()));
+    }
+    if (!impairment->trace().empty()) {
+      if (auto trace = impair::DeliveryTrace::Parse(impairment->trace()); !trace.ok()) {
+        // `trace:` named a file before it held the text: say where a name goes now.
+        const bool one_line = impairment->trace().find('\n') == std::string::npos;
+        return Invalid(absl::StrCat(path, ".", key, ".trace"),
+                       absl::StrCat(trace.status().message(),
+                                    one_line ? " (to name a file, write trace_file:)" : ""));
+      }
     }
   }
   return std::nullopt;
@@ -301,6 +318,9 @@ MaybeError CheckRoutes(const Node& node, const Index& index) {
       return std::nullopt;
     };
     const bool has_hop = !route.via().empty() || !route.dev().empty();
+    if (!nslab::v1::RouteType_IsValid(route.type())) {
+      return Invalid(path + ".type", "unknown type (unicast, blackhole, unreachable, prohibit)");
+    }
     if (!nslab::v1::IsUnicast(route.type())) {
       if (has_hop || route.nexthops_size() > 0) {
         return Invalid(path, "blackhole, unreachable and prohibit routes take no via or dev");
@@ -321,6 +341,9 @@ MaybeError CheckRoutes(const Node& node, const Index& index) {
       const std::string hop_path = absl::StrCat(path, ".nexthops[", h, "]");
       if (hop.via().empty() && hop.dev().empty()) {
         return Invalid(hop_path, "a next hop needs via or dev");
+      }
+      if (hop.weight() > 256) {
+        return Invalid(hop_path + ".weight", "must be from 1 to 256 (0 = 1)");
       }
       if (auto error = check_hop(hop.via(), hop.dev(), hop_path)) {
         return error;
@@ -353,6 +376,9 @@ std::optional<FieldError> ValidateTopology(const Topology& topology) {
     if (auto status = CheckLabName(topology.name()); !status.ok()) {
       return FromStatus(status, "name");
     }
+  }
+  if (!nslab::v1::RoutingMode_IsValid(topology.routing())) {
+    return Invalid("routing", "unknown routing mode (auto, static)");
   }
   if (topology.nodes_size() == 0) {
     return Invalid("nodes", "a topology needs at least one node");

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "daemon/topology/field_error.h"
 #include "daemon/topology/units.h"
+#include "daemon/topology/utf8.h"
 #include "daemon/topology/validate.h"
 
 namespace nslab::topology {
@@ -71,6 +72,8 @@ class Reader {
                         google::protobuf::RepeatedPtrField<std::string>* out);
   template <typename T, typename Parse>
   MaybeError Unit(const YAML::Node& node, const std::string& path, Parse parse, T* out);
+  // A duration the proto keeps in whole seconds (uint32).
+  MaybeError Seconds(const YAML::Node& node, const std::string& path, bool round_up, uint64_t* out);
 
   MaybeError ReadNode(const std::string& name, const YAML::Node& node, const std::string& path,
                       Node* out);
@@ -120,6 +123,9 @@ MaybeError Reader::ExpectMapOfAnyKeys(const YAML::Node& node, const std::string&
     if (!it->first.IsScalar()) {
       return Fail(it->first, path, "keys must be plain strings");
     }
+    if (!IsValidUtf8(it->first.Scalar())) {
+      return Fail(it->first, path, "a key is not valid UTF-8 text");
+    }
     lines_[Join(path, it->first.Scalar())] = LineOf(it->first);
   }
   return std::nullopt;
@@ -138,6 +144,9 @@ MaybeError Reader::ExpectSequence(const YAML::Node& node, const std::string& pat
 MaybeError Reader::String(const YAML::Node& node, const std::string& path, std::string* out) {
   if (!node.IsScalar()) {
     return Fail(node, path, "expected a string");
+  }
+  if (!IsValidUtf8(node.Scalar())) {
+    return Fail(node, path, "not valid UTF-8 text");
   }
   *out = node.Scalar();
   return std::nullopt;
@@ -166,8 +175,7 @@ MaybeError Reader::Bool(const YAML::Node& node, const std::string& path, bool* o
 MaybeError Reader::StringList(const YAML::Node& node, const std::string& path,
                               google::protobuf::RepeatedPtrField<std::string>* out) {
   if (node.IsScalar()) {
-    out->Add(std::string(node.Scalar()));
-    return std::nullopt;
+    return String(node, path, out->Add());
   }
   NSLAB_TRY_FIELD(ExpectSequence(node, path));
   for (size_t i = 0; i < node.size(); ++i) {
@@ -186,6 +194,17 @@ MaybeError Reader::Unit(const YAML::Node& node, const std::string& path, Parse p
     return Fail(node, path, std::string(value.status().message()));
   }
   *out = static_cast<T>(*value);
+  return std::nullopt;
+}
+
+MaybeError Reader::Seconds(const YAML::Node& node, const std::string& path, bool round_up,
+                           uint64_t* out) {
+  uint64_t us = 0;
+  NSLAB_TRY_FIELD(Unit(node, path, ParseDurationUs, &us));
+  *out = us / 1'000'000 + (round_up && us % 1'000'000 != 0 ? 1 : 0);
+  if (*out > UINT32_MAX) {
+    return Fail(node, path, "must be at most 4294967295s (about 136 years)");
+  }
   return std::nullopt;
 }
 
@@ -213,16 +232,18 @@ MaybeError Reader::ReadTopology(const YAML::Node& root, Topology* out) {
     }
   }
   if (root["ttl"]) {
-    uint64_t us = 0;
-    NSLAB_TRY_FIELD(Unit(root["ttl"], "ttl", ParseDurationUs, &us));
-    out->set_ttl_seconds(static_cast<uint32_t>((us + 999'999) / 1'000'000));
+    uint64_t seconds = 0;
+    NSLAB_TRY_FIELD(Seconds(root["ttl"], "ttl", /*round_up=*/true, &seconds));
+    out->set_ttl_seconds(static_cast<uint32_t>(seconds));
   }
   if (const YAML::Node routing = root["routing"]) {
     std::string mode;
     NSLAB_TRY_FIELD(String(routing, "routing", &mode));
     if (mode == "auto") {
       out->set_routing(nslab::v1::ROUTING_MODE_AUTO);
-    } else if (mode != "static") {
+    } else if (mode == "static") {
+      out->set_routing(nslab::v1::ROUTING_MODE_STATIC);
+    } else {
       return Fail(routing, "routing", "expected auto or static");
     }
   }
@@ -337,24 +358,26 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
     NSLAB_TRY_FIELD(String(node["nftables"], Join(path, "nftables"), out->mutable_nftables()));
   }
   if (node["nftables_file"]) {
-    if (node["nftables"]) {
-      return Fail(node["nftables_file"], path, "give either nftables or nftables_file, not both");
-    }
+    // Beside `nftables` it only records where the text came from (a running lab's topology
+    // keeps both): the text is what is loaded.
     NSLAB_TRY_FIELD(
         String(node["nftables_file"], Join(path, "nftables_file"), out->mutable_nftables_file()));
   }
   if (const YAML::Node bridge = node["bridge"]) {
     const std::string bridge_path = Join(path, "bridge");
     NSLAB_TRY_FIELD(ExpectMap(bridge, bridge_path, {"stp", "ageing"}));
+    // Present even when empty: `bridge: {}` on a host is an error, as in the proto.
+    out->mutable_bridge();
     if (bridge["stp"]) {
       bool stp = false;
       NSLAB_TRY_FIELD(Bool(bridge["stp"], Join(bridge_path, "stp"), &stp));
       out->mutable_bridge()->set_stp(stp);
     }
     if (bridge["ageing"]) {
-      uint64_t us = 0;
-      NSLAB_TRY_FIELD(Unit(bridge["ageing"], Join(bridge_path, "ageing"), ParseDurationUs, &us));
-      out->mutable_bridge()->set_ageing_seconds(static_cast<uint32_t>(us / 1'000'000));
+      uint64_t seconds = 0;
+      NSLAB_TRY_FIELD(
+          Seconds(bridge["ageing"], Join(bridge_path, "ageing"), /*round_up=*/false, &seconds));
+      out->mutable_bridge()->set_ageing_seconds(static_cast<uint32_t>(seconds));
     }
   }
   if (const YAML::Node services = node["services"]) {
@@ -392,6 +415,7 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
   if (const YAML::Node offloads = node["offloads"]) {
     const std::string offloads_path = Join(path, "offloads");
     NSLAB_TRY_FIELD(ExpectMap(offloads, offloads_path, {"csum", "tso"}));
+    out->mutable_offloads();
     for (const auto& [key, set] : {std::pair{"csum", &nslab::v1::Offloads::set_csum},
                                    std::pair{"tso", &nslab::v1::Offloads::set_tso}}) {
       if (offloads[key]) {
@@ -404,6 +428,7 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
   if (const YAML::Node ring = node["ring"]) {
     const std::string ring_path = Join(path, "ring");
     NSLAB_TRY_FIELD(ExpectMap(ring, ring_path, {"rx", "tx"}));
+    out->mutable_ring();
     for (const auto& [key, set] :
          {std::pair{"rx", &nslab::v1::Ring::set_rx}, std::pair{"tx", &nslab::v1::Ring::set_tx}}) {
       if (ring[key]) {
@@ -483,10 +508,11 @@ MaybeError Reader::ReadLink(const YAML::Node& node, const std::string& path, Lin
 
 MaybeError Reader::ReadImpairment(const YAML::Node& node, const std::string& path,
                                   Impairment* out) {
-  NSLAB_TRY_FIELD(ExpectMap(node, path,
-                            {"delay", "jitter", "delay_correlation", "distribution", "loss",
-                             "loss_correlation", "gilbert_elliott", "duplicate", "reorder",
-                             "reorder_gap", "corrupt", "rate", "burst", "limit", "trace"}));
+  NSLAB_TRY_FIELD(
+      ExpectMap(node, path,
+                {"delay", "jitter", "delay_correlation", "distribution", "loss", "loss_correlation",
+                 "gilbert_elliott", "duplicate", "reorder", "reorder_gap", "corrupt", "rate",
+                 "burst", "limit", "trace_file", "trace"}));
   auto field = [&](absl::string_view key) { return Join(path, key); };
   for (const auto& [key, set] : {std::pair{"delay", &Impairment::set_delay_us},
                                  std::pair{"jitter", &Impairment::set_jitter_us}}) {
@@ -573,8 +599,11 @@ MaybeError Reader::ReadImpairment(const YAML::Node& node, const std::string& pat
     NSLAB_TRY_FIELD(Uint(node["limit"], field("limit"), UINT32_MAX, &limit));
     out->set_limit_packets(static_cast<uint32_t>(limit));
   }
+  if (node["trace_file"]) {
+    NSLAB_TRY_FIELD(String(node["trace_file"], field("trace_file"), out->mutable_trace_file()));
+  }
   if (node["trace"]) {
-    NSLAB_TRY_FIELD(String(node["trace"], field("trace"), out->mutable_trace_file()));
+    NSLAB_TRY_FIELD(String(node["trace"], field("trace"), out->mutable_trace()));
   }
   return std::nullopt;
 }
@@ -684,7 +713,9 @@ MaybeError Reader::ReadProcess(const YAML::Node& node, const std::string& path,
     out->add_argv(command);
   };
   if (node.IsScalar()) {
-    add_shell(node.Scalar());
+    std::string command;
+    NSLAB_TRY_FIELD(String(node, path, &command));
+    add_shell(command);
     return std::nullopt;
   }
   NSLAB_TRY_FIELD(ExpectMap(node, path, {"cmd", "argv", "restart"}));

@@ -38,7 +38,7 @@ TEST_F(ClientFilesTest, ANamedTraceWithoutItsTextIsRefusedUnread) {
   const HostSnapshot before = HostSnapshot::Take(name);
   auto status = daemon_->CreateFromYaml(
       "nodes: {a: {}, b: {}}\n"
-      "links: [{a: a:eth0, b: b:eth0, mode: wire, b_to_a: {trace: /etc/shadow}}]\n",
+      "links: [{a: a:eth0, b: b:eth0, mode: wire, b_to_a: {trace_file: /etc/shadow}}]\n",
       name);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(),

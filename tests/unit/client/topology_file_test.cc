@@ -22,10 +22,24 @@ nodes:
   a: {}
   b: {nftables: "table inet t {}"}
 links:
-  - {a: a:eth0, b: gw:lan0, impair: {trace: cell.trace}}
-  - {a: b:eth0, b: gw:wan0, a_to_b: {trace: up.trace}, b_to_a: {trace: cell.trace}}
+  - {a: a:eth0, b: gw:lan0, impair: {trace_file: cell.trace}}
+  - {a: b:eth0, b: gw:wan0, a_to_b: {trace_file: up.trace}, b_to_a: {trace_file: cell.trace}}
 )"),
               ElementsAre("rules/gw.nft", "cell.trace", "up.trace"));
+}
+
+TEST(FilesNamedByTest, ANameBesideItsTextIsNotRead) {
+  // What `nslab show --topology` prints for a lab made from files: the text, and the name it
+  // came from, which need not exist where the printed file is used.
+  EXPECT_THAT(FilesNamedBy(R"(
+nodes:
+  gw: {nftables_file: rules/gw.nft, nftables: "table inet t {}"}
+  a: {}
+links:
+  - {a: a:eth0, b: gw:lan0, impair: {trace_file: cell.trace, trace: "10\n"}}
+  - {a: a:eth1, b: gw:lan1, a_to_b: {trace_file: up.trace}}
+)"),
+              ElementsAre("up.trace"));
 }
 
 TEST(FilesNamedByTest, TextThatIsNotATopologyNamesNothing) {

@@ -39,6 +39,16 @@ TEST(ParseRateBps, BitsAndBytes) {
   EXPECT_FALSE(ParseRateBps("fast").ok());
 }
 
+TEST(ParseRateBps, WholeNumbersAreExactUpToTheLargestUint64) {
+  // Through a double, 2^53 + 1 would come back as 2^53.
+  EXPECT_EQ(*ParseRateBps("9007199254740993bit"), 9'007'199'254'740'993u);
+  EXPECT_EQ(*ParseRateBps("18446744073709551615"), 18'446'744'073'709'551'615u);
+  EXPECT_EQ(*ParseRateBps("18446744073709551kbit"), 18'446'744'073'709'551'000u);
+  EXPECT_FALSE(ParseRateBps("18446744073709551616").ok());
+  EXPECT_FALSE(ParseRateBps("18446744073709552kbit").ok());
+  EXPECT_EQ(*ParseRateBps("1.5kbit"), 1'500u);  // a fraction still scales
+}
+
 TEST(ParseSizeBytes, Units) {
   EXPECT_EQ(*ParseSizeBytes("32kb"), 32u * 1024);
   EXPECT_EQ(*ParseSizeBytes("1500b"), 1500u);

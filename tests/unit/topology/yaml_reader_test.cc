@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "daemon/topology/validate.h"
+
 namespace nslab::topology {
 namespace {
 
@@ -217,6 +219,139 @@ TEST(ReadTopologyYaml, UstackNodeSchema) {
   EXPECT_THAT(status.message(), HasSubstr("nodes.k.offloads"));
   status = ErrorOf(base + "links: [{a: k:eth0, b: s:eth0, b_addr: 2001:db8::2/64}]\n");
   EXPECT_THAT(status.message(), HasSubstr("exactly one IPv4 address"));
+}
+
+TEST(ReadTopologyYaml, WrittenDefaultsAreExplicitValues) {
+  // The zero of each enum means "the default"; a value the file spells out is kept as
+  // written, so that printing the topology gives back what the user wrote.
+  auto topology = ReadTopologyYaml(R"(routing: static
+nodes:
+  a: {}
+  b: {kind: host}
+links:
+  - {a: a:eth0, b: b:eth0, mode: auto, a_addr: 10.0.0.1/24, impair: {distribution: uniform,
+     jitter: 1ms}}
+routes:
+  a: [{to: default, via: 10.0.0.2, type: unicast}]
+run:
+  a: [{cmd: "true", restart: never}]
+)");
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  EXPECT_EQ(topology->routing(), nslab::v1::ROUTING_MODE_STATIC);
+  EXPECT_EQ(topology->links(0).mode(), nslab::v1::LINK_MODE_AUTO);
+  EXPECT_EQ(topology->links(0).impair().distribution(), nslab::v1::DELAY_DISTRIBUTION_UNIFORM);
+  EXPECT_EQ(topology->nodes(0).routes(0).type(), nslab::v1::ROUTE_TYPE_UNICAST);
+  EXPECT_EQ(topology->nodes(0).run(0).restart(), nslab::v1::RESTART_POLICY_NEVER);
+}
+
+TEST(ReadTopologyYaml, AnEmptyOptionMapIsPresent) {
+  const std::string link =
+      "links: [{a: k:eth0, b: s:eth0, a_addr: 10.0.0.1/24, b_addr: 10.0.0.2/24}]\n";
+  auto topology = ReadTopologyYaml(
+      "nodes:\n  k: {}\n  s: {kind: ustack, ring: {}, offloads: {}}\n  w: {kind: switch, "
+      "bridge: {}}\n" +
+      link);
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  EXPECT_TRUE(topology->nodes(1).has_ring());
+  EXPECT_TRUE(topology->nodes(1).has_offloads());
+  EXPECT_TRUE(topology->nodes(2).has_bridge());
+  // ...and so refused where the proto refuses it.
+  EXPECT_THAT(ErrorOf("nodes: {k: {ring: {}}}\n").message(), HasSubstr("nodes.k.ring"));
+  EXPECT_THAT(ErrorOf("nodes: {k: {bridge: {}}}\n").message(), HasSubstr("nodes.k.bridge"));
+}
+
+TEST(ReadTopologyYaml, FileNamesAndTheirTexts) {
+  auto topology = ReadTopologyYaml(R"(nodes:
+  a: {nftables_file: a.nft, nftables: "table inet a {}"}
+  b: {}
+links:
+  - a: a:eth0
+    b: b:eth0
+    mode: wire
+    a_to_b: {trace_file: up.trace}
+    b_to_a:
+      trace_file: down.trace
+      trace: |
+        1
+        5
+)");
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  EXPECT_EQ(topology->nodes(0).nftables_file(), "a.nft");
+  EXPECT_EQ(topology->nodes(0).nftables(), "table inet a {}");
+  EXPECT_EQ(topology->links(0).a_to_b().trace_file(), "up.trace");
+  EXPECT_EQ(topology->links(0).a_to_b().trace(), "");
+  EXPECT_EQ(topology->links(0).b_to_a().trace_file(), "down.trace");
+  EXPECT_EQ(topology->links(0).b_to_a().trace(), "1\n5\n");
+  // `trace:` holds the text; a file name there is caught, with where the name goes now.
+  auto status = ErrorOf(R"(nodes: {a: {}, b: {}}
+links:
+  - a: a:eth0
+    b: b:eth0
+    impair: {trace: cell.trace}
+)");
+  EXPECT_THAT(status.message(), HasSubstr("links[0].impair.trace: delivery trace line 1"));
+  EXPECT_THAT(status.message(), HasSubstr("write trace_file:"));
+  EXPECT_THAT(status.message(), HasSubstr("line 5"));
+}
+
+TEST(ReadTopologyYaml, TextMustBeUtf8) {
+  // yaml-cpp passes stray bytes through; protobuf would refuse to parse them.
+  auto status = ErrorOf("labels: {team: caf\xe9}\nnodes: {a: {}}\n");
+  EXPECT_THAT(status.message(), HasSubstr("labels.team: not valid UTF-8"));
+  EXPECT_THAT(status.message(), HasSubstr("line 1"));
+  status = ErrorOf("labels: {\xed\xa0\x80: x}\nnodes: {a: {}}\n");  // a surrogate
+  EXPECT_THAT(status.message(), HasSubstr("labels: a key is not valid UTF-8"));
+  status = ErrorOf("nodes: {a: {}}\nrun: {a: [\"\xc0\xaf\"]}\n");  // an overlong '/'
+  EXPECT_THAT(status.message(), HasSubstr("run.a[0]: not valid UTF-8"));
+  EXPECT_THAT(ErrorOf("labels: {team: \"\\ud800\"}\nnodes: {a: {}}\n").message(),
+              HasSubstr("not valid YAML"));
+  EXPECT_TRUE(
+      ReadTopologyYaml("labels: {team: \"caf\\u00e9 \\U0001F600\"}\nnodes: {a: {}}\n").ok());
+}
+
+TEST(ReadTopologyYaml, DurationsKeptInSecondsMustFit) {
+  EXPECT_EQ(ReadTopologyYaml("ttl: 4294967295s\nnodes: {a: {}}\n")->ttl_seconds(), 4294967295u);
+  EXPECT_EQ(ReadTopologyYaml("ttl: 1500ms\nnodes: {a: {}}\n")->ttl_seconds(), 2u);  // rounds up
+  EXPECT_THAT(ErrorOf("ttl: 4294967296s\nnodes: {a: {}}\n").message(),
+              HasSubstr("ttl: must be at most 4294967295s"));
+  EXPECT_THAT(ErrorOf("nodes: {s: {kind: switch, bridge: {ageing: 100000000h}}}\n").message(),
+              HasSubstr("nodes.s.bridge.ageing: must be at most"));
+}
+
+TEST(ValidateTopology, EnumsOutsideTheSchemaAreRefused) {
+  // Values an API caller can send but no key of the file can spell.
+  auto base = ReadTopologyYaml(R"(nodes: {a: {}, b: {}}
+links: [{a: a:eth0, b: b:eth0, a_addr: 10.0.0.1/24}]
+routes: {a: [{to: default, nexthops: [{dev: eth0}]}]}
+run: {a: ["true"]}
+)");
+  ASSERT_TRUE(base.ok()) << base.status();
+  ASSERT_FALSE(ValidateTopology(*base).has_value());
+  auto with = [&](auto change) {
+    nslab::v1::Topology topology = *base;
+    change(topology);
+    auto error = ValidateTopology(topology);
+    return error ? error->path + ": " + error->message : std::string("ok");
+  };
+  EXPECT_THAT(with([](auto& t) { t.set_routing(static_cast<nslab::v1::RoutingMode>(7)); }),
+              HasSubstr("routing: unknown routing mode"));
+  EXPECT_THAT(
+      with([](auto& t) { t.mutable_links(0)->set_mode(static_cast<nslab::v1::LinkMode>(9)); }),
+      HasSubstr("links[0].mode: unknown mode"));
+  EXPECT_THAT(
+      with([](auto& t) {
+        t.mutable_nodes(0)->mutable_run(0)->set_restart(static_cast<nslab::v1::RestartPolicy>(4));
+      }),
+      HasSubstr("run.a[0].restart: unknown restart policy"));
+  EXPECT_THAT(
+      with([](auto& t) {
+        t.mutable_nodes(0)->mutable_routes(0)->set_type(static_cast<nslab::v1::RouteType>(5));
+      }),
+      HasSubstr("routes.a[0].type: unknown type"));
+  EXPECT_THAT(with([](auto& t) {
+                t.mutable_nodes(0)->mutable_routes(0)->mutable_nexthops(0)->set_weight(257);
+              }),
+              HasSubstr("routes.a[0].nexthops[0].weight: must be from 1 to 256"));
 }
 
 }  // namespace
