@@ -1,5 +1,6 @@
 #include "daemon/impair/validate.h"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,9 @@ namespace {
 class Problems {
  public:
   void Percent(absl::string_view field, double value) {
-    if (!(value >= 0 && value <= 100)) {  // also rejects NaN
+    // Also rejects NaN, and -0: it compares equal to 0 but is stored as set, and no
+    // topology file can spell it.
+    if (!(value >= 0 && value <= 100) || std::signbit(value)) {
       Add(absl::StrCat(field, " must be in 0..100 (percent), got ", value));
     }
   }
@@ -72,12 +75,12 @@ absl::Status ValidateImpairment(const nslab::v1::Impairment& impairment) {
   if (impairment.loss_correlation() > 0 && !(impairment.loss() > 0)) {
     problems.Add("loss_correlation needs loss > 0");
   }
+  const nslab::v1::GilbertElliott& ge = impairment.gilbert_elliott();
+  problems.Percent("gilbert_elliott.p", ge.p());
+  problems.Percent("gilbert_elliott.r", ge.r());
+  problems.Percent("gilbert_elliott.h", ge.h());
+  problems.Percent("gilbert_elliott.k", ge.k());
   if (HasGilbertElliott(impairment)) {
-    const nslab::v1::GilbertElliott& ge = impairment.gilbert_elliott();
-    problems.Percent("gilbert_elliott.p", ge.p());
-    problems.Percent("gilbert_elliott.r", ge.r());
-    problems.Percent("gilbert_elliott.h", ge.h());
-    problems.Percent("gilbert_elliott.k", ge.k());
     if (impairment.loss() > 0) {
       problems.Add("loss and gilbert_elliott cannot both be set: netem runs one loss model");
     }

@@ -1,7 +1,10 @@
 #include "daemon/topology/units.h"
 
+#include <charconv>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -108,6 +111,50 @@ absl::StatusOr<uint64_t> ParseSizeBytes(absl::string_view text) {
       {"", 1},        {"b", 1},        {"k", 1024},        {"kb", 1024},
       {"m", 1 << 20}, {"mb", 1 << 20}, {"kbit", 1024 / 8}, {"mbit", (1 << 20) / 8}};
   return Scale(text, "size", kUnits, "32kb, 1500b, 1mb");
+}
+
+namespace {
+
+// The largest unit of `units` (ordered small to large) that divides `value`.
+std::string WithLargestUnit(uint64_t value,
+                            std::initializer_list<std::pair<uint64_t, absl::string_view>> units) {
+  std::pair<uint64_t, absl::string_view> best = *units.begin();
+  for (const auto& unit : units) {
+    if (value % unit.first == 0) {
+      best = unit;
+    }
+  }
+  return absl::StrCat(value / best.first, best.second);
+}
+
+}  // namespace
+
+std::string FormatDurationUs(uint64_t us) {
+  return WithLargestUnit(us, {{1, "us"}, {1'000, "ms"}, {1'000'000, "s"}});
+}
+
+std::string FormatDurationSeconds(uint64_t s) {
+  return WithLargestUnit(s, {{1, "s"}, {60, "m"}, {3600, "h"}});
+}
+
+std::string FormatRateBps(uint64_t bps) {
+  return WithLargestUnit(
+      bps, {{1, "bit"}, {1'000, "kbit"}, {1'000'000, "mbit"}, {1'000'000'000, "gbit"}});
+}
+
+std::string FormatSizeBytes(uint64_t bytes) {
+  return WithLargestUnit(bytes, {{1, "b"}, {1024, "kb"}, {1 << 20, "mb"}});
+}
+
+std::string FormatPercent(double percent) {
+  // Fixed notation with no precision given is the shortest form that reads back exactly.
+  char buffer[400];  // the smallest denormal has 324 digits after the point
+  const auto result =
+      std::to_chars(buffer, buffer + sizeof(buffer), percent, std::chars_format::fixed);
+  if (result.ec != std::errc()) {
+    return absl::StrCat(percent, "%");  // far outside [0, 100]; validation refuses it anyway
+  }
+  return absl::StrCat(absl::string_view(buffer, result.ptr - buffer), "%");
 }
 
 }  // namespace nslab::topology

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+
 #include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
@@ -21,5 +23,16 @@ absl::StatusOr<uint64_t> ParseRateBps(absl::string_view text);
 
 // "32kb", "1mb", "1500b", "64k", bare = bytes. -> bytes.
 absl::StatusOr<uint64_t> ParseSizeBytes(absl::string_view text);
+
+// The inverses, for printing: each picks the largest unit that keeps the value exact, so
+// that Parse*(Format*(x)) == x for every x (and a bare number, which means milliseconds for
+// a duration, is never printed).
+std::string FormatDurationUs(uint64_t us);      // 40000 -> "40ms"
+std::string FormatDurationSeconds(uint64_t s);  // 600 -> "10m"
+std::string FormatRateBps(uint64_t bps);        // 20000000 -> "20mbit"
+std::string FormatSizeBytes(uint64_t bytes);    // 32768 -> "32kb"
+// The shortest decimal that reads back as the same double, never in exponent form, which
+// ParsePercent does not read: 0.1 -> "0.1%". For values in [0, 100].
+std::string FormatPercent(double percent);
 
 }  // namespace nslab::topology

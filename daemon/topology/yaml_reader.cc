@@ -14,9 +14,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/topology/field_error.h"
+#include "daemon/topology/text.h"
 #include "daemon/topology/units.h"
-#include "daemon/topology/utf8.h"
 #include "daemon/topology/validate.h"
+#include "daemon/topology/yaml_limits.h"
+#include "daemon/topology/yaml_words.h"
 
 namespace nslab::topology {
 namespace {
@@ -72,6 +74,10 @@ class Reader {
                         google::protobuf::RepeatedPtrField<std::string>* out);
   template <typename T, typename Parse>
   MaybeError Unit(const YAML::Node& node, const std::string& path, Parse parse, T* out);
+  // One of `words` (yaml_words.h), set on `message` with `set`.
+  template <typename Enum, size_t N, typename Message>
+  MaybeError Choice(const YAML::Node& node, const std::string& path, const Word<Enum> (&words)[N],
+                    Message* message, void (Message::*set)(Enum));
   // A duration the proto keeps in whole seconds (uint32).
   MaybeError Seconds(const YAML::Node& node, const std::string& path, bool round_up, uint64_t* out);
 
@@ -123,8 +129,8 @@ MaybeError Reader::ExpectMapOfAnyKeys(const YAML::Node& node, const std::string&
     if (!it->first.IsScalar()) {
       return Fail(it->first, path, "keys must be plain strings");
     }
-    if (!IsValidUtf8(it->first.Scalar())) {
-      return Fail(it->first, path, "a key is not valid UTF-8 text");
+    if (auto problem = TextProblem(it->first.Scalar())) {
+      return Fail(it->first, path, absl::StrCat("a key: ", *problem));
     }
     lines_[Join(path, it->first.Scalar())] = LineOf(it->first);
   }
@@ -145,8 +151,8 @@ MaybeError Reader::String(const YAML::Node& node, const std::string& path, std::
   if (!node.IsScalar()) {
     return Fail(node, path, "expected a string");
   }
-  if (!IsValidUtf8(node.Scalar())) {
-    return Fail(node, path, "not valid UTF-8 text");
+  if (auto problem = TextProblem(node.Scalar())) {
+    return Fail(node, path, std::string(*problem));
   }
   *out = node.Scalar();
   return std::nullopt;
@@ -197,6 +203,22 @@ MaybeError Reader::Unit(const YAML::Node& node, const std::string& path, Parse p
   return std::nullopt;
 }
 
+template <typename Enum, size_t N, typename Message>
+MaybeError Reader::Choice(const YAML::Node& node, const std::string& path,
+                          const Word<Enum> (&words)[N], Message* message,
+                          void (Message::*set)(Enum)) {
+  std::string text;
+  NSLAB_TRY_FIELD(String(node, path, &text));
+  const std::optional<Enum> value = FromWord(words, text);
+  if (!value) {
+    const absl::string_view key = absl::string_view(path).substr(path.find_last_of('.') + 1);
+    return Fail(node, path,
+                absl::StrCat("unknown ", key, " \"", text, "\" (known: ", KnownWords(words), ")"));
+  }
+  (message->*set)(*value);
+  return std::nullopt;
+}
+
 MaybeError Reader::Seconds(const YAML::Node& node, const std::string& path, bool round_up,
                            uint64_t* out) {
   uint64_t us = 0;
@@ -236,16 +258,9 @@ MaybeError Reader::ReadTopology(const YAML::Node& root, Topology* out) {
     NSLAB_TRY_FIELD(Seconds(root["ttl"], "ttl", /*round_up=*/true, &seconds));
     out->set_ttl_seconds(static_cast<uint32_t>(seconds));
   }
-  if (const YAML::Node routing = root["routing"]) {
-    std::string mode;
-    NSLAB_TRY_FIELD(String(routing, "routing", &mode));
-    if (mode == "auto") {
-      out->set_routing(nslab::v1::ROUTING_MODE_AUTO);
-    } else if (mode == "static") {
-      out->set_routing(nslab::v1::ROUTING_MODE_STATIC);
-    } else {
-      return Fail(routing, "routing", "expected auto or static");
-    }
+  if (root["routing"]) {
+    NSLAB_TRY_FIELD(
+        Choice(root["routing"], "routing", kRoutingModeWords, out, &Topology::set_routing));
   }
   const YAML::Node nodes = root["nodes"];
   if (!nodes) {
@@ -337,22 +352,8 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
   }
   NSLAB_TRY_FIELD(ExpectMap(
       node, path, {"kind", "nftables", "nftables_file", "bridge", "services", "ring", "offloads"}));
-  if (const YAML::Node kind = node["kind"]) {
-    std::string text;
-    NSLAB_TRY_FIELD(String(kind, Join(path, "kind"), &text));
-    if (text == "host") {
-      out->set_kind(nslab::v1::NODE_KIND_HOST);
-    } else if (text == "router") {
-      out->set_kind(nslab::v1::NODE_KIND_ROUTER);
-    } else if (text == "switch") {
-      out->set_kind(nslab::v1::NODE_KIND_SWITCH);
-    } else if (text == "ustack") {
-      out->set_kind(nslab::v1::NODE_KIND_USTACK);
-    } else {
-      return Fail(
-          kind, Join(path, "kind"),
-          absl::StrCat("unknown kind \"", text, "\" (known: host, router, switch, ustack)"));
-    }
+  if (node["kind"]) {
+    NSLAB_TRY_FIELD(Choice(node["kind"], Join(path, "kind"), kNodeKindWords, out, &Node::set_kind));
   }
   if (node["nftables"]) {
     NSLAB_TRY_FIELD(String(node["nftables"], Join(path, "nftables"), out->mutable_nftables()));
@@ -481,18 +482,8 @@ MaybeError Reader::ReadLink(const YAML::Node& node, const std::string& path, Lin
     NSLAB_TRY_FIELD(Uint(node["mtu"], Join(path, "mtu"), 65535, &mtu));
     out->set_mtu(static_cast<uint32_t>(mtu));
   }
-  if (const YAML::Node mode = node["mode"]) {
-    std::string text;
-    NSLAB_TRY_FIELD(String(mode, Join(path, "mode"), &text));
-    if (text == "auto") {
-      out->set_mode(nslab::v1::LINK_MODE_AUTO);
-    } else if (text == "veth") {
-      out->set_mode(nslab::v1::LINK_MODE_VETH);
-    } else if (text == "wire") {
-      out->set_mode(nslab::v1::LINK_MODE_WIRE);
-    } else {
-      return Fail(mode, Join(path, "mode"), "expected auto, veth or wire");
-    }
+  if (node["mode"]) {
+    NSLAB_TRY_FIELD(Choice(node["mode"], Join(path, "mode"), kLinkModeWords, out, &Link::set_mode));
   }
   if (node["impair"]) {
     NSLAB_TRY_FIELD(ReadImpairment(node["impair"], Join(path, "impair"), out->mutable_impair()));
@@ -543,21 +534,9 @@ MaybeError Reader::ReadImpairment(const YAML::Node& node, const std::string& pat
       (out->*percent.set)(value);
     }
   }
-  if (const YAML::Node distribution = node["distribution"]) {
-    std::string text;
-    NSLAB_TRY_FIELD(String(distribution, field("distribution"), &text));
-    if (text == "uniform") {
-      out->set_distribution(nslab::v1::DELAY_DISTRIBUTION_UNIFORM);
-    } else if (text == "normal") {
-      out->set_distribution(nslab::v1::DELAY_DISTRIBUTION_NORMAL);
-    } else if (text == "pareto") {
-      out->set_distribution(nslab::v1::DELAY_DISTRIBUTION_PARETO);
-    } else if (text == "paretonormal") {
-      out->set_distribution(nslab::v1::DELAY_DISTRIBUTION_PARETONORMAL);
-    } else {
-      return Fail(distribution, field("distribution"),
-                  "expected uniform, normal, pareto or paretonormal");
-    }
+  if (node["distribution"]) {
+    NSLAB_TRY_FIELD(Choice(node["distribution"], field("distribution"), kDistributionWords, out,
+                           &Impairment::set_distribution));
   }
   if (const YAML::Node ge = node["gilbert_elliott"]) {
     const std::string ge_path = field("gilbert_elliott");
@@ -621,20 +600,9 @@ MaybeError Reader::ReadRoute(const YAML::Node& node, const std::string& path, Ro
   if (node["dev"]) {
     NSLAB_TRY_FIELD(String(node["dev"], Join(path, "dev"), out->mutable_dev()));
   }
-  if (const YAML::Node type = node["type"]) {
-    std::string text;
-    NSLAB_TRY_FIELD(String(type, Join(path, "type"), &text));
-    if (text == "unicast") {
-      out->set_type(nslab::v1::ROUTE_TYPE_UNICAST);
-    } else if (text == "blackhole") {
-      out->set_type(nslab::v1::ROUTE_TYPE_BLACKHOLE);
-    } else if (text == "unreachable") {
-      out->set_type(nslab::v1::ROUTE_TYPE_UNREACHABLE);
-    } else if (text == "prohibit") {
-      out->set_type(nslab::v1::ROUTE_TYPE_PROHIBIT);
-    } else {
-      return Fail(type, Join(path, "type"), "expected unicast, blackhole, unreachable or prohibit");
-    }
+  if (node["type"]) {
+    NSLAB_TRY_FIELD(
+        Choice(node["type"], Join(path, "type"), kRouteTypeWords, out, &Route::set_type));
   }
   if (node["metric"]) {
     uint64_t metric = 0;
@@ -731,18 +699,9 @@ MaybeError Reader::ReadProcess(const YAML::Node& node, const std::string& path,
   } else {
     return Fail(node, path, "missing cmd or argv");
   }
-  if (const YAML::Node restart = node["restart"]) {
-    std::string text;
-    NSLAB_TRY_FIELD(String(restart, Join(path, "restart"), &text));
-    if (text == "never") {
-      out->set_restart(nslab::v1::RESTART_POLICY_NEVER);
-    } else if (text == "on-failure") {
-      out->set_restart(nslab::v1::RESTART_POLICY_ON_FAILURE);
-    } else if (text == "always") {
-      out->set_restart(nslab::v1::RESTART_POLICY_ALWAYS);
-    } else {
-      return Fail(restart, Join(path, "restart"), "expected never, on-failure or always");
-    }
+  if (node["restart"]) {
+    NSLAB_TRY_FIELD(Choice(node["restart"], Join(path, "restart"), kRestartWords, out,
+                           &nslab::v1::Process::set_restart));
   }
   return std::nullopt;
 }
@@ -762,48 +721,10 @@ int FindLine(const std::map<std::string, int>& lines, std::string path) {
   return 0;
 }
 
-// yaml-cpp parses nested collections recursively; a hostile file of a few kilobytes of
-// "[[[[" or "- - - -" would exhaust the stack. No topology nests more than a few levels.
-constexpr size_t kMaxTopologyBytes = 4 << 20;
-constexpr int kMaxNesting = 64;
-
-std::optional<FieldError> CheckShape(absl::string_view text) {
-  if (text.size() > kMaxTopologyBytes) {
-    return FieldError{absl::StatusCode::kInvalidArgument, "", "the topology is larger than 4 MiB"};
-  }
-  int flow_depth = 0;
-  int line = 1;
-  int block_depth = 0;  // indentation plus "- " markers at the start of the current line
-  bool line_start = true;
-  for (char c : text) {
-    if (c == '\n') {
-      ++line;
-      line_start = true;
-      block_depth = 0;
-      continue;
-    }
-    if (line_start && (c == ' ' || c == '-')) {
-      ++block_depth;
-    } else {
-      line_start = false;
-    }
-    if (c == '[' || c == '{') {
-      ++flow_depth;
-    } else if ((c == ']' || c == '}') && flow_depth > 0) {
-      --flow_depth;
-    }
-    if (flow_depth > kMaxNesting || block_depth > 4 * kMaxNesting) {
-      return FieldError{absl::StatusCode::kInvalidArgument, "",
-                        absl::StrCat("nested more than ", kMaxNesting, " levels deep"), line};
-    }
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 absl::StatusOr<Topology> ReadTopologyYaml(absl::string_view text) {
-  if (auto error = CheckShape(text)) {
+  if (auto error = CheckYamlShape(text)) {
     return error->ToStatus();
   }
   YAML::Node root;

@@ -47,6 +47,13 @@ TEST(ValidateImpairmentTest, PercentagesNameFieldAndRange) {
   EXPECT_THAT(Problems(impairment), StrEq("loss must be in 0..100 (percent), got -1"));
   impairment.set_loss(std::nan(""));
   EXPECT_THAT(Problems(impairment), HasSubstr("loss must be in 0..100 (percent)"));
+  // -0 equals 0 but is stored as set: a topology holding it could not be printed as YAML
+  // and read back the same.
+  impairment.set_loss(-0.0);
+  EXPECT_THAT(Problems(impairment), StrEq("loss must be in 0..100 (percent), got -0"));
+  nslab::v1::Impairment ge;
+  ge.mutable_gilbert_elliott()->set_k(-0.0);  // checked even when the model is all zeros
+  EXPECT_THAT(Problems(ge), StrEq("gilbert_elliott.k must be in 0..100 (percent), got -0"));
 
   nslab::v1::Impairment each;
   each.set_duplicate(101);

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <random>
+#include <vector>
+
 namespace nslab::topology {
 namespace {
 
@@ -54,6 +58,50 @@ TEST(ParseSizeBytes, Units) {
   EXPECT_EQ(*ParseSizeBytes("1500b"), 1500u);
   EXPECT_EQ(*ParseSizeBytes("1mb"), 1u << 20);
   EXPECT_FALSE(ParseSizeBytes("1zb").ok());
+}
+
+TEST(FormatUnits, LargestExactUnit) {
+  EXPECT_EQ(FormatDurationUs(40'000), "40ms");
+  EXPECT_EQ(FormatDurationUs(1'500'000), "1500ms");
+  EXPECT_EQ(FormatDurationUs(2'000'000), "2s");
+  EXPECT_EQ(FormatDurationUs(7), "7us");
+  EXPECT_EQ(FormatDurationSeconds(600), "10m");
+  EXPECT_EQ(FormatDurationSeconds(7200), "2h");
+  EXPECT_EQ(FormatDurationSeconds(61), "61s");
+  EXPECT_EQ(FormatRateBps(20'000'000), "20mbit");
+  EXPECT_EQ(FormatRateBps(1'500), "1500bit");
+  EXPECT_EQ(FormatSizeBytes(32 * 1024), "32kb");
+  EXPECT_EQ(FormatSizeBytes(1500), "1500b");
+  EXPECT_EQ(FormatPercent(1), "1%");
+  EXPECT_EQ(FormatPercent(0.1), "0.1%");
+  EXPECT_EQ(FormatPercent(100.0 / 3), "33.333333333333336%");
+}
+
+TEST(FormatUnits, ReadBackExactly) {
+  std::mt19937_64 rng(7);
+  std::vector<uint64_t> values = {
+      0,          1,         999, 1000, 1001, 59, 60, 3599, 3600, 1 << 20, (uint64_t{1} << 53) + 1,
+      UINT32_MAX, UINT64_MAX};
+  for (int i = 0; i < 2000; ++i) {
+    values.push_back(rng() >> (rng() % 64));
+    values.push_back((rng() % 100000) * 1'000'000);
+  }
+  for (uint64_t value : values) {
+    EXPECT_EQ(*ParseRateBps(FormatRateBps(value)), value) << FormatRateBps(value);
+    EXPECT_EQ(*ParseSizeBytes(FormatSizeBytes(value)), value) << FormatSizeBytes(value);
+    if (value <= UINT32_MAX) {  // what the proto holds
+      EXPECT_EQ(*ParseDurationUs(FormatDurationUs(value)), value) << FormatDurationUs(value);
+      EXPECT_EQ(*ParseDurationUs(FormatDurationSeconds(value)), value * 1'000'000)
+          << FormatDurationSeconds(value);
+    }
+  }
+  std::vector<double> percents = {0, 5e-324, 1e-300, 1e-7, 0.1, 99.99999999999999, 100};
+  for (int i = 0; i < 2000; ++i) {
+    percents.push_back(static_cast<double>(rng() >> 11) * 0x1.0p-53 * 100);
+  }
+  for (double percent : percents) {
+    EXPECT_EQ(*ParsePercent(FormatPercent(percent)), percent) << FormatPercent(percent);
+  }
 }
 
 }  // namespace

@@ -300,11 +300,13 @@ TEST(ReadTopologyYaml, TextMustBeUtf8) {
   EXPECT_THAT(status.message(), HasSubstr("labels.team: not valid UTF-8"));
   EXPECT_THAT(status.message(), HasSubstr("line 1"));
   status = ErrorOf("labels: {\xed\xa0\x80: x}\nnodes: {a: {}}\n");  // a surrogate
-  EXPECT_THAT(status.message(), HasSubstr("labels: a key is not valid UTF-8"));
+  EXPECT_THAT(status.message(), HasSubstr("labels: a key: not valid UTF-8"));
   status = ErrorOf("nodes: {a: {}}\nrun: {a: [\"\xc0\xaf\"]}\n");  // an overlong '/'
   EXPECT_THAT(status.message(), HasSubstr("run.a[0]: not valid UTF-8"));
   EXPECT_THAT(ErrorOf("labels: {team: \"\\ud800\"}\nnodes: {a: {}}\n").message(),
               HasSubstr("not valid YAML"));
+  EXPECT_THAT(ErrorOf("labels: {team: \"a\\uFFFE\"}\nnodes: {a: {}}\n").message(),
+              HasSubstr("labels.team: holds a Unicode noncharacter"));
   EXPECT_TRUE(
       ReadTopologyYaml("labels: {team: \"caf\\u00e9 \\U0001F600\"}\nnodes: {a: {}}\n").ok());
 }

@@ -1,10 +1,11 @@
-#include "daemon/topology/utf8.h"
+#include "daemon/topology/text.h"
 
 #include <cstdint>
 
 namespace nslab::topology {
 
-bool IsValidUtf8(absl::string_view text) {
+std::optional<absl::string_view> TextProblem(absl::string_view text) {
+  constexpr absl::string_view kNotUtf8 = "not valid UTF-8 text";
   size_t i = 0;
   while (i < text.size()) {
     const auto lead = static_cast<uint8_t>(text[i]);
@@ -22,25 +23,29 @@ bool IsValidUtf8(absl::string_view text) {
     } else if ((lead & 0xF8) == 0xF0) {
       length = 4, code_point = lead & 0x07, smallest = 0x10000;
     } else {
-      return false;
+      return kNotUtf8;
     }
     if (text.size() - i < static_cast<size_t>(length)) {
-      return false;
+      return kNotUtf8;
     }
     for (int k = 1; k < length; ++k) {
       const auto next = static_cast<uint8_t>(text[i + k]);
       if ((next & 0xC0) != 0x80) {
-        return false;
+        return kNotUtf8;
       }
       code_point = (code_point << 6) | (next & 0x3F);
     }
     if (code_point < smallest || code_point > 0x10FFFF ||
         (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-      return false;
+      return kNotUtf8;
+    }
+    if ((code_point >= 0xFDD0 && code_point <= 0xFDEF) || (code_point & 0xFFFE) == 0xFFFE) {
+      return "holds a Unicode noncharacter (U+FDD0..U+FDEF, U+FFFE, U+FFFF...), which YAML "
+             "printers replace";
     }
     i += length;
   }
-  return true;
+  return std::nullopt;
 }
 
 }  // namespace nslab::topology

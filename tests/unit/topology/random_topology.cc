@@ -1,0 +1,570 @@
+#include "tests/unit/topology/random_topology.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "daemon/impair/validate.h"
+
+namespace nslab::topology::testing {
+namespace {
+
+using nslab::v1::Node;
+using nslab::v1::Topology;
+
+// Pieces of text that printers get wrong: YAML indicators, blanks and line breaks, control
+// and non-ASCII characters (each UTF-8 length, the line and paragraph separators, the byte
+// order mark). Brackets come in pairs: the reader's nesting guard counts every '[' and '{'.
+const std::vector<std::string>& Pieces() {
+  static const auto* pieces = new std::vector<std::string>{"a",
+                                                           "cubic",
+                                                           "eth0",
+                                                           "x y",
+                                                           "web",
+                                                           ":",
+                                                           ": ",
+                                                           " #",
+                                                           "#",
+                                                           "-",
+                                                           "- ",
+                                                           "? ",
+                                                           "?",
+                                                           "&a",
+                                                           "*a",
+                                                           "!t",
+                                                           "!!str",
+                                                           "%",
+                                                           "@",
+                                                           "`",
+                                                           "|",
+                                                           ">",
+                                                           "'",
+                                                           "\"",
+                                                           "\\",
+                                                           ",",
+                                                           "{}",
+                                                           "[]",
+                                                           "{ x }",
+                                                           "[a, b]",
+                                                           "---",
+                                                           "...",
+                                                           "<<",
+                                                           " ",
+                                                           "  ",
+                                                           "\t",
+                                                           "\n",
+                                                           "\r",
+                                                           "\r\n",
+                                                           "\x01",
+                                                           "\x04",
+                                                           "\x7f",
+                                                           "\x1b[0m",
+                                                           std::string(1, '\0'),
+                                                           "\u00e9",
+                                                           "\u00a0",
+                                                           "\u0085",
+                                                           "\u2028",
+                                                           "\u2029",
+                                                           "\ufeff",
+                                                           "\u65e5\u672c",
+                                                           "\U0001F600",
+                                                           "\u07ff",
+                                                           "\u0800",
+                                                           "\ufffd",
+                                                           "\U0010FFFD",
+                                                           "0",
+                                                           "1.5",
+                                                           "0x1f",
+                                                           "12:30",
+                                                           "true",
+                                                           "~"};
+  return *pieces;
+}
+
+// Whole values other YAML tools read as something else, or that YAML spells specially.
+const std::vector<std::string>& Words() {
+  static const auto* words = new std::vector<std::string>{
+      "",    "null", "Null",  "~",     "true",   "False", "yes",
+      "NO",  "on",   "off",   "y",     "n",      "0",     "-1",
+      "+2",  "007",  "0o17",  "0x1F",  "0b101",  "1_000", "1.5",
+      ".5",  "1e3",  "-.inf", ".NaN",  "12:30",  "1:2:3", "02:00:00:00:00:01",
+      "- a", "a: b", "#x",    " lead", "trail ", "\t",    "\n",
+      "a\n", "\n\n", "---"};
+  return *words;
+}
+
+}  // namespace
+
+uint32_t RandomTopology::Uint32() {
+  switch (Below(6)) {
+    case 0:
+      return 1;
+    case 1:
+      return std::numeric_limits<uint32_t>::max();
+    case 2:
+      return static_cast<uint32_t>(Below(4294) + 1) * 1'000'000;
+    case 3:
+      return static_cast<uint32_t>(Below(4'294'967) + 1) * 1'000;
+    default:
+      return static_cast<uint32_t>(Below(std::numeric_limits<uint32_t>::max()) + 1);
+  }
+}
+
+uint64_t RandomTopology::Uint64() {
+  switch (Below(6)) {
+    case 0:
+      return 1;
+    case 1:
+      return std::numeric_limits<uint64_t>::max();
+    case 2:
+      return (uint64_t{1} << 53) + 1;  // the first integer a double cannot hold
+    case 3:
+      return (Below(18'000'000'000) + 1) * 1'000'000'000;
+    default:
+      return std::max<uint64_t>(rng_(), 1);
+  }
+}
+
+double RandomTopology::Percent() {
+  switch (Below(6)) {
+    case 0:
+      return static_cast<double>(Below(100) + 1);
+    case 1:
+      return 0.1;
+    case 2:
+      return Pick(std::vector<double>{5e-324, 1e-300, 1e-7, 100.0 / 3, 99.99999999999999});
+    default: {
+      const double unit = static_cast<double>(rng_() >> 11) * 0x1.0p-53;  // [0, 1)
+      return unit == 0 ? 100 : unit * 100;
+    }
+  }
+}
+
+std::string RandomTopology::Text(bool one_line) {
+  std::string text;
+  if (Chance(25)) {
+    text = Pick(Words());
+  } else {
+    const uint64_t pieces = Below(6) + 1;
+    for (uint64_t i = 0; i < pieces; ++i) {
+      absl::StrAppend(&text, Pick(Pieces()));
+    }
+  }
+  if (Chance(2)) {
+    text = std::string(1100, 'k') + text;  // yaml-cpp prints a key this long as "? key"
+  }
+  if (one_line) {
+    text.erase(std::remove(text.begin(), text.end(), '\n'), text.end());
+  }
+  return text;
+}
+
+std::string RandomTopology::MultilineText() {
+  std::string text = Chance(10) ? Pick(std::vector<std::string>{" ", "\n", "  indented"}) : "";
+  const uint64_t lines = Below(5) + 1;
+  for (uint64_t i = 0; i < lines; ++i) {
+    absl::StrAppend(&text, i > 0 ? "\n" : "",
+                    Chance(50) ? Text(/*one_line=*/true) : "table inet t { chain c { } }");
+  }
+  return text + Pick(std::vector<std::string>{"", "\n", "\n", "\n", "\n\n", " \n"});
+}
+
+std::string RandomTopology::Name(size_t max_length) {
+  if (Chance(20)) {
+    return Pick(std::vector<std::string>{"null", "true", "yes", "no", "on", "off", "y", "n", "nan",
+                                         "inf", "e1", "x-0"});
+  }
+  static constexpr absl::string_view kMiddle = "abcdefghijklmnopqrstuvwxyz0123456789-";
+  std::string name(1, static_cast<char>('a' + Below(26)));
+  const uint64_t length = Below(max_length);
+  for (uint64_t i = 1; i < length; ++i) {
+    name += kMiddle[Below(kMiddle.size())];
+  }
+  if (name.back() == '-') {
+    name.back() = '0';
+  }
+  return name;
+}
+
+std::string RandomTopology::InterfaceName(const std::vector<std::string>& taken) {
+  // Printable, without '/', ':' or blanks; no brackets (see Pieces()).
+  static constexpr absl::string_view kChars =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.#&*!|>'\"%@`,?=+~";
+  for (;;) {
+    std::string name;
+    if (Chance(60)) {
+      name = absl::StrCat("eth", Below(8));
+    } else {
+      const uint64_t length = Below(15) + 1;
+      for (uint64_t i = 0; i < length; ++i) {
+        name += kChars[Below(kChars.size())];
+      }
+    }
+    if (name != "." && name != ".." && name != "lo" &&
+        std::find(taken.begin(), taken.end(), name) == taken.end()) {
+      return name;
+    }
+  }
+}
+
+std::string RandomTopology::Ipv4Address() {
+  const uint32_t n = ++address_counter_;
+  return absl::StrCat("10.", (n >> 8) & 255, ".", n & 255, ".", 1 + (n >> 16) % 250);
+}
+
+std::string RandomTopology::Ipv6Address() {
+  return absl::StrFormat("2001:db8::%x", ++address_counter_);
+}
+
+std::string RandomTopology::Mac() {
+  return absl::StrFormat("%02x:%02x:%02x:%02x:%02x:%02X", Below(128) * 2, Below(256), Below(256),
+                         Below(256), Below(256), Below(256));
+}
+
+std::string RandomTopology::Trace() {
+  std::string text;
+  uint64_t ms = 0;
+  const uint64_t lines = Below(6) + 1;
+  const std::string end = Pick(std::vector<std::string>{"\n", "\n", "\r\n", " \n"});
+  for (uint64_t i = 0; i < lines; ++i) {
+    ms += Below(3);
+    absl::StrAppend(&text, i + 1 == lines ? ms + 1 : ms, i + 1 < lines || Chance(70) ? end : "");
+    if (Chance(10)) {
+      text += "\n";  // a blank line
+    }
+  }
+  return text;
+}
+
+Topology RandomTopology::Next() {
+  Topology topology;
+  infos_.clear();
+  if (Chance(70)) {
+    topology.set_name(Name(32));
+  }
+  if (Chance(50)) {
+    topology.set_seed(Uint64());
+  }
+  for (uint64_t i = Below(4); i > 0; --i) {
+    (*topology.mutable_labels())[Text()] = Text();
+  }
+  if (Chance(40)) {
+    topology.set_ttl_seconds(Pick(std::vector<uint32_t>{1, 59, 60, 3600, 86'400, Uint32()}));
+  }
+  topology.set_routing(static_cast<nslab::v1::RoutingMode>(Below(3)));
+
+  std::set<std::string> names;
+  const uint64_t count = Below(6) + 1;
+  while (names.size() < count) {
+    names.insert(Name(32));
+  }
+  for (const std::string& name : names) {
+    Node* node = topology.add_nodes();
+    node->set_name(name);
+    // The first node is never a ustack node: every ustack node links to a kernel node.
+    node->set_kind(static_cast<nslab::v1::NodeKind>(Below(topology.nodes_size() == 1 ? 3 : 4) + 1));
+    infos_.emplace_back();
+  }
+  std::vector<int> kernel_nodes;
+  for (int i = 0; i < topology.nodes_size(); ++i) {
+    if (topology.nodes(i).kind() != nslab::v1::NODE_KIND_USTACK) {
+      kernel_nodes.push_back(i);
+    }
+  }
+  for (int i = 0; i < topology.nodes_size(); ++i) {
+    if (topology.nodes(i).kind() == nslab::v1::NODE_KIND_USTACK) {
+      AddLink(&topology, i, Pick(kernel_nodes), true, false);
+    }
+  }
+  for (uint64_t i = Below(5); i > 0; --i) {
+    AddLink(&topology, Pick(kernel_nodes), Pick(kernel_nodes), false, false);
+  }
+
+  for (int i = 0; i < topology.nodes_size(); ++i) {
+    Node* node = topology.mutable_nodes(i);
+    AddRoutes(node, infos_[i]);
+    AddProcesses(node);
+    for (uint64_t s = Chance(30) ? Below(3) + 1 : 0; s > 0; --s) {
+      std::string key = "net";
+      for (uint64_t part = Below(4) + 1; part > 0; --part) {
+        absl::StrAppend(&key, ".", Name(12), Chance(20) ? "_x" : "");
+      }
+      std::string value = Text(/*one_line=*/true);
+      (*node->mutable_sysctls())[key] = value.empty() ? "0" : value;
+    }
+    if (Chance(20)) {
+      node->set_nftables(Chance(70) ? MultilineText() : Text());
+    }
+    if (Chance(15)) {
+      node->set_nftables_file(Text());
+      if (node->nftables_file().empty()) {
+        node->set_nftables_file("rules.nft");
+      }
+    }
+    if (node->kind() == nslab::v1::NODE_KIND_USTACK) {
+      AddUstackOptions(node);
+    } else {
+      AddRules(node, infos_[i]);
+    }
+    if (node->kind() == nslab::v1::NODE_KIND_SWITCH && Chance(50)) {
+      nslab::v1::Bridge* bridge = node->mutable_bridge();
+      bridge->set_stp(Chance(50));
+      if (Chance(50)) {
+        bridge->set_ageing_seconds(Pick(std::vector<uint32_t>{1, 30, 60, 7200, Uint32()}));
+      }
+    }
+  }
+  return topology;
+}
+
+void RandomTopology::AddLink(Topology* topology, int a, int b, bool a_ustack, bool b_ustack) {
+  nslab::v1::Link* link = topology->add_links();
+  for (auto [index, ustack, end] :
+       {std::tuple{a, a_ustack, link->mutable_a()}, std::tuple{b, b_ustack, link->mutable_b()}}) {
+    const Node& node = topology->nodes(index);
+    end->set_node(node.name());
+    end->set_interface(InterfaceName(infos_[index].interfaces));
+    infos_[index].interfaces.push_back(end->interface());
+    if (ustack) {
+      end->add_addresses(absl::StrCat(Ipv4Address(), "/", 8 + Below(23)));
+    } else if (node.kind() != nslab::v1::NODE_KIND_SWITCH) {
+      for (uint64_t i = Below(4); i > 0; --i) {
+        end->add_addresses(Chance(60) ? absl::StrCat(Ipv4Address(), "/", Below(33))
+                                      : absl::StrCat(Ipv6Address(), "/", Below(129)));
+      }
+    }
+    if (Chance(20)) {
+      end->set_mac(Mac());
+    }
+  }
+  if (Chance(30)) {
+    link->set_name(absl::StrCat(Text(), "#", topology->links_size()));  // unique
+  }
+  if (Chance(30)) {
+    link->set_mtu(Pick(std::vector<uint32_t>{68, 1280, 9000, 65535}));
+  }
+  link->set_mode(static_cast<nslab::v1::LinkMode>(Below(4)));
+  if (Chance(35)) {
+    *link->mutable_impair() = Impairment();
+  }
+  if (Chance(25)) {
+    *link->mutable_a_to_b() = Impairment();
+  }
+  if (Chance(25)) {
+    *link->mutable_b_to_a() = Impairment();
+  }
+}
+
+nslab::v1::Impairment RandomTopology::Impairment() {
+  nslab::v1::Impairment out;
+  if (Chance(10)) {
+    return out;  // present and empty: a direction with no impairment at all
+  }
+  if (Chance(50)) {
+    out.set_delay_us(Uint32());
+  }
+  if (Chance(40)) {
+    out.set_jitter_us(static_cast<uint32_t>(Below(impair::kMaxJitterUs) + 1));
+    if (Chance(50)) {
+      out.set_delay_correlation(Percent());
+    }
+  }
+  // Uniform (spelled out or not) needs nothing; the others shape a jitter.
+  out.set_distribution(static_cast<nslab::v1::DelayDistribution>(
+      out.jitter_us() > 0 ? Below(5) : Pick(std::vector<uint64_t>{0, 4})));
+  switch (Below(4)) {
+    case 0:
+      out.set_loss(Percent());
+      if (Chance(50)) {
+        out.set_loss_correlation(Percent());
+      }
+      break;
+    case 1: {
+      nslab::v1::GilbertElliott* ge = out.mutable_gilbert_elliott();
+      if (Chance(80)) {
+        ge->set_p(Percent());
+        ge->set_r(Percent());
+        (Chance(50) ? ge->set_h(Percent()) : ge->set_k(Percent()));
+        if (Chance(30)) {
+          ge->set_k(Percent());
+        }
+      }  // else present and all zero: no model
+      break;
+    }
+    default:
+      break;
+  }
+  if (Chance(30)) {
+    out.set_duplicate(Percent());
+  }
+  if (Chance(30)) {
+    out.set_corrupt(Percent());
+  }
+  if (out.delay_us() > 0 && Chance(40)) {
+    out.set_reorder(Percent());
+    if (Chance(50)) {
+      out.set_reorder_gap(Uint32());
+    }
+  }
+  if (Chance(30)) {
+    out.set_limit_packets(static_cast<uint32_t>(Below(impair::kMaxLimitPackets) + 1));
+  }
+  if (Chance(40)) {
+    out.set_rate_bps(Uint64());
+    if (Chance(50)) {
+      out.set_burst_bytes(Uint32());
+    }
+  } else if (Chance(40)) {
+    if (Chance(70)) {
+      out.set_trace(Trace());
+    }
+    if (Chance(60) || out.trace().empty()) {
+      out.set_trace_file(Chance(50) ? "cell.trace" : Text() + ".trace");
+    }
+  }
+  return out;
+}
+
+void RandomTopology::AddRoutes(Node* node, const NodeInfo& info) {
+  const bool ustack = node->kind() == nslab::v1::NODE_KIND_USTACK;
+  for (uint64_t i = Chance(40) ? Below(4) + 1 : 0; i > 0; --i) {
+    nslab::v1::Route* route = node->add_routes();
+    const bool v6 = !ustack && Chance(30);
+    const bool any_family = Chance(30);
+    route->set_to(any_family ? "default"
+                  : v6       ? absl::StrCat(Ipv6Address(), Chance(80) ? "/64" : "")
+                             : absl::StrCat(Ipv4Address(), Chance(80) ? "/24" : ""));
+    const auto gateway = [&] {
+      return (v6 || (any_family && Chance(30))) && !ustack ? Ipv6Address() : Ipv4Address();
+    };
+    if (Chance(30)) {
+      route->set_metric(Uint32());
+    }
+    if (ustack) {
+      route->set_via(gateway());
+      continue;
+    }
+    route->set_type(static_cast<nslab::v1::RouteType>(Below(5)));
+    if (Chance(30)) {
+      route->set_table(Uint32());
+    }
+    if (route->type() != nslab::v1::ROUTE_TYPE_UNSPECIFIED &&
+        route->type() != nslab::v1::ROUTE_TYPE_UNICAST) {
+      continue;  // blackhole, unreachable and prohibit go nowhere
+    }
+    if (Chance(30)) {
+      for (uint64_t h = Below(3) + 1; h > 0; --h) {
+        nslab::v1::Nexthop* hop = route->add_nexthops();
+        if (info.interfaces.empty() || Chance(60)) {
+          hop->set_via(gateway());
+        }
+        if (!info.interfaces.empty() && (hop->via().empty() || Chance(30))) {
+          hop->set_dev(Pick(info.interfaces));
+        }
+        if (Chance(50)) {
+          hop->set_weight(static_cast<uint32_t>(Below(256) + 1));
+        }
+      }
+      continue;
+    }
+    if (info.interfaces.empty() || Chance(70)) {
+      route->set_via(gateway());
+    }
+    if (!info.interfaces.empty() && (route->via().empty() || Chance(30))) {
+      route->set_dev(Pick(info.interfaces));
+    }
+  }
+}
+
+void RandomTopology::AddRules(Node* node, const NodeInfo& info) {
+  for (uint64_t i = Chance(25) ? Below(3) + 1 : 0; i > 0; --i) {
+    nslab::v1::Rule* rule = node->add_rules();
+    if (Chance(50)) {
+      rule->set_from(Chance(70) ? absl::StrCat(Ipv4Address(), "/24") : Ipv6Address());
+    }
+    if (Chance(30)) {
+      rule->set_to(absl::StrCat(Ipv6Address(), "/48"));
+    }
+    if (Chance(30)) {
+      rule->set_fwmark(Uint32());
+    }
+    if (Chance(30)) {
+      rule->set_iif(info.interfaces.empty() || Chance(20) ? "lo" : Pick(info.interfaces));
+    }
+    if (Chance(50)) {
+      rule->set_priority(Uint32());
+    }
+    rule->set_table(Uint32());
+  }
+}
+
+void RandomTopology::AddProcesses(Node* node) {
+  for (uint64_t i = Chance(30) ? Below(4) + 1 : 0; i > 0; --i) {
+    nslab::v1::Process* process = node->add_run();
+    switch (Below(3)) {
+      case 0:  // what `run: ["command"]` reads as
+        for (const std::string& arg :
+             {std::string("/bin/sh"), std::string("-c"), Chance(40) ? MultilineText() : Text()}) {
+          process->add_argv(arg);
+        }
+        break;
+      case 1:  // near misses of the shell form stay argv lists
+        process->add_argv(Chance(50) ? "/bin/sh" : "sh");
+        process->add_argv("-c");
+        if (Chance(50)) {
+          process->add_argv("true");
+          process->add_argv(Text());
+        }
+        break;
+      default:
+        process->add_argv(Text() + "x");
+        for (uint64_t a = Below(4); a > 0; --a) {
+          process->add_argv(Text());
+        }
+        break;
+    }
+    process->set_restart(static_cast<nslab::v1::RestartPolicy>(Below(4)));
+  }
+}
+
+void RandomTopology::AddUstackOptions(Node* node) {
+  std::set<std::pair<bool, uint32_t>> ports;
+  for (uint64_t i = Below(5); i > 0; --i) {
+    nslab::v1::Service* service = node->add_services();
+    if (Chance(30)) {  // a client: connects out, binds nothing
+      service->set_tcp(static_cast<uint32_t>(Below(65535) + 1));
+      service->set_connect(Ipv4Address());
+      service->set_app(Pick(std::vector<std::string>{"source", "sink", "hold"}));
+      if (service->app() == "source" && Chance(50)) {
+        service->set_bytes(Uint64());
+      }
+      continue;
+    }
+    const bool tcp = Chance(50);
+    uint32_t port = 0;
+    do {
+      port = static_cast<uint32_t>(Below(65535) + 1);
+    } while (!ports.emplace(tcp, port).second);
+    (tcp ? service->set_tcp(port) : service->set_udp(port));
+    service->set_app(tcp ? Pick(std::vector<std::string>{"echo", "discard", "chargen", "http"})
+                         : Pick(std::vector<std::string>{"echo", "discard"}));
+  }
+  if (Chance(40)) {
+    nslab::v1::Ring* ring = node->mutable_ring();
+    if (Chance(60)) {
+      ring->set_rx(1u << Below(16));
+    }
+    if (Chance(60)) {
+      ring->set_tx(1u << Below(16));
+    }
+  }
+  if (Chance(40)) {
+    nslab::v1::Offloads* offloads = node->mutable_offloads();
+    offloads->set_csum(Chance(60));
+    offloads->set_tso(offloads->csum() && Chance(50));
+  }
+}
+
+}  // namespace nslab::topology::testing
