@@ -1,6 +1,7 @@
-// The topology fuzz target starts from tests/fuzz/topology/corpus. A seed the reader rejects
-// only explores error paths, so every seed must be a topology the reader accepts, and the
-// seeds together must reach the parts of the schema that have their own code paths.
+// The topology fuzz targets start from tests/fuzz/topology/corpus (reading) and
+// roundtrip_corpus (reading, printing, reading back). A seed the reader rejects only explores
+// error paths, so every seed must be a topology the reader accepts, and the seeds together
+// must reach the parts of the schema that have their own code paths.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -14,9 +15,9 @@
 namespace nslab::topology {
 namespace {
 
-std::vector<std::filesystem::path> Seeds() {
+std::vector<std::filesystem::path> Seeds(const char* corpus = NSLAB_TOPOLOGY_CORPUS) {
   std::vector<std::filesystem::path> seeds;
-  for (const auto& entry : std::filesystem::directory_iterator(NSLAB_TOPOLOGY_CORPUS)) {
+  for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
     seeds.push_back(entry.path());
   }
   return seeds;
@@ -32,11 +33,13 @@ absl::StatusOr<nslab::v1::Topology> Read(const std::filesystem::path& path) {
 bool Impaired(const nslab::v1::Impairment& impairment) { return impairment.ByteSizeLong() != 0; }
 
 TEST(TopologyFuzzCorpus, EverySeedIsATopologyTheReaderAccepts) {
-  const auto seeds = Seeds();
-  ASSERT_FALSE(seeds.empty()) << NSLAB_TOPOLOGY_CORPUS;
-  for (const auto& seed : seeds) {
-    auto topology = Read(seed);
-    EXPECT_TRUE(topology.ok()) << seed.filename() << ": " << topology.status();
+  for (const char* corpus : {NSLAB_TOPOLOGY_CORPUS, NSLAB_ROUNDTRIP_CORPUS}) {
+    const auto seeds = Seeds(corpus);
+    ASSERT_FALSE(seeds.empty()) << corpus;
+    for (const auto& seed : seeds) {
+      auto topology = Read(seed);
+      EXPECT_TRUE(topology.ok()) << seed << ": " << topology.status();
+    }
   }
 }
 
