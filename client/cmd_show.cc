@@ -7,6 +7,7 @@
 #include "client/commands.h"
 #include "client/output.h"
 #include "client/table.h"
+#include "daemon/topology/yaml_writer.h"
 #include "nslab/v1/labs.grpc.pb.h"
 
 namespace nslab::client {
@@ -15,6 +16,10 @@ void AddShowCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
   auto* cmd = app.add_subcommand("show", "Nodes, interfaces, addresses and state of a lab");
   static std::string name;
   cmd->add_option("lab", name, "Lab name")->required();
+  static bool topology_yaml = false;
+  cmd->add_flag("--topology", topology_yaml,
+                "Print the lab's topology as YAML, ready for nslab up -t (files it named are "
+                "inline)");
   cmd->callback([&options, &exit_code] {
     auto stub = nslab::v1::LabsService::NewStub(Connect(options));
     nslab::v1::GetLabRequest request;
@@ -26,6 +31,17 @@ void AddShowCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
       return;
     }
     const nslab::v1::Lab& lab = response.lab();
+    if (topology_yaml) {
+      auto yaml = topology::WriteTopologyYaml(lab.topology());
+      if (!yaml.ok()) {
+        std::cerr << "nslab: cannot print the topology of " << name << ": "
+                  << yaml.status().message() << "\n";
+        exit_code = 1;
+        return;
+      }
+      std::cout << *yaml;
+      return;
+    }
     if (PrintStructured(lab, options.output)) {
       return;
     }
