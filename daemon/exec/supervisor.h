@@ -2,7 +2,6 @@
 
 #include <sys/types.h>
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -10,11 +9,17 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 
+namespace nslab::events {
+class EventBus;
+}  // namespace nslab::events
+
 namespace nslab::exec {
+
+struct SpawnedProcess;
 
 enum class RestartPolicy { kNever, kOnFailure, kAlways };
 
@@ -25,9 +30,13 @@ struct ProcessSpec {
   std::vector<std::string> argv;
   RestartPolicy restart = RestartPolicy::kNever;
   // When set, Start returns only after the first run printed a line containing this text
-  // (on stdout or stderr): the program's own word that it is ready to be used.
+  // (on stdout or stderr): the program's own word that it is ready to be used. Restart waits
+  // for it too.
   std::string ready_line;
   absl::Duration ready_timeout = absl::Seconds(10);
+  // What selectors and events call the process besides argv[0] (a ustack node's stack is
+  // "stack"); empty: the base name of argv[0].
+  std::string name;
 };
 
 // What `nslab logs` shows for one supervised process.
@@ -41,14 +50,16 @@ struct ProcessReport {
   bool truncated = false;
 };
 
-// Long-running processes of labs (`run:` in topologies): started inside their node,
-// restarted by policy with a growing pause, output kept in a bounded buffer, stopped
-// with their lab. One thread per process.
+// Long-running processes of labs (`run:` in topologies, ustack nodes' stacks): started
+// inside their node, restarted by policy with a growing pause, output kept in a bounded
+// buffer, stopped with their lab. One thread per process. Exits and restarts are announced
+// on the event bus when there is one (not those of a lab being stopped).
 class Supervisor {
  public:
   static constexpr size_t kLogLimit = 256 * 1024;
 
-  Supervisor();
+  // `events` may be null (nothing is announced); else it must outlive the supervisor.
+  explicit Supervisor(events::EventBus* events = nullptr);
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
@@ -61,12 +72,30 @@ class Supervisor {
   void StopLab(const std::string& lab);
   std::vector<ProcessReport> Report(const std::string& lab, const std::string& node) const;
 
+  // Sends `signal` to the process group of the node's supervised process selected by
+  // `process` (argv[0] as written, its base name, or the spec's name such as "stack"; empty =
+  // the node's only process). The supervisor then restarts it or not by its policy.
+  // NOT_FOUND (no such process) / FAILED_PRECONDITION (ambiguous, not running) with messages
+  // that say what to fix.
+  absl::Status Signal(const std::string& lab, const std::string& node, const std::string& process,
+                      int signal);
+  // Stops it with `signal` and starts it again at once (counted as a restart), whatever the
+  // policy, also when it had exited; returns when the new run is started (and printed its
+  // ready line if it has one). DEADLINE_EXCEEDED if it outlives `signal` (10 s) or stays
+  // silent past its ready timeout.
+  absl::Status Restart(const std::string& lab, const std::string& node, const std::string& process,
+                       int signal);
+
  private:
   struct Entry;
-  void Supervise(Entry* entry);
+  absl::StatusOr<std::shared_ptr<Entry>> Select(const std::string& lab, const std::string& node,
+                                                const std::string& process) const;
+  // The supervising loop of one entry, from its run `current` on; runs on entry->thread.
+  static void Supervise(Entry* entry, SpawnedProcess current);
 
+  events::EventBus* const events_;
   mutable absl::Mutex mutex_;
-  std::multimap<std::string, std::unique_ptr<Entry>> entries_ ABSL_GUARDED_BY(mutex_);
+  std::multimap<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace nslab::exec

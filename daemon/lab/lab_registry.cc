@@ -10,6 +10,7 @@
 #include "daemon/common/log.h"
 #include "daemon/common/parallel.h"
 #include "daemon/common/status_macros.h"
+#include "daemon/events/event_bus.h"
 #include "daemon/exec/netns_processes.h"
 #include "daemon/lab/builder.h"
 #include "daemon/lab/link_impairment.h"
@@ -44,6 +45,24 @@ exec::RestartPolicy PolicyOf(nslab::v1::RestartPolicy policy) {
 
 }  // namespace
 
+LabRegistry::LabRegistry(StateStore store, exec::ProcessRegistry* processes,
+                         exec::Supervisor* supervisor, impair::kernel::KernelFeatures features,
+                         events::EventBus* events)
+    : store_(std::move(store)),
+      processes_(processes),
+      supervisor_(supervisor),
+      features_(features),
+      events_(events),
+      link_watches_(events),
+      wire_runtime_(std::make_unique<WireRuntime>()) {}
+
+void LabRegistry::Announce(const std::string& lab, nslab::v1::LabEventKind kind,
+                           const std::string& message) {
+  if (events_ != nullptr) {
+    events_->Publish(lab, kind, "", "", message);
+  }
+}
+
 std::string LabRegistry::UstackControlSocket(const std::string& lab,
                                              const std::string& node) const {
   return absl::StrCat(store_.dir(), "/", topology::NamespaceOf(lab, node), ".ustack.sock");
@@ -66,6 +85,7 @@ absl::Status LabRegistry::StartProcesses(const Lab& lab) {
                            UstackControlSocket(lab.name(), node.name()));
     spec.restart = exec::RestartPolicy::kOnFailure;
     spec.ready_line = kUstackReadyLine;
+    spec.name = "stack";  // what kill/restart actions and events call it
     if (auto status = supervisor_->Start(spec); !status.ok()) {
       supervisor_->StopLab(lab.name());
       return absl::Status(status.code(),
@@ -155,6 +175,7 @@ absl::Status LabRegistry::Recover(std::vector<std::string>* log) {
         log->push_back(absl::StrCat("lab ", lab.name(), ": ", status.message()));
       }
       log->push_back(absl::StrCat("re-adopted lab ", lab.name()));
+      link_watches_.Start(lab);
       absl::MutexLock lock(&mutex_);
       labs_[lab.name()] = std::move(lab);
       continue;
@@ -248,10 +269,17 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
     labs_[lab_name] = lab;  // reserves the name while building
     wires_[lab_name] = wires;
   }
+  Announce(lab_name, nslab::v1::LAB_EVENT_KIND_LAB_CREATED,
+           absl::StrCat("building lab ", lab_name));
+  // A failed build leaves nothing: its watchers hear LAB_DELETED, their last event.
   auto forget = [&] {
-    absl::MutexLock lock(&mutex_);
-    labs_.erase(lab_name);
-    wires_.erase(lab_name);
+    {
+      absl::MutexLock lock(&mutex_);
+      labs_.erase(lab_name);
+      wires_.erase(lab_name);
+    }
+    Announce(lab_name, nslab::v1::LAB_EVENT_KIND_LAB_DELETED,
+             absl::StrCat("lab ", lab_name, " was not built"));
   };
   if (auto status = store_.Save(lab); !status.ok()) {
     forget();
@@ -290,6 +318,9 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
     absl::MutexLock lock(&mutex_);
     labs_[lab_name] = lab;
   }
+  link_watches_.Start(lab);
+  Announce(lab_name, nslab::v1::LAB_EVENT_KIND_LAB_READY,
+           absl::StrCat("lab ", lab_name, " is ready"));
   return Get(lab_name);
 }
 
@@ -354,6 +385,11 @@ std::vector<Lab> LabRegistry::List() const {
   return result;
 }
 
+absl::Status LabRegistry::Exists(const std::string& name) const {
+  absl::ReaderMutexLock lock(&mutex_);
+  return Find(name).status();
+}
+
 absl::Status LabRegistry::Delete(const std::string& name) {
   Lab lab;
   {
@@ -370,20 +406,29 @@ absl::Status LabRegistry::Delete(const std::string& name) {
     lab.set_state(nslab::v1::LAB_STATE_DELETING);
     labs_[name] = lab;
   }
-  if (auto status = store_.Save(lab); !status.ok()) {
-    return status;
+  // Links going down as the lab is taken apart are not news.
+  link_watches_.Stop(name);
+  absl::Status status = store_.Save(lab);
+  if (status.ok()) {
+    status = RemoveKernelObjects(lab);
   }
-  auto status = RemoveKernelObjects(lab);
   if (status.ok()) {
     status = store_.Remove(name);
   }
-  absl::MutexLock lock(&mutex_);
   if (!status.ok()) {
     lab.set_state(nslab::v1::LAB_STATE_READY);  // still there; deleting again may work
-    labs_[name] = lab;
+    {
+      absl::MutexLock lock(&mutex_);
+      labs_[name] = lab;
+    }
+    link_watches_.Start(lab);
     return status;
   }
-  labs_.erase(name);
+  {
+    absl::MutexLock lock(&mutex_);
+    labs_.erase(name);
+  }
+  Announce(name, nslab::v1::LAB_EVENT_KIND_LAB_DELETED, absl::StrCat("lab ", name, " was deleted"));
   return absl::OkStatus();
 }
 

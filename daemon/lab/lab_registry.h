@@ -11,6 +11,7 @@
 #include "daemon/exec/supervisor.h"
 #include "daemon/impair/kernel/kernel_plan.h"
 #include "daemon/lab/lab_wires.h"
+#include "daemon/lab/link_events.h"
 #include "daemon/lab/state_store.h"
 #include "nslab/v1/labs.pb.h"
 
@@ -21,16 +22,16 @@ namespace nslab::lab {
 // Thread-safe; builds of different labs run concurrently.
 class LabRegistry {
  public:
+  // `events` (may be null) hears LAB_CREATED, LAB_READY, LAB_DELETED and the LINK_STATE of
+  // every ready lab's interfaces; it must outlive the registry.
   LabRegistry(StateStore store, exec::ProcessRegistry* processes, exec::Supervisor* supervisor,
-              impair::kernel::KernelFeatures features = {})
-      : store_(std::move(store)),
-        processes_(processes),
-        supervisor_(supervisor),
-        features_(features),
-        wire_runtime_(std::make_unique<WireRuntime>()) {}
+              impair::kernel::KernelFeatures features = {}, events::EventBus* events = nullptr);
   ~LabRegistry();
 
   const impair::kernel::KernelFeatures& features() const { return features_; }
+  // Where the lab events go (null when nobody listens): services beside the registry
+  // publish theirs (scenario steps and checks) here too.
+  events::EventBus* events() const { return events_; }
 
   // The nslab-ustack executable that ustack nodes run.
   void set_ustack_binary(std::string path) { ustack_binary_ = std::move(path); }
@@ -50,6 +51,8 @@ class LabRegistry {
   // With the live status of every node.
   absl::StatusOr<nslab::v1::Lab> Get(const std::string& name) const;
   std::vector<nslab::v1::Lab> List() const;
+  // OK if a lab of that name exists (being built, ready or being deleted); else NOT_FOUND.
+  absl::Status Exists(const std::string& name) const;
   absl::Status Delete(const std::string& name);
 
   // The namespace of `node` in `lab`, for running commands there.
@@ -87,6 +90,7 @@ class LabRegistry {
   absl::Status RemoveKernelObjects(const nslab::v1::Lab& lab);
   // After a restart: opens the TAPs of the lab's wire links again.
   absl::Status ReattachWires(const nslab::v1::Lab& lab);
+  void Announce(const std::string& lab, nslab::v1::LabEventKind kind, const std::string& message);
   // Live wire counters into `links`.
   void FillWireCounters(const std::string& lab, std::vector<nslab::v1::LinkStatus>* links) const;
 
@@ -94,6 +98,8 @@ class LabRegistry {
   exec::ProcessRegistry* processes_;
   exec::Supervisor* supervisor_;
   const impair::kernel::KernelFeatures features_;
+  events::EventBus* const events_;
+  LabLinkWatches link_watches_;
   std::string ustack_binary_;
   // Declared before wires_ so that it outlives every link it runs.
   std::unique_ptr<WireRuntime> wire_runtime_;

@@ -78,7 +78,8 @@ absl::Status PrepareSocketPath(const std::string& path) {
 
 }  // namespace
 
-DaemonServer::DaemonServer(DaemonOptions options) : options_(std::move(options)) {}
+DaemonServer::DaemonServer(DaemonOptions options)
+    : options_(std::move(options)), supervisor_(&events_) {}
 
 DaemonServer::~DaemonServer() { Shutdown(); }
 
@@ -107,7 +108,7 @@ absl::Status DaemonServer::Start() {
   const impair::kernel::KernelFeatures features{caps::Has(capabilities, "netem"),
                                                 caps::Has(capabilities, "tbf")};
   labs_ = std::make_unique<lab::LabRegistry>(lab::StateStore(options_.state_dir), &processes_,
-                                             &supervisor_, features);
+                                             &supervisor_, features, &events_);
   labs_->set_ustack_binary(options_.ustack_binary);
   std::vector<std::string> log;
   if (auto status = labs_->Recover(&log); !status.ok()) {
@@ -144,7 +145,7 @@ absl::Status DaemonServer::Start() {
                        "--tls-key"));
     }
   }
-  services_.push_back(std::make_unique<LabsService>(labs_.get()));
+  services_.push_back(std::make_unique<LabsService>(labs_.get(), &events_));
   services_.push_back(std::make_unique<ExecService>(labs_.get(), &processes_));
   services_.push_back(std::make_unique<SystemService>(std::move(capabilities)));
   chaos_ = std::make_unique<chaos::ChaosEngine>(labs_.get());

@@ -12,6 +12,7 @@
 #include "daemon/chaos/chaos_engine.h"
 #include "daemon/common/dir_lock.h"
 #include "daemon/diag/diagnostics.h"
+#include "daemon/events/event_bus.h"
 #include "daemon/exec/process_registry.h"
 #include "daemon/exec/supervisor.h"
 #include "daemon/lab/lab_registry.h"
@@ -51,6 +52,8 @@ class DaemonServer {
 
   DaemonOptions options_;
   std::optional<DirLock> state_lock_;
+  // Before everything that publishes on it.
+  events::EventBus events_;
   exec::ProcessRegistry processes_;
   exec::Supervisor supervisor_;
   std::unique_ptr<lab::LabRegistry> labs_;

@@ -1,5 +1,7 @@
 #include "daemon/server/labs_service.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include "absl/strings/str_cat.h"
 #include "daemon/lab/plan.h"
 #include "daemon/lab/readiness.h"
@@ -132,6 +134,39 @@ grpc::Status LabsService::GetLogs(grpc::ServerContext*, const nslab::v1::GetLogs
     log->set_truncated(report.truncated);
   }
   return grpc::Status::OK;
+}
+
+grpc::Status LabsService::WatchEvents(grpc::ServerContext* context,
+                                      const nslab::v1::WatchEventsRequest* request,
+                                      grpc::ServerWriter<nslab::v1::WatchEventsResponse>* writer) {
+  // Subscribed before the lab is looked up: a lab found now announces its deletion to this
+  // subscription, and one deleted meanwhile is not found.
+  auto subscription = events_->Subscribe(request->lab());
+  if (auto status = registry_->Exists(request->lab()); !status.ok()) {
+    return ToGrpc(status);
+  }
+  nslab::v1::WatchEventsResponse armed;
+  *armed.mutable_event()->mutable_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  armed.mutable_event()->set_lab(request->lab());
+  armed.mutable_event()->set_message(absl::StrCat("watching lab ", request->lab()));
+  if (!writer->Write(armed)) {
+    return grpc::Status::OK;  // the client went away
+  }
+  // The sync API tells of a cancelled call only when asked: asked a few times a second.
+  constexpr absl::Duration kCancelCheck = absl::Milliseconds(250);
+  while (!context->IsCancelled()) {
+    auto event = subscription->Next(absl::Now() + kCancelCheck);
+    if (!event.has_value()) {
+      continue;
+    }
+    const bool last = event->kind() == nslab::v1::LAB_EVENT_KIND_LAB_DELETED;
+    nslab::v1::WatchEventsResponse response;
+    *response.mutable_event() = std::move(*event);
+    if (!writer->Write(response) || last) {
+      return grpc::Status::OK;
+    }
+  }
+  return grpc::Status(grpc::StatusCode::CANCELLED, "the watch was cancelled");
 }
 
 }  // namespace nslab::server

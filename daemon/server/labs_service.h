@@ -1,5 +1,6 @@
 #pragma once
 
+#include "daemon/events/event_bus.h"
 #include "daemon/lab/lab_registry.h"
 #include "nslab/v1/labs.grpc.pb.h"
 
@@ -7,7 +8,8 @@ namespace nslab::server {
 
 class LabsService final : public nslab::v1::LabsService::Service {
  public:
-  explicit LabsService(lab::LabRegistry* registry) : registry_(registry) {}
+  LabsService(lab::LabRegistry* registry, events::EventBus* events)
+      : registry_(registry), events_(events) {}
 
   grpc::Status CreateLab(grpc::ServerContext* context, const nslab::v1::CreateLabRequest* request,
                          nslab::v1::CreateLabResponse* response) override;
@@ -21,9 +23,14 @@ class LabsService final : public nslab::v1::LabsService::Service {
                          nslab::v1::DeleteLabResponse* response) override;
   grpc::Status GetLogs(grpc::ServerContext* context, const nslab::v1::GetLogsRequest* request,
                        nslab::v1::GetLogsResponse* response) override;
+  // Holds one thread of the server's pool for as long as the watch lasts.
+  grpc::Status WatchEvents(grpc::ServerContext* context,
+                           const nslab::v1::WatchEventsRequest* request,
+                           grpc::ServerWriter<nslab::v1::WatchEventsResponse>* writer) override;
 
  private:
   lab::LabRegistry* registry_;
+  events::EventBus* events_;
 };
 
 }  // namespace nslab::server
