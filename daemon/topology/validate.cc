@@ -9,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "daemon/impair/trace.h"
 #include "daemon/impair/validate.h"
 #include "daemon/topology/ip_address.h"
@@ -51,6 +52,56 @@ struct Index {
 
 bool IsPowerOfTwo(uint32_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
+// The fault modes nslab-ustack plays (daemon/ustack/apps/fault.h), and the number each takes.
+struct FaultModeRule {
+  absl::string_view mode;
+  absl::string_view number;  // "bytes", "rate" or empty
+};
+constexpr FaultModeRule kFaultModes[] = {
+    {"refuse", ""},     {"blackhole-syn", ""}, {"never-accept", ""},  {"close-wait", ""},
+    {"ignore-fin", ""}, {"zero-window", ""},   {"slow-read", "rate"}, {"reset-after", "bytes"},
+};
+
+MaybeError CheckServiceFault(const nslab::v1::Service& service, const std::string& service_path) {
+  const std::string path = service_path + ".fault";
+  const nslab::v1::ServiceFault& fault = service.fault();
+  if (service.tcp() == 0) {
+    return Invalid(path, "faults are for tcp services; remove it or make the service tcp: PORT");
+  }
+  if (!service.connect().empty()) {
+    return Invalid(path, "faults are for servers (a service without connect)");
+  }
+  std::vector<absl::string_view> known;
+  const FaultModeRule* rule = nullptr;
+  for (const FaultModeRule& candidate : kFaultModes) {
+    known.push_back(candidate.mode);
+    if (candidate.mode == fault.mode()) {
+      rule = &candidate;
+    }
+  }
+  if (rule == nullptr) {
+    const std::string what =
+        fault.mode().empty() ? "missing" : absl::StrCat("unknown mode \"", fault.mode(), "\"");
+    return Invalid(path + ".mode", absl::StrCat(what, ": use one of ", absl::StrJoin(known, ", ")));
+  }
+  if (rule->number == "bytes" && fault.bytes() == 0) {
+    return Invalid(path + ".bytes",
+                   "reset-after needs bytes: N, e.g. fault: {mode: reset-after, bytes: 1000}");
+  }
+  if (rule->number == "rate" && fault.rate() == 0) {
+    return Invalid(path + ".rate",
+                   "slow-read needs rate: BYTES/s, e.g. fault: {mode: slow-read, rate: 4096}");
+  }
+  if (rule->number != "bytes" && fault.bytes() != 0) {
+    return Invalid(path + ".bytes",
+                   absl::StrCat("only reset-after takes bytes, not ", fault.mode()));
+  }
+  if (rule->number != "rate" && fault.rate() != 0) {
+    return Invalid(path + ".rate", absl::StrCat("only slow-read takes a rate, not ", fault.mode()));
+  }
+  return std::nullopt;
+}
+
 // The participant node: its stack answers on one interface with one IPv4 address, runs
 // the built-in UDP and TCP apps and routes through IPv4 gateways.
 MaybeError CheckUstackNode(const Node& node, const std::string& path) {
@@ -70,6 +121,11 @@ MaybeError CheckUstackNode(const Node& node, const std::string& path) {
     if (port > 65535) {
       return Invalid(service_path + (tcp ? ".tcp" : ".udp"),
                      absl::StrCat("port ", port, " is not in 1-65535"));
+    }
+    if (service.has_fault()) {
+      if (auto error = CheckServiceFault(service, service_path)) {
+        return error;
+      }
     }
     if (!service.connect().empty()) {
       // A client: it connects out and binds no port of its own.
