@@ -92,6 +92,11 @@ std::string ServiceSpec::to_string() const {
   return text;
 }
 
+absl::Status RunningService::set_fault(const FaultSpec& fault) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("fault ", to_string(fault), ": only TCP services take faults"));
+}
+
 absl::string_view phase_name(ClientReport::Phase phase) {
   switch (phase) {
     case ClientReport::Phase::kConnecting:

@@ -18,6 +18,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "daemon/ustack/apps/fault.h"
 #include "daemon/ustack/net/stack.h"
 #include "daemon/ustack/packet/ipv4_address.h"
 
@@ -69,6 +70,9 @@ class RunningService {
   virtual void poll(tcp::Instant /*now*/) {}
   // Set for clients.
   virtual std::optional<ClientReport> client_report() const { return std::nullopt; }
+  // The fault it runs under (fault.h), TCP services only: FAILED_PRECONDITION on others.
+  virtual absl::Status set_fault(const FaultSpec& fault);
+  virtual FaultSpec fault() const { return {}; }
 };
 
 // Binds a server on the stack (ALREADY_EXISTS if its port is taken), or sets a client up to

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <random>
 
+#include "absl/strings/str_cat.h"
 #include "daemon/ustack/packet/ethernet.h"
 
 namespace nslab::ustack::node {
@@ -65,6 +66,12 @@ absl::StatusOr<std::unique_ptr<Node>> Node::create(const NodeConfig& config,
       return running.status();
     }
     node->services_.push_back(*std::move(running));
+    node->service_specs_.push_back(service);
+  }
+  for (const PortFault& fault : config.faults) {
+    if (absl::Status status = node->set_fault(fault.port, fault.fault); !status.ok()) {
+      return status;
+    }
   }
   return node;
 }
@@ -158,6 +165,45 @@ NodeStats Node::stats() const {
 
 absl::Status Node::apply_nic(const driver::NicSettingsUpdate& update) {
   return nic_->apply(update.applied_to(nic_->settings()));
+}
+
+}  // namespace nslab::ustack::node
+
+namespace nslab::ustack::node {
+
+absl::Status Node::set_fault(std::uint16_t port, const apps::FaultSpec& fault) {
+  bool found = false;
+  for (std::size_t i = 0; i < services_.size(); ++i) {
+    if (service_specs_[i].transport != "tcp" || service_specs_[i].port != port) {
+      continue;
+    }
+    found = true;
+    if (absl::Status status = services_[i]->set_fault(fault); !status.ok()) {
+      return status;
+    }
+  }
+  if (!found) {
+    return absl::NotFoundError(absl::StrCat("fault ", apps::to_string(fault),
+                                            ": no TCP service on port ", port,
+                                            " (neither listening on it nor connecting to it)"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<PortFault> Node::faults() const {
+  std::vector<PortFault> faults;
+  for (std::size_t i = 0; i < services_.size(); ++i) {
+    const apps::FaultSpec fault = services_[i]->fault();
+    const std::uint16_t port = service_specs_[i].port;
+    const bool listed = std::any_of(faults.begin(), faults.end(),
+                                    [&](const PortFault& entry) { return entry.port == port; });
+    if (fault.mode != apps::FaultMode::kNone && !listed) {
+      faults.push_back(PortFault{port, fault});
+    }
+  }
+  std::sort(faults.begin(), faults.end(),
+            [](const PortFault& a, const PortFault& b) { return a.port < b.port; });
+  return faults;
 }
 
 }  // namespace nslab::ustack::node

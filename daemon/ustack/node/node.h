@@ -5,12 +5,14 @@
 // node only through post() and stop().
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "daemon/ustack/apps/fault.h"
 #include "daemon/ustack/apps/service.h"
 #include "daemon/ustack/driver/event_notifier.h"
 #include "daemon/ustack/driver/frame_port.h"
@@ -26,11 +28,21 @@ struct StaticRoute {
   packet::Ipv4Address gateway;
 };
 
+// A fault in force on the service with `port` (apps/fault.h).
+struct PortFault {
+  std::uint16_t port = 0;
+  apps::FaultSpec fault;
+
+  bool operator==(const PortFault&) const = default;
+};
+
 struct NodeConfig {
   net::InterfaceConfig interface;
   std::vector<StaticRoute> routes;
   driver::NicSettings nic;
   std::vector<apps::ServiceSpec> services;
+  // Set on the services as they start, as set_fault would; each port must be a TCP service's.
+  std::vector<PortFault> faults;
 };
 
 struct NodeStats {
@@ -61,6 +73,12 @@ class Node {
   // The node's thread only (from a posted task).
   NodeStats stats() const;
   absl::Status apply_nic(const driver::NicSettingsUpdate& update);
+  // Sets (kNone: clears) the fault of the TCP service on `port`: a server listening on it, or a
+  // client connecting to it (its remote port; several clients to one port all take it). Which
+  // connections a change reaches: apps/fault.h. NOT_FOUND when no TCP service has that port.
+  absl::Status set_fault(std::uint16_t port, const apps::FaultSpec& fault);
+  // The faults in force (kNone left out), by port, ascending.
+  std::vector<PortFault> faults() const;
 
  private:
   Node(std::unique_ptr<driver::VirtioNet> nic, const net::InterfaceConfig& interface,
@@ -74,6 +92,7 @@ class Node {
   net::Stack stack_;
   // After the stack: they go first, closing their sockets while the stack still runs.
   std::vector<std::unique_ptr<apps::RunningService>> services_;
+  std::vector<apps::ServiceSpec> service_specs_;  // services_[i] runs service_specs_[i]
   driver::EventNotifier wake_;
   std::mutex mutex_;
   std::vector<std::function<void()>> posted_;  // guarded by mutex_
