@@ -68,9 +68,6 @@ MaybeError CheckServiceFault(const nslab::v1::Service& service, const std::strin
   if (service.tcp() == 0) {
     return Invalid(path, "faults are for tcp services; remove it or make the service tcp: PORT");
   }
-  if (!service.connect().empty()) {
-    return Invalid(path, "faults are for servers (a service without connect)");
-  }
   std::vector<absl::string_view> known;
   const FaultModeRule* rule = nullptr;
   for (const FaultModeRule& candidate : kFaultModes) {
@@ -83,6 +80,13 @@ MaybeError CheckServiceFault(const nslab::v1::Service& service, const std::strin
     const std::string what =
         fault.mode().empty() ? "missing" : absl::StrCat("unknown mode \"", fault.mode(), "\"");
     return Invalid(path + ".mode", absl::StrCat(what, ": use one of ", absl::StrJoin(known, ", ")));
+  }
+  if (!service.connect().empty() && (fault.mode() == "refuse" || fault.mode() == "blackhole-syn")) {
+    return Invalid(path + ".mode",
+                   absl::StrCat(fault.mode(),
+                                " acts on the SYNs a server receives; a client "
+                                "(with connect) takes close-wait, ignore-fin, "
+                                "zero-window, slow-read, reset-after, never-accept"));
   }
   if (rule->number == "bytes" && fault.bytes() == 0) {
     return Invalid(path + ".bytes",
@@ -110,6 +114,24 @@ MaybeError CheckUstackNode(const Node& node, const std::string& path) {
                    "tso needs csum: true (the segments the TAP cuts get their checksums from it)");
   }
   std::set<std::pair<std::string, uint32_t>> ports;
+  // The stack sets a port's fault on every TCP service there (a server and the clients that
+  // connect to that port): they must agree.
+  std::map<uint32_t, int> fault_by_port;  // tcp port -> the first service on it
+  for (int i = 0; i < node.services_size(); ++i) {
+    const auto& service = node.services(i);
+    if (service.tcp() == 0) {
+      continue;
+    }
+    auto [first, inserted] = fault_by_port.emplace(service.tcp(), i);
+    const auto& other = node.services(first->second);
+    if (!inserted && (service.has_fault() != other.has_fault() ||
+                      service.fault().SerializeAsString() != other.fault().SerializeAsString())) {
+      return Invalid(absl::StrCat(path, ".services[", i, "].fault"),
+                     absl::StrCat("tcp port ", service.tcp(), " has services[", first->second,
+                                  "] with another fault; a fault is per port, so give the "
+                                  "services on one port the same fault"));
+    }
+  }
   for (int i = 0; i < node.services_size(); ++i) {
     const auto& service = node.services(i);
     const std::string service_path = absl::StrCat(path, ".services[", i, "]");

@@ -562,6 +562,17 @@ void RandomTopology::AddUstackOptions(Node* node) {
       }
     }
   }
+  // A fault is per port (validate.cc): none where a client shares a faulted server's port.
+  for (const auto& client : node->services()) {
+    if (client.connect().empty()) {
+      continue;
+    }
+    for (auto& server : *node->mutable_services()) {
+      if (server.connect().empty() && server.tcp() == client.tcp()) {
+        server.clear_fault();
+      }
+    }
+  }
   if (Chance(40)) {
     nslab::v1::Ring* ring = node->mutable_ring();
     if (Chance(60)) {

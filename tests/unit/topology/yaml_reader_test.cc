@@ -167,12 +167,13 @@ TEST(ReadTopologyYaml, UstackServiceFaults) {
   const std::string base = "name: x\nnodes:\n  k: {}\n  s:\n    kind: ustack\n    services: ";
   const std::string link =
       "\nlinks: [{a: k:eth0, b: s:eth0, a_addr: 10.0.0.1/24, b_addr: 10.0.0.2/24}]\n";
-  auto topology =
-      ReadTopologyYaml(base +
-                       "[{tcp: 80, app: http, fault: close-wait},"
-                       " {tcp: 81, app: echo, fault: {mode: reset-after, bytes: 1000}},"
-                       " {tcp: 82, app: discard, fault: {mode: slow-read, rate: 4096}}]" +
-                       link);
+  auto topology = ReadTopologyYaml(base +
+                                   "[{tcp: 80, app: http, fault: close-wait},"
+                                   " {tcp: 81, app: echo, fault: {mode: reset-after, bytes: 1000}},"
+                                   " {tcp: 82, app: discard, fault: {mode: slow-read, rate: 4096}},"
+                                   " {tcp: 82, connect: 10.0.0.1, app: sink,"
+                                   "  fault: {mode: slow-read, rate: 4096}}]" +
+                                   link);
   ASSERT_TRUE(topology.ok()) << topology.status();
   const auto& services = topology->nodes(1).services();
   EXPECT_EQ(services[0].fault().mode(), "close-wait");
@@ -186,7 +187,9 @@ TEST(ReadTopologyYaml, UstackServiceFaults) {
       {"[{udp: 7, app: echo, fault: refuse}]",
        {"nodes.s.services[0].fault", "faults are for tcp services"}},
       {"[{tcp: 7, connect: 10.0.0.1, app: sink, fault: refuse}]",
-       {"nodes.s.services[0].fault", "for servers"}},
+       {"nodes.s.services[0].fault.mode", "acts on the SYNs a server receives"}},
+      {"[{tcp: 7, app: echo, fault: close-wait}, {tcp: 7, connect: 10.0.0.1, app: sink}]",
+       {"nodes.s.services[1].fault", "give the services on one port the same fault"}},
       {"[{tcp: 80, app: http, fault: reset-after}]",
        {"nodes.s.services[0].fault.bytes", "reset-after needs bytes"}},
       {"[{tcp: 80, app: http, fault: {mode: slow-read}}]",
