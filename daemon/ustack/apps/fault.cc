@@ -81,6 +81,38 @@ absl::StatusOr<FaultSpec> parse_fault(absl::string_view text) {
   return spec;
 }
 
+tcp::FaultPolicy tcp_fault_policy(const FaultSpec& spec) {
+  tcp::FaultPolicy policy;
+  switch (spec.mode) {
+    case FaultMode::kRefuse:
+      policy.syn = tcp::FaultPolicy::SynAnswer::kReset;
+      break;
+    case FaultMode::kBlackholeSyn:
+      policy.syn = tcp::FaultPolicy::SynAnswer::kDrop;
+      break;
+    case FaultMode::kIgnoreFin:
+      policy.ignore_fin = true;
+      break;
+    case FaultMode::kZeroWindow:
+      policy.zero_window = true;
+      break;
+    case FaultMode::kResetAfter:
+      policy.reset_after_bytes = spec.bytes;
+      break;
+    case FaultMode::kNone:
+    case FaultMode::kNeverAccept:
+    case FaultMode::kCloseWait:
+    case FaultMode::kSlowRead:
+      break;
+  }
+  return policy;
+}
+
+bool is_listener_fault(FaultMode mode) {
+  return mode == FaultMode::kRefuse || mode == FaultMode::kBlackholeSyn ||
+         mode == FaultMode::kNeverAccept;
+}
+
 std::string to_string(const FaultSpec& spec) {
   switch (spec.mode) {
     case FaultMode::kSlowRead:

@@ -16,11 +16,13 @@
 //   slow-read:RATE     the app reads RATE bytes/s (a token bucket on the stack's clock)
 //   reset-after:BYTES  RST once BYTES bytes have been sent plus received on a connection
 //
+// refuse, blackhole-syn and never-accept are a listener's: a client (which accepts nothing and
+// answers no SYN) refuses them with FAILED_PRECONDITION.
+//
 // Where a change applies (Node::set_fault):
 //   refuse, blackhole-syn   the next SYN; existing connections are left alone.
-//   never-accept            from now on nothing more is accepted; set on a client, its next
-//                           connection is still made (a client does not accept) but its data is
-//                           never read. Clearing it accepts what queued up.
+//   never-accept            from now on nothing more is accepted; clearing it accepts what
+//                           queued up.
 //   close-wait, ignore-fin  every connection whose peer's FIN has not yet arrived (or, for
 //                           ignore-fin, not yet been ACKed), existing ones too.
 //   zero-window, slow-read  existing and new connections, from their next segment / read.
@@ -33,6 +35,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "daemon/ustack/tcp/fault_policy.h"
 
 namespace nslab::ustack::apps {
 
@@ -64,5 +67,11 @@ absl::StatusOr<FaultSpec> parse_fault(absl::string_view text);
 std::string to_string(const FaultSpec& spec);
 // "close-wait"; kNone is "none".
 absl::string_view mode_name(FaultMode mode);
+
+// The part TCP itself carries out (refuse, blackhole-syn, ignore-fin, zero-window, reset-after);
+// the apps carry out never-accept, close-wait and slow-read.
+tcp::FaultPolicy tcp_fault_policy(const FaultSpec& spec);
+// refuse, blackhole-syn, never-accept: only a listener can have them.
+bool is_listener_fault(FaultMode mode);
 
 }  // namespace nslab::ustack::apps

@@ -6,7 +6,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "daemon/ustack/apps/tcp_discard.h"
 
 namespace nslab::ustack::apps {
 namespace {
@@ -150,7 +149,7 @@ void HttpServer::serve(tcp::SocketId connection, std::uint8_t /*events*/) {
   if (session.shut_down) {
     // Lingering close: what the client still sends is read and dropped, so that closing with
     // unread data does not reset the connection before it has our last response.
-    if (drain_and_drop(tcp_, connection)) {
+    if (drain_and_drop(connection)) {
       finish(connection);
     }
     return;
@@ -163,7 +162,7 @@ void HttpServer::serve(tcp::SocketId connection, std::uint8_t /*events*/) {
     if (session.close_after) {
       session.shut_down = true;
       tcp_.shutdown(connection, tcp_.now()).IgnoreError();
-      if (drain_and_drop(tcp_, connection)) {
+      if (drain_and_drop(connection)) {
         finish(connection);
       }
       return;
@@ -183,7 +182,7 @@ void HttpServer::serve(tcp::SocketId connection, std::uint8_t /*events*/) {
     }
     session.input.resize(kReadChunk);
     const absl::StatusOr<std::size_t> read =
-        tcp_.read(connection, std::as_writable_bytes(std::span<char>(session.input)), tcp_.now());
+        TcpServer::read(connection, std::as_writable_bytes(std::span<char>(session.input)));
     if (!read.ok()) {
       session.input.clear();
       if (!absl::IsUnavailable(read.status())) {

@@ -2,7 +2,6 @@
 
 #include <span>
 
-#include "daemon/ustack/apps/tcp_discard.h"
 
 namespace nslab::ustack::apps {
 
@@ -38,7 +37,7 @@ absl::StatusOr<std::unique_ptr<TcpChargen>> TcpChargen::start(tcp::Tcp& tcp, std
 }
 
 void TcpChargen::serve(tcp::SocketId connection, std::uint8_t /*events*/) {
-  if (drain_and_drop(tcp_, connection)) {
+  if (drain_and_drop(connection)) {
     finish(connection);
     return;
   }

@@ -42,10 +42,44 @@ std::optional<ClientReport> TcpClient::client_report() const {
   return report;
 }
 
+std::optional<tcp::Instant> TcpClient::next_deadline() const {
+  if (held_back_ && pacer_ && (!connect_at_ || pacer_->ready_at() < *connect_at_)) {
+    return pacer_->ready_at();
+  }
+  return connect_at_;
+}
+
 void TcpClient::poll(tcp::Instant now) {
   if (connect_at_ && *connect_at_ <= now) {
     connect(now);
   }
+  if (held_back_ && (!pacer_ || pacer_->ready_at() <= now)) {
+    held_back_ = false;
+    on_event();
+  }
+}
+
+absl::Status TcpClient::set_fault(const FaultSpec& fault) {
+  if (is_listener_fault(fault.mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("client ", report_.spec, ": ", mode_name(fault.mode),
+                     " is a listening port's fault; a client takes close-wait, ignore-fin, "
+                     "zero-window, slow-read or reset-after"));
+  }
+  fault_ = fault;
+  pacer_.reset();
+  if (socket_) {
+    tcp_.set_fault_policy(*socket_, tcp_fault_policy(fault_), tcp_.now()).IgnoreError();
+  }
+  if (held_open_ && fault_.mode != FaultMode::kCloseWait) {
+    held_open_ = false;
+    end(report_.phase, report_.error, tcp_.now());
+  }
+  if (held_back_ && fault_.mode != FaultMode::kSlowRead) {
+    held_back_ = false;
+    on_event();
+  }
+  return absl::OkStatus();
 }
 
 void TcpClient::connect(tcp::Instant now) {
@@ -58,6 +92,7 @@ void TcpClient::connect(tcp::Instant now) {
     return;
   }
   socket_ = *socket;
+  tcp_.set_fault_policy(*socket_, tcp_fault_policy(fault_), now).IgnoreError();
   if (const absl::StatusOr<tcp::TcpSocketInfo> info = tcp_.info(*socket_); info.ok()) {
     report_.local = info->local.to_string();
   }
@@ -106,7 +141,7 @@ void TcpClient::on_event() {
       if (!receive(now)) {
         return;
       }
-      if (end_of_stream_ && !bytes_ && !shut_down_) {
+      if (end_of_stream_ && !bytes_ && !shut_down_ && fault_.mode != FaultMode::kCloseWait) {
         // Without a count, the peer's shutdown is the end of the stream we send.
         tcp_.shutdown(*socket_, now).IgnoreError();
         shut_down_ = true;
@@ -135,7 +170,17 @@ void TcpClient::connect_failed(absl::Status error, tcp::Instant now) {
 bool TcpClient::receive(tcp::Instant now) {
   buffer_.resize(kReadChunk);
   while (!end_of_stream_) {
-    const absl::StatusOr<std::size_t> read = tcp_.read(*socket_, buffer_, now);
+    bool held_back = false;
+    if (fault_.mode == FaultMode::kSlowRead && !pacer_) {
+      pacer_.emplace(fault_.rate, now);
+    }
+    const absl::StatusOr<std::size_t> read =
+        pacer_ ? paced_read(tcp_, *socket_, buffer_, *pacer_, &held_back)
+               : tcp_.read(*socket_, buffer_, now);
+    if (held_back) {
+      held_back_ = true;
+      return true;
+    }
     if (!read.ok()) {
       if (absl::IsUnavailable(read.status()) &&
           tcp_.state(*socket_).value_or(tcp::TcpState::kClosed) != tcp::TcpState::kClosed) {
@@ -185,6 +230,11 @@ bool TcpClient::send(tcp::Instant now) {
 void TcpClient::end(ClientReport::Phase phase, std::string error, tcp::Instant now) {
   report_.phase = phase;
   report_.error = std::move(error);
+  if (socket_ && phase == ClientReport::Phase::kDone && fault_.mode == FaultMode::kCloseWait &&
+      tcp_.state(*socket_).value_or(tcp::TcpState::kClosed) == tcp::TcpState::kCloseWait) {
+    held_open_ = true;  // the leak: never closed, until the fault is cleared
+    return;
+  }
   if (socket_) {
     tcp_.close(*socket_, now).IgnoreError();
     socket_.reset();

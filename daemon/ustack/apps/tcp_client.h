@@ -18,6 +18,10 @@
 // first failure and twice as long after each next one, at most kMaxRetryDelay (about 13 s from
 // the first attempt to the last). A connection that failed after its handshake is not retried:
 // the data it moved is the result.
+//
+// Its fault (fault.h) applies to its connection: the TCP-level part as the socket's
+// tcp::FaultPolicy, slow-read paces its reads, and close-wait keeps the socket open once the
+// peer's FIN has been read (the report says done; a source without a count keeps sending).
 
 #include <chrono>
 #include <cstdint>
@@ -28,6 +32,8 @@
 
 #include "absl/status/status.h"
 #include "daemon/ustack/apps/byte_pattern.h"
+#include "daemon/ustack/apps/fault.h"
+#include "daemon/ustack/apps/read_pacer.h"
 #include "daemon/ustack/apps/service.h"
 #include "daemon/ustack/tcp/tcp.h"
 
@@ -53,9 +59,12 @@ class TcpClient final : public RunningService {
   TcpClient(const TcpClient&) = delete;
   TcpClient& operator=(const TcpClient&) = delete;
 
-  std::optional<tcp::Instant> next_deadline() const override { return connect_at_; }
+  std::optional<tcp::Instant> next_deadline() const override;
   void poll(tcp::Instant now) override;
   std::optional<ClientReport> client_report() const override;
+  // FAILED_PRECONDITION for a listener's fault (refuse, blackhole-syn, never-accept).
+  absl::Status set_fault(const FaultSpec& fault) override;
+  FaultSpec fault() const override { return fault_; }
 
  private:
   void connect(tcp::Instant now);
@@ -80,6 +89,10 @@ class TcpClient final : public RunningService {
   Fnv1a64 digest_;
   std::vector<std::byte> buffer_;
   ClientReport report_;
+  FaultSpec fault_;
+  std::optional<ReadPacer> pacer_;  // slow-read
+  bool held_back_ = false;          // slow-read held data back: read again at its ready_at()
+  bool held_open_ = false;          // close-wait: done, but the socket is left open
 };
 
 }  // namespace nslab::ustack::apps

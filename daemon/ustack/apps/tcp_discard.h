@@ -20,7 +20,4 @@ class TcpDiscard final : public TcpServer {
   void serve(tcp::SocketId connection, std::uint8_t events) override;
 };
 
-// Reads and drops all `connection` has; true at its end (or when it failed).
-bool drain_and_drop(tcp::Tcp& tcp, tcp::SocketId connection);
-
 }  // namespace nslab::ustack::apps

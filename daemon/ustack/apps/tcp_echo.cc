@@ -34,7 +34,7 @@ void TcpEcho::serve(tcp::SocketId connection, std::uint8_t /*events*/) {
       return;
     }
     session.unsent.resize(kChunk);
-    const absl::StatusOr<std::size_t> read = tcp_.read(connection, session.unsent, tcp_.now());
+    const absl::StatusOr<std::size_t> read = TcpServer::read(connection, session.unsent);
     if (!read.ok()) {
       session.unsent.clear();
       if (!absl::IsUnavailable(read.status())) {

@@ -1,6 +1,9 @@
 #include "daemon/ustack/tcp/connection.h"
 
 #include <algorithm>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
 
 namespace nslab::ustack::tcp {
 
@@ -139,6 +142,41 @@ void Connection::set_options(const SocketOptions& options, Instant now) {
   options_ = options;
   restart_keep_alive(now);
   output(now);
+}
+
+void Connection::set_fault_policy(const FaultPolicy& policy, Instant now) {
+  const bool window_reopens = fault_.zero_window && !policy.zero_window;
+  fault_ = policy;
+  if (state_ == TcpState::kClosed || charge_byte_budget(0, now)) {
+    return;
+  }
+  if (window_reopens && (is_synchronized(state_) || state_ == TcpState::kSynReceived)) {
+    send_ack(now);  // the peer sits in persist: tell it the window is open again
+  }
+  output(now);
+}
+
+std::size_t Connection::byte_budget_left() const {
+  if (fault_.reset_after_bytes == 0) {
+    return std::numeric_limits<std::size_t>::max();
+  }
+  return fault_.reset_after_bytes > bytes_moved_
+             ? static_cast<std::size_t>(fault_.reset_after_bytes - bytes_moved_)
+             : 0;
+}
+
+bool Connection::charge_byte_budget(std::uint64_t bytes, Instant now) {
+  bytes_moved_ += bytes;
+  if (fault_.reset_after_bytes == 0 || bytes_moved_ < fault_.reset_after_bytes ||
+      state_ == TcpState::kClosed) {
+    return false;
+  }
+  if (state_ != TcpState::kSynSent) {
+    send_reset(now);
+  }
+  enter_closed(absl::AbortedError(
+      absl::StrCat("connection reset by the reset-after fault after ", bytes_moved_, " bytes")));
+  return true;
 }
 
 bool Connection::writable() const {

@@ -16,6 +16,7 @@
 #include "daemon/ustack/tcp/congestion_control.h"
 #include "daemon/ustack/tcp/counters.h"
 #include "daemon/ustack/tcp/endpoint.h"
+#include "daemon/ustack/tcp/fault_policy.h"
 #include "daemon/ustack/tcp/options.h"
 #include "daemon/ustack/tcp/receive_buffer.h"
 #include "daemon/ustack/tcp/rtt_estimator.h"
@@ -84,6 +85,9 @@ class Connection {
   // Sends a RST and goes to CLOSED.
   void abort(Instant now);
   void set_options(const SocketOptions& options, Instant now);
+  // From the next segment on (fault_policy.h); the bytes already moved count toward a reset.
+  void set_fault_policy(const FaultPolicy& policy, Instant now);
+  const FaultPolicy& fault_policy() const { return fault_; }
 
   SocketId id() const { return id_; }
   const FourTuple& tuple() const { return tuple_; }
@@ -142,6 +146,15 @@ class Connection {
   // In recovery: resends the first hole the SACK scoreboard shows above what was resent.
   void retransmit_next_hole(Instant now);
   void maybe_send_window_update(Instant now);
+  // The window we offer: the buffer's free space, or 0 under the zero-window fault.
+  std::size_t receive_window() const;
+
+  // --- the fault policy's reset-after budget (connection.cc)
+  // How much new data output() may still send before the budget is spent (no limit: SIZE_MAX).
+  std::size_t byte_budget_left() const;
+  // Counts `bytes` of data moved; once the budget is spent the connection is reset and true
+  // returned.
+  bool charge_byte_budget(std::uint64_t bytes, Instant now);
 
   // --- timers (connection_timers.cc)
   void on_retransmit_timeout(Instant now);
@@ -226,6 +239,9 @@ class Connection {
   // resent in this recovery (HighRxt).
   SackScoreboard scoreboard_;
   SeqNumber high_rxt_;
+
+  FaultPolicy fault_;
+  std::uint64_t bytes_moved_ = 0;  // data sent (first transmissions) plus received in order
 };
 
 }  // namespace nslab::ustack::tcp

@@ -35,6 +35,10 @@ void Connection::receive(const packet::TcpRepr& in, Instant now) {
     return;
   }
   packet::TcpRepr segment = in;
+  if (fault_.ignore_fin) {
+    // As if the FIN had been lost: the data before it is taken, the FIN never ACKed.
+    segment.flags &= ~flag::kFin;
+  }
   if (state_ == TcpState::kSynReceived &&
       (in.flags & (flag::kSyn | flag::kAck | flag::kRst)) == (flag::kSyn | flag::kAck) &&
       SeqNumber(in.seq_number) == irs_) {
@@ -130,7 +134,7 @@ bool Connection::acceptable(packet::TcpRepr& segment, Instant now) {
   SeqNumber seq(segment.seq_number);
   const std::uint32_t len = sequence_length(segment);
   const SeqNumber next = rcv_nxt();
-  const std::uint32_t window = static_cast<std::uint32_t>(receive_buffer_.window());
+  const std::uint32_t window = static_cast<std::uint32_t>(receive_window());
 
   if (negotiated_.timestamps && segment.timestamps && !reset &&
       static_cast<std::int32_t>(segment.timestamps->value - ts_recent_) < 0) {
@@ -403,6 +407,9 @@ void Connection::receive_text(const packet::TcpRepr& segment, Instant now) {
     return;
   }
   notify(socket_event::kReadable);
+  if (charge_byte_budget(outcome.in_order_bytes, now)) {
+    return;
+  }
   if (outcome.filled_hole || ++unacked_segments_ >= 2) {
     ack_now_ = true;
   } else if (!delayed_ack_deadline_) {

@@ -2,6 +2,7 @@
 // window avoidance, the FIN after the data, ACKs with timestamps and SACK blocks.
 
 #include <algorithm>
+#include <limits>
 
 #include "daemon/ustack/tcp/connection.h"
 
@@ -33,7 +34,11 @@ void Connection::output(Instant now) {
       const packet::TcpRepr shape = make_segment(snd_nxt_, flag::kAck, now);
       const std::size_t mss = max_payload_for(shape);
       const std::size_t burst = max_burst_for(shape, mss);
-      std::size_t len = std::min<std::size_t>({unsent, burst, usable});
+      // Retransmissions after a timeout (below SND.MAX) cost no budget.
+      const std::size_t resend = snd_max_ > snd_nxt_ ? snd_max_ - snd_nxt_ : 0;
+      const std::size_t allowed =
+          std::min(byte_budget_left(), std::numeric_limits<std::size_t>::max() - resend) + resend;
+      std::size_t len = std::min<std::size_t>({unsent, burst, usable, allowed});
       if (len > mss && len < unsent) {
         len -= len % mss;  // only the stream's last segment may be short
       }
@@ -67,6 +72,7 @@ void Connection::output(Instant now) {
   if (ack_now_) {
     send_ack(now);
   }
+  charge_byte_budget(0, now);  // what this call sent may have spent the reset-after budget
 }
 
 std::uint32_t Connection::send_from(SeqNumber seq, std::size_t max_len, Instant now) {
@@ -100,6 +106,10 @@ std::uint32_t Connection::send_from(SeqNumber seq, std::size_t max_len, Instant 
     timed_at_ = now;
   }
   emit(segment, mss);
+  const SeqNumber payload_end = seq + static_cast<std::uint32_t>(payload.size());
+  if (payload_end > snd_max_) {
+    bytes_moved_ += payload_end - seq_max(seq, snd_max_);
+  }
   if (seq + covered > snd_max_) {
     snd_max_ = seq + covered;
   }
@@ -200,7 +210,7 @@ packet::TcpRepr Connection::make_segment(SeqNumber seq, std::uint16_t flags, Ins
   }
   if (syn) {
     segment.window_len =
-        static_cast<std::uint16_t>(std::min<std::size_t>(receive_buffer_.window(), 0xffff));
+        static_cast<std::uint16_t>(std::min<std::size_t>(receive_window(), 0xffff));
   } else {
     segment.window_len = advertised_window();
   }
@@ -232,8 +242,12 @@ std::uint16_t Connection::advertised_window() const {
   // The true free space, even when a smaller SO_RCVBUF moves the right edge back: RFC 9293
   // 3.8.6.2.2 discourages shrinking, but a window the buffer cannot honour would have the peer
   // send data that is dropped. The sender side survives a shrunk window (connection_timers.cc).
-  const std::size_t window = receive_buffer_.window() >> negotiated_.receive_window_shift;
+  const std::size_t window = receive_window() >> negotiated_.receive_window_shift;
   return static_cast<std::uint16_t>(std::min<std::size_t>(window, 0xffff));
+}
+
+std::size_t Connection::receive_window() const {
+  return fault_.zero_window ? 0 : receive_buffer_.window();
 }
 
 std::size_t Connection::max_payload_for(const packet::TcpRepr& segment) const {
@@ -266,7 +280,7 @@ void Connection::maybe_send_window_update(Instant now) {
   }
   const std::uint32_t peer_sees = rcv_adv_ > rcv_nxt() ? rcv_adv_ - rcv_nxt() : 0;
   const std::size_t shift = negotiated_.receive_window_shift;
-  const std::size_t now_open = receive_buffer_.window() >> shift << shift;
+  const std::size_t now_open = receive_window() >> shift << shift;
   const std::size_t threshold =
       std::min<std::size_t>(receive_buffer_.capacity() / 2, 2 * std::size_t{our_mss_});
   if (now_open >= peer_sees + threshold) {

@@ -11,6 +11,7 @@
 
 #include "daemon/ustack/tcp/config.h"
 #include "daemon/ustack/tcp/endpoint.h"
+#include "daemon/ustack/tcp/fault_policy.h"
 #include "daemon/ustack/tcp/socket_info.h"
 
 namespace nslab::ustack::tcp {
@@ -30,6 +31,9 @@ class Listener {
   const SocketOptions& socket_options() const { return socket_options_; }
   const ListenOptions& limits() const { return limits_; }
   void set_socket_options(const SocketOptions& options) { socket_options_ = options; }
+  // How SYNs are answered; the connections it makes inherit the rest.
+  const FaultPolicy& fault_policy() const { return fault_policy_; }
+  void set_fault_policy(const FaultPolicy& policy) { fault_policy_ = policy; }
 
   bool syn_queue_full() const { return syn_queue_.size() >= limits_.syn_backlog; }
   bool accept_queue_full() const { return accept_queue_.size() >= limits_.backlog; }
@@ -50,6 +54,7 @@ class Listener {
   Endpoint local_;  // address unspecified: any of ours
   ListenOptions limits_;
   SocketOptions socket_options_;
+  FaultPolicy fault_policy_;
   std::set<SocketId> syn_queue_;
   std::deque<SocketId> accept_queue_;
 };

@@ -98,6 +98,15 @@ void Tcp::receive_for_listener(Listener& listener, const FourTuple& tuple,
   if (!(segment.flags & flag::kSyn)) {
     return;
   }
+  switch (listener.fault_policy().syn) {
+    case FaultPolicy::SynAnswer::kHandshake:
+      break;
+    case FaultPolicy::SynAnswer::kReset:
+      answer_with_reset(tuple, segment);
+      return;
+    case FaultPolicy::SynAnswer::kDrop:
+      return;
+  }
   if (listener.accept_queue_full()) {
     ++counters_.listen_overflows;
     ++counters_.listen_drops;
@@ -116,6 +125,7 @@ void Tcp::receive_for_listener(Listener& listener, const FourTuple& tuple,
   handles_.emplace(id, std::move(handle));
   by_tuple_[tuple] = id;
   listener.add_handshake(id);
+  connection.set_fault_policy(listener.fault_policy(), now);
   connection.open_passive(segment, listener.id(), now);
 }
 
@@ -316,6 +326,47 @@ absl::Status Tcp::close(SocketId socket, Instant now) {
     if (handle.connection->state() == TcpState::kClosed) {
       closed_orphans_.push_back(socket);
     }
+  }
+  settle();
+  return absl::OkStatus();
+}
+
+absl::Status Tcp::abort(SocketId socket, Instant now) {
+  now_ = std::max(now_, now);
+  const auto found = handles_.find(socket);
+  if (found == handles_.end() || !found->second.user_owned) {
+    return absl::NotFoundError(absl::StrCat("no TCP socket ", socket));
+  }
+  if (found->second.listener) {
+    return close(socket, now);
+  }
+  found->second.user_owned = false;
+  found->second.callback = nullptr;
+  found->second.connection->abort(now);
+  if (found->second.connection->state() == TcpState::kClosed) {
+    closed_orphans_.push_back(socket);
+  }
+  settle();
+  return absl::OkStatus();
+}
+
+absl::Status Tcp::set_fault_policy(SocketId socket, const FaultPolicy& policy, Instant now) {
+  now_ = std::max(now_, now);
+  const auto found = handles_.find(socket);
+  if (found == handles_.end() || !found->second.user_owned) {
+    return absl::NotFoundError(absl::StrCat("no TCP socket ", socket));
+  }
+  if (Listener* listener = found->second.listener.get()) {
+    listener->set_fault_policy(policy);
+    std::vector<SocketId> queued(listener->handshaking().begin(), listener->handshaking().end());
+    queued.insert(queued.end(), listener->established().begin(), listener->established().end());
+    for (const SocketId id : queued) {
+      if (Connection* connection = connection_for(id)) {
+        connection->set_fault_policy(policy, now);
+      }
+    }
+  } else {
+    found->second.connection->set_fault_policy(policy, now);
   }
   settle();
   return absl::OkStatus();

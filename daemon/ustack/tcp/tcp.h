@@ -26,6 +26,7 @@
 #include "daemon/ustack/tcp/connection.h"
 #include "daemon/ustack/tcp/counters.h"
 #include "daemon/ustack/tcp/endpoint.h"
+#include "daemon/ustack/tcp/fault_policy.h"
 #include "daemon/ustack/tcp/listener.h"
 #include "daemon/ustack/tcp/segment_output.h"
 #include "daemon/ustack/tcp/socket_info.h"
@@ -73,7 +74,14 @@ class Tcp final : private ConnectionHost {
   // Releases the handle; the connection finishes closing on its own (or is reset when data
   // was left unread). A listener resets its queued connections.
   absl::Status close(SocketId socket, Instant now);
+  // Releases the handle and resets the connection at once, whatever is queued (close() with
+  // SO_LINGER 0). A listener is closed as by close().
+  absl::Status abort(SocketId socket, Instant now);
   absl::Status set_options(SocketId socket, const SocketOptions& options, Instant now);
+  // Makes the socket break TCP on purpose (fault_policy.h). On a listener: how it answers SYNs,
+  // and the policy of the connections it makes, including those still in its queues. On a
+  // connection: from its next segment on.
+  absl::Status set_fault_policy(SocketId socket, const FaultPolicy& policy, Instant now);
   absl::Status set_readiness_callback(SocketId socket, ReadinessCallback callback);
 
   absl::StatusOr<TcpState> state(SocketId socket) const;
