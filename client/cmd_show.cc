@@ -3,14 +3,52 @@
 #include <iostream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/commands.h"
 #include "client/output.h"
 #include "client/table.h"
+#include "client/ustack_print.h"
 #include "daemon/topology/yaml_writer.h"
 #include "nslab/v1/labs.grpc.pb.h"
+#include "nslab/v1/participants.grpc.pb.h"
 
 namespace nslab::client {
+
+namespace {
+
+// The faults in force on the lab's ustack nodes, asked of their stacks (a fault set at run
+// time is in no topology).
+void PrintUstackFaults(const nslab::v1::Lab& lab, const GlobalOptions& options) {
+  Table table({"NODE", "PORT", "FAULT"});
+  bool any = false;
+  for (const auto& node : lab.topology().nodes()) {
+    if (node.kind() != nslab::v1::NODE_KIND_USTACK) {
+      continue;
+    }
+    auto stub = nslab::v1::ParticipantsService::NewStub(Connect(options));
+    nslab::v1::GetUstackStatsRequest request;
+    request.set_lab(lab.name());
+    request.set_node(node.name());
+    nslab::v1::GetUstackStatsResponse response;
+    auto status = stub->GetUstackStats(NewContext(options).get(), request, &response);
+    if (!status.ok()) {
+      table.AddRow(
+          {node.name(), "?", absl::StrCat("(stack not answering: ", status.error_message(), ")")});
+      any = true;
+      continue;
+    }
+    for (const auto& fault : response.stats().faults()) {
+      table.AddRow({node.name(), absl::StrCat("tcp:", fault.port()), DescribeUstackFault(fault)});
+      any = true;
+    }
+  }
+  if (any) {
+    std::cout << "\nustack faults (nslab ustack fault):\n" << table.ToString();
+  }
+}
+
+}  // namespace
 
 void AddShowCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
   auto* cmd = app.add_subcommand("show", "Nodes, interfaces, addresses and state of a lab");
@@ -71,6 +109,7 @@ void AddShowCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
       }
     }
     std::cout << table.ToString();
+    PrintUstackFaults(lab, options);
     if (lab.links().empty()) {
       return;
     }

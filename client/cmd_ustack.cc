@@ -1,6 +1,6 @@
 // nslab ustack: the participant node's stack — ethtool-style NIC settings and counters,
-// the ARP cache, per-layer counters, the TCP socket table, its built-in clients — and its NIC
-// controls.
+// the ARP cache, per-layer counters, the TCP socket table, its built-in clients, the faults in
+// force — and its NIC and fault controls.
 #include <google/protobuf/descriptor.h>
 
 #include <iostream>
@@ -10,6 +10,7 @@
 #include "client/commands.h"
 #include "client/output.h"
 #include "client/table.h"
+#include "client/ustack_print.h"
 #include "nslab/v1/participants.grpc.pb.h"
 
 namespace nslab::client {
@@ -89,6 +90,7 @@ void PrintStats(const nslab::v1::UstackStats& stats) {
     }
     std::cout << table.ToString();
   }
+  std::cout << "Faults (nslab ustack fault):\n" << UstackFaultTable(stats.faults());
 }
 
 }  // namespace
@@ -154,6 +156,51 @@ void AddUstackCommand(CLI::App& app, const GlobalOptions& options, int& exit_cod
     }
     if (!PrintStructured(response.nic(), options.output)) {
       PrintSection("NIC settings", response.nic());
+    }
+  });
+
+  static uint32_t fault_port = 0;
+  static std::string fault_mode;
+  static uint64_t fault_bytes = 0, fault_rate = 0;
+  static bool fault_clear = false;
+  auto* fault = cmd->add_subcommand(
+      "fault",
+      "Break TCP on purpose on a service port: refuse, blackhole-syn, never-accept, "
+      "close-wait, ignore-fin, zero-window, slow-read, reset-after; or --clear");
+  fault->add_option("lab", lab, "Lab name")->required();
+  fault->add_option("node", node, "A node of kind ustack")->required();
+  auto* mode = fault->add_option(
+      "mode", fault_mode,
+      "refuse | blackhole-syn | never-accept | close-wait | ignore-fin | zero-window | "
+      "slow-read (--rate) | reset-after (--bytes)");
+  fault->add_option("--port", fault_port, "The TCP service's port")->required();
+  fault->add_option("--bytes", fault_bytes, "reset-after: reset after this many bytes either way");
+  fault->add_option("--rate", fault_rate, "slow-read: the app reads this many bytes per second");
+  auto* clear = fault->add_flag("--clear", fault_clear, "Remove the port's fault");
+  mode->excludes(clear);
+  fault->callback([&options, &exit_code] {
+    if (fault_mode.empty() && !fault_clear) {
+      std::cerr << "nslab: give a mode (e.g. close-wait) or --clear\n";
+      exit_code = 2;
+      return;
+    }
+    auto stub = nslab::v1::ParticipantsService::NewStub(Connect(options));
+    nslab::v1::SetUstackFaultRequest request;
+    request.set_lab(lab);
+    request.set_node(node);
+    request.mutable_fault()->set_port(fault_port);
+    request.mutable_fault()->set_mode(fault_clear ? "clear" : fault_mode);
+    request.mutable_fault()->set_bytes(fault_bytes);
+    request.mutable_fault()->set_rate(fault_rate);
+    nslab::v1::SetUstackFaultResponse response;
+    auto status = stub->SetUstackFault(NewContext(options).get(), request, &response);
+    if (!status.ok()) {
+      exit_code = ReportError(status, options);
+      return;
+    }
+    if (!PrintStructured(response, options.output)) {
+      std::cout << "Faults in force on " << lab << ":" << node << ":\n"
+                << UstackFaultTable(response.faults());
     }
   });
 }

@@ -13,6 +13,8 @@
 #include "daemon/diag/kernel_tables.h"
 #include "daemon/diag/own_counters.h"
 #include "daemon/diag/trace.h"
+#include "daemon/diag/ustack_sockets.h"
+#include "daemon/lab/ustack_control.h"
 #include "daemon/netns/netns.h"
 
 namespace nslab::diag {
@@ -57,6 +59,18 @@ absl::StatusOr<UniqueFd> DiagEngine::OpenNode(const std::string& lab,
 absl::StatusOr<nslab::v1::SocketsResponse> DiagEngine::Sockets(const std::string& lab,
                                                                const std::string& node,
                                                                const SocketFilter& filter) const {
+  // A ustack node's sockets live in its stack, not in its namespace's kernel.
+  if (auto topology = labs_->TopologyOf(lab); topology.ok()) {
+    for (const auto& candidate : topology->nodes()) {
+      if (candidate.name() == node && candidate.kind() == nslab::v1::NODE_KIND_USTACK) {
+        auto stats = lab::GetUstackStats(*labs_, lab, node);
+        if (!stats.ok()) {
+          return stats.status();
+        }
+        return SocketsFromUstack(*stats, filter);
+      }
+    }
+  }
   NSLAB_DIAG_NODE_CALL(ListSockets(fd->get(), filter));
 }
 

@@ -1,5 +1,7 @@
 #include "daemon/lab/ustack_node.h"
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 
 namespace nslab::lab {
@@ -50,6 +52,22 @@ std::vector<std::string> UstackArgv(const std::string& binary, const nslab::v1::
       absl::StrAppend(&spec, ":", service.bytes());
     }
     argv.insert(argv.end(), {"--service", spec});
+  }
+  // One per port: the stack sets a port's fault on every service there, and validation makes
+  // the services sharing a port agree.
+  std::set<uint32_t> faulted_ports;
+  for (const auto& service : node.services()) {
+    if (!service.has_fault() || !faulted_ports.insert(service.tcp()).second) {
+      continue;
+    }
+    const nslab::v1::ServiceFault& fault = service.fault();
+    std::string spec = absl::StrCat(service.tcp(), ":", fault.mode());
+    if (fault.bytes() != 0) {
+      absl::StrAppend(&spec, ":", fault.bytes());
+    } else if (fault.rate() != 0) {
+      absl::StrAppend(&spec, ":", fault.rate());
+    }
+    argv.insert(argv.end(), {"--fault", spec});
   }
   argv.insert(argv.end(), {"--control", control_socket});
   return argv;

@@ -17,7 +17,7 @@ inline constexpr char kUstackTap[] = "nsl-tap0";
 inline constexpr char kUstackReadyLine[] = "nslab-ustack: ready on ";
 
 // The command line of the node's nslab-ustack process: its TAP, address, MAC, MTU,
-// routes (including routing: auto's), ring sizes, services and control socket.
+// routes (including routing: auto's), ring sizes, services, their faults and control socket.
 std::vector<std::string> UstackArgv(const std::string& binary, const nslab::v1::Topology& topology,
                                     const nslab::v1::Node& node, const std::string& control_socket);
 

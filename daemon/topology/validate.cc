@@ -9,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "daemon/impair/trace.h"
 #include "daemon/impair/validate.h"
 #include "daemon/topology/ip_address.h"
@@ -51,6 +52,60 @@ struct Index {
 
 bool IsPowerOfTwo(uint32_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
+// The fault modes nslab-ustack plays (daemon/ustack/apps/fault.h), and the number each takes.
+struct FaultModeRule {
+  absl::string_view mode;
+  absl::string_view number;  // "bytes", "rate" or empty
+};
+constexpr FaultModeRule kFaultModes[] = {
+    {"refuse", ""},     {"blackhole-syn", ""}, {"never-accept", ""},  {"close-wait", ""},
+    {"ignore-fin", ""}, {"zero-window", ""},   {"slow-read", "rate"}, {"reset-after", "bytes"},
+};
+
+MaybeError CheckServiceFault(const nslab::v1::Service& service, const std::string& service_path) {
+  const std::string path = service_path + ".fault";
+  const nslab::v1::ServiceFault& fault = service.fault();
+  if (service.tcp() == 0) {
+    return Invalid(path, "faults are for tcp services; remove it or make the service tcp: PORT");
+  }
+  std::vector<absl::string_view> known;
+  const FaultModeRule* rule = nullptr;
+  for (const FaultModeRule& candidate : kFaultModes) {
+    known.push_back(candidate.mode);
+    if (candidate.mode == fault.mode()) {
+      rule = &candidate;
+    }
+  }
+  if (rule == nullptr) {
+    const std::string what =
+        fault.mode().empty() ? "missing" : absl::StrCat("unknown mode \"", fault.mode(), "\"");
+    return Invalid(path + ".mode", absl::StrCat(what, ": use one of ", absl::StrJoin(known, ", ")));
+  }
+  if (!service.connect().empty() && (fault.mode() == "refuse" || fault.mode() == "blackhole-syn")) {
+    return Invalid(path + ".mode",
+                   absl::StrCat(fault.mode(),
+                                " acts on the SYNs a server receives; a client "
+                                "(with connect) takes close-wait, ignore-fin, "
+                                "zero-window, slow-read, reset-after, never-accept"));
+  }
+  if (rule->number == "bytes" && fault.bytes() == 0) {
+    return Invalid(path + ".bytes",
+                   "reset-after needs bytes: N, e.g. fault: {mode: reset-after, bytes: 1000}");
+  }
+  if (rule->number == "rate" && fault.rate() == 0) {
+    return Invalid(path + ".rate",
+                   "slow-read needs rate: BYTES/s, e.g. fault: {mode: slow-read, rate: 4096}");
+  }
+  if (rule->number != "bytes" && fault.bytes() != 0) {
+    return Invalid(path + ".bytes",
+                   absl::StrCat("only reset-after takes bytes, not ", fault.mode()));
+  }
+  if (rule->number != "rate" && fault.rate() != 0) {
+    return Invalid(path + ".rate", absl::StrCat("only slow-read takes a rate, not ", fault.mode()));
+  }
+  return std::nullopt;
+}
+
 // The participant node: its stack answers on one interface with one IPv4 address, runs
 // the built-in UDP and TCP apps and routes through IPv4 gateways.
 MaybeError CheckUstackNode(const Node& node, const std::string& path) {
@@ -59,6 +114,24 @@ MaybeError CheckUstackNode(const Node& node, const std::string& path) {
                    "tso needs csum: true (the segments the TAP cuts get their checksums from it)");
   }
   std::set<std::pair<std::string, uint32_t>> ports;
+  // The stack sets a port's fault on every TCP service there (a server and the clients that
+  // connect to that port): they must agree.
+  std::map<uint32_t, int> fault_by_port;  // tcp port -> the first service on it
+  for (int i = 0; i < node.services_size(); ++i) {
+    const auto& service = node.services(i);
+    if (service.tcp() == 0) {
+      continue;
+    }
+    auto [first, inserted] = fault_by_port.emplace(service.tcp(), i);
+    const auto& other = node.services(first->second);
+    if (!inserted && (service.has_fault() != other.has_fault() ||
+                      service.fault().SerializeAsString() != other.fault().SerializeAsString())) {
+      return Invalid(absl::StrCat(path, ".services[", i, "].fault"),
+                     absl::StrCat("tcp port ", service.tcp(), " has services[", first->second,
+                                  "] with another fault; a fault is per port, so give the "
+                                  "services on one port the same fault"));
+    }
+  }
   for (int i = 0; i < node.services_size(); ++i) {
     const auto& service = node.services(i);
     const std::string service_path = absl::StrCat(path, ".services[", i, "]");
@@ -70,6 +143,11 @@ MaybeError CheckUstackNode(const Node& node, const std::string& path) {
     if (port > 65535) {
       return Invalid(service_path + (tcp ? ".tcp" : ".udp"),
                      absl::StrCat("port ", port, " is not in 1-65535"));
+    }
+    if (service.has_fault()) {
+      if (auto error = CheckServiceFault(service, service_path)) {
+        return error;
+      }
     }
     if (!service.connect().empty()) {
       // A client: it connects out and binds no port of its own.

@@ -387,7 +387,7 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
     for (size_t i = 0; i < services.size(); ++i) {
       const std::string service_path = Index(services_path, i);
       NSLAB_TRY_FIELD(
-          ExpectMap(services[i], service_path, {"udp", "tcp", "app", "connect", "bytes"}));
+          ExpectMap(services[i], service_path, {"udp", "tcp", "app", "connect", "bytes", "fault"}));
       auto* service = out->add_services();
       for (const auto& [key, set] : {std::pair{"udp", &nslab::v1::Service::set_udp},
                                      std::pair{"tcp", &nslab::v1::Service::set_tcp}}) {
@@ -410,6 +410,31 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
         NSLAB_TRY_FIELD(Uint(services[i]["bytes"], Join(service_path, "bytes"),
                              std::numeric_limits<uint64_t>::max(), &bytes));
         service->set_bytes(bytes);
+      }
+      if (const YAML::Node fault = services[i]["fault"]) {
+        // A mode alone (fault: close-wait), or a map that gives the mode its number:
+        // {mode: reset-after, bytes: 1000}. The number sits with its mode rather than beside
+        // the service's own `bytes` (a source's count), so neither can be mistaken for the other.
+        const std::string fault_path = Join(service_path, "fault");
+        auto* out_fault = service->mutable_fault();
+        if (fault.IsScalar()) {
+          NSLAB_TRY_FIELD(String(fault, fault_path, out_fault->mutable_mode()));
+        } else {
+          NSLAB_TRY_FIELD(ExpectMap(fault, fault_path, {"mode", "bytes", "rate"}));
+          if (fault["mode"]) {
+            NSLAB_TRY_FIELD(
+                String(fault["mode"], Join(fault_path, "mode"), out_fault->mutable_mode()));
+          }
+          for (const auto& [key, set] : {std::pair{"bytes", &nslab::v1::ServiceFault::set_bytes},
+                                         std::pair{"rate", &nslab::v1::ServiceFault::set_rate}}) {
+            if (fault[key]) {
+              uint64_t number = 0;
+              NSLAB_TRY_FIELD(Uint(fault[key], Join(fault_path, key),
+                                   std::numeric_limits<uint64_t>::max(), &number));
+              (out_fault->*set)(number);
+            }
+          }
+        }
       }
     }
   }

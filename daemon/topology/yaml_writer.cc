@@ -195,6 +195,29 @@ void Writer::WriteUstack(const Node& node, const std::string& path) {
         Key("bytes");
         Number(service.bytes());
       }
+      if (service.has_fault()) {
+        Key("fault");
+        const nslab::v1::ServiceFault& fault = service.fault();
+        const std::string fault_path = absl::StrCat(path, ".services[", i, "].fault");
+        if (!fault.mode().empty() && fault.bytes() == 0 && fault.rate() == 0) {
+          Text(fault.mode(), fault_path);  // fault: close-wait
+        } else {
+          out_ << YAML::Flow << YAML::BeginMap;
+          if (!fault.mode().empty()) {
+            Key("mode");
+            Text(fault.mode(), fault_path + ".mode");
+          }
+          if (fault.bytes() != 0) {
+            Key("bytes");
+            Number(fault.bytes());
+          }
+          if (fault.rate() != 0) {
+            Key("rate");
+            Number(fault.rate());
+          }
+          out_ << YAML::EndMap;
+        }
+      }
       out_ << YAML::EndMap;
     }
     out_ << YAML::EndSeq;

@@ -34,6 +34,12 @@ bool socket_in_use(const std::string& path) {
   return connected;
 }
 
+grpc::Status to_grpc(const absl::Status& status) {
+  return status.ok() ? grpc::Status::OK
+                     : grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                                    std::string(status.message()));
+}
+
 }  // namespace
 
 class UstackControlService final : public v1::UstackControlService::CallbackService {
@@ -46,7 +52,25 @@ class UstackControlService final : public v1::UstackControlService::CallbackServ
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     node_.post([this, reactor, response] {
       to_proto(node_.stats(), response->mutable_stats());
+      to_proto(node_.faults(), response->mutable_stats()->mutable_faults());
       reactor->Finish(grpc::Status::OK);
+    });
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* SetFault(grpc::CallbackServerContext* context,
+                                     const v1::UstackControlServiceSetFaultRequest* request,
+                                     v1::UstackControlServiceSetFaultResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    absl::StatusOr<node::PortFault> fault = from_proto(request->fault());
+    if (!fault.ok()) {
+      reactor->Finish(to_grpc(fault.status()));
+      return reactor;
+    }
+    node_.post([this, reactor, response, fault = *fault] {
+      const absl::Status status = node_.set_fault(fault.port, fault.fault);
+      to_proto(node_.faults(), response->mutable_faults());
+      reactor->Finish(to_grpc(status));
     });
     return reactor;
   }
@@ -59,9 +83,7 @@ class UstackControlService final : public v1::UstackControlService::CallbackServ
     node_.post([this, reactor, response, update] {
       const absl::Status status = node_.apply_nic(update);
       to_proto(node_.stats().nic_settings, response->mutable_nic());
-      reactor->Finish(status.ok() ? grpc::Status::OK
-                                  : grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                                                 std::string(status.message())));
+      reactor->Finish(to_grpc(status));
     });
     return reactor;
   }

@@ -1,5 +1,7 @@
 #include "daemon/ustack/control/stats_proto.h"
 
+#include "absl/strings/str_cat.h"
+
 #include <chrono>
 #include <string>
 
@@ -192,6 +194,53 @@ driver::NicSettingsUpdate from_proto(const v1::UstackControlServiceSetNicRequest
     update.tso = request.tso();
   }
   return update;
+}
+
+void to_proto(const std::vector<node::PortFault>& faults,
+              google::protobuf::RepeatedPtrField<v1::UstackFault>* out) {
+  for (const node::PortFault& fault : faults) {
+    v1::UstackFault* entry = out->Add();
+    entry->set_port(fault.port);
+    entry->set_mode(std::string(apps::mode_name(fault.fault.mode)));
+    entry->set_bytes(fault.fault.bytes);
+    entry->set_rate(fault.fault.rate);
+  }
+}
+
+absl::StatusOr<node::PortFault> from_proto(const v1::UstackFault& fault) {
+  if (fault.port() == 0 || fault.port() > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("port ", fault.port(), ": give the service's TCP port, 1-65535"));
+  }
+  // The number travels in the field that names its unit; parse_fault reads "mode:number".
+  const bool reset_after = fault.mode() == "reset-after";
+  const bool slow_read = fault.mode() == "slow-read";
+  if (reset_after && fault.bytes() == 0) {
+    return absl::InvalidArgumentError(
+        "reset-after needs bytes: how many bytes a connection moves before its reset "
+        "(nslab ustack fault ... reset-after --bytes N)");
+  }
+  if (slow_read && fault.rate() == 0) {
+    return absl::InvalidArgumentError(
+        "slow-read needs a rate: the bytes per second the app reads "
+        "(nslab ustack fault ... slow-read --rate BYTES_PER_SECOND)");
+  }
+  if (fault.bytes() != 0 && !reset_after) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bytes ", fault.bytes(), ": only reset-after takes bytes, not \"", fault.mode(), "\""));
+  }
+  if (fault.rate() != 0 && !slow_read) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rate ", fault.rate(), ": only slow-read takes a rate, not \"", fault.mode(), "\""));
+  }
+  const std::string text = reset_after ? absl::StrCat(fault.mode(), ":", fault.bytes())
+                           : slow_read ? absl::StrCat(fault.mode(), ":", fault.rate())
+                                       : fault.mode();
+  absl::StatusOr<apps::FaultSpec> spec = apps::parse_fault(text);
+  if (!spec.ok()) {
+    return spec.status();
+  }
+  return node::PortFault{static_cast<std::uint16_t>(fault.port()), *spec};
 }
 
 }  // namespace nslab::ustack::control

@@ -3,7 +3,7 @@
 //
 //   nslab-ustack --tap tap0 --addr 10.0.0.2/24 --route default,10.0.0.1
 //       --service udp:7:echo --service tcp:7:echo --service tcp:19:chargen
-//       --control /run/ustack.sock
+//       --fault 19:reset-after:1000 --control /run/ustack.sock
 //
 // Runs in the calling process's network namespace. Attaches to the TAP if it exists (a
 // persistent one from `ip tuntap add` or the daemon), otherwise creates it; either way brings
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "daemon/ustack/apps/service.h"
@@ -37,6 +38,7 @@ struct CommandLine {
   std::uint32_t mtu = 1500;
   driver::NicSettings nic;
   std::vector<std::string> services;
+  std::vector<std::string> faults;
   std::string control;
 };
 
@@ -71,6 +73,25 @@ absl::StatusOr<node::StaticRoute> parse_route(const std::string& text) {
     return bad("bad gateway");
   }
   return node::StaticRoute{*destination, *gateway};
+}
+
+// PORT:MODE[:N], e.g. 80:close-wait, 80:reset-after:1000, 5001:slow-read:4096.
+absl::StatusOr<node::PortFault> parse_port_fault(const std::string& text) {
+  const std::size_t colon = text.find(':');
+  std::uint32_t port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(text.substr(0, colon), &port) || port == 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--fault ", text,
+                     ": expected PORT:MODE[:N] with a TCP service's port, e.g. 80:close-wait or "
+                     "80:reset-after:1000"));
+  }
+  absl::StatusOr<apps::FaultSpec> fault = apps::parse_fault(text.substr(colon + 1));
+  if (!fault.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--fault ", text, ": ", fault.status().message()));
+  }
+  return node::PortFault{static_cast<std::uint16_t>(port), *fault};
 }
 
 absl::StatusOr<node::NodeConfig> build_config(const CommandLine& line) {
@@ -108,6 +129,13 @@ absl::StatusOr<node::NodeConfig> build_config(const CommandLine& line) {
       return service.status();
     }
     config.services.push_back(*service);
+  }
+  for (const std::string& text : line.faults) {
+    absl::StatusOr<node::PortFault> fault = parse_port_fault(text);
+    if (!fault.ok()) {
+      return fault.status();
+    }
+    config.faults.push_back(*fault);
   }
   config.nic = line.nic;
   if (absl::Status status = config.nic.validate(); !status.ok()) {
@@ -197,6 +225,10 @@ int main(int argc, char** argv) {
   app.add_option("--service", line.services,
                  "transport:port:app: udp:PORT:echo|discard, tcp:PORT:echo|discard|chargen|http; "
                  "or a client: tcp:ADDRESS:PORT:source[:BYTES]|sink|hold (repeatable)");
+  app.add_option("--fault", line.faults,
+                 "PORT:MODE[:N]: the fault a TCP service's port plays: refuse, blackhole-syn, "
+                 "never-accept, close-wait, ignore-fin, zero-window, slow-read:BYTES_PER_SECOND, "
+                 "reset-after:BYTES (repeatable)");
   app.add_option("--control", line.control, "unix socket for the UstackControl gRPC service");
   CLI11_PARSE(app, argc, argv);
   return nslab::ustack::run(line);

@@ -41,5 +41,37 @@ TEST(UstackArgvTest, CarriesTheNodesAddressRoutesRingsAndServices) {
                   "--service", "tcp:10.0.0.1:5001:source:1000", "--control", "/run/x.sock"));
 }
 
+TEST(UstackArgvTest, CarriesOneFaultPerPortWithItsNumber) {
+  nslab::v1::Topology topology;
+  auto* node = topology.add_nodes();
+  node->set_name("s");
+  node->set_kind(nslab::v1::NODE_KIND_USTACK);
+  const auto add = [&](uint32_t port, const std::string& app, const std::string& mode,
+                       uint64_t bytes, uint64_t rate) {
+    auto* service = node->add_services();
+    service->set_tcp(port);
+    service->set_app(app);
+    if (!mode.empty()) {
+      service->mutable_fault()->set_mode(mode);
+      service->mutable_fault()->set_bytes(bytes);
+      service->mutable_fault()->set_rate(rate);
+    }
+    return service;
+  };
+  add(80, "http", "close-wait", 0, 0);
+  add(81, "echo", "reset-after", 1000, 0);
+  add(82, "discard", "slow-read", 0, 4096);
+  add(82, "sink", "slow-read", 0, 4096)->set_connect("10.0.0.1");  // same port: one --fault
+  add(83, "echo", "", 0, 0);
+  const std::vector<std::string> argv = UstackArgv("nslab-ustack", topology, *node, "/run/x.sock");
+  std::vector<std::string> faults;
+  for (size_t i = 0; i + 1 < argv.size(); ++i) {
+    if (argv[i] == "--fault") {
+      faults.push_back(argv[i + 1]);
+    }
+  }
+  EXPECT_THAT(faults, ElementsAre("80:close-wait", "81:reset-after:1000", "82:slow-read:4096"));
+}
+
 }  // namespace
 }  // namespace nslab::lab

@@ -550,6 +550,28 @@ void RandomTopology::AddUstackOptions(Node* node) {
     (tcp ? service->set_tcp(port) : service->set_udp(port));
     service->set_app(tcp ? Pick(std::vector<std::string>{"echo", "discard", "chargen", "http"})
                          : Pick(std::vector<std::string>{"echo", "discard"}));
+    if (tcp && Chance(30)) {
+      nslab::v1::ServiceFault* fault = service->mutable_fault();
+      fault->set_mode(
+          Pick(std::vector<std::string>{"refuse", "blackhole-syn", "never-accept", "close-wait",
+                                        "ignore-fin", "zero-window", "slow-read", "reset-after"}));
+      if (fault->mode() == "slow-read") {
+        fault->set_rate(Uint64() | 1);
+      } else if (fault->mode() == "reset-after") {
+        fault->set_bytes(Uint64() | 1);
+      }
+    }
+  }
+  // A fault is per port (validate.cc): none where a client shares a faulted server's port.
+  for (const auto& client : node->services()) {
+    if (client.connect().empty()) {
+      continue;
+    }
+    for (auto& server : *node->mutable_services()) {
+      if (server.connect().empty() && server.tcp() == client.tcp()) {
+        server.clear_fault();
+      }
+    }
   }
   if (Chance(40)) {
     nslab::v1::Ring* ring = node->mutable_ring();

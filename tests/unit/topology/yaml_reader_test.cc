@@ -163,6 +163,54 @@ TEST(ReadTopologyYaml, DeepNestingIsRefusedBeforeParsing) {
   EXPECT_THAT(ErrorOf(dashes).message(), HasSubstr("nested more than"));
 }
 
+TEST(ReadTopologyYaml, UstackServiceFaults) {
+  const std::string base = "name: x\nnodes:\n  k: {}\n  s:\n    kind: ustack\n    services: ";
+  const std::string link =
+      "\nlinks: [{a: k:eth0, b: s:eth0, a_addr: 10.0.0.1/24, b_addr: 10.0.0.2/24}]\n";
+  auto topology = ReadTopologyYaml(base +
+                                   "[{tcp: 80, app: http, fault: close-wait},"
+                                   " {tcp: 81, app: echo, fault: {mode: reset-after, bytes: 1000}},"
+                                   " {tcp: 82, app: discard, fault: {mode: slow-read, rate: 4096}},"
+                                   " {tcp: 82, connect: 10.0.0.1, app: sink,"
+                                   "  fault: {mode: slow-read, rate: 4096}}]" +
+                                   link);
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  const auto& services = topology->nodes(1).services();
+  EXPECT_EQ(services[0].fault().mode(), "close-wait");
+  EXPECT_EQ(services[1].fault().mode(), "reset-after");
+  EXPECT_EQ(services[1].fault().bytes(), 1000u);
+  EXPECT_EQ(services[2].fault().rate(), 4096u);
+  const std::pair<std::string, std::vector<std::string>> wrong[] = {
+      {"[{tcp: 80, app: http, fault: half-open}]",
+       {"nodes.s.services[0].fault.mode", "unknown mode \"half-open\"", "close-wait"}},
+      {"[{tcp: 80, app: http, fault: {bytes: 5}}]", {"nodes.s.services[0].fault.mode", "missing"}},
+      {"[{udp: 7, app: echo, fault: refuse}]",
+       {"nodes.s.services[0].fault", "faults are for tcp services"}},
+      {"[{tcp: 7, connect: 10.0.0.1, app: sink, fault: refuse}]",
+       {"nodes.s.services[0].fault.mode", "acts on the SYNs a server receives"}},
+      {"[{tcp: 7, app: echo, fault: close-wait}, {tcp: 7, connect: 10.0.0.1, app: sink}]",
+       {"nodes.s.services[1].fault", "give the services on one port the same fault"}},
+      {"[{tcp: 80, app: http, fault: reset-after}]",
+       {"nodes.s.services[0].fault.bytes", "reset-after needs bytes"}},
+      {"[{tcp: 80, app: http, fault: {mode: slow-read}}]",
+       {"nodes.s.services[0].fault.rate", "slow-read needs rate"}},
+      {"[{tcp: 80, app: http, fault: {mode: refuse, bytes: 3}}]",
+       {"nodes.s.services[0].fault.bytes", "only reset-after takes bytes"}},
+      {"[{tcp: 80, app: http, fault: {mode: reset-after, bytes: 3, rate: 4}}]",
+       {"nodes.s.services[0].fault.rate", "only slow-read takes a rate"}},
+      {"[{tcp: 80, app: http, fault: {mode: refuse, after: 3}}]",
+       {"nodes.s.services[0].fault.after", "unknown key"}},
+      {"[{tcp: 80, app: http, fault: [refuse]}]", {"nodes.s.services[0].fault", "expected a map"}},
+  };
+  for (const auto& [services_text, parts] : wrong) {
+    const absl::Status status = ErrorOf(base + services_text + link);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << services_text;
+    for (const std::string& part : parts) {
+      EXPECT_THAT(status.message(), HasSubstr(part)) << services_text;
+    }
+  }
+}
+
 TEST(ReadTopologyYaml, UstackNodeSchema) {
   const std::string base = "name: x\nnodes:\n  k: {}\n  s:\n    kind: ustack\n";
   const std::string link =

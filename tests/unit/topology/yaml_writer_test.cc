@@ -43,7 +43,10 @@ nodes:
   wan: {kind: switch, bridge: {stp: yes, ageing: 30000ms}}
   web:
     kind: ustack
-    services: [{tcp: 80, app: http}, {tcp: 5001, connect: 203.0.113.1, app: source, bytes: 1000000}]
+    services: [{tcp: 80, app: http}, {tcp: 5001, connect: 203.0.113.1, app: source, bytes: 1000000},
+               {tcp: 81, app: http, fault: {mode: close-wait}},
+               {tcp: 82, app: echo, fault: {mode: reset-after, bytes: 1000}},
+               {tcp: 83, app: discard, fault: {rate: 4096, mode: slow-read}}]
     ring: {rx: 256, tx: 64}
     offloads: {csum: true, tso: on}
 links:
@@ -99,6 +102,9 @@ nodes:
     services:
       - {tcp: 80, app: http}
       - {tcp: 5001, connect: 203.0.113.1, app: source, bytes: 1000000}
+      - {tcp: 81, app: http, fault: close-wait}
+      - {tcp: 82, app: echo, fault: {mode: reset-after, bytes: 1000}}
+      - {tcp: 83, app: discard, fault: {mode: slow-read, rate: 4096}}
     ring: {rx: 256, tx: 64}
     offloads: {csum: true, tso: true}
 links:
