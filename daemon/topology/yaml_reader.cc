@@ -54,6 +54,8 @@ class Reader {
  public:
   MaybeError ReadTopology(const YAML::Node& root, Topology* out);
   const std::map<std::string, int>& lines() const { return lines_; }
+  friend absl::StatusOr<Impairment> topology::ReadImpairmentYaml(const YAML::Node&,
+                                                                 const std::string&);
 
  private:
   MaybeError Fail(const YAML::Node& at, std::string path, std::string message) {
@@ -747,6 +749,15 @@ int FindLine(const std::map<std::string, int>& lines, std::string path) {
 }
 
 }  // namespace
+
+absl::StatusOr<Impairment> ReadImpairmentYaml(const YAML::Node& node, const std::string& path) {
+  Reader reader;
+  Impairment impairment;
+  if (MaybeError error = reader.ReadImpairment(node, path, &impairment)) {
+    return error->ToStatus();
+  }
+  return impairment;
+}
 
 absl::StatusOr<Topology> ReadTopologyYaml(absl::string_view text) {
   if (auto error = CheckYamlShape(text)) {
