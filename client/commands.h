@@ -24,6 +24,8 @@ void AddDiagCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
 void AddDiagSnapshotCommand(CLI::App& diag, const GlobalOptions& options, int& exit_code);
 void AddCaptureCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddTraceCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddScenarioCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddRunCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddHealthCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 
 }  // namespace nslab::client

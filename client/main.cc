@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   nslab::client::AddCapsCommand(app, options, exit_code);
   nslab::client::AddUpCommand(app, options, exit_code);
+  nslab::client::AddRunCommand(app, options, exit_code);
+  nslab::client::AddScenarioCommand(app, options, exit_code);
   nslab::client::AddLsCommand(app, options, exit_code);
   nslab::client::AddShowCommand(app, options, exit_code);
   nslab::client::AddExecCommand(app, options, exit_code);

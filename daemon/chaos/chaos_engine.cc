@@ -154,6 +154,15 @@ absl::StatusOr<FirewallView> ChaosEngine::GetFirewall(const std::string& lab,
   return FirewallView{*listing, ParseRulesetListing(*listing)};
 }
 
+absl::StatusOr<std::string> ChaosEngine::GetUserRuleset(const std::string& lab,
+                                                        const std::string& node) {
+  auto fd = OpenNode(lab, node);
+  if (!fd.ok()) {
+    return fd.status();
+  }
+  return ListUserRuleset(fd->get());
+}
+
 absl::StatusOr<FirewallView> ChaosEngine::SetFirewall(const std::string& lab,
                                                       const std::string& node,
                                                       const std::string& ruleset) {

@@ -37,6 +37,8 @@ class ChaosEngine {
   ~ChaosEngine();
 
   absl::StatusOr<FirewallView> GetFirewall(const std::string& lab, const std::string& node);
+  // The node's own tables alone, as SetFirewall takes them: what undoes a SetFirewall.
+  absl::StatusOr<std::string> GetUserRuleset(const std::string& lab, const std::string& node);
   absl::StatusOr<FirewallView> SetFirewall(const std::string& lab, const std::string& node,
                                            const std::string& ruleset);
 

@@ -22,6 +22,7 @@
 #include "daemon/common/file_text.h"
 #include "daemon/common/log.h"
 #include "daemon/server/chaos_service.h"
+#include "daemon/server/scenario_service.h"
 #include "daemon/server/diag_service.h"
 #include "daemon/server/exec_service.h"
 #include "daemon/server/labs_service.h"
@@ -41,6 +42,7 @@ constexpr const char* kServiceNames[] = {
     nslab::v1::ChaosService::service_full_name(),
     nslab::v1::DiagnosticsService::service_full_name(),
     nslab::v1::ParticipantsService::service_full_name(),
+    nslab::v1::ScenarioService::service_full_name(),
 };
 
 bool IsLoopback(const std::string& address) {
@@ -151,6 +153,9 @@ absl::Status DaemonServer::Start() {
   chaos_ = std::make_unique<chaos::ChaosEngine>(labs_.get());
   services_.push_back(std::make_unique<ChaosService>(chaos_.get()));
   diag_ = std::make_unique<diag::DiagEngine>(labs_.get(), chaos_.get());
+  scenarios_ = std::make_unique<scenario::LabScenarios>(scenario::LabScenarios::Parts{
+      labs_.get(), chaos_.get(), &supervisor_, &processes_, &events_});
+  services_.push_back(std::make_unique<ScenarioService>(scenarios_.get()));
   services_.push_back(std::make_unique<DiagService>(diag_.get()));
   services_.push_back(std::make_unique<ParticipantsService>(labs_.get()));
   for (auto& service : services_) {

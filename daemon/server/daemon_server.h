@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "daemon/chaos/chaos_engine.h"
+#include "daemon/scenario/lab/lab_scenarios.h"
 #include "daemon/common/dir_lock.h"
 #include "daemon/diag/diagnostics.h"
 #include "daemon/events/event_bus.h"
@@ -58,6 +59,7 @@ class DaemonServer {
   exec::Supervisor supervisor_;
   std::unique_ptr<lab::LabRegistry> labs_;
   std::unique_ptr<chaos::ChaosEngine> chaos_;
+  std::unique_ptr<scenario::LabScenarios> scenarios_;
   std::unique_ptr<diag::DiagEngine> diag_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Service> reflection_v1_;

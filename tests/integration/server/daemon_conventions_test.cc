@@ -81,7 +81,8 @@ TEST_F(DaemonConventionsTest, HealthAnswersPerService) {
   auto health = grpc::health::v1::Health::NewStub(daemon_->channel());
   for (const std::string service :
        {"", "nslab.v1.LabsService", "nslab.v1.ExecService", "nslab.v1.SystemService",
-        "nslab.v1.ChaosService", "nslab.v1.DiagnosticsService", "nslab.v1.ParticipantsService"}) {
+        "nslab.v1.ChaosService", "nslab.v1.DiagnosticsService", "nslab.v1.ParticipantsService",
+        "nslab.v1.ScenarioService"}) {
     grpc::ClientContext context;
     grpc::health::v1::HealthCheckRequest request;
     request.set_service(service);

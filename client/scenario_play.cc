@@ -1,0 +1,129 @@
+#include "client/scenario_play.h"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/str_format.h"
+#include "daemon/scenario/spec/yaml_reader.h"
+#include "nslab/v1/scenario.grpc.pb.h"
+
+namespace nslab::client {
+namespace {
+
+const char* KindWord(nslab::v1::LabEventKind kind) {
+  switch (kind) {
+    case nslab::v1::LAB_EVENT_KIND_LAB_CREATED:
+      return "lab created";
+    case nslab::v1::LAB_EVENT_KIND_LAB_READY:
+      return "lab ready";
+    case nslab::v1::LAB_EVENT_KIND_LAB_DELETED:
+      return "lab deleted";
+    case nslab::v1::LAB_EVENT_KIND_STEP_APPLIED:
+      return "step applied";
+    case nslab::v1::LAB_EVENT_KIND_STEP_UNDONE:
+      return "step undone";
+    case nslab::v1::LAB_EVENT_KIND_STEP_FAILED:
+      return "step FAILED";
+    case nslab::v1::LAB_EVENT_KIND_CHECK_PASSED:
+      return "check passed";
+    case nslab::v1::LAB_EVENT_KIND_CHECK_FAILED:
+      return "check FAILED";
+    case nslab::v1::LAB_EVENT_KIND_LINK_STATE:
+      return "link";
+    case nslab::v1::LAB_EVENT_KIND_PROCESS_EXITED:
+      return "process exited";
+    case nslab::v1::LAB_EVENT_KIND_PROCESS_RESTARTED:
+      return "process restarted";
+    case nslab::v1::LAB_EVENT_KIND_SCENARIO_STARTED:
+      return "scenario started";
+    case nslab::v1::LAB_EVENT_KIND_SCENARIO_ENDED:
+      return "scenario ended";
+    default:
+      return "event";
+  }
+}
+
+}  // namespace
+
+std::optional<nslab::v1::Scenario> ReadScenarioFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::cerr << "nslab: cannot read scenario file " << path << "\n";
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto scenario = scenario::ReadScenarioYaml(text.str());
+  if (!scenario.ok()) {
+    std::cerr << "nslab: " << path << ": " << scenario.status().message() << "\n";
+    return std::nullopt;
+  }
+  return *scenario;
+}
+
+std::string FormatEvent(const nslab::v1::LabEvent& event) {
+  std::string when;
+  if (event.kind() >= nslab::v1::LAB_EVENT_KIND_STEP_APPLIED &&
+      event.kind() <= nslab::v1::LAB_EVENT_KIND_CHECK_FAILED) {
+    when = absl::StrFormat("%8.3fs", event.scenario_ms() / 1000.0);
+  } else {
+    when = absl::StrFormat("%9s", "");
+  }
+  return absl::StrFormat("%s  %-17s %-22s %s", when, KindWord(event.kind()), event.subject(),
+                         event.message());
+}
+
+PlayResult PlayScenario(const std::shared_ptr<grpc::Channel>& channel, const std::string& lab,
+                        const nslab::v1::Scenario& scenario, std::optional<uint64_t> seed,
+                        bool print_events) {
+  auto stub = nslab::v1::ScenarioService::NewStub(channel);
+  nslab::v1::RunScenarioRequest request;
+  request.set_lab(lab);
+  *request.mutable_scenario() = scenario;
+  if (seed) {
+    request.set_seed(*seed);
+  }
+  grpc::ClientContext context;  // a scenario runs as long as its timeline
+  auto reader = stub->RunScenario(&context, request);
+  PlayResult result;
+  nslab::v1::RunScenarioResponse response;
+  while (reader->Read(&response)) {
+    if (response.has_report()) {
+      result.report = response.report();
+    } else if (response.has_event() && print_events) {
+      std::cerr << FormatEvent(response.event()) << "\n";
+    }
+  }
+  result.status = reader->Finish();
+  return result;
+}
+
+void PrintReportSummary(const nslab::v1::ScenarioReport& report) {
+  int passed = 0;
+  std::cout << "scenario " << report.name() << " on lab " << report.lab() << " (seed "
+            << report.seed() << ", " << absl::StrFormat("%.3fs", report.duration_ms() / 1000.0)
+            << ")\n";
+  for (const auto& check : report.checks()) {
+    passed += check.passed() ? 1 : 0;
+    std::cout << "  " << (check.passed() ? "PASS" : "FAIL") << "  " << check.name() << ": "
+              << check.expected();
+    if (!check.passed()) {
+      std::cout << "; seen " << check.seen();
+    }
+    std::cout << "\n";
+  }
+  for (const auto& step : report.steps()) {
+    if (!step.ok()) {
+      std::cout << "  ERROR " << step.planned().path() << " " << step.planned().description()
+                << ": " << step.error() << "\n";
+    }
+  }
+  if (!report.error().empty()) {
+    std::cout << "  ERROR " << report.error() << "\n";
+  }
+  std::cout << passed << "/" << report.checks_size() << " checks passed"
+            << (report.passed() ? "" : " — scenario FAILED") << "\n";
+}
+
+}  // namespace nslab::client
