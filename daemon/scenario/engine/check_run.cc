@@ -103,6 +103,12 @@ void PlayEvery(Attempter& attempter, absl::Duration timeout, absl::Time start, a
     // burst of the ticks it missed.
     tick = std::max(tick + 1, (clock.Now() - start) / every);
   }
+  // The check holds for its whole `for`, and a serial group's next member starts after it.
+  if (!clock.SleepUntil(end, cancel)) {
+    run.cancelled = true;
+    run.seen = absl::StrCat("cancelled after ", run.attempts.total(), " attempts");
+    return;
+  }
   run.passed = true;
   run.seen = absl::StrCat(run.attempts.total(), " attempts all ", attempter.wanted(),
                           "; last: ", attempter.last_observed());

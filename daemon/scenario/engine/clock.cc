@@ -13,7 +13,6 @@ bool RealClock::SleepUntil(absl::Time deadline, const Cancel& cancel) {
     if (cancel.requested()) {
       return false;
     }
-    std::this_thread::yield();
   }
   return !cancel.requested();
 }

@@ -22,7 +22,7 @@ struct Environment {
   const Cancel& cancel;
   // Receives every event as it happens, from the executor's threads but one call at a time.
   std::function<void(const nslab::v1::LabEvent&)> on_event = nullptr;
-  std::string lab;  // copied into the report and the events
+  std::string lab = {};  // copied into the report and the events
   StepText text = {};
 };
 

@@ -253,11 +253,12 @@ absl::Time Player::RunStep(const TimedStep& step, absl::Time scheduled) {
 }
 
 void Player::RunAction(const TimedStep& step, absl::Time scheduled) {
-  const std::string description = env_.text.Action(step.action);
+  // Nothing before Apply but reading the clock: the step's start is what timing measures.
   const absl::Time actual = env_.clock.Now();
   absl::StatusOr<AppliedResult> applied = env_.actions.Apply(
       step.action, {.path = step.path, .seed = StepSeed(prepared_.seed, step.path)});
   const absl::Time ended = env_.clock.Now();
+  const std::string description = env_.text.Action(step.action);
 
   Recorded recorded;
   recorded.actual = actual;

@@ -121,17 +121,18 @@ void Flatten(const std::vector<TimedStep>& steps, const StepText& text,
   for (const TimedStep& step : steps) {
     switch (step.kind) {
       case TimedStep::Kind::kAction: {
+        const std::string description = text.Action(step.action);
         PlannedStep& applied = out.emplace_back();
         applied.set_path(step.path);
         applied.set_kind(nslab::v1::STEP_KIND_ACTION);
-        applied.set_description(text.Action(step.action));
+        applied.set_description(description);
         applied.set_planned_ms(static_cast<uint32_t>(step.start_ms));
         applied.set_jitter_ms(step.jitter_ms);
         if (step.for_ms != 0) {
-          PlannedStep& undo = out.emplace_back();
+          PlannedStep& undo = out.emplace_back();  // `applied` may dangle from here on
           undo.set_path(step.path);
           undo.set_kind(nslab::v1::STEP_KIND_UNDO);
-          undo.set_description(absl::StrCat("undo ", applied.description()));
+          undo.set_description(absl::StrCat("undo ", description));
           undo.set_planned_ms(static_cast<uint32_t>(step.end_ms));
           undo.set_jitter_ms(step.jitter_ms);
         }
