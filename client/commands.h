@@ -14,6 +14,7 @@ void AddLsCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddShowCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddExecCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddLogsCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddEventsCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddGraphCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddFwCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddImpairCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   nslab::client::AddShowCommand(app, options, exit_code);
   nslab::client::AddExecCommand(app, options, exit_code);
   nslab::client::AddLogsCommand(app, options, exit_code);
+  nslab::client::AddEventsCommand(app, options, exit_code);
   nslab::client::AddGraphCommand(app, options, exit_code);
   nslab::client::AddImpairCommand(app, options, exit_code);
   nslab::client::AddFwCommand(app, options, exit_code);
