@@ -55,6 +55,7 @@ void TcpClient::poll(tcp::Instant now) {
   }
   if (held_back_ && (!pacer_ || pacer_->ready_at() <= now)) {
     held_back_ = false;
+    tcp_.poll(now);  // the stack's clock moves only with segments and timers; the pace reads it
     on_event();
   }
 }

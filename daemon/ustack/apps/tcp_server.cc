@@ -144,6 +144,8 @@ std::optional<tcp::Instant> TcpServer::next_deadline() const {
 }
 
 void TcpServer::poll(tcp::Instant now) {
+  // The stack's clock moves only with segments and timers; the pace reads it.
+  tcp_.poll(now);
   std::vector<tcp::SocketId> ready;
   for (const tcp::SocketId connection : held_back_) {
     const auto pacer = pacers_.find(connection);

@@ -23,7 +23,14 @@ void Connection::output(Instant now) {
   }
   if (sends_data(state_)) {
     for (;;) {
-      const std::uint32_t unsent = data_end() > snd_nxt_ ? data_end() - snd_nxt_ : 0;
+      // A reset-after budget ends the stream early: nothing past it is sent, and the silly
+      // window and Nagle rules see its edge as the stream's end. Retransmissions after a timeout
+      // (below SND.MAX) cost nothing.
+      const std::size_t resend = snd_max_ > snd_nxt_ ? snd_max_ - snd_nxt_ : 0;
+      const std::size_t allowed =
+          std::min(byte_budget_left(), std::numeric_limits<std::size_t>::max() - resend) + resend;
+      const std::uint32_t unsent = static_cast<std::uint32_t>(
+          std::min<std::size_t>(data_end() > snd_nxt_ ? data_end() - snd_nxt_ : 0, allowed));
       const bool fin_pending = fin_queued_ && snd_nxt_ <= fin_seq();
       if (unsent == 0 && !fin_pending) {
         break;
@@ -34,11 +41,7 @@ void Connection::output(Instant now) {
       const packet::TcpRepr shape = make_segment(snd_nxt_, flag::kAck, now);
       const std::size_t mss = max_payload_for(shape);
       const std::size_t burst = max_burst_for(shape, mss);
-      // Retransmissions after a timeout (below SND.MAX) cost no budget.
-      const std::size_t resend = snd_max_ > snd_nxt_ ? snd_max_ - snd_nxt_ : 0;
-      const std::size_t allowed =
-          std::min(byte_budget_left(), std::numeric_limits<std::size_t>::max() - resend) + resend;
-      std::size_t len = std::min<std::size_t>({unsent, burst, usable, allowed});
+      std::size_t len = std::min<std::size_t>({unsent, burst, usable});
       if (len > mss && len < unsent) {
         len -= len % mss;  // only the stream's last segment may be short
       }

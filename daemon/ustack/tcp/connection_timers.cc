@@ -115,7 +115,10 @@ void Connection::on_persist_timeout(Instant now) {
     send_probe(now);
   } else {
     // The window is open but too small for the silly-window rules: send what fits.
-    snd_nxt_ += send_from(snd_nxt_, snd_wnd_, now);
+    snd_nxt_ += send_from(snd_nxt_, std::min<std::size_t>(snd_wnd_, byte_budget_left()), now);
+    if (charge_byte_budget(0, now)) {
+      return;
+    }
   }
   persist_backoff_ = std::min(persist_backoff_ + 1, kMaxPersistShift);
   if (flight_size() == 0) {

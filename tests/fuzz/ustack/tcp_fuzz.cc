@@ -5,9 +5,13 @@
 // (retransmissions, persist, TIME_WAIT). Every segment A sends must emit and parse back
 // cleanly, with a valid checksum and the connection's ports.
 //
-// Input: one byte of options (bit 0: timestamps, bit 1: SACK, bit 2: window scaling), then
-// operations, each a kind byte and its arguments (see LLVMFuzzerTestOneInput). The seeds in
-// tcp_corpus/ open, transfer and close connections.
+// Input: one byte of options (bit 0: timestamps, bit 1: SACK, bit 2: window scaling; bits 3-7:
+// the participant-node fault A runs under, apps/fault.h, (byte >> 3) % 9 in FaultMode's order),
+// then operations, each a kind byte and its arguments (see LLVMFuzzerTestOneInput). The fault
+// is A's listener's and every A connection's: the TCP-level ones as their tcp::FaultPolicy,
+// never-accept as A not accepting, close-wait as A ignoring close() in CLOSE-WAIT, slow-read
+// as A's reads paced on the fuzzer's clock. The seeds in tcp_corpus/ open, transfer and close
+// connections, each fault_*.bin under one fault.
 
 #include <chrono>
 #include <cstddef>
@@ -20,6 +24,8 @@
 #include <optional>
 #include <vector>
 
+#include "daemon/ustack/apps/fault.h"
+#include "daemon/ustack/apps/read_pacer.h"
 #include "daemon/ustack/packet/tcp.h"
 #include "daemon/ustack/tcp/tcp.h"
 
@@ -120,7 +126,9 @@ class Input {
 class Harness {
  public:
   explicit Harness(std::uint8_t options)
-      : wire_a_(kAddressA, to_b_, /*checked=*/true), wire_b_(kAddressB, to_a_, false) {
+      : wire_a_(kAddressA, to_b_, /*checked=*/true),
+        wire_b_(kAddressB, to_a_, false),
+        fault_{static_cast<apps::FaultMode>((options >> 3) % 9), 1500, 4096} {
     TcpConfig config;
     config.timestamps = options & 1;
     config.sack = options & 2;
@@ -131,8 +139,9 @@ class Harness {
     a_ = std::make_unique<Tcp>(config, wire_a_);
     b_ = std::make_unique<Tcp>(config, wire_b_);
     listeners_a_.push_back(*a_->listen(Endpoint{{}, kPortA}, {4, 4}, now_));
+    (void)a_->set_fault_policy(listeners_a_.back(), apps::tcp_fault_policy(fault_), now_);
     listener_b_ = *b_->listen(Endpoint{{}, kPortB}, {4, 4}, now_);
-    add_socket(sockets_a_, a_->connect(Endpoint{kAddressB, kPortB}, 0, now_));
+    add_socket_a(a_->connect(Endpoint{kAddressB, kPortB}, 0, now_));
     add_socket(sockets_b_, b_->connect(Endpoint{kAddressA, kPortA}, 0, now_));
     for (int i = 0; i < 4; ++i) {
       exchange(0);
@@ -187,10 +196,21 @@ class Harness {
     }
   }
 
+  // A's connections run under the fault as the apps would run them (tcp_server.cc).
+  void add_socket_a(absl::StatusOr<SocketId> socket) {
+    if (socket.ok()) {
+      sockets_a_.push_back(*socket);
+      (void)a_->set_fault_policy(*socket, apps::tcp_fault_policy(fault_), now_);
+    }
+  }
+
   void accept_all() {
     for (SocketId listener : listeners_a_) {
+      if (fault_.mode == apps::FaultMode::kNeverAccept) {
+        break;
+      }
       for (auto accepted = a_->accept(listener); accepted.ok(); accepted = a_->accept(listener)) {
-        sockets_a_.push_back(*accepted);
+        add_socket_a(accepted);
       }
     }
     for (auto accepted = b_->accept(listener_b_); accepted.ok();
@@ -263,11 +283,15 @@ class Harness {
   void app(Tcp& tcp, std::vector<SocketId>& sockets, Input& input) {
     const std::uint8_t action = input.u8();
     const std::uint8_t which = input.u8();
+    const bool is_a = &tcp == a_.get();
     if (action % 8 == 6) {
-      const bool to_b = &tcp == a_.get();
-      add_socket(
-          sockets,
-          tcp.connect(Endpoint{to_b ? kAddressB : kAddressA, to_b ? kPortB : kPortA}, 0, now_));
+      const auto socket =
+          tcp.connect(Endpoint{is_a ? kAddressB : kAddressA, is_a ? kPortB : kPortA}, 0, now_);
+      if (is_a) {
+        add_socket_a(socket);
+      } else {
+        add_socket(sockets, socket);
+      }
       return;
     }
     if (sockets.empty()) {
@@ -284,14 +308,28 @@ class Harness {
       case 2:
       case 3: {
         std::vector<std::byte> out(std::size_t{input.u8()} * 64);
-        (void)tcp.read(socket, out, now_);
+        if (is_a && fault_.mode == apps::FaultMode::kSlowRead) {
+          apps::ReadPacer& pacer = pacers_.try_emplace(socket, fault_.rate, now_).first->second;
+          bool held_back = false;
+          (void)apps::paced_read(tcp, socket, out, pacer, &held_back);
+        } else {
+          (void)tcp.read(socket, out, now_);
+        }
         break;
       }
       case 4:
         (void)tcp.shutdown(socket, now_);
         break;
       case 5:
-        (void)tcp.close(socket, now_);
+        if (is_a && fault_.mode == apps::FaultMode::kCloseWait &&
+            tcp.state(socket).value_or(TcpState::kClosed) == TcpState::kCloseWait) {
+          break;  // the leak: never closed
+        }
+        if (is_a && fault_.mode == apps::FaultMode::kResetAfter && (which & 0x80)) {
+          (void)tcp.abort(socket, now_);
+        } else {
+          (void)tcp.close(socket, now_);
+        }
         break;
       case 7: {
         SocketOptions options;
@@ -318,6 +356,8 @@ class Harness {
   SocketId listener_b_ = 0;
   std::vector<SocketId> sockets_a_;
   std::vector<SocketId> sockets_b_;
+  apps::FaultSpec fault_;
+  std::map<SocketId, apps::ReadPacer> pacers_;
 };
 
 }  // namespace
