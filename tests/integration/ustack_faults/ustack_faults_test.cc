@@ -11,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "nslab/v1/diag.grpc.pb.h"
 #include "nslab/v1/participants.grpc.pb.h"
 #include "tests/integration/support/daemon_suite.h"
@@ -46,13 +47,13 @@ links:
 // "refused" (ECONNREFUSED) or "timeout".
 std::vector<std::string> Connect(int port) {
   return {"python3", "-c",
-          "import socket\n"
-          "try:\n"
-          "  socket.create_connection(('10.9.0.2', " +
-              std::to_string(port) +
-              "), timeout=1); print('connected')\n"
-              "except ConnectionRefusedError: print('refused')\n"
-              "except socket.timeout: print('timeout')\n"};
+          absl::StrCat("import socket\n"
+                       "try:\n"
+                       "  socket.create_connection(('10.9.0.2', ",
+                       port,
+                       "), timeout=1); print('connected')\n"
+                       "except ConnectionRefusedError: print('refused')\n"
+                       "except socket.timeout: print('timeout')\n")};
 }
 
 class UstackFaultsTest : public DaemonSuite<> {
@@ -104,7 +105,7 @@ class UstackFaultsTest : public DaemonSuite<> {
     std::string out;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     do {
-      out = Kernel({"ss", "-tanoH", "state", state, "dport", "=", ":" + std::to_string(port)}).out;
+      out = Kernel({"ss", "-tanoH", "state", state, "dport", "=", absl::StrCat(":", port)}).out;
       if (!out.empty()) {
         break;
       }
@@ -137,9 +138,14 @@ TEST_F(UstackFaultsTest, TheTopologysFaultsAreInForceAndListed) {
   const nslab::v1::UstackStats stats = Stats();
   std::vector<std::string> listed;
   for (const auto& fault : stats.faults()) {
-    listed.push_back(std::to_string(fault.port()) + ":" + fault.mode() +
-                     (fault.bytes() ? ":" + std::to_string(fault.bytes()) : "") +
-                     (fault.rate() ? ":" + std::to_string(fault.rate()) : ""));
+    std::string entry = absl::StrCat(fault.port(), ":", fault.mode());
+    if (fault.bytes() != 0) {
+      absl::StrAppend(&entry, ":", fault.bytes());
+    }
+    if (fault.rate() != 0) {
+      absl::StrAppend(&entry, ":", fault.rate());
+    }
+    listed.push_back(entry);
   }
   EXPECT_THAT(listed, ::testing::ElementsAre("80:refuse", "82:blackhole-syn", "83:never-accept",
                                              "84:close-wait", "85:ignore-fin", "86:zero-window",
