@@ -81,12 +81,13 @@ MaybeError CheckServiceFault(const nslab::v1::Service& service, const std::strin
         fault.mode().empty() ? "missing" : absl::StrCat("unknown mode \"", fault.mode(), "\"");
     return Invalid(path + ".mode", absl::StrCat(what, ": use one of ", absl::StrJoin(known, ", ")));
   }
-  if (!service.connect().empty() && (fault.mode() == "refuse" || fault.mode() == "blackhole-syn")) {
-    return Invalid(path + ".mode",
-                   absl::StrCat(fault.mode(),
-                                " acts on the SYNs a server receives; a client "
-                                "(with connect) takes close-wait, ignore-fin, "
-                                "zero-window, slow-read, reset-after, never-accept"));
+  if (!service.connect().empty() && (fault.mode() == "refuse" || fault.mode() == "blackhole-syn" ||
+                                     fault.mode() == "never-accept")) {
+    return Invalid(
+        path + ".mode",
+        absl::StrCat(fault.mode(),
+                     " is a listener's (a server's) fault; a client (with connect) "
+                     "takes close-wait, ignore-fin, zero-window, slow-read, reset-after"));
   }
   if (rule->number == "bytes" && fault.bytes() == 0) {
     return Invalid(path + ".bytes",

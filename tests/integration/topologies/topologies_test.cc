@@ -105,6 +105,13 @@ std::vector<Example> Examples() {
         {"client",
          {"sh", "-c", "curl -s --max-time 10 http://10.8.0.2/bytes/1000 | wc -c"},
          "1000"}}},
+      {"participant-faults.yaml",
+       // Port 80 serves; 81 refuses at once (curl exit 7); 82 drops SYNs (curl times out, 28).
+       {{"client",
+         {"sh", "-c", "curl -s --max-time 10 http://10.7.0.2/bytes/1000 | wc -c"},
+         "1000"},
+        {"client", {"curl", "-s", "--max-time", "5", "http://10.7.0.2:81/"}, "", 7},
+        {"client", {"curl", "-s", "--max-time", "1", "http://10.7.0.2:82/"}, "", 28}}},
       {"dual-stack.yaml",
        // One echo, answered within 2 s: CreateLab returns only once every veth transmits.
        {{"client", {"ping", "-4", "-c1", "-W2", "10.6.2.2"}, "1 received"},

@@ -187,7 +187,7 @@ TEST(ReadTopologyYaml, UstackServiceFaults) {
       {"[{udp: 7, app: echo, fault: refuse}]",
        {"nodes.s.services[0].fault", "faults are for tcp services"}},
       {"[{tcp: 7, connect: 10.0.0.1, app: sink, fault: refuse}]",
-       {"nodes.s.services[0].fault.mode", "acts on the SYNs a server receives"}},
+       {"nodes.s.services[0].fault.mode", "is a listener's (a server's) fault"}},
       {"[{tcp: 7, app: echo, fault: close-wait}, {tcp: 7, connect: 10.0.0.1, app: sink}]",
        {"nodes.s.services[1].fault", "give the services on one port the same fault"}},
       {"[{tcp: 80, app: http, fault: reset-after}]",
