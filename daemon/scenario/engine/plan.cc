@@ -59,7 +59,7 @@ class Timer {
       const uint64_t base_ms = serial ? previous_end_ms : group_start_ms;
       NSLAB_ASSIGN_OR_RETURN(TimedStep step,
                              TimeStep(steps[i], absl::StrCat(path, "[", i, "]"), base_ms));
-      previous_end_ms = step.end_ms;
+      previous_end_ms = step.chain_ms;
       timed.push_back(std::move(step));
     }
     return timed;
@@ -77,12 +77,15 @@ class Timer {
         timed.kind = TimedStep::Kind::kAction;
         timed.action = step.action();
         timed.end_ms = timed.start_ms + step.for_ms();
+        timed.chain_ms = timed.end_ms;
         break;
       case Step::kCheck:
         timed.kind = TimedStep::Kind::kCheck;
         timed.check = step.check();
         timed.check_index = next_check_index_++;
         timed.end_ms = CheckEndMs(step.check(), timed.start_ms, step.for_ms());
+        // A check ends when it decides: at once if it holds. Only `every` has a fixed length.
+        timed.chain_ms = step.check().every_ms() != 0 ? timed.end_ms : timed.start_ms;
         break;
       case Step::kParallel:
       case Step::kSerial: {
@@ -94,8 +97,10 @@ class Timer {
             TimeGroup(group.steps(), absl::StrCat(path, serial ? ".serial" : ".parallel"), serial,
                       timed.start_ms));
         timed.end_ms = timed.start_ms;
+        timed.chain_ms = timed.start_ms;
         for (const TimedStep& member : timed.members) {
           timed.end_ms = std::max(timed.end_ms, member.end_ms);
+          timed.chain_ms = serial ? member.chain_ms : std::max(timed.chain_ms, member.chain_ms);
         }
         break;
       }

@@ -26,6 +26,12 @@ struct TimedStep {
   // attempt timeout, a `within` check's start + within, an `every` check's start + for, a
   // group's latest member end.
   uint64_t end_ms = 0;
+  // Where a `serial` group plans its next member: the end of an action's `for` or of an
+  // `every` check, but a check's start otherwise (a check ends as soon as it decides: a
+  // `within` that holds at once does not hold up the members after it). The executor starts
+  // a serial member at the later of its planned time and the previous member's actual end +
+  // at + jitter, so planned offsets after a check are the earliest it can start.
+  uint64_t chain_ms = 0;
   nslab::v1::Action action;        // kAction
   nslab::v1::Check check;          // kCheck
   int check_index = -1;            // kCheck: its place among the scenario's checks, in file order
@@ -40,7 +46,7 @@ uint64_t StepSeed(uint64_t scenario_seed, std::string_view path);
 uint32_t DrawJitter(uint64_t scenario_seed, std::string_view path, uint32_t jitter_ms);
 
 // The step tree with times. Top-level steps and `parallel` members start at their group's
-// start + at + jitter; `serial` members at the previous member's planned end + at + jitter.
+// start + at + jitter; `serial` members at the previous member's chain_ms + at + jitter.
 // INVALID_ARGUMENT names the step that has no action, check or group, or the first that would
 // end later than 2^32 ms.
 absl::StatusOr<std::vector<TimedStep>> TimeScenario(const nslab::v1::Scenario& scenario,
