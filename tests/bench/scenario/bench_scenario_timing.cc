@@ -113,17 +113,7 @@ void BM_ScenarioRealClock(benchmark::State& state) {
     NoopActions actions;
     NoProbes probes;
     Cancel cancel;
-    absl::Time started;
-    Environment env{.clock = clock,
-                    .actions = actions,
-                    .probes = probes,
-                    .cancel = cancel,
-                    .on_event = [&](const nslab::v1::LabEvent& event) {
-                      if (event.kind() == nslab::v1::LAB_EVENT_KIND_SCENARIO_STARTED) {
-                        started = absl::FromUnixSeconds(event.time().seconds()) +
-                                  absl::Nanoseconds(event.time().nanos());
-                      }
-                    }};
+    Environment env{.clock = clock, .actions = actions, .probes = probes, .cancel = cancel};
     const nslab::v1::ScenarioReport report = RunScenario(scenario, 1, env);
     const std::map<std::string, absl::Time> applied = actions.applied();
     if (!report.passed() || applied.size() != kSteps) {
@@ -132,6 +122,9 @@ void BM_ScenarioRealClock(benchmark::State& state) {
                               .c_str());
       return;
     }
+    // The report's start is the instant every planned offset counts from.
+    const absl::Time started = absl::FromUnixSeconds(report.started().seconds()) +
+                               absl::Nanoseconds(report.started().nanos());
     for (const auto& step : report.steps()) {
       const absl::Time planned = started + absl::Milliseconds(step.planned().planned_ms());
       const std::string node = absl::StrCat("n", step.planned().planned_ms() / spacing_ms);
