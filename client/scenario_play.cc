@@ -4,6 +4,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "daemon/scenario/spec/yaml_reader.h"
 #include "nslab/v1/scenario.grpc.pb.h"
@@ -70,7 +72,11 @@ std::string FormatEvent(const nslab::v1::LabEvent& event) {
   } else {
     when = absl::StrFormat("%9s", "");
   }
-  return absl::StrFormat("%s  %-17s %-22s %s", when, KindWord(event.kind()), event.subject(),
+  std::string subject = event.subject();
+  if (!event.node().empty() && !absl::StartsWith(subject, event.node())) {
+    subject = subject.empty() ? event.node() : absl::StrCat(event.node(), ":", subject);
+  }
+  return absl::StrFormat("%s  %-17s %-22s %s", when, KindWord(event.kind()), subject,
                          event.message());
 }
 

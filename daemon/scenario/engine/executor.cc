@@ -151,7 +151,7 @@ ScenarioReport Player::Play() {
       nslab::v1::CheckResult& result = checks_.emplace_back();
       result.set_name(check->check.name());
       result.set_path(check->path);
-      result.set_expected(env_.text.Expectation(check->check));
+      result.set_expected(env_.text.Expectation(check->check, check->for_ms));
       result.set_seen("not run: the scenario ended before its start");
       result.set_started_ms(static_cast<uint32_t>(check->start_ms));
     }
@@ -357,7 +357,7 @@ void Player::RunCheck(const TimedStep& step, absl::Time scheduled) {
   result.set_name(step.check.name());
   result.set_path(step.path);
   result.set_passed(run.passed);
-  result.set_expected(env_.text.Expectation(step.check));
+  result.set_expected(env_.text.Expectation(step.check, step.for_ms));
   result.set_seen(run.seen);
   result.set_started_ms(OffsetMs(start_, scheduled));
   result.set_duration_ms(OffsetMs(scheduled, run.ended));

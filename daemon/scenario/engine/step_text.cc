@@ -29,7 +29,7 @@ std::string DefaultCheckText(const nslab::v1::Check& check) {
   return absl::StrCat("check ", check.name());
 }
 
-std::string DefaultExpectationText(const nslab::v1::Check& check) {
+std::string DefaultExpectationText(const nslab::v1::Check& check, uint32_t for_ms) {
   std::string probe;
   switch (check.probe_case()) {
     case nslab::v1::Check::kTcp:
@@ -53,7 +53,8 @@ std::string DefaultExpectationText(const nslab::v1::Check& check) {
   }
   const char* outcome = check.expect() == nslab::v1::EXPECT_FAIL ? "fail" : "ok";
   if (check.every_ms() != 0) {
-    return absl::StrCat(probe, " ", outcome, " every ", check.every_ms(), " ms");
+    return absl::StrCat(probe, " ", outcome, " every ", check.every_ms(), " ms for ", for_ms,
+                        " ms");
   }
   if (check.within_ms() != 0) {
     return absl::StrCat(probe, " ", outcome, " within ", check.within_ms(), " ms");
@@ -67,8 +68,8 @@ std::string StepText::Action(const nslab::v1::Action& value) const {
 std::string StepText::Check(const nslab::v1::Check& value) const {
   return check ? check(value) : DefaultCheckText(value);
 }
-std::string StepText::Expectation(const nslab::v1::Check& value) const {
-  return expectation ? expectation(value) : DefaultExpectationText(value);
+std::string StepText::Expectation(const nslab::v1::Check& value, uint32_t for_ms) const {
+  return expectation ? expectation(value, for_ms) : DefaultExpectationText(value, for_ms);
 }
 
 }  // namespace nslab::scenario

@@ -126,7 +126,9 @@ StepText SpecText() {
   StepText text;
   text.action = [](const nslab::v1::Action& action) { return DescribeAction(action); };
   text.check = [](const nslab::v1::Check& check) { return absl::StrCat("check ", check.name()); };
-  text.expectation = [](const nslab::v1::Check& check) { return DescribeCheck(check, 0); };
+  text.expectation = [](const nslab::v1::Check& check, uint32_t for_ms) {
+    return DescribeCheck(check, for_ms);
+  };
   return text;
 }
 

@@ -47,9 +47,9 @@ class ScenarioServiceTest : public DaemonSuite<> {
     std::optional<nslab::v1::ScenarioReport> report;
     std::vector<nslab::v1::LabEvent> events;
   };
-  Played Play(const nslab::v1::Scenario& scenario) {
+  Played Play(const nslab::v1::Scenario& scenario, const std::string& lab = "") {
     nslab::v1::RunScenarioRequest request;
-    request.set_lab(lab_);
+    request.set_lab(lab.empty() ? lab_ : lab);
     *request.mutable_scenario() = scenario;
     grpc::ClientContext context;
     auto reader = scenarios_->RunScenario(&context, request);
@@ -124,11 +124,17 @@ name: leaves-no-trace
 steps:
   - {at: 0s, partition: {groups: [[client], [server]], mode: reject}}
   - {at: 100ms, check: {name: cut, from: client, tcp: "10.0.0.2:22", timeout: 300ms, expect: fail}}
-  - {at: 200ms, firewall: {node: server, ruleset: "table inet scenario_t { chain input { type filter hook input priority 0; policy accept; } }"}}
+  - at: 200ms
+    firewall:
+      node: server
+      ruleset: |
+        table inet scenario_t {
+          chain input { type filter hook input priority 0; policy accept; }
+        }
 )"));
   ASSERT_TRUE(played.status.ok()) << played.status.error_message();
   ASSERT_TRUE(played.report.has_value());
-  EXPECT_TRUE(played.report->passed());
+  EXPECT_TRUE(played.report->passed()) << played.report->DebugString();
   EXPECT_EQ(Firewall("client"), before) << "the partition must be healed at the end";
   EXPECT_THAT(Firewall("server"), ::testing::Not(HasSubstr("scenario_t")))
       << "the firewall step must be undone at the end";
@@ -205,6 +211,34 @@ steps:
   auto status = scenarios_->PlanScenario(&context, against_topology, &refused);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(status.error_message(), HasSubstr("ghost:eth0"));
+}
+
+TEST_F(ScenarioServiceTest, AUstackFaultActionBreaksTheParticipantUntilItsForEnds) {
+  const std::string lab = UniqueLabName("scnfault");
+  LabGuard guard(daemon_, lab);
+  auto created = daemon_->CreateFromYaml(R"(
+nodes: {client: {}, web: {kind: ustack, services: [{tcp: 80, app: http}]}}
+links: [{a: client:eth0, b: web:eth0, a_addr: 10.9.0.1/24, b_addr: 10.9.0.2/24}]
+)",
+                                         lab);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  auto played = Play(Parse(R"(
+name: participant-refuses
+steps:
+  - {at: 0s, ustack_fault: {node: web, port: 80, mode: refuse}, for: 1s}
+  - {at: 200ms, check: {name: refused, from: client, tcp: "10.9.0.2:80", timeout: 500ms, expect: fail}}
+  - {at: 1200ms, check: {name: served-again, from: client, http: "http://10.9.0.2/", within: 3s}}
+)"),
+                     lab);
+  ASSERT_TRUE(played.status.ok()) << played.status.error_message();
+  ASSERT_TRUE(played.report.has_value());
+  EXPECT_TRUE(played.report->passed()) << played.report->DebugString();
+  ASSERT_EQ(played.report->checks_size(), 2);
+  EXPECT_THAT(played.report->checks(0).seen(), HasSubstr("refused"))
+      << "the stack answers the SYN with a RST: refused at once, not timed out";
+  nslab::v1::UstackStats stats;
+  ASSERT_TRUE(daemon_->UstackStats(lab, "web", &stats).ok());
+  EXPECT_EQ(stats.faults_size(), 0) << "the fault is cleared after its for";
 }
 
 TEST_F(ScenarioServiceTest, WatchersSeeTheScenariosSteps) {
