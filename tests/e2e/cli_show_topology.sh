@@ -12,7 +12,8 @@ topology_json() {
 }
 
 for file in "$SRC"/topologies/*.yaml; do
-  lab=e2e-$$-$(basename "$file" .yaml | cut -c1-12)
+  short=$(basename "$file" .yaml | cut -c1-12)
+  lab=e2e-$$-${short%-}  # a lab name does not end with '-' (participant-faults)
   LABS_MADE+=("$lab")
   "$NSLAB" up -t "$file" --name "$lab" >/dev/null || fail "up $file"
   printed=$WORK/$lab.yaml
