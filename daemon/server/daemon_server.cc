@@ -22,13 +22,13 @@
 #include "daemon/common/file_text.h"
 #include "daemon/common/log.h"
 #include "daemon/server/chaos_service.h"
-#include "daemon/server/scenario_service.h"
 #include "daemon/server/diag_service.h"
 #include "daemon/server/exec_service.h"
 #include "daemon/server/labs_service.h"
 #include "daemon/server/participants_service.h"
 #include "daemon/server/recovery_server.h"
 #include "daemon/server/reflection_v1.h"
+#include "daemon/server/scenario_service.h"
 #include "daemon/server/system_service.h"
 
 namespace nslab::server {

@@ -10,13 +10,13 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "daemon/chaos/chaos_engine.h"
-#include "daemon/scenario/lab/lab_scenarios.h"
 #include "daemon/common/dir_lock.h"
 #include "daemon/diag/diagnostics.h"
 #include "daemon/events/event_bus.h"
 #include "daemon/exec/process_registry.h"
 #include "daemon/exec/supervisor.h"
 #include "daemon/lab/lab_registry.h"
+#include "daemon/scenario/lab/lab_scenarios.h"
 
 namespace grpc {
 class Server;
