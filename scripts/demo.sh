@@ -21,12 +21,14 @@ lab=demo-$$
 wire_lab=demo-wire-$$
 participant_lab=demo-participant-$$
 run_lab=demo-run-$$
+faults_lab=demo-faults-$$
 daemon=
 cleanup() {
   "$bin/client/nslab" down "$lab" >/dev/null 2>&1 || true
   "$bin/client/nslab" down "$wire_lab" >/dev/null 2>&1 || true
   "$bin/client/nslab" down "$participant_lab" >/dev/null 2>&1 || true
   "$bin/client/nslab" down "$run_lab" >/dev/null 2>&1 || true
+  "$bin/client/nslab" down "$faults_lab" >/dev/null 2>&1 || true
   [[ -n $daemon ]] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
   rm -rf "$work"
 }
@@ -94,6 +96,17 @@ step nslab impair "$participant_lab" client:eth0 --loss 5%
 step nslab exec "$participant_lab" client -- sh -c "curl -s http://10.8.0.2/bytes/1000000 | wc -c"
 step nslab ustack stats "$participant_lab" web
 step nslab down "$participant_lab"
+echo "# the participant node breaks TCP on purpose: refused vs timed out, a CLOSE_WAIT leak"
+step nslab up -t topologies/participant-faults.yaml --name "$faults_lab"
+step nslab exec "$faults_lab" client -- curl -sS --max-time 2 http://10.7.0.2:81/ || true
+step nslab exec "$faults_lab" client -- curl -sS --max-time 2 http://10.7.0.2:82/ || true
+step nslab exec "$faults_lab" client -- curl -s -o /dev/null http://10.7.0.2:83/bytes/10
+step nslab exec "$faults_lab" client -- ss -tan state fin-wait-2
+step nslab diag sockets "$faults_lab" web --state close-wait
+step nslab ustack fault "$faults_lab" web --port 80 reset-after --bytes 1000
+step nslab exec "$faults_lab" client -- curl -sS -o /dev/null http://10.7.0.2/bytes/100000 || true
+step nslab ustack fault "$faults_lab" web --port 80 --clear
+step nslab down "$faults_lab"
 echo "# an experiment as code: web1 partitioned for 2 s, checks at millisecond resolution,"
 echo "# a JUnit verdict; the lab is built, played and removed by one command"
 step nslab run -t topologies/web-pair.yaml --name "$run_lab" \
