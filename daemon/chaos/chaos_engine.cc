@@ -80,6 +80,17 @@ bool InterfaceUp(const std::string& netns, const std::string& interface) {
 
 }  // namespace
 
+End EndOf(nslab::v1::LinkEnd end) {
+  switch (end) {
+    case nslab::v1::LINK_END_A:
+      return End::kA;
+    case nslab::v1::LINK_END_B:
+      return End::kB;
+    default:
+      return End::kBoth;
+  }
+}
+
 absl::StatusOr<UniqueFd> ChaosEngine::OpenNode(const std::string& lab,
                                                const std::string& node) const {
   auto netns = labs_->NodeNamespace(lab, node);

@@ -13,6 +13,7 @@
 #include "daemon/chaos/ruleset_listing.h"
 #include "daemon/common/fd.h"
 #include "daemon/lab/lab_registry.h"
+#include "nslab/v1/chaos.pb.h"
 
 namespace nslab::chaos {
 
@@ -22,6 +23,9 @@ struct FirewallView {
 };
 
 enum class End { kBoth, kA, kB };
+
+// The API's LinkEnd (UNSPECIFIED: both).
+End EndOf(nslab::v1::LinkEnd end);
 
 struct LinkImpairmentView {
   std::string link;                                 // name:, else "a:if <-> b:if"

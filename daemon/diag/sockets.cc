@@ -237,6 +237,21 @@ absl::StatusOr<std::string> NormaliseState(const std::string& state) {
       "state \"", state, "\": not a socket state; use one of ", absl::StrJoin(valid, ", ")));
 }
 
+void AddStateSummary(nslab::v1::SocketsResponse* list) {
+  std::map<std::string, uint32_t> counts;
+  for (const auto& socket : list->sockets()) {
+    ++counts[socket.state()];
+  }
+  std::vector<std::pair<std::string, uint32_t>> sorted(counts.begin(), counts.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (const auto& [name, count] : sorted) {
+    auto* out = list->add_summary();
+    out->set_state(name);
+    out->set_count(count);
+  }
+}
+
 absl::StatusOr<nslab::v1::SocketsResponse> ListSockets(int netns_fd, const SocketFilter& filter) {
   std::string state;
   if (!filter.state.empty()) {
@@ -288,7 +303,6 @@ absl::StatusOr<nslab::v1::SocketsResponse> ListSockets(int netns_fd, const Socke
     });
   }
   nslab::v1::SocketsResponse list;
-  std::map<std::string, uint32_t> counts;
   for (auto& socket : all) {
     if (!state.empty() && absl::AsciiStrToLower(socket.state()) != state) {
       continue;
@@ -308,17 +322,9 @@ absl::StatusOr<nslab::v1::SocketsResponse> ListSockets(int netns_fd, const Socke
     if (!socket.interface().empty()) {
       socket.set_interface(interface_names[socket.interface()]);
     }
-    ++counts[socket.state()];
     *list.add_sockets() = std::move(socket);
   }
-  std::vector<std::pair<std::string, uint32_t>> sorted(counts.begin(), counts.end());
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
-  for (const auto& [name, count] : sorted) {
-    auto* out = list.add_summary();
-    out->set_state(name);
-    out->set_count(count);
-  }
+  AddStateSummary(&list);
   return list;
 }
 

@@ -21,6 +21,9 @@ absl::StatusOr<std::string> NormaliseState(const std::string& state);
 // TCP and UDP sockets of the namespace behind `netns_fd`, read with sock_diag (inet_diag
 // with INET_DIAG_INFO and INET_DIAG_SKMEMINFO), each with the processes of that
 // namespace holding it (matched by socket inode under /proc/<pid>/fd).
+// Appends the count per state of `list`'s sockets, most first (`ss -tan | awk | uniq -c`).
+void AddStateSummary(nslab::v1::SocketsResponse* list);
+
 absl::StatusOr<nslab::v1::SocketsResponse> ListSockets(int netns_fd, const SocketFilter& filter);
 
 }  // namespace nslab::diag

@@ -1,5 +1,7 @@
 #include "daemon/diag/ustack_sockets.h"
 
+#include "daemon/diag/sockets.h"
+
 #include <algorithm>
 #include <map>
 #include <string>
@@ -77,7 +79,6 @@ absl::StatusOr<nslab::v1::SocketsResponse> SocketsFromUstack(const nslab::v1::Us
   if (filter.protocol == "udp") {
     return list;
   }
-  std::map<std::string, uint32_t> counts;
   for (const auto& row : stats.tcp_sockets()) {
     nslab::v1::Socket socket = ToSocket(row);
     if (!state.empty() && absl::AsciiStrToLower(socket.state()) != state) {
@@ -87,17 +88,9 @@ absl::StatusOr<nslab::v1::SocketsResponse> SocketsFromUstack(const nslab::v1::Us
         socket.peer_port() != filter.port) {
       continue;
     }
-    ++counts[socket.state()];
     *list.add_sockets() = std::move(socket);
   }
-  std::vector<std::pair<std::string, uint32_t>> sorted(counts.begin(), counts.end());
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
-  for (const auto& [name, count] : sorted) {
-    auto* out = list.add_summary();
-    out->set_state(name);
-    out->set_count(count);
-  }
+  AddStateSummary(&list);
   return list;
 }
 

@@ -36,17 +36,6 @@ grpc::Status FillNames(const absl::StatusOr<std::vector<std::string>>& names,
   return grpc::Status::OK;
 }
 
-chaos::End EndOf(nslab::v1::LinkEnd end) {
-  switch (end) {
-    case nslab::v1::LINK_END_A:
-      return chaos::End::kA;
-    case nslab::v1::LINK_END_B:
-      return chaos::End::kB;
-    default:
-      return chaos::End::kBoth;
-  }
-}
-
 grpc::Status FillImpairments(const absl::StatusOr<std::vector<chaos::LinkImpairmentView>>& views,
                              google::protobuf::RepeatedPtrField<nslab::v1::LinkImpairment>* links) {
   if (!views.ok()) {
@@ -113,15 +102,15 @@ grpc::Status ChaosService::FlushFirewall(grpc::ServerContext*,
 grpc::Status ChaosService::SetLinkState(grpc::ServerContext*,
                                         const nslab::v1::SetLinkStateRequest* request,
                                         nslab::v1::SetLinkStateResponse* response) {
-  return FillNames(
-      engine_->SetLinkState(request->lab(), request->link(), request->up(), EndOf(request->end())),
-      response->mutable_changed());
+  return FillNames(engine_->SetLinkState(request->lab(), request->link(), request->up(),
+                                         chaos::EndOf(request->end())),
+                   response->mutable_changed());
 }
 
 grpc::Status ChaosService::FlapLink(grpc::ServerContext*, const nslab::v1::FlapLinkRequest* request,
                                     nslab::v1::FlapLinkResponse* response) {
   return FillNames(
-      engine_->StartFlap(request->lab(), request->link(), EndOf(request->end()),
+      engine_->StartFlap(request->lab(), request->link(), chaos::EndOf(request->end()),
                          absl::Milliseconds(request->down_ms()),
                          absl::Milliseconds(request->up_ms()), static_cast<int>(request->count())),
       response->mutable_changed());

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -16,5 +17,13 @@ struct FieldError {
 
   absl::Status ToStatus() const;
 };
+
+// Returns the FieldError `expr` gives, if any: the readers' and validators' early return.
+#define NSLAB_TRY_FIELD(expr)                                         \
+  do {                                                                \
+    if (std::optional<::nslab::topology::FieldError> _err = (expr)) { \
+      return _err;                                                    \
+    }                                                                 \
+  } while (false)
 
 }  // namespace nslab::topology

@@ -37,4 +37,26 @@ std::optional<FieldError> CheckYamlShape(absl::string_view text) {
   return std::nullopt;
 }
 
+absl::StatusOr<YAML::Node> LoadCheckedYaml(absl::string_view text) {
+  if (auto error = CheckYamlShape(text)) {
+    return error->ToStatus();
+  }
+  try {
+    return YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not valid YAML: ", e.msg, " (line ", e.mark.line + 1, ")"));
+  }
+}
+
+absl::Status CatchYamlErrors(absl::string_view what, const std::function<void()>& read) {
+  try {
+    read();
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a valid ", what, ": ", e.msg, " (line ", e.mark.line + 1, ")"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace nslab::topology

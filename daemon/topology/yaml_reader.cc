@@ -33,13 +33,6 @@ using nslab::v1::Topology;
 
 using MaybeError = std::optional<FieldError>;
 
-#define NSLAB_TRY_FIELD(expr)       \
-  do {                              \
-    if (MaybeError _err = (expr)) { \
-      return _err;                  \
-    }                               \
-  } while (false)
-
 int LineOf(const YAML::Node& node) { return node.Mark().line >= 0 ? node.Mark().line + 1 : 0; }
 
 std::string Join(absl::string_view path, absl::string_view key) {
@@ -760,25 +753,17 @@ absl::StatusOr<Impairment> ReadImpairmentYaml(const YAML::Node& node, const std:
 }
 
 absl::StatusOr<Topology> ReadTopologyYaml(absl::string_view text) {
-  if (auto error = CheckYamlShape(text)) {
-    return error->ToStatus();
-  }
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not valid YAML: ", e.msg, " (line ", e.mark.line + 1, ")"));
+  auto root = LoadCheckedYaml(text);
+  if (!root.ok()) {
+    return root.status();
   }
   Reader reader;
   Topology topology;
   MaybeError error;
-  try {
-    error = reader.ReadTopology(root, &topology);
-  } catch (const YAML::Exception& e) {
-    // yaml-cpp throws on a few malformed shapes (e.g. a duplicate anchor); report, never crash.
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a valid topology: ", e.msg, " (line ", e.mark.line + 1, ")"));
+  if (auto thrown =
+          CatchYamlErrors("topology", [&] { error = reader.ReadTopology(*root, &topology); });
+      !thrown.ok()) {
+    return thrown;
   }
   if (!error) {
     error = ValidateTopology(topology);

@@ -7,20 +7,9 @@
 namespace nslab::scenario {
 namespace {
 
-chaos::End EndOf(nslab::v1::LinkEnd end) {
-  switch (end) {
-    case nslab::v1::LINK_END_A:
-      return chaos::End::kA;
-    case nslab::v1::LINK_END_B:
-      return chaos::End::kB;
-    default:
-      return chaos::End::kBoth;
-  }
-}
-
 absl::StatusOr<Applied> SetState(LabContext& context, const nslab::v1::LinkStateAction& action,
                                  bool up) {
-  const chaos::End end = EndOf(action.end());
+  const chaos::End end = chaos::EndOf(action.end());
   auto changed = context.chaos->SetLinkState(context.lab, action.link(), up, end);
   if (!changed.ok()) {
     return changed.status();
@@ -58,21 +47,21 @@ ActionHandler LinkUpHandler() {
 }
 
 ActionHandler FlapHandler() {
-  return {[](const nslab::v1::Topology& topology, const nslab::v1::Action& action) {
-            return CheckLink(topology, action.flap().link());
-          },
-          [](LabContext& context, const nslab::v1::Action& action) -> absl::StatusOr<Applied> {
-            const auto& flap = action.flap();
-            auto changed = context.chaos->StartFlap(
-                context.lab, flap.link(), EndOf(flap.end()), absl::Milliseconds(flap.down_ms()),
-                absl::Milliseconds(flap.up_ms()), static_cast<int>(flap.count()));
-            if (!changed.ok()) {
-              return changed.status();
-            }
-            return Applied{
-                absl::StrCat("flapping ", flap.count(), "x: ", absl::StrJoin(*changed, ", ")),
-                nullptr};
-          }};
+  return {
+      [](const nslab::v1::Topology& topology, const nslab::v1::Action& action) {
+        return CheckLink(topology, action.flap().link());
+      },
+      [](LabContext& context, const nslab::v1::Action& action) -> absl::StatusOr<Applied> {
+        const auto& flap = action.flap();
+        auto changed = context.chaos->StartFlap(
+            context.lab, flap.link(), chaos::EndOf(flap.end()), absl::Milliseconds(flap.down_ms()),
+            absl::Milliseconds(flap.up_ms()), static_cast<int>(flap.count()));
+        if (!changed.ok()) {
+          return changed.status();
+        }
+        return Applied{
+            absl::StrCat("flapping ", flap.count(), "x: ", absl::StrJoin(*changed, ", ")), nullptr};
+      }};
 }
 
 }  // namespace nslab::scenario

@@ -32,13 +32,6 @@ using topology::FieldError;
 
 using MaybeError = std::optional<FieldError>;
 
-#define NSLAB_TRY_FIELD(expr)       \
-  do {                              \
-    if (MaybeError _err = (expr)) { \
-      return _err;                  \
-    }                               \
-  } while (false)
-
 MaybeError Fail(std::string path, std::string message) {
   return FieldError{absl::StatusCode::kInvalidArgument, std::move(path), std::move(message)};
 }

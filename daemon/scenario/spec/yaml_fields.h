@@ -23,13 +23,6 @@ namespace nslab::scenario {
 
 using MaybeError = std::optional<topology::FieldError>;
 
-#define NSLAB_TRY_FIELD(expr)       \
-  do {                              \
-    if (MaybeError _err = (expr)) { \
-      return _err;                  \
-    }                               \
-  } while (false)
-
 std::string JoinPath(absl::string_view path, absl::string_view key);
 std::string IndexPath(absl::string_view path, size_t i);
 

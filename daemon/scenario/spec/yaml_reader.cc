@@ -295,25 +295,17 @@ absl::StatusOr<Scenario> ReadScenarioYaml(absl::string_view text) {
   if (text.size() > kMaxScenarioBytes) {
     return absl::InvalidArgumentError("the scenario is larger than 1 MiB");
   }
-  if (auto error = topology::CheckYamlShape(text)) {
-    return error->ToStatus();
-  }
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not valid YAML: ", e.msg, " (line ", e.mark.line + 1, ")"));
+  auto root = topology::LoadCheckedYaml(text);
+  if (!root.ok()) {
+    return root.status();
   }
   ScenarioReader reader;
   Scenario scenario;
   MaybeError error;
-  try {
-    error = reader.Read(root, &scenario);
-  } catch (const YAML::Exception& e) {
-    // yaml-cpp throws on a few malformed shapes (e.g. a duplicate anchor); report, never crash.
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a valid scenario: ", e.msg, " (line ", e.mark.line + 1, ")"));
+  if (auto thrown =
+          topology::CatchYamlErrors("scenario", [&] { error = reader.Read(*root, &scenario); });
+      !thrown.ok()) {
+    return thrown;
   }
   if (!error) {
     error = FindScenarioProblem(scenario);
