@@ -112,6 +112,17 @@ std::vector<Example> Examples() {
          "1000"},
         {"client", {"curl", "-s", "--max-time", "5", "http://10.7.0.2:81/"}, "", 7},
         {"client", {"curl", "-s", "--max-time", "1", "http://10.7.0.2:82/"}, "", 28}}},
+      {"web-pair.yaml",
+       // The client reaches both web servers across the wan wire and the edge router.
+       {{"client",
+         {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+          "http://10.60.0.11:8080/"},
+         "200"},
+        {"client",
+         {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+          "http://10.60.0.12:8080/"},
+         "200"}},
+       {{"web1", 8080}, {"web2", 8080}}},
       {"dual-stack.yaml",
        // One echo, answered within 2 s: CreateLab returns only once every veth transmits.
        {{"client", {"ping", "-4", "-c1", "-W2", "10.6.2.2"}, "1 received"},
