@@ -9,6 +9,7 @@
 #include "daemon/chaos/partition_rules.h"
 #include "daemon/impair/validate.h"
 #include "daemon/lab/link_impairment.h"
+#include "daemon/lab/node_routes.h"
 #include "daemon/netlink/links.h"
 #include "daemon/netlink/route_socket.h"
 #include "daemon/netns/netns.h"
@@ -211,6 +212,15 @@ absl::StatusOr<std::vector<std::string>> ChaosEngine::SetLinkState(const std::st
     }
     if (auto status = netlink::SetLinkUp(*sock, ref.interface, up); !status.ok()) {
       return status;
+    }
+    if (up) {
+      if (auto status = lab::RestoreAfterLinkUp(*sock, *topology, ref.node, ref.interface);
+          !status.ok()) {
+        return absl::Status(status.code(), absl::StrCat(ref.node, ":", ref.interface,
+                                                        " is up, but restoring its addresses and "
+                                                        "routes failed: ",
+                                                        status.message()));
+      }
     }
     changed.push_back(absl::StrCat(ref.node, ":", ref.interface));
   }

@@ -12,6 +12,7 @@
 #include "daemon/common/parallel.h"
 #include "daemon/common/status_macros.h"
 #include "daemon/lab/link_impairment.h"
+#include "daemon/lab/node_routes.h"
 #include "daemon/lab/teardown.h"
 #include "daemon/lab/ustack_node.h"
 #include "daemon/netlink/addresses.h"
@@ -38,19 +39,6 @@ absl::Status AtStep(const absl::Status& status, const std::string& step) {
     return status;
   }
   return absl::Status(status.code(), absl::StrCat(step, ": ", status.message()));
-}
-
-netlink::RouteKind KindOf(nslab::v1::RouteType type) {
-  switch (type) {
-    case nslab::v1::ROUTE_TYPE_BLACKHOLE:
-      return netlink::RouteKind::kBlackhole;
-    case nslab::v1::ROUTE_TYPE_UNREACHABLE:
-      return netlink::RouteKind::kUnreachable;
-    case nslab::v1::ROUTE_TYPE_PROHIBIT:
-      return netlink::RouteKind::kProhibit;
-    default:
-      return netlink::RouteKind::kUnicast;
-  }
 }
 
 class LabBuilder {
@@ -292,19 +280,11 @@ class LabBuilder {
 
   absl::Status FinishNode(const Node& node) {
     const auto& sock = Socket(node.name());
-    // A ustack node's routes are its stack's (UstackArgv), not this kernel's.
-    const int kernel_routes = node.kind() == nslab::v1::NODE_KIND_USTACK ? 0 : node.routes_size();
-    for (int i = 0; i < kernel_routes; ++i) {
-      const auto& route = node.routes(i);
-      netlink::RouteSpec spec{route.to(), KindOf(route.type()), {}, route.metric(), route.table()};
-      if (!route.via().empty() || !route.dev().empty()) {
-        spec.nexthops.push_back({route.via(), route.dev(), 1});
-      }
-      for (const auto& hop : route.nexthops()) {
-        spec.nexthops.push_back({hop.via(), hop.dev(), hop.weight() == 0 ? 1 : hop.weight()});
-      }
-      NSLAB_RETURN_IF_ERROR(
-          AtStep(netlink::AddRoute(sock, spec), absl::StrCat("routes.", node.name(), "[", i, "]")));
+    // A ustack node's routes are its stack's (UstackArgv), not this kernel's: none here.
+    const std::vector<netlink::RouteSpec> routes = KernelRoutesOf(node);
+    for (size_t i = 0; i < routes.size(); ++i) {
+      NSLAB_RETURN_IF_ERROR(AtStep(netlink::AddRoute(sock, routes[i]),
+                                   absl::StrCat("routes.", node.name(), "[", i, "]")));
     }
     for (int i = 0; i < node.rules_size(); ++i) {
       const auto& rule = node.rules(i);

@@ -60,7 +60,9 @@ uint8_t RouteType(RouteKind kind) {
 
 }  // namespace
 
-absl::Status AddRoute(const RouteSocket& sock, const RouteSpec& spec) {
+namespace {
+
+absl::Status WriteRoute(const RouteSocket& sock, const RouteSpec& spec, int flags) {
   const std::string what = absl::StrCat("add route to ", spec.to);
   int family = AF_INET;
   if (spec.to != "default") {
@@ -110,7 +112,17 @@ absl::Status AddRoute(const RouteSocket& sock, const RouteSpec& spec) {
     }
     rtnl_route_add_nexthop(route.get(), nh);  // the route owns it now
   }
-  return NlStatus(what, rtnl_route_add(sock.get(), route.get(), NLM_F_EXCL));
+  return NlStatus(what, rtnl_route_add(sock.get(), route.get(), flags));
+}
+
+}  // namespace
+
+absl::Status AddRoute(const RouteSocket& sock, const RouteSpec& spec) {
+  return WriteRoute(sock, spec, NLM_F_EXCL);
+}
+
+absl::Status ReplaceRoute(const RouteSocket& sock, const RouteSpec& spec) {
+  return WriteRoute(sock, spec, NLM_F_REPLACE);
 }
 
 absl::Status AddRule(const RouteSocket& sock, const RuleSpec& spec) {

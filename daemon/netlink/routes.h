@@ -26,6 +26,9 @@ struct RouteSpec {
 };
 
 absl::Status AddRoute(const RouteSocket& sock, const RouteSpec& route);
+// The same route, put back whether or not it exists (NLM_F_REPLACE): what the kernel
+// flushed when the route's interface went down.
+absl::Status ReplaceRoute(const RouteSocket& sock, const RouteSpec& route);
 
 struct RuleSpec {
   std::string from;  // CIDR or empty

@@ -186,6 +186,50 @@ TEST_F(ChaosTest, LinkDownAndUp) {
   EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(ChaosTest, LinkUpPutsBackTheRoutesAndAddressesTheKernelFlushed) {
+  // The kernel deletes a route through an interface that goes down (and IPv6 addresses with
+  // it); `link up` must leave the node as the topology built it.
+  const std::string lab = UniqueLabName("chaosrt");
+  LabGuard guard(daemon_, lab);
+  auto created = daemon_->CreateFromYaml(R"(
+nodes: {client: {}, server: {}}
+links:
+  - {a: client:eth0, b: server:eth0, a_addr: [10.0.0.1/24, "fd00:7::1/64"],
+     b_addr: [10.0.0.2/24, "fd00:7::2/64"]}
+routes:
+  client: [{to: 10.99.0.0/24, via: 10.0.0.2}, {to: default, via: 10.0.0.2}]
+)",
+                                         lab);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+  const std::vector<std::string> show = {"sh", "-c",
+                                         "ip -4 route show; ip -6 addr show dev eth0 scope global"};
+  const std::string before = daemon_->Exec(lab, "client", show).out;
+  ASSERT_THAT(before, HasSubstr("10.99.0.0/24 via 10.0.0.2"));
+  ASSERT_THAT(before, HasSubstr("fd00:7::1/64"));
+
+  nslab::v1::SetLinkStateRequest request;
+  request.set_lab(lab);
+  request.set_link("client:eth0");
+  request.set_end(nslab::v1::LINK_END_A);
+  nslab::v1::SetLinkStateResponse response;
+  for (const bool up : {false, true}) {
+    request.set_up(up);
+    grpc::ClientContext context;
+    auto status = chaos_->SetLinkState(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    if (!up) {
+      EXPECT_THAT(daemon_->Exec(lab, "client", show).out,
+                  ::testing::Not(HasSubstr("10.99.0.0/24 via 10.0.0.2")))
+          << "the kernel flushes the route while its interface is down";
+    }
+  }
+  const std::string after = daemon_->Exec(lab, "client", show).out;
+  EXPECT_THAT(after, HasSubstr("10.99.0.0/24 via 10.0.0.2"));
+  EXPECT_THAT(after, HasSubstr("default via 10.0.0.2"));
+  EXPECT_THAT(after, HasSubstr("fd00:7::1/64"));
+  EXPECT_EQ(daemon_->Exec(lab, "client", {"ip", "route", "get", "10.99.0.7"}).code, 0);
+}
+
 TEST_F(ChaosTest, FlapEndsUp) {
   // The kernel's own announcements of server:eth0's state, subscribed before the flap starts.
   LinkWatch watch(name_ + "-server");
