@@ -2,11 +2,14 @@
 // command inside a node, snapshot the diagnostics if anything failed, tear down, and exit with
 // the verdict.
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <iostream>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -63,9 +66,72 @@ void AppendUtf8(std::string* out, absl::string_view bytes) {
   }
 }
 
+// SIGINT and SIGTERM (a cancelled CI job) stop the scenario and the command instead of killing
+// nslab run, so the lab is still torn down and the reports still written. Blocked in every
+// thread from construction; one thread of its own waits for them.
+class Interruption {
+ public:
+  Interruption() {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
+    thread_ = std::thread([this] {
+      const timespec poll{0, 100'000'000};
+      while (!done_.load()) {
+        const int signal = sigtimedwait(&signals_, nullptr, &poll);
+        if (signal > 0) {
+          Fire(signal);
+        }
+      }
+    });
+  }
+  ~Interruption() {
+    done_.store(true);
+    thread_.join();
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+
+  // Cancels `context` when a signal comes (at once if one came already); Forget before it dies.
+  void Watch(grpc::ClientContext* context) {
+    absl::MutexLock lock(&mutex_);
+    contexts_.push_back(context);
+    if (signal_ != 0) {
+      context->TryCancel();
+    }
+  }
+  void Forget(grpc::ClientContext* context) {
+    absl::MutexLock lock(&mutex_);
+    std::erase(contexts_, context);
+  }
+  int signal() const {
+    absl::MutexLock lock(&mutex_);
+    return signal_;
+  }
+
+ private:
+  void Fire(int signal) {
+    absl::MutexLock lock(&mutex_);
+    std::cerr << "nslab run: " << (signal == SIGINT ? "SIGINT" : "SIGTERM")
+              << ": stopping; the lab is removed before exiting\n";
+    signal_ = signal;
+    for (grpc::ClientContext* context : contexts_) {
+      context->TryCancel();
+    }
+  }
+
+  sigset_t signals_;
+  sigset_t previous_;
+  std::atomic<bool> done_{false};
+  mutable absl::Mutex mutex_;
+  std::vector<grpc::ClientContext*> contexts_ ABSL_GUARDED_BY(mutex_);
+  int signal_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::thread thread_;
+};
+
 // Runs the command in its node, streaming its output here; keeps the last bytes for the report.
 CommandOutcome RunCommand(const std::shared_ptr<grpc::Channel>& channel, const std::string& lab,
-                          const RunArgs& args) {
+                          const RunArgs& args, Interruption& interruption) {
   CommandOutcome outcome;
   outcome.node = args.in_node;
   outcome.argv = args.command;
@@ -78,6 +144,7 @@ CommandOutcome RunCommand(const std::shared_ptr<grpc::Channel>& channel, const s
     request.add_argv(arg);
   }
   grpc::ClientContext context;
+  interruption.Watch(&context);
   auto reader = stub->Run(&context, request);
   nslab::v1::RunResponse response;
   std::string raw;
@@ -110,6 +177,7 @@ CommandOutcome RunCommand(const std::shared_ptr<grpc::Channel>& channel, const s
     }
   }
   const grpc::Status status = reader->Finish();
+  interruption.Forget(&context);
   if (!status.ok()) {
     outcome.exit_code = -1;
     outcome.error = status.error_message();
@@ -153,6 +221,7 @@ class EventFollower {
 
 int Run(const GlobalOptions& options, const RunArgs& args) {
   const absl::Time start = absl::Now();
+  Interruption interruption;
   // Everything the user wrote is checked before anything is built.
   auto request = RequestFromFile(args.topology);
   if (!request) {
@@ -207,20 +276,24 @@ int Run(const GlobalOptions& options, const RunArgs& args) {
     // removed what was built.
     built = status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
   }
-  if (outcome.infrastructure_error.empty()) {
+  if (outcome.infrastructure_error.empty() && interruption.signal() == 0) {
     auto events = std::make_unique<EventFollower>(channel, lab);
     std::optional<PlayResult> played;
     std::thread scenario_thread;
+    grpc::ClientContext scenario_context;
     if (scenario) {
+      interruption.Watch(&scenario_context);
       scenario_thread = std::thread([&] {
-        played = PlayScenario(channel, lab, *scenario, args.seed, /*print_events=*/false);
+        played = PlayScenario(channel, lab, *scenario, args.seed, /*print_events=*/false,
+                              &scenario_context);
       });
     }
     if (!args.command.empty()) {
-      outcome.command = RunCommand(channel, lab, args);
+      outcome.command = RunCommand(channel, lab, args, interruption);
     }
     if (scenario_thread.joinable()) {
       scenario_thread.join();
+      interruption.Forget(&scenario_context);
     }
     events.reset();
     if (played) {
@@ -230,6 +303,10 @@ int Run(const GlobalOptions& options, const RunArgs& args) {
             absl::StrCat("playing the scenario: ", played->status.error_message());
       }
     }
+  }
+  if (interruption.signal() != 0) {
+    outcome.infrastructure_error =
+        absl::StrCat("interrupted by ", interruption.signal() == SIGINT ? "SIGINT" : "SIGTERM");
   }
   if (!outcome.passed() && built) {
     auto diagnostics = nslab::v1::DiagnosticsService::NewStub(channel);

@@ -33,8 +33,9 @@ void AddScenarioCommand(CLI::App& app, const GlobalOptions& options, int& exit_c
       return;
     }
     const absl::Time start = absl::Now();
+    grpc::ClientContext context;
     PlayResult played =
-        PlayScenario(Connect(options), lab, *scenario, seed, options.output == "table");
+        PlayScenario(Connect(options), lab, *scenario, seed, options.output == "table", &context);
     RunOutcome outcome;
     outcome.lab = lab;
     outcome.seconds = absl::ToDoubleSeconds(absl::Now() - start);

@@ -82,7 +82,7 @@ std::string FormatEvent(const nslab::v1::LabEvent& event) {
 
 PlayResult PlayScenario(const std::shared_ptr<grpc::Channel>& channel, const std::string& lab,
                         const nslab::v1::Scenario& scenario, std::optional<uint64_t> seed,
-                        bool print_events) {
+                        bool print_events, grpc::ClientContext* context) {
   auto stub = nslab::v1::ScenarioService::NewStub(channel);
   nslab::v1::RunScenarioRequest request;
   request.set_lab(lab);
@@ -90,8 +90,7 @@ PlayResult PlayScenario(const std::shared_ptr<grpc::Channel>& channel, const std
   if (seed) {
     request.set_seed(*seed);
   }
-  grpc::ClientContext context;  // a scenario runs as long as its timeline
-  auto reader = stub->RunScenario(&context, request);
+  auto reader = stub->RunScenario(context, request);
   PlayResult result;
   nslab::v1::RunScenarioResponse response;
   while (reader->Read(&response)) {

@@ -32,9 +32,11 @@ struct PlayResult {
   grpc::Status status;
   std::optional<nslab::v1::ScenarioReport> report;
 };
+// `context` (the caller's, so that it can cancel the call) has no deadline: a scenario runs
+// as long as its timeline.
 PlayResult PlayScenario(const std::shared_ptr<grpc::Channel>& channel, const std::string& lab,
                         const nslab::v1::Scenario& scenario, std::optional<uint64_t> seed,
-                        bool print_events);
+                        bool print_events, grpc::ClientContext* context);
 
 // A summary for the terminal: each check's verdict, then "3/4 checks passed".
 void PrintReportSummary(const nslab::v1::ScenarioReport& report);

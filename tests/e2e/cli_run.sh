@@ -68,6 +68,23 @@ run -t "$topology" --name "$lab-f" --junit "$WORK/f.xml" --in client -- sh -c 'e
 expect_eq "$code" 1 "--in NODE -- false exits 1"
 expect_contains "$(cat "$WORK/f.xml")" "exited with 4" "the command is a JUnit testcase"
 
+# 6. A cancelled CI job (SIGINT or SIGTERM): the command and the scenario stop, the lab is still
+#    removed and the reports written; exit 3.
+"$NSLAB" run -t "$topology" --name "$lab-g" --junit "$WORK/g.xml" --in client -- sleep 120 \
+  >/dev/null 2>"$WORK/g.err" &
+run_pid=$!
+for _ in $(seq 300); do  # until the lab is up: nothing to interrupt before that
+  "$NSLAB" ls 2>/dev/null | grep -q "$lab-g" && break
+  sleep 0.1
+done
+"$NSLAB" ls | grep -q "$lab-g" || fail "nslab run never built $lab-g: $(cat "$WORK/g.err")"
+kill -TERM "$run_pid"
+set +e; wait "$run_pid"; code=$?; set -e
+expect_eq "$code" 3 "an interrupted run exits 3 ($(cat "$WORK/g.err"))"
+expect_contains "$(cat "$WORK/g.err")" "interrupted by SIGTERM" "the run says why it stopped"
+[[ -z $("$NSLAB" ls | grep "$lab-g" || true) ]] || fail "an interrupted run left its lab"
+xml_ok "$WORK/g.xml" || fail "an interrupted run's JUnit is not XML"
+
 # Nothing is left: namespaces, links, processes, state files.
 after=$(netns_and_links "$lab")
 expect_eq "$after" "$before" "no namespace or link is left"
