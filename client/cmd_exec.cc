@@ -3,23 +3,10 @@
 #include <iostream>
 
 #include "client/commands.h"
+#include "client/output.h"
 #include "nslab/v1/exec.grpc.pb.h"
 
 namespace nslab::client {
-namespace {
-
-void WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n <= 0) {
-      return;
-    }
-    done += n;
-  }
-}
-
-}  // namespace
 
 void AddExecCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
   auto* cmd =

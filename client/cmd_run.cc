@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "client/commands.h"
+#include "client/output.h"
 #include "client/run_report.h"
 #include "client/scenario_play.h"
 #include "client/topology_file.h"
@@ -164,13 +165,7 @@ CommandOutcome RunCommand(const std::shared_ptr<grpc::Channel>& channel, const s
     if (chunk == nullptr) {
       continue;
     }
-    for (size_t done = 0; done < chunk->size();) {
-      const ssize_t n = ::write(fd, chunk->data() + done, chunk->size() - done);
-      if (n <= 0) {
-        break;
-      }
-      done += n;
-    }
+    WriteAll(fd, *chunk);
     raw += *chunk;
     if (raw.size() > 2 * kOutputKept) {
       raw.erase(0, raw.size() - kOutputKept);

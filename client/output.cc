@@ -1,5 +1,7 @@
 #include "client/output.h"
 
+#include <unistd.h>
+
 #include <google/protobuf/util/json_util.h>
 #include <yaml-cpp/yaml.h>
 
@@ -124,6 +126,17 @@ std::string WireCountersTable(const std::vector<WireCountersRow>& rows) {
              : absl::StrCat(c.super_frames(), " (", c.dropped_super_frames(), " dropped)")});
   }
   return table.ToString();
+}
+
+void WriteAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n <= 0) {
+      return;
+    }
+    done += n;
+  }
 }
 
 }  // namespace nslab::client

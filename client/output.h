@@ -10,6 +10,9 @@
 
 namespace nslab::client {
 
+// Writes all of `data` to `fd` (a command's streamed stdout or stderr); stops at an error.
+void WriteAll(int fd, const std::string& data);
+
 // Prints a message as JSON (stable field names from the proto) or YAML.
 void PrintJson(const google::protobuf::Message& message);
 void PrintYaml(const google::protobuf::Message& message);

@@ -1,12 +1,11 @@
 #include "client/scenario_play.h"
 
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "daemon/common/file_text.h"
 #include "daemon/scenario/spec/yaml_reader.h"
 #include "nslab/v1/scenario.grpc.pb.h"
 
@@ -49,14 +48,12 @@ const char* KindWord(nslab::v1::LabEventKind kind) {
 }  // namespace
 
 std::optional<nslab::v1::Scenario> ReadScenarioFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::cerr << "nslab: cannot read scenario file " << path << "\n";
+  auto text = ReadTextFile(path);
+  if (!text.ok()) {
+    std::cerr << "nslab: cannot read scenario file: " << text.status().message() << "\n";
     return std::nullopt;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto scenario = scenario::ReadScenarioYaml(text.str());
+  auto scenario = scenario::ReadScenarioYaml(*text);
   if (!scenario.ok()) {
     std::cerr << "nslab: " << path << ": " << scenario.status().message() << "\n";
     return std::nullopt;

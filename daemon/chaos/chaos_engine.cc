@@ -25,36 +25,19 @@ struct EndRef {
 
 absl::StatusOr<std::vector<EndRef>> ResolveLink(const nslab::v1::Topology& topology,
                                                 const std::string& link, End end) {
-  for (const auto& candidate : topology.links()) {
-    const std::string a = absl::StrCat(candidate.a().node(), ":", candidate.a().interface());
-    const std::string b = absl::StrCat(candidate.b().node(), ":", candidate.b().interface());
-    if (link != a && link != b && (candidate.name().empty() || link != candidate.name())) {
-      continue;
-    }
-    std::vector<EndRef> ends;
-    if (end != End::kB) {
-      ends.push_back({candidate.a().node(), candidate.a().interface()});
-    }
-    if (end != End::kA) {
-      ends.push_back({candidate.b().node(), candidate.b().interface()});
-    }
-    return ends;
+  auto index = FindLink(topology, link);
+  if (!index.ok()) {
+    return index.status();
   }
-  return absl::NotFoundError(absl::StrCat("lab ", topology.name(), " has no link \"", link,
-                                          "\" (name it node:interface or by its name:)"));
-}
-
-absl::StatusOr<int> FindLink(const nslab::v1::Topology& topology, const std::string& link) {
-  for (int i = 0; i < topology.links_size(); ++i) {
-    const auto& candidate = topology.links(i);
-    if (link == absl::StrCat(candidate.a().node(), ":", candidate.a().interface()) ||
-        link == absl::StrCat(candidate.b().node(), ":", candidate.b().interface()) ||
-        (!candidate.name().empty() && link == candidate.name())) {
-      return i;
-    }
+  const auto& found = topology.links(*index);
+  std::vector<EndRef> ends;
+  if (end != End::kB) {
+    ends.push_back({found.a().node(), found.a().interface()});
   }
-  return absl::NotFoundError(absl::StrCat("lab ", topology.name(), " has no link \"", link,
-                                          "\" (name it node:interface or by its name:)"));
+  if (end != End::kA) {
+    ends.push_back({found.b().node(), found.b().interface()});
+  }
+  return ends;
 }
 
 // Whether the interface is administratively up in the namespace `netns`.
@@ -80,6 +63,23 @@ bool InterfaceUp(const std::string& netns, const std::string& interface) {
 }
 
 }  // namespace
+
+absl::StatusOr<int> FindLink(const nslab::v1::Topology& topology, const std::string& link) {
+  std::vector<std::string> names;
+  for (int i = 0; i < topology.links_size(); ++i) {
+    const auto& candidate = topology.links(i);
+    const std::string a = absl::StrCat(candidate.a().node(), ":", candidate.a().interface());
+    const std::string b = absl::StrCat(candidate.b().node(), ":", candidate.b().interface());
+    if (link == a || link == b || (!candidate.name().empty() && link == candidate.name())) {
+      return i;
+    }
+    names.push_back(candidate.name().empty() ? absl::StrCat(a, " <-> ", b) : candidate.name());
+  }
+  return absl::NotFoundError(
+      absl::StrCat("lab ", topology.name(), " has no link \"", link,
+                   "\" (name a link by node:interface of either end, or by its name; its links: ",
+                   absl::StrJoin(names, ", "), ")"));
+}
 
 End EndOf(nslab::v1::LinkEnd end) {
   switch (end) {

@@ -24,6 +24,10 @@ struct FirewallView {
 
 enum class End { kBoth, kA, kB };
 
+// The index of `link` ("node:interface" of either end, or the link's name) in the topology's
+// links; NOT_FOUND listing the links there are.
+absl::StatusOr<int> FindLink(const nslab::v1::Topology& topology, const std::string& link);
+
 // The API's LinkEnd (UNSPECIFIED: both).
 End EndOf(nslab::v1::LinkEnd end);
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "daemon/chaos/chaos_engine.h"
 
 namespace nslab::scenario {
 namespace {
@@ -42,20 +43,11 @@ absl::Status RequireLink(const nslab::v1::Topology& topology, const std::string&
 }
 
 absl::StatusOr<int> LinkIndex(const nslab::v1::Topology& topology, const std::string& link) {
-  std::vector<std::string> names;
-  for (int i = 0; i < topology.links_size(); ++i) {
-    const auto& candidate = topology.links(i);
-    const std::string a = absl::StrCat(candidate.a().node(), ":", candidate.a().interface());
-    const std::string b = absl::StrCat(candidate.b().node(), ":", candidate.b().interface());
-    if (link == a || link == b || (!candidate.name().empty() && link == candidate.name())) {
-      return i;
-    }
-    names.push_back(candidate.name().empty() ? absl::StrCat(a, " <-> ", b) : candidate.name());
+  auto index = chaos::FindLink(topology, link);
+  if (!index.ok()) {  // the scenario names what the lab lacks: a precondition, not a lookup
+    return absl::FailedPreconditionError(index.status().message());
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat("lab ", topology.name(), " has no link \"", link,
-                   "\" (name a link by node:interface of either end, or by its name; its links: ",
-                   absl::StrJoin(names, ", "), ")"));
+  return index;
 }
 
 absl::Status RequireUstackNode(const nslab::v1::Topology& topology, const std::string& node) {

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <map>
 #include <random>
+#include <span>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -24,6 +25,7 @@
 #include "absl/strings/strip.h"
 #include "daemon/common/fd.h"
 #include "daemon/netns/netns.h"
+#include "daemon/ustack/packet/checksum.h"
 
 namespace nslab::scenario {
 namespace {
@@ -146,20 +148,6 @@ absl::StatusOr<UniqueFd> Connect(int netns_fd, const SocketTarget& target, absl:
     return absl::UnavailableError(*failure);
   }
   return fd;
-}
-
-uint16_t Checksum(const uint8_t* data, size_t length) {
-  uint32_t sum = 0;
-  for (size_t i = 0; i + 1 < length; i += 2) {
-    sum += static_cast<uint32_t>(data[i] << 8 | data[i + 1]);
-  }
-  if (length % 2 == 1) {
-    sum += static_cast<uint32_t>(data[length - 1] << 8);
-  }
-  while (sum >> 16) {
-    sum = (sum & 0xffff) + (sum >> 16);
-  }
-  return static_cast<uint16_t>(~sum);
 }
 
 }  // namespace
@@ -318,7 +306,7 @@ ProbeOutcome Ping(int netns_fd, absl::string_view address, const PingBounds& bou
       packet[6] = seq >> 8;
       packet[7] = seq & 0xff;
       if (family == AF_INET) {  // ICMPv6's checksum is the kernel's (it needs the pseudo-header)
-        const uint16_t sum = Checksum(packet, sizeof(packet));
+        const uint16_t sum = ustack::packet::internet_checksum(std::as_bytes(std::span(packet)));
         packet[2] = sum >> 8;
         packet[3] = sum & 0xff;
       }
