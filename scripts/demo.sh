@@ -50,7 +50,7 @@ except Exception as e: print(type(getattr(e, 'reason', e)).__name__)"
 }
 
 step nslab caps
-step nslab up -t topologies/nat-gateway.yaml --name "$lab" --wait-for web:tcp:8080
+step nslab up -t topologies/nat-gateway.yaml --name "$lab"
 step nslab show "$lab"
 echo "# MASQUERADE: the LAN client reaches the outside through the gateway"
 step nslab exec "$lab" client -- ping -c2 -i0.2 198.51.100.20

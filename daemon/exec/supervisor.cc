@@ -30,8 +30,9 @@ struct Supervisor::Entry {
   mutable absl::Mutex mutex;
   bool stopping ABSL_GUARDED_BY(mutex) = false;  // StopLab: kill, no restart, no event
   ProcessReport report ABSL_GUARDED_BY(mutex);
-  // The current (or last) run: its number from 1, whether it printed spec.ready_line (always
-  // true without one), whether it ended, and its output until it was ready.
+  // The current (or last) run: its number from 1, whether it is ready (printed spec.ready_line
+  // or answered spec.ready_probe; always true without either), whether it ended, and its
+  // output until it was ready.
   int run ABSL_GUARDED_BY(mutex) = 1;
   bool run_ready ABSL_GUARDED_BY(mutex) = false;
   bool run_ended ABSL_GUARDED_BY(mutex) = false;
@@ -54,7 +55,7 @@ struct Supervisor::Entry {
     }
     if (!run_ready) {
       run_output.append(data, size);
-      if (run_output.find(spec.ready_line) != std::string::npos) {
+      if (!spec.ready_line.empty() && run_output.find(spec.ready_line) != std::string::npos) {
         run_ready = true;
         run_output.clear();
       } else if (run_output.size() > kLogLimit) {
@@ -67,7 +68,7 @@ struct Supervisor::Entry {
   void Began(pid_t pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) {
     report.running = true;
     report.pid = pid;
-    run_ready = spec.ready_line.empty();
+    run_ready = spec.ready_line.empty() && !spec.ready_probe;
     run_ended = false;
     run_output.clear();
   }
@@ -104,6 +105,18 @@ std::string SignalName(int signal) {
   const char* abbreviation = ::sigabbrev_np(signal);
   return abbreviation == nullptr ? absl::StrCat("signal ", signal)
                                  : absl::StrCat("SIG", abbreviation);
+}
+
+bool HasReadyCondition(const ProcessSpec& spec) {
+  return !spec.ready_line.empty() || static_cast<bool>(spec.ready_probe);
+}
+
+// "did not say it was ready (\"Serving\")" / "did not become ready (tcp port 80 listening)".
+std::string NotReadyText(const ProcessSpec& spec) {
+  if (!spec.ready_line.empty()) {
+    return absl::StrCat("did not say it was ready (\"", spec.ready_line, "\")");
+  }
+  return absl::StrCat("did not become ready (", spec.ready_description, ")");
 }
 
 std::string ExitDescription(const std::string& label, int status) {
@@ -225,6 +238,34 @@ void Supervisor::Supervise(Entry* entry, SpawnedProcess current) {
   }
 }
 
+bool Supervisor::AwaitRunSettled(Entry* entry, absl::Duration timeout) {
+  auto settled = [entry]() ABSL_SHARED_LOCKS_REQUIRED(entry->mutex) {
+    return entry->stopping || entry->loop_ended || entry->run_ready || entry->run_ended;
+  };
+  if (!entry->spec.ready_probe) {
+    return entry->mutex.AwaitWithTimeout(absl::Condition(&settled), timeout);
+  }
+  constexpr absl::Duration kProbeInterval = absl::Milliseconds(20);
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!settled()) {
+    const int run = entry->run;
+    entry->mutex.Unlock();
+    const absl::StatusOr<bool> answer = entry->spec.ready_probe();
+    entry->mutex.Lock();
+    if (answer.ok() && *answer && entry->run == run && !entry->run_ended) {
+      entry->run_ready = true;
+      entry->run_output.clear();
+      break;
+    }
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return settled();
+    }
+    entry->mutex.AwaitWithTimeout(absl::Condition(&settled), std::min(left, kProbeInterval));
+  }
+  return true;
+}
+
 absl::Status Supervisor::Start(const ProcessSpec& spec) {
   if (spec.argv.empty()) {
     return absl::InvalidArgumentError("a supervised process needs a command (argv is empty)");
@@ -248,12 +289,9 @@ absl::Status Supervisor::Start(const ProcessSpec& spec) {
     absl::MutexLock control(&raw->control);
     raw->thread = std::thread(&Supervisor::Supervise, raw, std::move(*first));
   }
-  if (!spec.ready_line.empty()) {
+  if (HasReadyCondition(spec)) {
     absl::MutexLock lock(&raw->mutex);
-    auto settled = [raw]() ABSL_SHARED_LOCKS_REQUIRED(raw->mutex) {
-      return raw->run_ready || raw->run_ended;
-    };
-    raw->mutex.AwaitWithTimeout(absl::Condition(&settled), spec.ready_timeout);
+    AwaitRunSettled(raw, spec.ready_timeout);
     if (!raw->run_ready) {
       const bool ended = raw->run_ended;
       const int code = raw->report.last_exit_code;
@@ -266,9 +304,9 @@ absl::Status Supervisor::Start(const ProcessSpec& spec) {
       }
       raw->mutex.Lock();
       if (!ended) {
-        return absl::DeadlineExceededError(absl::StrCat(
-            spec.argv[0], " did not say it was ready (\"", spec.ready_line, "\") within ",
-            absl::FormatDuration(spec.ready_timeout), "; ", LastLines(output)));
+        return absl::DeadlineExceededError(
+            absl::StrCat(spec.argv[0], " ", NotReadyText(spec), " within ",
+                         absl::FormatDuration(spec.ready_timeout), "; ", LastLines(output)));
       }
       return absl::FailedPreconditionError(absl::StrCat(
           spec.argv[0], " exited (code ", code, ") before it was ready; ", LastLines(output)));
@@ -458,11 +496,7 @@ absl::Status Supervisor::Restart(const std::string& lab, const std::string& node
       break;
     }
   }
-  auto settled = [&]() ABSL_SHARED_LOCKS_REQUIRED(entry->mutex) {
-    return entry->stopping || entry->loop_ended || entry->run_ready || entry->run_ended;
-  };
-  const bool in_time =
-      entry->mutex.AwaitWithTimeout(absl::Condition(&settled), entry->spec.ready_timeout);
+  const bool in_time = AwaitRunSettled(entry.get(), entry->spec.ready_timeout);
   absl::Status result;
   if (entry->stopping) {
     result = absl::FailedPreconditionError(absl::StrCat("lab ", lab, " is being deleted"));
@@ -471,7 +505,7 @@ absl::Status Supervisor::Restart(const std::string& lab, const std::string& node
         absl::StrCat(what, " could not be started again: ", entry->restart_error));
   } else if (!in_time) {
     result = absl::DeadlineExceededError(absl::StrCat(
-        what, " restarted but did not say it was ready (\"", entry->spec.ready_line, "\") within ",
+        what, " restarted but ", NotReadyText(entry->spec), " within ",
         absl::FormatDuration(entry->spec.ready_timeout), "; ", LastLines(entry->run_output)));
   } else if (!entry->run_ready) {
     result = absl::FailedPreconditionError(

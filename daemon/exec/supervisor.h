@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,6 +34,12 @@ struct ProcessSpec {
   // (on stdout or stderr): the program's own word that it is ready to be used. Restart waits
   // for it too.
   std::string ready_line;
+  // Or, when set, Start (and Restart) returns only once this answers true for the current run:
+  // asked every 20 ms from the waiting thread, never while the supervisor's locks are held.
+  // An error answer counts as "not yet". `ready_description` names it in messages
+  // ("tcp port 8080 listening").
+  std::function<absl::StatusOr<bool>()> ready_probe;
+  std::string ready_description;
   absl::Duration ready_timeout = absl::Seconds(10);
   // What selectors and events call the process besides argv[0] (a ustack node's stack is
   // "stack"); empty: the base name of argv[0].
@@ -92,6 +99,9 @@ class Supervisor {
                                                 const std::string& process) const;
   // The supervising loop of one entry, from its run `current` on; runs on entry->thread.
   static void Supervise(Entry* entry, SpawnedProcess current);
+  // With entry->mutex held: waits until the current run is ready or ended, or the lab is
+  // being stopped, asking the spec's ready_probe meanwhile. False when `timeout` passed first.
+  static bool AwaitRunSettled(Entry* entry, absl::Duration timeout);
 
   events::EventBus* const events_;
   mutable absl::Mutex mutex_;

@@ -16,6 +16,7 @@
 #include "daemon/lab/link_impairment.h"
 #include "daemon/lab/link_mode.h"
 #include "daemon/lab/node_status.h"
+#include "daemon/lab/run_process.h"
 #include "daemon/lab/teardown.h"
 #include "daemon/lab/ustack_node.h"
 #include "daemon/netns/netns.h"
@@ -30,17 +31,6 @@ using nslab::v1::Lab;
 
 absl::Time CreatedAt(const Lab& lab) {
   return absl::FromUnixSeconds(lab.created().seconds()) + absl::Nanoseconds(lab.created().nanos());
-}
-
-exec::RestartPolicy PolicyOf(nslab::v1::RestartPolicy policy) {
-  switch (policy) {
-    case nslab::v1::RESTART_POLICY_ALWAYS:
-      return exec::RestartPolicy::kAlways;
-    case nslab::v1::RESTART_POLICY_ON_FAILURE:
-      return exec::RestartPolicy::kOnFailure;
-    default:
-      return exec::RestartPolicy::kNever;
-  }
 }
 
 }  // namespace
@@ -94,13 +84,8 @@ absl::Status LabRegistry::StartProcesses(const Lab& lab) {
   }
   for (const auto& node : lab.topology().nodes()) {
     for (int i = 0; i < node.run_size(); ++i) {
-      exec::ProcessSpec spec;
-      spec.lab = lab.name();
-      spec.node = node.name();
-      spec.netns = topology::NamespaceOf(lab.name(), node.name());
-      spec.argv.assign(node.run(i).argv().begin(), node.run(i).argv().end());
-      spec.restart = PolicyOf(node.run(i).restart());
-      if (auto status = supervisor_->Start(spec); !status.ok()) {
+      if (auto status = supervisor_->Start(RunProcessSpec(lab.name(), node, node.run(i)));
+          !status.ok()) {
         supervisor_->StopLab(lab.name());
         return absl::Status(status.code(),
                             absl::StrCat("run.", node.name(), "[", i, "]: ", status.message()));

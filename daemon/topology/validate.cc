@@ -14,6 +14,7 @@
 #include "daemon/impair/validate.h"
 #include "daemon/topology/ip_address.h"
 #include "daemon/topology/names.h"
+#include "daemon/topology/process_ready.h"
 #include "proto/enum_defaults.h"
 
 namespace nslab::topology {
@@ -281,6 +282,7 @@ MaybeError CheckNode(const Node& node, const std::string& path) {
     if (!nslab::v1::RestartPolicy_IsValid(node.run(i).restart())) {
       return Invalid(run_path + ".restart", "unknown restart policy (never, on-failure, always)");
     }
+    NSLAB_TRY_FIELD(CheckProcessReady(node.run(i).ready(), run_path + ".ready"));
   }
   return std::nullopt;
 }

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/topology/field_error.h"
+#include "daemon/topology/process_ready.h"
 #include "daemon/topology/text.h"
 #include "daemon/topology/units.h"
 #include "daemon/topology/validate.h"
@@ -85,6 +86,8 @@ class Reader {
   MaybeError ReadRoute(const YAML::Node& node, const std::string& path, Route* out);
   MaybeError ReadRule(const YAML::Node& node, const std::string& path, Rule* out);
   MaybeError ReadProcess(const YAML::Node& node, const std::string& path, nslab::v1::Process* out);
+  MaybeError ReadProcessReady(const YAML::Node& node, const std::string& path,
+                              nslab::v1::ProcessReady* out);
 
   // Per-node sections at the top level (routes, rules, sysctls, run) name their node.
   MaybeError ForEachNodeSection(
@@ -706,7 +709,7 @@ MaybeError Reader::ReadProcess(const YAML::Node& node, const std::string& path,
     add_shell(command);
     return std::nullopt;
   }
-  NSLAB_TRY_FIELD(ExpectMap(node, path, {"cmd", "argv", "restart"}));
+  NSLAB_TRY_FIELD(ExpectMap(node, path, {"cmd", "argv", "restart", "ready"}));
   if (node["cmd"] && node["argv"]) {
     return Fail(node, path, "give either cmd or argv, not both");
   }
@@ -722,6 +725,46 @@ MaybeError Reader::ReadProcess(const YAML::Node& node, const std::string& path,
   if (node["restart"]) {
     NSLAB_TRY_FIELD(Choice(node["restart"], Join(path, "restart"), kRestartWords, out,
                            &nslab::v1::Process::set_restart));
+  }
+  if (node["ready"]) {
+    NSLAB_TRY_FIELD(ReadProcessReady(node["ready"], Join(path, "ready"), out->mutable_ready()));
+  }
+  return std::nullopt;
+}
+
+MaybeError Reader::ReadProcessReady(const YAML::Node& node, const std::string& path,
+                                    nslab::v1::ProcessReady* out) {
+  NSLAB_TRY_FIELD(ExpectMap(node, path, {"tcp", "udp", "line", "timeout"}));
+  const int conditions = (node["tcp"] ? 1 : 0) + (node["udp"] ? 1 : 0) + (node["line"] ? 1 : 0);
+  if (conditions != 1) {
+    return Fail(node, path,
+                "give exactly one of tcp: PORT, udp: PORT or line: TEXT (what the process does "
+                "once it can be used)");
+  }
+  for (const char* key : {"tcp", "udp"}) {
+    if (!node[key]) {
+      continue;
+    }
+    uint64_t port = 0;
+    NSLAB_TRY_FIELD(Uint(node[key], Join(path, key), 65535, &port));
+    if (port == 0) {
+      return Fail(node[key], Join(path, key), "a port from 1 to 65535");
+    }
+    std::string_view(key) == "tcp" ? out->set_tcp(port) : out->set_udp(port);
+  }
+  if (node["line"]) {
+    NSLAB_TRY_FIELD(String(node["line"], Join(path, "line"), out->mutable_line()));
+    if (out->line().empty()) {
+      return Fail(node["line"], Join(path, "line"), "must not be empty (every output has it)");
+    }
+  }
+  if (node["timeout"]) {
+    uint64_t us = 0;
+    NSLAB_TRY_FIELD(Unit(node["timeout"], Join(path, "timeout"), ParseDurationUs, &us));
+    if (us < 1000 || us > kMaxProcessReadyTimeoutMs * 1000) {
+      return Fail(node["timeout"], Join(path, "timeout"), "from 1ms to 10m");
+    }
+    out->set_timeout_ms(static_cast<uint32_t>(us / 1000));
   }
   return std::nullopt;
 }

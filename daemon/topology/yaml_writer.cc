@@ -57,6 +57,7 @@ class Writer {
   void WriteRoute(const Route& route, const std::string& path);
   void WriteRule(const Rule& rule, const std::string& path);
   void WriteProcess(const Process& process, const std::string& path);
+  void WriteProcessReady(const nslab::v1::ProcessReady& ready, const std::string& path);
   void WriteNodeSections(const Topology& topology);
 
   YAML::Emitter out_;
@@ -445,7 +446,7 @@ void Writer::WriteRule(const Rule& rule, const std::string& path) {
 void Writer::WriteProcess(const Process& process, const std::string& path) {
   const bool shell =
       process.argv_size() == 3 && process.argv(0) == "/bin/sh" && process.argv(1) == "-c";
-  if (shell && process.restart() == nslab::v1::RESTART_POLICY_UNSPECIFIED) {
+  if (shell && process.restart() == nslab::v1::RESTART_POLICY_UNSPECIFIED && !process.has_ready()) {
     Text(process.argv(2), path, /*block=*/true);  // the reader's shorthand: a bare command
     return;
   }
@@ -465,6 +466,35 @@ void Writer::WriteProcess(const Process& process, const std::string& path) {
   if (process.restart() != nslab::v1::RESTART_POLICY_UNSPECIFIED) {
     Key("restart");
     Word(std::string(ToWord(kRestartWords, process.restart())));
+  }
+  if (process.has_ready()) {
+    WriteProcessReady(process.ready(), path + ".ready");
+  }
+  out_ << YAML::EndMap;
+}
+
+void Writer::WriteProcessReady(const nslab::v1::ProcessReady& ready, const std::string& path) {
+  Key("ready");
+  out_ << YAML::Flow << YAML::BeginMap;
+  switch (ready.condition_case()) {
+    case nslab::v1::ProcessReady::kTcp:
+      Key("tcp");
+      Number(ready.tcp());
+      break;
+    case nslab::v1::ProcessReady::kUdp:
+      Key("udp");
+      Number(ready.udp());
+      break;
+    case nslab::v1::ProcessReady::kLine:
+      Key("line");
+      Text(ready.line(), path + ".line");
+      break;
+    case nslab::v1::ProcessReady::CONDITION_NOT_SET:
+      break;
+  }
+  if (ready.timeout_ms() != 0) {
+    Key("timeout");
+    Word(FormatDurationUs(uint64_t{ready.timeout_ms()} * 1000));
   }
   out_ << YAML::EndMap;
 }

@@ -36,9 +36,9 @@ routes:
   client: [{to: 10.33.2.0/24, via: 10.33.1.1}]
   server: [{to: 10.33.1.0/24, via: 10.33.2.1}]
 run:
-  server: ["exec python3 -m http.server 8080 --bind 10.33.2.2"]
+  server: [{cmd: "exec python3 -m http.server 8080 --bind 10.33.2.2", ready: {tcp: 8080}}]
 EOF
-"$NSLAB" up -t "$WORK/diag.yaml" --name "$lab" --wait-for server:tcp:8080 >/dev/null
+"$NSLAB" up -t "$WORK/diag.yaml" --name "$lab" >/dev/null
 
 # sockets: the listener and its owner, as ss sees them in the node.
 owner=$(in_node server ss -Hltnp 'sport = :8080' | grep -o 'users:(([^)]*))')

@@ -139,6 +139,44 @@ TEST_F(SupervisorTest, RestartReturnsOnceTheNewRunPrintedItsReadyLine) {
   EXPECT_EQ(lines, 2u) << report.output;
 }
 
+TEST_F(SupervisorTest, StartAndRestartWaitForTheReadyProbe) {
+  // The probe holds once the run made its mark, 0.3 s after it began: a Start or Restart
+  // that did not wait for it would return before the mark is there.
+  const std::string mark = absl::StrCat("/tmp/", UniqueName("nslab-sv-probe-"));
+  ProcessSpec spec;
+  spec.lab = kLab;
+  spec.node = kNode;
+  spec.netns = netns_;
+  spec.argv = {"sh", "-c", absl::StrCat("sleep 0.3; touch ", mark, "; exec sleep 3600")};
+  std::atomic<int> asked{0};
+  spec.ready_probe = [&]() -> absl::StatusOr<bool> {
+    ++asked;
+    return std::filesystem::exists(mark);
+  };
+  spec.ready_description = "the mark made";
+  ASSERT_TRUE(supervisor_.Start(spec).ok());
+  EXPECT_TRUE(std::filesystem::remove(mark)) << "Start returned before the probe held";
+  EXPECT_GT(asked.load(), 1);
+  ASSERT_TRUE(supervisor_.Restart(kLab, kNode, "sh", SIGTERM).ok());
+  EXPECT_TRUE(std::filesystem::remove(mark)) << "Restart returned before the probe held";
+}
+
+TEST_F(SupervisorTest, AProbeThatNeverHoldsTimesOutNamingIt) {
+  ProcessSpec spec;
+  spec.lab = kLab;
+  spec.node = kNode;
+  spec.netns = netns_;
+  spec.argv = {"sh", "-c", "echo starting; exec sleep 3600"};
+  spec.ready_probe = []() -> absl::StatusOr<bool> { return false; };
+  spec.ready_description = "tcp port 9 listening";
+  spec.ready_timeout = absl::Milliseconds(200);
+  const absl::Status status = supervisor_.Start(spec);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+  EXPECT_THAT(status.message(), HasSubstr("did not become ready (tcp port 9 listening) within"));
+  EXPECT_THAT(status.message(), HasSubstr("it printed: starting"));
+  EXPECT_TRUE(supervisor_.Report(kLab, kNode).empty()) << "a failed start left its process";
+}
+
 TEST_F(SupervisorTest, RestartOfARunThatExitsBeforeItIsReadySaysSo) {
   // The first run leaves a mark and gets ready; every later run finds it and fails.
   const std::string mark = absl::StrCat("/tmp/", UniqueName("nslab-sv-mark-"));

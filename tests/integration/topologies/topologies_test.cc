@@ -24,17 +24,9 @@ struct Check {
   int expect_code = 0;
 };
 
-// A node's TCP port that must listen before the checks run (CreateLab's wait_for): a server
-// under `run:` starts after CreateLab would otherwise return.
-struct Listener {
-  std::string node;
-  uint32_t port = 0;
-};
-
 struct Example {
   std::string file;
   std::vector<Check> checks;
-  std::vector<Listener> wait_for = {};
 };
 
 std::vector<Example> Examples() {
@@ -61,7 +53,7 @@ std::vector<Example> Examples() {
       {"nat-gateway.yaml",
        {// MASQUERADE: outside has no route to 10.0.0.0/24, so only a NATed ping returns.
         {"client", {"ping", "-c1", "-W2", "198.51.100.20"}, "1 received"},
-        // DNAT port forward, seen from the outside: one fetch, web listens (wait_for below).
+        // DNAT port forward, seen from the outside: one fetch, web listens (its ready: tcp).
         {"outside",
          {"python3", "-c",
           "import urllib.request\n"
@@ -74,8 +66,7 @@ std::vector<Example> Examples() {
           "try: s.connect(('198.51.100.1', 80)); print('connected')\n"
           "except OSError as e: print(type(e).__name__)"},
          "TimeoutError"},
-        {"gw", {"nft", "list", "chain", "inet", "filter", "forward"}, "counter packets"}},
-       {{"web", 8080}}},
+        {"gw", {"nft", "list", "chain", "inet", "filter", "forward"}, "counter packets"}}},
       {"rate-limited.yaml",
        {{"home", {"tc", "qdisc", "show", "dev", "eth0"}, "rate 5Mbit"},
         {"isp", {"tc", "qdisc", "show", "dev", "eth0"}, "rate 20Mbit"},
@@ -121,8 +112,7 @@ std::vector<Example> Examples() {
         {"client",
          {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
           "http://10.60.0.12:8080/"},
-         "200"}},
-       {{"web1", 8080}, {"web2", 8080}}},
+         "200"}}},
       {"dual-stack.yaml",
        // One echo, answered within 2 s: CreateLab returns only once every veth transmits.
        {{"client", {"ping", "-4", "-c1", "-W2", "10.6.2.2"}, "1 received"},
@@ -149,12 +139,6 @@ TEST_P(TopologiesTest, DeploysAndWorks) {
     request.set_topology_yaml(yaml);
     request.set_name(name);
     request.mutable_files()->insert(files.begin(), files.end());
-    for (const Listener& listener : GetParam().wait_for) {
-      auto* wait = request.add_wait_for();
-      wait->set_node(listener.node);
-      wait->set_protocol("tcp");
-      wait->set_port(listener.port);
-    }
     nslab::v1::CreateLabResponse lab;
     grpc::ClientContext context;
     auto status = daemon_->labs().CreateLab(&context, request, &lab);

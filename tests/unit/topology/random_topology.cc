@@ -526,6 +526,24 @@ void RandomTopology::AddProcesses(Node* node) {
         break;
     }
     process->set_restart(static_cast<nslab::v1::RestartPolicy>(Below(4)));
+    if (Chance(30)) {
+      nslab::v1::ProcessReady* ready = process->mutable_ready();
+      switch (Below(3)) {
+        case 0:
+          ready->set_tcp(Below(65535) + 1);
+          break;
+        case 1:
+          ready->set_udp(Below(65535) + 1);
+          break;
+        default:
+          ready->set_line(Text() + "x");
+          std::erase(*ready->mutable_line(), '\n');  // one line of output
+          break;
+      }
+      if (Chance(50)) {
+        ready->set_timeout_ms(Below(600'000) + 1);
+      }
+    }
   }
 }
 
