@@ -1,11 +1,26 @@
 #include "daemon/impair/fate.h"
 
 #include <utility>
+#include <variant>
 
 #include "daemon/impair/distribution.h"
 #include "daemon/impair/flow_class.h"
 
 namespace nslab::impair {
+namespace {
+
+// Mirrors the draws Decide makes: loss (random loss P = 0 draws nothing), duplicate and
+// corrupt when non-zero, the reorder chance once a gap is set, the delay when it has jitter.
+bool DrawsFromStreams(const ImpairmentSpec& spec) {
+  bool loss = !std::holds_alternative<std::monostate>(spec.loss);
+  if (const auto* random = std::get_if<RandomLossParams>(&spec.loss)) {
+    loss = random->probability != 0;
+  }
+  return loss || spec.duplicate != 0 || spec.corrupt != 0 || spec.reorder_gap != 0 ||
+         spec.jitter_ns != 0;
+}
+
+}  // namespace
 
 FateEngine::FateEngine(ImpairmentSpec spec, uint64_t seed, size_t max_classes)
     : spec_(std::move(spec)), seed_(seed), classes_(max_classes) {
@@ -20,6 +35,8 @@ void FateEngine::Reconfigure(ImpairmentSpec spec) {
 void FateEngine::ApplySpec() {
   // Classes not seen yet are set up when their first frame comes.
   classes_.ForEach([this](ClassDraws& draws) { draws.Apply(spec_); });
+  draws_ = DrawsFromStreams(spec_);
+  unclassified_.Apply(spec_);
   bucket_.Reconfigure(spec_.trace ? 0 : spec_.rate_bps, spec_.burst_bytes);
   // A new trace starts (its 0 ms) at the next frame; the same trace keeps running.
   if (spec_.trace == nullptr) {
@@ -44,13 +61,20 @@ ClassDraws& FateEngine::Draws(uint64_t class_key) {
 }
 
 Fate FateEngine::Decide(std::span<const std::byte> frame, TimePoint now, size_t queue_len) {
-  return Decide(FlowClassKey(ClassifyFrame(frame)), frame.size(), now, queue_len);
+  if (!draws_) {
+    return DecideWith(unclassified_, frame.size(), now, queue_len);
+  }
+  return DecideWith(Draws(FlowClassKey(ClassifyFrame(frame))), frame.size(), now, queue_len);
 }
 
 Fate FateEngine::Decide(uint64_t class_key, size_t frame_bytes, TimePoint now, size_t queue_len) {
+  return DecideWith(draws_ ? Draws(class_key) : unclassified_, frame_bytes, now, queue_len);
+}
+
+Fate FateEngine::DecideWith(ClassDraws& draws, size_t frame_bytes, TimePoint now,
+                            size_t queue_len) {
   const int64_t now_ns = ToNanos(now);
   trace_.Start(now_ns);
-  ClassDraws& draws = Draws(class_key);
   Fate fate;
 
   int copies = 1;

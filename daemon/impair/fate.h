@@ -92,6 +92,7 @@ class FateEngine {
 
  private:
   ClassDraws& Draws(uint64_t class_key);
+  Fate DecideWith(ClassDraws& draws, size_t frame_bytes, TimePoint now, size_t queue_len);
   CopyFate DecideDuplicate(ClassDraws& draws, size_t frame_bytes, int64_t now_ns, size_t queue_len);
   std::optional<uint32_t> MaybeCorrupt(ClassDraws& draws, size_t frame_bytes);
   void Schedule(ClassDraws& draws, CopyFate& fate, size_t frame_bytes, int64_t now_ns);
@@ -100,6 +101,10 @@ class FateEngine {
   ImpairmentSpec spec_;
   uint64_t seed_;
   ClassTable classes_;
+  // Whether spec_ draws from the random streams at all. When it does not (delay, rate or
+  // trace alone) frames are not classified, no class is made, and `unclassified_` stands in.
+  bool draws_ = false;
+  ClassDraws unclassified_{0};
   TokenBucket bucket_;
   TraceShaper trace_;
 };

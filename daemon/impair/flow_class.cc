@@ -1,5 +1,8 @@
 #include "daemon/impair/flow_class.h"
 
+#include <bit>
+#include <cstring>
+
 #include "daemon/impair/rng.h"
 
 namespace nslab::impair {
@@ -56,10 +59,19 @@ uint16_t Selector(Bytes l4, uint8_t protocol, uint8_t icmp) {
   return 0;
 }
 
+// The caller has checked that at + length <= size.
 void CopyAddress(Bytes from, size_t at, size_t length, std::array<uint8_t, 16>& to) {
-  for (size_t i = 0; i < length; ++i) {
-    to[i] = At(from, at + i);
+  std::memcpy(to.data(), from.data() + at, length);
+}
+
+// Little-endian on every host, so that keys are the same everywhere.
+uint64_t LoadLittleEndian64(const uint8_t* bytes) {
+  uint64_t value;
+  std::memcpy(&value, bytes, sizeof(value));
+  if constexpr (std::endian::native == std::endian::big) {
+    value = __builtin_bswap64(value);
   }
+  return value;
 }
 
 void ParseIpv4(Bytes packet, FlowClass& flow) {
@@ -140,19 +152,11 @@ FlowClass ClassifyFrame(Bytes frame) {
 }
 
 uint64_t FlowClassKey(const FlowClass& flow) {
-  // Little-endian words built byte by byte, so the key is the same on any host.
-  const auto word = [](const std::array<uint8_t, 16>& bytes, size_t from) {
-    uint64_t value = 0;
-    for (size_t i = 8; i-- > 0;) {
-      value = value << 8 | bytes[from + i];
-    }
-    return value;
-  };
   const uint64_t words[] = {
       static_cast<uint64_t>(flow.ethertype) | static_cast<uint64_t>(flow.ip_version) << 16 |
           static_cast<uint64_t>(flow.protocol) << 24 | static_cast<uint64_t>(flow.selector) << 32,
-      word(flow.source, 0), word(flow.source, 8), word(flow.destination, 0),
-      word(flow.destination, 8)};
+      LoadLittleEndian64(flow.source.data()), LoadLittleEndian64(flow.source.data() + 8),
+      LoadLittleEndian64(flow.destination.data()), LoadLittleEndian64(flow.destination.data() + 8)};
   uint64_t hash = 0x6a09e667f3bcc908ULL;
   for (uint64_t value : words) {
     uint64_t state = hash ^ value;

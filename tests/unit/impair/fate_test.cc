@@ -362,6 +362,24 @@ TEST(FateEngineTest, ReconfigureActsOnEveryClassAlike) {
   }
 }
 
+TEST(FateEngineTest, ASpecThatDrawsNothingMakesNoClasses) {
+  // Delay and rate alone draw nothing: classes would only cost time, and a class made then
+  // would start its stream differently from one first seen once a random impairment is set.
+  ImpairmentSpec spec;
+  spec.delay_ns = 10 * kMs;
+  spec.rate_bps = 1'000'000'000;
+  spec.loss = RandomLossParams{0, 0};
+  FateEngine engine(spec, 42);
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(engine.Decide(kFlow + i, 100, At(0), 0).original.kind, FateKind::kScheduled);
+  }
+  EXPECT_EQ(engine.classes().size(), 0u);
+  spec.loss = RandomLossParams{ScaledPercent(50), 0};
+  engine.Reconfigure(spec);
+  engine.Decide(kFlow, 100, At(0), 0);
+  EXPECT_EQ(engine.classes().size(), 1u);
+}
+
 TEST(FateEngineTest, AForgottenClassStartsItsStreamAgain) {
   ImpairmentSpec spec;
   spec.loss = RandomLossParams{ScaledPercent(50), 0};
