@@ -1,12 +1,29 @@
 #include "daemon/impair/fate.h"
 
 #include <utility>
+#include <variant>
 
 #include "daemon/impair/distribution.h"
+#include "daemon/impair/flow_class.h"
 
 namespace nslab::impair {
+namespace {
 
-FateEngine::FateEngine(ImpairmentSpec spec, uint64_t seed) : spec_(std::move(spec)), rng_(seed) {
+// Mirrors the draws Decide makes: loss (random loss P = 0 draws nothing), duplicate and
+// corrupt when non-zero, the reorder chance once a gap is set, the delay when it has jitter.
+bool DrawsFromStreams(const ImpairmentSpec& spec) {
+  bool loss = !std::holds_alternative<std::monostate>(spec.loss);
+  if (const auto* random = std::get_if<RandomLossParams>(&spec.loss)) {
+    loss = random->probability != 0;
+  }
+  return loss || spec.duplicate != 0 || spec.corrupt != 0 || spec.reorder_gap != 0 ||
+         spec.jitter_ns != 0;
+}
+
+}  // namespace
+
+FateEngine::FateEngine(ImpairmentSpec spec, uint64_t seed, size_t max_classes)
+    : spec_(std::move(spec)), seed_(seed), classes_(max_classes) {
   ApplySpec();
 }
 
@@ -16,13 +33,10 @@ void FateEngine::Reconfigure(ImpairmentSpec spec) {
 }
 
 void FateEngine::ApplySpec() {
-  loss_ = LossModel(spec_.loss, rng_);
-  // The proto carries correlation for delay and loss only; the others are netem's with rho 0.
-  delay_source_.Reset(spec_.delay_correlation, rng_);
-  duplicate_source_.Reset(0, rng_);
-  reorder_source_.Reset(0, rng_);
-  corrupt_source_.Reset(0, rng_);
-  counter_ = 0;
+  // Classes not seen yet are set up when their first frame comes.
+  classes_.ForEach([this](ClassDraws& draws) { draws.Apply(spec_); });
+  draws_ = DrawsFromStreams(spec_);
+  unclassified_.Apply(spec_);
   bucket_.Reconfigure(spec_.trace ? 0 : spec_.rate_bps, spec_.burst_bytes);
   // A new trace starts (its 0 ms) at the next frame; the same trace keeps running.
   if (spec_.trace == nullptr) {
@@ -37,73 +51,95 @@ void FateEngine::ResetLink() {
   trace_.Reset();
 }
 
-Fate FateEngine::Decide(size_t frame_bytes, TimePoint now, size_t queue_len) {
+ClassDraws& FateEngine::Draws(uint64_t class_key) {
+  if (ClassDraws* held = classes_.Find(class_key)) {
+    return *held;
+  }
+  ClassDraws fresh(ClassSeed(seed_, class_key));
+  fresh.Apply(spec_);
+  return classes_.Insert(class_key, std::move(fresh));
+}
+
+Fate FateEngine::Decide(std::span<const std::byte> frame, TimePoint now, size_t queue_len) {
+  if (!draws_) {
+    return DecideWith(unclassified_, frame.size(), now, queue_len);
+  }
+  return DecideWith(Draws(FlowClassKey(ClassifyFrame(frame))), frame.size(), now, queue_len);
+}
+
+Fate FateEngine::Decide(uint64_t class_key, size_t frame_bytes, TimePoint now, size_t queue_len) {
+  return DecideWith(draws_ ? Draws(class_key) : unclassified_, frame_bytes, now, queue_len);
+}
+
+Fate FateEngine::DecideWith(ClassDraws& draws, size_t frame_bytes, TimePoint now,
+                            size_t queue_len) {
   const int64_t now_ns = ToNanos(now);
   trace_.Start(now_ns);
   Fate fate;
 
   int copies = 1;
-  if (spec_.duplicate != 0 && spec_.duplicate >= duplicate_source_.Next(rng_)) {
+  if (spec_.duplicate != 0 && spec_.duplicate >= draws.duplicate.Next(draws.rng)) {
     ++copies;
   }
-  if (loss_.Lost(rng_)) {
+  if (draws.loss.Lost(draws.rng)) {
     --copies;
   }
   if (copies == 0) {
     fate.original.kind = FateKind::kLost;
     return fate;
   }
-  fate.original.corrupt_bit = MaybeCorrupt(frame_bytes);
+  fate.original.corrupt_bit = MaybeCorrupt(draws, frame_bytes);
   if (queue_len >= spec_.limit_packets) {
     fate.original.kind = FateKind::kQueueFull;
     return fate;
   }
   if (copies > 1) {
     fate.duplicated = true;
-    fate.duplicate = DecideDuplicate(frame_bytes, now_ns, queue_len);
+    fate.duplicate = DecideDuplicate(draws, frame_bytes, now_ns, queue_len);
   }
-  Schedule(fate.original, frame_bytes, now_ns);
+  Schedule(draws, fate.original, frame_bytes, now_ns);
   return fate;
 }
 
 // netem re-enqueues the copy at the root qdisc, marked so that it is not duplicated again.
-CopyFate FateEngine::DecideDuplicate(size_t frame_bytes, int64_t now_ns, size_t queue_len) {
+CopyFate FateEngine::DecideDuplicate(ClassDraws& draws, size_t frame_bytes, int64_t now_ns,
+                                     size_t queue_len) {
   CopyFate copy;
-  if (loss_.Lost(rng_)) {
+  if (draws.loss.Lost(draws.rng)) {
     copy.kind = FateKind::kLost;
     return copy;
   }
-  copy.corrupt_bit = MaybeCorrupt(frame_bytes);
+  copy.corrupt_bit = MaybeCorrupt(draws, frame_bytes);
   if (queue_len >= spec_.limit_packets) {
     copy.kind = FateKind::kQueueFull;
     return copy;
   }
-  Schedule(copy, frame_bytes, now_ns);
+  Schedule(draws, copy, frame_bytes, now_ns);
   return copy;
 }
 
 // netem flips one random bit of the linear data (skb->data[below(headlen)] ^= 1 << below(8));
 // the position comes from the seeded stream here, so it replays.
-std::optional<uint32_t> FateEngine::MaybeCorrupt(size_t frame_bytes) {
-  if (spec_.corrupt == 0 || spec_.corrupt < corrupt_source_.Next(rng_) || frame_bytes == 0) {
+std::optional<uint32_t> FateEngine::MaybeCorrupt(ClassDraws& draws, size_t frame_bytes) {
+  if (spec_.corrupt == 0 || spec_.corrupt < draws.corrupt.Next(draws.rng) || frame_bytes == 0) {
     return std::nullopt;
   }
-  const uint32_t byte = rng_.Below(static_cast<uint32_t>(frame_bytes));
-  const uint32_t bit = rng_.Below(8);
+  const uint32_t byte = draws.rng.Below(static_cast<uint32_t>(frame_bytes));
+  const uint32_t bit = draws.rng.Below(8);
   return byte * 8 + bit;
 }
 
-void FateEngine::Schedule(CopyFate& fate, size_t frame_bytes, int64_t now_ns) {
+void FateEngine::Schedule(ClassDraws& draws, CopyFate& fate, size_t frame_bytes, int64_t now_ns) {
   fate.kind = FateKind::kScheduled;
-  const bool delayed = spec_.reorder_gap == 0 || counter_ < spec_.reorder_gap - 1 ||
-                       spec_.reorder < reorder_source_.Next(rng_);
+  const bool delayed = spec_.reorder_gap == 0 || draws.counter < spec_.reorder_gap - 1 ||
+                       spec_.reorder < draws.reorder.Next(draws.rng);
   if (!delayed) {
     fate.reordered = true;
     fate.deliver_at = FromNanos(now_ns);
-    counter_ = 0;
+    draws.counter = 0;
     return;
   }
-  int64_t t = now_ns + TableDist(spec_.delay_ns, spec_.jitter_ns, delay_source_, rng_,
+  int64_t t = now_ns + TableDist(spec_.delay_ns, spec_.jitter_ns, draws.delay, draws.rng,
                                  spec_.distribution.get());
   if (trace_.enabled()) {
     t = trace_.Depart(t, frame_bytes);
@@ -111,7 +147,7 @@ void FateEngine::Schedule(CopyFate& fate, size_t frame_bytes, int64_t now_ns) {
     t = bucket_.Depart(t, frame_bytes);
   }
   fate.deliver_at = FromNanos(t);
-  ++counter_;
+  ++draws.counter;
 }
 
 }  // namespace nslab::impair

@@ -50,7 +50,7 @@ Verdict ImpairmentPipeline::Offer(std::span<const std::byte> frame, TimePoint no
     verdict.frame.outcome = Outcome::kDroppedOversize;
     return verdict;
   }
-  const impair::Fate fate = engine_.Decide(frame.size(), now, queue_.size());
+  const impair::Fate fate = engine_.Decide(frame, now, queue_.size());
   // The copy is queued first, as netem enqueues it first; on equal times it leaves first.
   if (fate.duplicated) {
     ++counters_.duplicated;

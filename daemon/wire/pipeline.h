@@ -67,7 +67,9 @@ struct PipelineCounters {
 // One direction of a userspace wire: frames go in with Offer(), wait for their time, and come
 // out of PopDue(). The caller owns time and I/O (later: a TAP fd and an Asio timer armed at
 // NextDeadline()); the pipeline never reads a clock, so a seed and a sequence of
-// (frame, time) replays the same fates, deliveries and counters. Not thread-safe: one
+// (frame, time) replays the same fates, deliveries and counters. The frame's bytes choose its
+// traffic class, and each class has a random stream of its own (impair::FateEngine): a
+// class's fates do not depend on the frames of other classes. Not thread-safe: one
 // direction belongs to one strand.
 //
 // Offer copies the frame into a preallocated slot (see FramePool) and never allocates once

@@ -22,7 +22,8 @@ using impair::Direction;
 
 struct WireLinkSpec {
   // The seed of each direction is SeedFor(lab_seed, link_name, direction): the same lab seed
-  // and link name replay the same fates for the same frames, whichever daemon runs them.
+  // and link name replay the same fates for the frames of each traffic class, whatever else
+  // crosses the link and whichever daemon runs it (impair::FateEngine).
   uint64_t lab_seed = 0;
   std::string link_name;
   // Namespace fds, only used (not kept) during Create.

@@ -10,7 +10,7 @@ namespace nslab::impair::kernel {
 // Loss without netem (DESIGN.md, "Impairments: two backends, one model"): an nftables
 // `numgen random` drop in the netdev ingress hook of the *receiving* interface. There it is
 // silent, as a lossy wire is; the same drop in the sender's output path would hand the
-// sending socket EPERM.
+// sending socket EPERM. `numgen random` takes no seed: these losses do not replay.
 //
 // Each receiving interface gets a table of its own, so the ruleset is replaced and removed
 // without touching anyone else's rules. The texts below are nft commands for

@@ -44,6 +44,12 @@ inline constexpr int64_t kNsPerTick = 64;
 // rate has no burst: the caller puts a tbf under netem for that). INVALID_ARGUMENT when spec
 // carries a trace (the wire's alone) or a table larger than the kernel takes.
 // Flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE.
+//
+// No seed goes with it: the uapi header nslab builds against (Linux 6.1) has no
+// TCA_NETEM_PRNG_SEED, so netem draws from the kernel's unseeded generator and a lab's seed
+// does not replay its fates. Were the header to gain it, the seed could go only to kernels
+// that probe to take it, and it would still cover loss and corruption alone, with one stream
+// for all the qdisc's traffic: not the wire's stream per traffic class (FateEngine).
 absl::StatusOr<NlMsgPtr> BuildNetemRequest(const QdiscTarget& target, const ImpairmentSpec& spec);
 
 // tbf's parameters, in the units the kernel takes.

@@ -74,23 +74,79 @@ void BM_MemcpyRing(benchmark::State& state) {
   Report(state, "memcpy_ring", elapsed);
 }
 
-// One frame offered every `step_ns` of simulated time, then everything due is popped.
+// `flows` IPv4/UDP frames of `frame_bytes` (at least 42) that differ in their destination
+// port; flows = 0 gives one frame of filler bytes, which is not IP.
+std::vector<std::vector<std::byte>> Frames(size_t frame_bytes, int flows) {
+  if (flows == 0) {
+    return {std::vector<std::byte>(frame_bytes, std::byte{0x5a})};
+  }
+  std::vector<std::vector<std::byte>> frames;
+  for (int flow = 0; flow < flows; ++flow) {
+    std::vector<std::byte> frame(frame_bytes, std::byte{0x5a});
+    const uint8_t header[] = {2,
+                              0,
+                              0,
+                              0,
+                              0,
+                              2,
+                              2,
+                              0,
+                              0,
+                              0,
+                              0,
+                              1,
+                              0x08,
+                              0x00,  // Ethernet: IPv4
+                              0x45,
+                              0,
+                              0,
+                              0,
+                              0,
+                              0,
+                              0,
+                              0,
+                              64,
+                              17,
+                              0,
+                              0,  // IPv4: UDP, not fragmented
+                              10,
+                              0,
+                              0,
+                              1,
+                              10,
+                              0,
+                              0,
+                              2,  // 10.0.0.1 -> 10.0.0.2
+                              0x9c,
+                              0x40,
+                              static_cast<uint8_t>(0x10 + flow / 256),
+                              static_cast<uint8_t>(flow % 256)};
+    std::memcpy(frame.data(), header, sizeof(header));
+    frames.push_back(std::move(frame));
+  }
+  return frames;
+}
+
+// One frame offered every `step_ns` of simulated time, then everything due is popped. The
+// frames go round `flows` UDP flows (see Frames).
 void RunPipeline(benchmark::State& state, const std::string& name,
-                 const nslab::v1::Impairment& impairment, int64_t step_ns) {
+                 const nslab::v1::Impairment& impairment, int64_t step_ns, int flows = 0) {
   const size_t frame_bytes = static_cast<size_t>(state.range(0));
   absl::StatusOr<ImpairmentPipeline> pipeline = ImpairmentPipeline::Create(impairment, 42);
   if (!pipeline.ok()) {
     state.SkipWithError(std::string(pipeline.status().message()).c_str());
     return;
   }
-  const std::vector<std::byte> frame(frame_bytes, std::byte{0x5a});
+  const std::vector<std::vector<std::byte>> frames = Frames(frame_bytes, flows);
+  size_t next = 0;
   uint64_t consumed = 0;
   int64_t now_ns = 0;
   const Clock::time_point start = Clock::now();
   for (auto _ : state) {
     now_ns += step_ns;
     const TimePoint now = impair::FromNanos(now_ns);
-    benchmark::DoNotOptimize(pipeline->Offer(frame, now));
+    benchmark::DoNotOptimize(pipeline->Offer(frames[next], now));
+    next = next + 1 == frames.size() ? 0 : next + 1;
     pipeline->PopDue(now, [&](std::span<const std::byte> out, TimePoint) {
       consumed += static_cast<uint8_t>(out.back());
     });
@@ -123,9 +179,24 @@ void BM_PipelineDelayLossRate(benchmark::State& state) {
   RunPipeline(state, "pipeline_delay_loss_rate", impairment, serialization_ns * 10 / 9);
 }
 
+// The same over 64 UDP flows taking turns: every frame is of another traffic class than
+// the one before.
+void BM_PipelineDelayLossRate64Flows(benchmark::State& state) {
+  constexpr uint64_t kRateBps = 1'000'000'000;
+  nslab::v1::Impairment impairment;
+  impairment.set_delay_us(10'000);
+  impairment.set_loss(1);
+  impairment.set_rate_bps(kRateBps);
+  impairment.set_limit_packets(100'000);
+  const int64_t serialization_ns = state.range(0) * 8 * 1'000'000'000LL / kRateBps;
+  RunPipeline(state, "pipeline_delay_loss_rate_64_flows", impairment, serialization_ns * 10 / 9,
+              64);
+}
+
 BENCHMARK(BM_MemcpyRing)->Arg(64)->Arg(1500);
 BENCHMARK(BM_PipelineNoImpairment)->Arg(64)->Arg(1500);
 BENCHMARK(BM_PipelineDelayLossRate)->Arg(64)->Arg(1500);
+BENCHMARK(BM_PipelineDelayLossRate64Flows)->Arg(64)->Arg(1500);
 
 void PrintSummary() {
   const auto& results = Results();

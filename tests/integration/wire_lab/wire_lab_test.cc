@@ -28,7 +28,8 @@ using ::testing::HasSubstr;
 
 // Two hosts on one wire; the test sets what the wire does. IPv6 is off, so the wire carries
 // only what the tests send (and ARP): no router solicitations or MLD reports at moments of the
-// kernel's choosing, which would take their draws from the seeded fates.
+// kernel's choosing in the counters the tests compare. (They would not change the pings'
+// fates, which have a stream of their own: same_fates_test.)
 constexpr char kWirePair[] = R"(
 seed: 42
 nodes: {client: {}, server: {}}

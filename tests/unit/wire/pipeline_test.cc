@@ -15,13 +15,18 @@ constexpr int64_t kMs = 1'000'000;
 
 TimePoint At(int64_t ns) { return FromNanos(ns); }
 
-// A frame whose bytes say which frame it is.
-std::vector<std::byte> Frame(uint32_t id, size_t size = 100) {
+// A frame whose bytes say which frame it is. Frames of 14 bytes or more carry `ethertype`,
+// which makes them one traffic class (a class has a random stream of its own).
+std::vector<std::byte> Frame(uint32_t id, size_t size = 100, uint16_t ethertype = 0x88b5) {
   std::vector<std::byte> frame(size);
   for (size_t i = 0; i < size; ++i) {
     frame[i] = std::byte{static_cast<uint8_t>(id + i)};
   }
   std::memcpy(frame.data(), &id, std::min(size, sizeof(id)));
+  if (size >= 14) {
+    frame[12] = std::byte{static_cast<uint8_t>(ethertype >> 8)};
+    frame[13] = std::byte{static_cast<uint8_t>(ethertype)};
+  }
   return frame;
 }
 
@@ -138,6 +143,26 @@ TEST(ImpairmentPipelineTest, ReorderGapSendsEveryGapthFrameAhead) {
   }
   EXPECT_EQ(order, (std::vector<uint32_t>{3, 6, 9, 1, 2, 4, 5, 7, 8}));
   EXPECT_EQ(pipeline.counters().reordered, 3u);
+}
+
+// Each traffic class keeps its own reorder counter (and stream): frames of another class in
+// between change neither which frames of the first go ahead nor what the second sees.
+TEST(ImpairmentPipelineTest, ReorderGapCountsTheFramesOfEachClass) {
+  nslab::v1::Impairment impairment;
+  impairment.set_delay_us(10'000);
+  impairment.set_reorder(100);
+  impairment.set_reorder_gap(3);
+  ImpairmentPipeline pipeline = Make(impairment);
+  for (uint32_t i = 1; i <= 6; ++i) {
+    pipeline.Offer(Frame(i), At(i * kMs));
+    pipeline.Offer(Frame(100 + i, 100, 0x0806), At(i * kMs));  // ARP, say
+  }
+  std::vector<uint32_t> order;
+  for (const Delivery& d : Pop(pipeline, 100 * kMs)) {
+    order.push_back(d.id);
+  }
+  EXPECT_EQ(order, (std::vector<uint32_t>{3, 103, 6, 106, 1, 101, 2, 102, 4, 104, 5, 105}));
+  EXPECT_EQ(pipeline.counters().reordered, 4u);
 }
 
 TEST(ImpairmentPipelineTest, DuplicatesAndCorruptionAreCounted) {
