@@ -2,6 +2,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "daemon/common/file_text.h"
 
 namespace nslab::client {
 namespace {
@@ -43,11 +49,70 @@ const char* CodeName(grpc::StatusCode code) {
   }
 }
 
+// Reads one TLS file, checking that it holds the PEM block it should: gRPC itself would
+// only fail the handshake later, without naming the file.
+absl::Status ReadPem(const char* flag, const std::string& path, const char* marker,
+                     std::string* text) {
+  auto read = ReadTextFile(path);
+  if (!read.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", read.status().message()));
+  }
+  if (!absl::StrContains(*read, marker)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " ", path, ": not PEM text with a ", marker, " line"));
+  }
+  *text = *std::move(read);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
+absl::Status PrepareConnection(GlobalOptions* options) {
+  if (options->address.empty()) {
+    return absl::OkStatus();
+  }
+  TlsOptions& tls = options->tls;
+  std::vector<std::string> missing;
+  if (tls.ca_file.empty()) {
+    missing.push_back("--tls-ca FILE (the CA that signed nslabd's certificate)");
+  }
+  if (tls.cert_file.empty()) {
+    missing.push_back("--tls-cert FILE (this client's certificate)");
+  }
+  if (tls.key_file.empty()) {
+    missing.push_back("--tls-key FILE (its private key)");
+  }
+  if (!missing.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--address ", options->address, ": nslabd serves TCP with mutual TLS only; add ",
+        absl::StrJoin(missing, ", "), " (or NSLAB_TLS_CA, NSLAB_TLS_CERT, NSLAB_TLS_KEY)"));
+  }
+  if (auto status = ReadPem("--tls-ca", tls.ca_file, "-----BEGIN CERTIFICATE-----", &tls.ca_pem);
+      !status.ok()) {
+    return status;
+  }
+  if (auto status =
+          ReadPem("--tls-cert", tls.cert_file, "-----BEGIN CERTIFICATE-----", &tls.cert_pem);
+      !status.ok()) {
+    return status;
+  }
+  return ReadPem("--tls-key", tls.key_file, "PRIVATE KEY-----", &tls.key_pem);
+}
+
 std::shared_ptr<grpc::Channel> Connect(const GlobalOptions& options) {
-  const std::string target = options.address.empty() ? "unix:" + options.socket : options.address;
-  return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  if (options.address.empty()) {
+    return grpc::CreateChannel("unix:" + options.socket, grpc::InsecureChannelCredentials());
+  }
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = options.tls.ca_pem;
+  ssl.pem_cert_chain = options.tls.cert_pem;
+  ssl.pem_private_key = options.tls.key_pem;
+  grpc::ChannelArguments args;
+  if (!options.tls.server_name.empty()) {
+    // Labs are often reached by an IP address their certificate does not name.
+    args.SetSslTargetNameOverride(options.tls.server_name);
+  }
+  return grpc::CreateCustomChannel(options.address, grpc::SslCredentials(ssl), args);
 }
 
 std::unique_ptr<grpc::ClientContext> NewContext(const GlobalOptions& options) {
@@ -62,9 +127,20 @@ std::unique_ptr<grpc::ClientContext> NewContext(const GlobalOptions& options) {
 int ReportError(const grpc::Status& status, const GlobalOptions& options) {
   std::fprintf(stderr, "nslab: %s: %s\n", CodeName(status.error_code()),
                status.error_message().c_str());
-  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE && options.address.empty()) {
     std::fprintf(stderr, "nslab: is nslabd running? (socket %s; set --socket or NSLAB_SOCKET)\n",
-                 options.address.empty() ? options.socket.c_str() : options.address.c_str());
+                 options.socket.c_str());
+  } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    // A refused certificate looks like any other failure to connect: name both causes.
+    const std::string name = options.tls.server_name.empty()
+                                 ? "the --address host (or set --tls-server-name)"
+                                 : options.tls.server_name + " (--tls-server-name)";
+    std::fprintf(stderr,
+                 "nslab: is nslabd listening on %s (--listen)? If so, check the certificates: "
+                 "--tls-ca must be the CA that signed nslabd's certificate, whose names must "
+                 "include %s, and --tls-cert must be signed by the CA nslabd was given as "
+                 "--tls-ca\n",
+                 options.address.c_str(), name.c_str());
   }
   return status.error_code() == grpc::StatusCode::UNAVAILABLE ? 69 : 1;
 }

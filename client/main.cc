@@ -1,6 +1,9 @@
 // nslab: the command-line client of nslabd. gRPC only; no netlink here.
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <string>
+#include <utility>
 
 #include "client/commands.h"
 #include "daemon/common/version.h"
@@ -9,12 +12,33 @@ int main(int argc, char** argv) {
   CLI::App app{"nslab — build, break and inspect network-namespace labs (client of nslabd)"};
   app.require_subcommand(1);
   nslab::client::GlobalOptions options;
-  if (const char* socket = std::getenv("NSLAB_SOCKET"); socket != nullptr && *socket != '\0') {
-    options.socket = socket;
+  // Environment first, so that a flag overrides it.
+  const std::pair<const char*, std::string*> from_environment[] = {
+      {"NSLAB_SOCKET", &options.socket},        {"NSLAB_ADDRESS", &options.address},
+      {"NSLAB_TLS_CA", &options.tls.ca_file},   {"NSLAB_TLS_CERT", &options.tls.cert_file},
+      {"NSLAB_TLS_KEY", &options.tls.key_file},
+  };
+  for (const auto& [name, value] : from_environment) {
+    if (const char* text = std::getenv(name); text != nullptr && *text != '\0') {
+      *value = text;
+    }
   }
-  app.add_option("--socket", options.socket, "nslabd's unix socket (env NSLAB_SOCKET)")
-      ->capture_default_str();
-  app.add_option("--address", options.address, "nslabd over TCP host:port instead of the socket");
+  auto* socket_flag =
+      app.add_option("--socket", options.socket, "nslabd's unix socket (env NSLAB_SOCKET)")
+          ->capture_default_str();
+  auto* address_flag = app.add_option(
+      "--address", options.address,
+      "nslabd over TCP host:port instead of the socket, with mutual TLS (env NSLAB_ADDRESS)");
+  app.add_option("--tls-ca", options.tls.ca_file,
+                 "For --address: CA certificate that signed nslabd's (env NSLAB_TLS_CA)");
+  app.add_option("--tls-cert", options.tls.cert_file,
+                 "For --address: this client's certificate, from the CA nslabd trusts "
+                 "(env NSLAB_TLS_CERT)");
+  app.add_option("--tls-key", options.tls.key_file,
+                 "For --address: the private key of --tls-cert (env NSLAB_TLS_KEY)");
+  app.add_option("--tls-server-name", options.tls.server_name,
+                 "For --address: the name to expect in nslabd's certificate, when the address "
+                 "is not one of its names");
   app.add_option("-o,--output", options.output, "Output format")
       ->check(CLI::IsMember({"table", "json", "yaml"}))
       ->capture_default_str();
@@ -51,6 +75,17 @@ int main(int argc, char** argv) {
     }
   };
   fall_through(&app);
+  // After the options are parsed and before any verb runs: an explicit --socket wins over
+  // NSLAB_ADDRESS, and TLS files are read (and a missing one named) before anything is sent.
+  app.parse_complete_callback([&] {
+    if (socket_flag->count() > 0 && address_flag->count() == 0) {
+      options.address.clear();
+    }
+    if (auto status = nslab::client::PrepareConnection(&options); !status.ok()) {
+      std::fprintf(stderr, "nslab: %s\n", std::string(status.message()).c_str());
+      throw CLI::RuntimeError(2);
+    }
+  });
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -3,6 +3,8 @@ find_package(Threads REQUIRED)
 find_package(Protobuf REQUIRED)
 find_package(gRPC CONFIG REQUIRED)
 find_package(absl CONFIG REQUIRED)
+# nslabd checks its TLS files itself (certificate, key, that they match) to name the bad one.
+find_package(OpenSSL REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(GTest REQUIRED)
 if(NSLAB_BENCH AND NOT NSLAB_SANITIZE)

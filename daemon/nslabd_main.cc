@@ -38,10 +38,16 @@ int main(int argc, char** argv) {
       ->envname("NSLAB_SOCKET");
   app.add_option("--state-dir", options.state_dir, "Where each lab's state file is kept")
       ->capture_default_str();
+  app.add_option("--socket-group", options.socket_group,
+                 "Group that may use the socket (mode 0660); its members are root-equivalent");
   app.add_option("--listen", options.tcp_address,
-                 "Also listen on TCP host:port (plaintext only on loopback)");
-  app.add_option("--tls-cert", options.tls_cert_file, "PEM certificate for --listen");
-  app.add_option("--tls-key", options.tls_key_file, "PEM private key for --listen");
+                 "Also listen on TCP host:port, with mutual TLS (needs --tls-cert, --tls-key, "
+                 "--tls-ca)");
+  app.add_option("--tls-cert", options.tls_cert_file, "PEM certificate (chain) for --listen");
+  app.add_option("--tls-key", options.tls_key_file, "PEM private key of --tls-cert");
+  app.add_option(
+      "--tls-ca", options.tls_ca_file,
+      "PEM CA certificate(s): --listen serves only clients with a certificate it signed");
   app.add_option("--ustack-binary", options.ustack_binary,
                  "nslab-ustack executable for ustack nodes")
       ->capture_default_str();

@@ -10,12 +10,12 @@ build_packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libnl-3-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev libpcap-dev
-  libcli11-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libcli11-dev libboost-dev libgtest-dev libgmock-dev libbenchmark-dev libssl-dev
   libnl-nf-3-dev liblwip-dev
 )
 test_packages=(
   clang clang-format-14 clang-format libclang-rt-14-dev
-  iproute2 nftables iputils-ping netcat-openbsd procps kmod tcpdump tshark curl
+  iproute2 nftables iputils-ping netcat-openbsd procps kmod tcpdump tshark curl openssl passwd
   python3 python3-grpcio python3-protobuf python3-yaml
   # The image test: Debian's podman runs docker/Dockerfile (../shared/CONTAINERS.md), and
   # mmdebstrap makes the Debian base image where no registry is reachable.

@@ -1,5 +1,6 @@
 #include "daemon/server/daemon_server.h"
 
+#include <grp.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
@@ -13,13 +14,11 @@
 #include <cerrno>
 #include <filesystem>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/caps/capabilities.h"
 #include "daemon/common/dir_lock.h"
 #include "daemon/common/errno_status.h"
 #include "daemon/common/fd.h"
-#include "daemon/common/file_text.h"
 #include "daemon/common/log.h"
 #include "daemon/server/chaos_service.h"
 #include "daemon/server/diag_service.h"
@@ -30,6 +29,7 @@
 #include "daemon/server/reflection_v1.h"
 #include "daemon/server/scenario_service.h"
 #include "daemon/server/system_service.h"
+#include "daemon/server/tcp_credentials.h"
 
 namespace nslab::server {
 namespace {
@@ -45,9 +45,20 @@ constexpr const char* kServiceNames[] = {
     nslab::v1::ScenarioService::service_full_name(),
 };
 
-bool IsLoopback(const std::string& address) {
-  return absl::StartsWith(address, "127.") || absl::StartsWith(address, "localhost:") ||
-         absl::StartsWith(address, "[::1]:");
+// The group named by --socket-group; no group at all is an error, not root's group.
+absl::StatusOr<gid_t> LookupGroup(const std::string& name) {
+  group entry{};
+  group* found = nullptr;
+  std::vector<char> buffer(16384);
+  const int error = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+  if (error != 0) {
+    return ErrnoStatus(absl::StrCat("--socket-group ", name, ": look up the group"), error);
+  }
+  if (found == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--socket-group ", name, ": no such group (see /etc/group or getent group)"));
+  }
+  return entry.gr_gid;
 }
 
 // A socket file nobody listens on is left over from a killed daemon; one that answers
@@ -86,6 +97,21 @@ DaemonServer::DaemonServer(DaemonOptions options)
 DaemonServer::~DaemonServer() { Shutdown(); }
 
 absl::Status DaemonServer::Start() {
+  // Every option that names a file or a group is checked before anything else is done: a
+  // mistake stops nslabd at startup, and the files are read here and never again.
+  auto tcp_credentials = TcpListenerCredentials(
+      options_.tcp_address, {options_.tls_cert_file, options_.tls_key_file, options_.tls_ca_file});
+  if (!tcp_credentials.ok()) {
+    return tcp_credentials.status();
+  }
+  std::optional<gid_t> socket_gid;
+  if (!options_.socket_group.empty()) {
+    auto gid = LookupGroup(options_.socket_group);
+    if (!gid.ok()) {
+      return gid.status();
+    }
+    socket_gid = *gid;
+  }
   // Before anything is read or removed: a second daemon on the same state would adopt the
   // first one's labs and remove its half-built ones.
   auto lock = DirLock::Acquire(options_.state_dir);
@@ -128,24 +154,9 @@ absl::Status DaemonServer::Start() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat("unix:", serving_path), grpc::InsecureServerCredentials());
-  if (!options_.tcp_address.empty()) {
-    if (!options_.tls_cert_file.empty()) {
-      auto cert = ReadTextFile(options_.tls_cert_file);
-      auto key = ReadTextFile(options_.tls_key_file);
-      if (!cert.ok() || !key.ok()) {
-        return !cert.ok() ? cert.status() : key.status();
-      }
-      grpc::SslServerCredentialsOptions ssl;
-      ssl.pem_key_cert_pairs.push_back({*key, *cert});
-      builder.AddListeningPort(options_.tcp_address, grpc::SslServerCredentials(ssl));
-    } else if (IsLoopback(options_.tcp_address)) {
-      builder.AddListeningPort(options_.tcp_address, grpc::InsecureServerCredentials());
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--listen ", options_.tcp_address,
-                       ": plaintext TCP is only allowed on loopback; give --tls-cert and "
-                       "--tls-key"));
-    }
+  int tcp_port = 0;
+  if (*tcp_credentials) {
+    builder.AddListeningPort(options_.tcp_address, *tcp_credentials, &tcp_port);
   }
   services_.push_back(std::make_unique<LabsService>(labs_.get(), &events_));
   services_.push_back(std::make_unique<ExecService>(labs_.get(), &processes_));
@@ -167,7 +178,7 @@ absl::Status DaemonServer::Start() {
   reflection_v1_ = std::make_unique<ReflectionV1Service>(names);
   builder.RegisterService(reflection_v1_.get());
   server_ = builder.BuildAndStart();
-  if (!server_) {
+  if (!server_ || (*tcp_credentials && tcp_port == 0)) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.socket_path,
                                                options_.tcp_address.empty() ? "" : " or ",
                                                options_.tcp_address));
@@ -179,13 +190,22 @@ absl::Status DaemonServer::Start() {
   for (const char* name : kServiceNames) {
     health->SetServingStatus(name, true);
   }
-  ::chmod(serving_path.c_str(), 0660);
+  if (socket_gid && ::chown(serving_path.c_str(), static_cast<uid_t>(-1), *socket_gid) != 0) {
+    return ErrnoStatus(
+        absl::StrCat("--socket-group ", options_.socket_group, ": chown ", serving_path), errno);
+  }
+  if (::chmod(serving_path.c_str(), 0660) != 0) {
+    return ErrnoStatus(absl::StrCat("chmod 0660 ", serving_path), errno);
+  }
   if (::rename(serving_path.c_str(), options_.socket_path.c_str()) != 0) {
     return ErrnoStatus(absl::StrCat("rename ", serving_path, " to ", options_.socket_path), errno);
   }
   recovery->reset();  // its clients reconnect to the serving daemon
   NSLAB_LOG(Info) << "nslabd listening on unix:" << options_.socket_path
-                  << (options_.tcp_address.empty() ? "" : " and ") << options_.tcp_address;
+                  << (socket_gid ? absl::StrCat(" (group ", options_.socket_group, ")") : "")
+                  << (tcp_port == 0 ? ""
+                                    : absl::StrCat(" and ", options_.tcp_address,
+                                                   " (mutual TLS, port ", tcp_port, ")"));
   reaper_ = std::thread([this] { ReapExpiredLabs(); });
   return absl::OkStatus();
 }

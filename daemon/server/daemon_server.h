@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
@@ -28,10 +29,14 @@ namespace nslab::server {
 struct DaemonOptions {
   std::string socket_path = "/run/nslab/nslabd.sock";
   std::string state_dir = "/run/nslab/labs";
-  // Optional "host:port". Plaintext only on a loopback address; elsewhere TLS is required.
+  // The unix socket's group (empty: root's). Its members are root-equivalent, as with
+  // Docker's socket: they can run any command in namespaces that share the host's files.
+  std::string socket_group;
+  // Optional "host:port", served with mutual TLS only (see tcp_credentials.h).
   std::string tcp_address;
   std::string tls_cert_file;
   std::string tls_key_file;
+  std::string tls_ca_file;
   // The participant node's stack, run by ustack nodes.
   std::string ustack_binary;
 };

@@ -13,11 +13,12 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 expect_eq() { [[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"; }
 expect_contains() { grep -qF -- "$2" <<<"$1" || fail "$3: expected to find '$2' in: $1"; }
 
+# Arguments go to nslabd after --socket and --state-dir.
 start_daemon() {
-  "$NSLABD" --socket "$NSLAB_SOCKET" --state-dir "$WORK/state" 2>>"$WORK/nslabd.log" &
+  "$NSLABD" --socket "$NSLAB_SOCKET" --state-dir "$WORK/state" "$@" 2>>"$WORK/nslabd.log" &
   DAEMON_PID=$!
   for _ in $(seq 100); do
-    [[ -S $NSLAB_SOCKET ]] && "$NSLAB" ls >/dev/null 2>&1 && return 0
+    [[ -S $NSLAB_SOCKET ]] && "$NSLAB" --socket "$NSLAB_SOCKET" ls >/dev/null 2>&1 && return 0
     sleep 0.1
   done
   cat "$WORK/nslabd.log" >&2

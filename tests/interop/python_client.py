@@ -1,11 +1,15 @@
 """Calls nslabd from Python grpcio with stubs generated from proto/ right now.
 
-Checks health (per service), reflection's service list, SystemService.GetCapabilities and
-LabsService.CreateLab / DeleteLab, as any other language's client would; then a client that
-has no stubs at all learns the API from reflection v1 (as grpcurl does) and calls it.
+Over TCP with mutual TLS (certificates from tests/e2e/tls_certs.sh, as docs/api.md makes
+them), checks health (per service), reflection's service list,
+SystemService.GetCapabilities and LabsService.CreateLab / DeleteLab, as any other language's
+client would; then a client that has no stubs at all learns the API from reflection v1 (as
+grpcurl does) and calls it. The unix socket answers too; a TLS client without a certificate
+does not get in.
 """
 import argparse
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -63,6 +67,24 @@ def reflection_only_client(channel, reflection_v1_pb2, reflection_v1_pb2_grpc):
     assert version.version and version.kernel == os.uname().release, version
 
 
+def make_certificates(here, pki):
+    script = os.path.join(here, "..", "e2e", "tls_certs.sh")
+    subprocess.run(["bash", script, pki, "interop CA", "IP:127.0.0.1,DNS:localhost"], check=True)
+    read = lambda name: open(os.path.join(pki, name), "rb").read()
+    return read("ca.pem"), read("client.pem"), read("client.key")
+
+
+def tcp_port(log_path, timeout=20):
+    """nslabd was told port 0; its log says which port the kernel chose."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = re.search(r"mutual TLS, port (\d+)", open(log_path).read())
+        if found:
+            return int(found.group(1))
+        time.sleep(0.1)
+    sys.exit("nslabd's log names no TCP port:\n" + open(log_path).read())
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--nslabd", required=True)
@@ -72,8 +94,15 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     work = tempfile.mkdtemp(prefix="nslab-interop-")
     socket = os.path.join(work, "nslabd.sock")
-    daemon = subprocess.Popen([args.nslabd, "--socket", socket, "--state-dir", os.path.join(work, "state")],
-                              stderr=open(os.path.join(work, "nslabd.log"), "w"))
+    pki = os.path.join(work, "pki")
+    ca, client_cert, client_key = make_certificates(here, pki)
+    log_path = os.path.join(work, "nslabd.log")
+    daemon = subprocess.Popen([args.nslabd, "--socket", socket, "--state-dir", os.path.join(work, "state"),
+                               "--listen", "127.0.0.1:0",
+                               "--tls-cert", os.path.join(pki, "server.pem"),
+                               "--tls-key", os.path.join(pki, "server.key"),
+                               "--tls-ca", os.path.join(pki, "ca.pem")],
+                              stderr=open(log_path, "w"))
     lab = f"py-{os.getpid()}"
     try:
         generate(work, args.proto_dir, here)
@@ -85,8 +114,25 @@ def main():
         import reflection_v1_pb2_grpc
         from nslab.v1 import labs_pb2, labs_pb2_grpc, system_pb2, system_pb2_grpc
 
-        channel = grpc.insecure_channel(f"unix:{socket}")
+        local = grpc.insecure_channel(f"unix:{socket}")
+        grpc.channel_ready_future(local).result(timeout=20)
+        health = health_grpc.HealthStub(local).Check(health_pb2.HealthCheckRequest())
+        assert health.status == health_pb2.HealthCheckResponse.SERVING, health
+
+        # What a Python client elsewhere does: nslabd's address, the CA that signed nslabd's
+        # certificate, and this client's certificate and key from the CA nslabd trusts.
+        address = f"127.0.0.1:{tcp_port(log_path)}"
+        credentials = grpc.ssl_channel_credentials(root_certificates=ca, private_key=client_key,
+                                                   certificate_chain=client_cert)
+        channel = grpc.secure_channel(address, credentials)
         grpc.channel_ready_future(channel).result(timeout=20)
+
+        anonymous = grpc.secure_channel(address, grpc.ssl_channel_credentials(root_certificates=ca))
+        try:
+            health_grpc.HealthStub(anonymous).Check(health_pb2.HealthCheckRequest(), timeout=10)
+            raise AssertionError("a TLS client without a certificate was served")
+        except grpc.RpcError as error:
+            assert error.code() == grpc.StatusCode.UNAVAILABLE, error
 
         for service in ("", "nslab.v1.LabsService", "nslab.v1.SystemService"):
             health = health_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service))
@@ -120,8 +166,8 @@ def main():
         labs.DeleteLab(labs_pb2.DeleteLabRequest(name=lab))
         assert not os.path.exists(f"/run/netns/{lab}-client")
         reflection_only_client(channel, reflection_v1_pb2, reflection_v1_pb2_grpc)
-        print("interop: python grpcio client passed (health, reflection, capabilities, labs, "
-              "a client from reflection v1 alone)")
+        print("interop: python grpcio client passed over mutual TLS (health, reflection, "
+              "capabilities, labs, a client from reflection v1 alone; no certificate, no entry)")
     finally:
         if os.path.exists(f"/run/netns/{lab}-client"):
             subprocess.run(["ip", "netns", "delete", f"{lab}-client"], check=False)
