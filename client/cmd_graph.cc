@@ -43,7 +43,8 @@ void AddGraphCommand(CLI::App& app, const GlobalOptions& options, int& exit_code
       return;
     }
     nslab::v1::PlanLabResponse plan;
-    auto status = stub->PlanLab(NewContext(options).get(), PlanRequestOf(request), &plan);
+    auto status = ExplainSizeRefusal(
+        stub->PlanLab(NewContext(options).get(), PlanRequestOf(request), &plan), file);
     if (!status.ok()) {
       exit_code = ReportError(status, options);
       return;

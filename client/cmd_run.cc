@@ -233,7 +233,8 @@ int Run(const GlobalOptions& options, const RunArgs& args) {
   auto channel = Connect(options);
   auto labs = nslab::v1::LabsService::NewStub(channel);
   nslab::v1::PlanLabResponse plan;
-  if (auto status = labs->PlanLab(NewContext(options).get(), PlanRequestOf(*request), &plan);
+  if (auto status = ExplainSizeRefusal(
+          labs->PlanLab(NewContext(options).get(), PlanRequestOf(*request), &plan), args.topology);
       !status.ok()) {
     ReportError(status, options);
     return IsBadInput(status) ? kExitBadInput : kExitInfrastructure;
@@ -261,7 +262,9 @@ int Run(const GlobalOptions& options, const RunArgs& args) {
   nslab::v1::CreateLabResponse created;
   std::cerr << "nslab run: building lab " << lab << "\n";
   bool built = true;
-  if (auto status = labs->CreateLab(NewContext(options).get(), *request, &created); !status.ok()) {
+  if (auto status = ExplainSizeRefusal(
+          labs->CreateLab(NewContext(options).get(), *request, &created), args.topology);
+      !status.ok()) {
     ReportError(status, options);
     if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
       return kExitBadInput;

@@ -48,6 +48,33 @@ void PrintUstackFaults(const nslab::v1::Lab& lab, const GlobalOptions& options) 
   }
 }
 
+std::string PeerOfStack(const nslab::v1::Topology& topology, const std::string& node) {
+  for (const auto& link : topology.links()) {
+    if (link.a().node() == node) {
+      return absl::StrCat(link.b().node(), ":", link.b().interface());
+    }
+    if (link.b().node() == node) {
+      return absl::StrCat(link.a().node(), ":", link.a().interface());
+    }
+  }
+  return "";
+}
+
+// A ustack node's routes are its stack's, in no kernel table `nslab diag` reads.
+void PrintStackRoutes(const nslab::v1::Lab& lab) {
+  Table table({"NODE", "ROUTE", "SOURCE"});
+  bool any = false;
+  for (const auto& node : lab.nodes()) {
+    for (const auto& route : node.stack().routes()) {
+      table.AddRow({node.name(), route, node.stack().source()});
+      any = true;
+    }
+  }
+  if (any) {
+    std::cout << "\nustack routes (the stack's own table):\n" << table.ToString();
+  }
+}
+
 }  // namespace
 
 void AddShowCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
@@ -104,11 +131,22 @@ void AddShowCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
                       absl::StrJoin(iface.addresses(), ","), iface.peer()});
         first = false;
       }
+      if (node.has_stack()) {
+        // The stack's own interface: the node's face, behind the kernel's bridge and TAP.
+        const auto& stack = node.stack();
+        table.AddRow({first ? node.name() : "", first ? kind : "", first ? node.netns() : "",
+                      absl::StrCat(stack.name(), " (stack)"), "-",
+                      stack.mac().empty() ? "(random)" : stack.mac(), std::to_string(stack.mtu()),
+                      absl::StrJoin(stack.addresses(), ","),
+                      PeerOfStack(lab.topology(), node.name())});
+        first = false;
+      }
       if (first && !node.interfaces().empty()) {
         table.AddRow({node.name(), kind, node.netns(), "-", "", "", "", "", ""});
       }
     }
     std::cout << table.ToString();
+    PrintStackRoutes(lab);
     PrintUstackFaults(lab, options);
     if (lab.links().empty()) {
       return;

@@ -70,7 +70,8 @@ void AddUpCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
     auto stub = nslab::v1::LabsService::NewStub(Connect(options));
     if (dry_run) {
       nslab::v1::PlanLabResponse plan;
-      auto status = stub->PlanLab(NewContext(options).get(), PlanRequestOf(request), &plan);
+      auto status = ExplainSizeRefusal(
+          stub->PlanLab(NewContext(options).get(), PlanRequestOf(request), &plan), file);
       if (!status.ok()) {
         exit_code = ReportError(status, options);
         return;
@@ -85,7 +86,8 @@ void AddUpCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
       return;
     }
     nslab::v1::CreateLabResponse response;
-    auto status = stub->CreateLab(NewContext(options).get(), request, &response);
+    auto status =
+        ExplainSizeRefusal(stub->CreateLab(NewContext(options).get(), request, &response), file);
     if (!status.ok()) {
       exit_code = ReportError(status, options);
       return;

@@ -6,11 +6,28 @@
 #include <filesystem>
 #include <iostream>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "daemon/common/file_text.h"
+#include "daemon/topology/yaml_limits.h"
 
 namespace nslab::client {
 
 namespace {
+
+// One limit for both: the reader's, which is gRPC's default receive limit too (4 MiB).
+constexpr size_t kMaxBytes = topology::kMaxTopologyBytes;
+
+std::string Mebibytes(size_t bytes) {
+  return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+}
+
+std::string TooLarge(const std::string& path, const std::string& what) {
+  return absl::StrCat(path.empty() ? "the topology" : path, " ", what,
+                      "; nslabd accepts topologies up to ", kMaxBytes >> 20,
+                      " MiB (split the lab or generate it with fewer nodes)");
+}
 
 void AddScalar(const YAML::Node& node, std::vector<std::string>* names) {
   if (node && node.IsScalar() &&
@@ -77,7 +94,38 @@ std::optional<nslab::v1::CreateLabRequest> RequestFromFile(const std::string& pa
     (*request.mutable_files())[name] = std::move(*content);
   }
   request.set_topology_yaml(std::move(*text));
+  if (absl::Status size = CheckRequestSize(request, path); !size.ok()) {
+    std::cerr << "nslab: " << size.message() << "\n";
+    return std::nullopt;
+  }
   return request;
+}
+
+absl::Status CheckRequestSize(const nslab::v1::CreateLabRequest& request, const std::string& path) {
+  if (request.topology_yaml().size() > kMaxBytes) {
+    return absl::InvalidArgumentError(
+        TooLarge(path, absl::StrCat("is ", Mebibytes(request.topology_yaml().size()))));
+  }
+  // Each field's tag and length, and the lab's name, count too.
+  if (request.ByteSizeLong() > kMaxBytes) {
+    return absl::InvalidArgumentError(TooLarge(
+        path, absl::StrCat("and the ", request.files_size(),
+                           request.files_size() == 1 ? " file" : " files", " it names come to ",
+                           Mebibytes(request.ByteSizeLong()), " in one request")));
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status ExplainSizeRefusal(const grpc::Status& status, const std::string& path) {
+  if (status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED ||
+      !absl::StrContains(status.error_message(), "larger than max")) {
+    return status;
+  }
+  // "Received message larger than max (21000000 vs. 4194304)": gRPC's, not nslab's, limit.
+  return grpc::Status(
+      grpc::StatusCode::INVALID_ARGUMENT,
+      TooLarge(path, absl::StrCat("is more than nslabd takes in one request (gRPC: ",
+                                  status.error_message(), ")")));
 }
 
 nslab::v1::PlanLabRequest PlanRequestOf(const nslab::v1::CreateLabRequest& request) {

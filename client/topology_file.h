@@ -1,9 +1,12 @@
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "nslab/v1/labs.pb.h"
 
 namespace nslab::client {
@@ -15,8 +18,17 @@ std::vector<std::string> FilesNamedBy(const std::string& topology_yaml);
 
 // A CreateLabRequest carrying the text of a topology file and of every file it names, read
 // here relative to the topology file: the daemon opens no path a client sends. Prints why
-// and returns nothing when a file is unreadable.
+// and returns nothing when a file is unreadable or the whole too large to send.
 std::optional<nslab::v1::CreateLabRequest> RequestFromFile(const std::string& path);
+
+// INVALID_ARGUMENT, in nslab's words, when nslabd would refuse `request` (made from the
+// topology file `path`) for its size: its YAML reader takes 4 MiB of text, and gRPC takes
+// requests of 4 MiB (nslabd sets no other limit) -- text and named files together.
+absl::Status CheckRequestSize(const nslab::v1::CreateLabRequest& request, const std::string& path);
+
+// gRPC's own words for a request over the daemon's limit ("Received message larger than max
+// (N vs. M)") said as CheckRequestSize says them; any other status as it is.
+grpc::Status ExplainSizeRefusal(const grpc::Status& status, const std::string& path);
 
 // The same topology, name and files as a PlanLabRequest (a dry run of `request`).
 nslab::v1::PlanLabRequest PlanRequestOf(const nslab::v1::CreateLabRequest& request);

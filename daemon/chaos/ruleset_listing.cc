@@ -74,6 +74,11 @@ std::vector<ListedRule> ParseRulesetListing(absl::string_view listing) {
       text = match.prefix().str() + match.suffix().str();
     }
     rule.text = std::string(absl::StripAsciiWhitespace(text));
+    if (rule.text.empty() && rule.has_counter) {
+      // A rule that only counts: its statement is all there is to show (its numbers have
+      // their own fields).
+      rule.text = "counter";
+    }
     rules.push_back(std::move(rule));
   }
   return rules;

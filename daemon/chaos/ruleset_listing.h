@@ -13,7 +13,9 @@ struct ListedRule {
   std::string table;
   std::string chain;
   uint64_t handle = 0;
-  std::string text;  // without "counter packets N bytes M" and "# handle N"
+  // Without "packets N bytes M" and "# handle N"; the word "counter" goes too, unless the
+  // rule is only that (then its text is "counter", never empty).
+  std::string text;
   bool has_counter = false;
   uint64_t packets = 0;
   uint64_t bytes = 0;

@@ -31,7 +31,7 @@ using nslab::v1::Node;
 using nslab::v1::Topology;
 
 // The bridge inside a node of kind switch.
-constexpr char kSwitchBridge[] = "br0";
+using topology::kSwitchBridge;
 
 // Adds the step's name to an error so the user learns where the build stopped.
 absl::Status AtStep(const absl::Status& status, const std::string& step) {

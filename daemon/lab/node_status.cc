@@ -23,6 +23,32 @@ std::string PeerOf(const nslab::v1::Topology& topology, const std::string& node,
   return "";
 }
 
+// What the node's stack was started with (UstackArgv): the stack's control socket reports
+// none of it, and the kernel of its namespace holds none of it.
+nslab::v1::UstackInterfaceStatus StackOf(const nslab::v1::Topology& topology,
+                                         const nslab::v1::Node& node) {
+  nslab::v1::UstackInterfaceStatus stack;
+  stack.set_source("topology");
+  stack.set_mtu(1500);
+  for (const auto& link : topology.links()) {
+    for (const auto* end : {&link.a(), &link.b()}) {
+      if (end->node() != node.name()) {
+        continue;
+      }
+      stack.set_name(end->interface());
+      stack.mutable_addresses()->CopyFrom(end->addresses());
+      stack.set_mac(end->mac());
+      if (link.mtu() != 0) {
+        stack.set_mtu(link.mtu());
+      }
+    }
+  }
+  for (const auto& route : node.routes()) {
+    stack.add_routes(absl::StrCat(route.to(), " via ", route.via()));
+  }
+  return stack;
+}
+
 }  // namespace
 
 absl::StatusOr<nslab::v1::NodeStatus> ReadNodeStatus(const nslab::v1::Topology& topology,
@@ -48,6 +74,9 @@ absl::StatusOr<nslab::v1::NodeStatus> ReadNodeStatus(const nslab::v1::Topology& 
       out->add_addresses(address);
     }
     out->set_peer(PeerOf(topology, node.name(), link.name));
+  }
+  if (node.kind() == nslab::v1::NODE_KIND_USTACK) {
+    *status.mutable_stack() = StackOf(topology, node);
   }
   return status;
 }

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/topology/names.h"
 #include "nslab/v1/topology.pb.h"
 
 namespace nslab::lab {
@@ -10,8 +11,9 @@ namespace nslab::lab {
 // A ustack node's namespace holds a bridge joining the link's veth end and a persistent
 // TAP that the stack's process attaches to: the kernel there carries no address, and
 // tcpdump on the link's interface sees every frame the stack sends and receives.
-inline constexpr char kUstackBridge[] = "nsl-br0";
-inline constexpr char kUstackTap[] = "nsl-tap0";
+// Their names are in topology/names.h: validation keeps links' interfaces off them.
+using topology::kUstackBridge;
+using topology::kUstackTap;
 // What nslab-ustack prints once its TAP is attached, its services listen and its control
 // socket answers (daemon/ustack/tool/main.cc): until then the node is not ready.
 inline constexpr char kUstackReadyLine[] = "nslab-ustack: ready on ";

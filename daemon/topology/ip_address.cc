@@ -27,6 +27,15 @@ IpPrefix IpPrefix::Network() const {
   return result;
 }
 
+IpAddress IpPrefix::Last() const {
+  IpAddress result = address;
+  for (size_t i = 0; i < address.size(); ++i) {
+    const int bits = std::clamp(length - static_cast<int>(i) * 8, 0, 8);
+    result.bytes[i] |= static_cast<uint8_t>(0xff >> bits);
+  }
+  return result;
+}
+
 bool IpPrefix::Contains(const IpAddress& other) const {
   if (other.family != address.family) {
     return false;

@@ -23,6 +23,8 @@ struct IpPrefix {
 
   // The network this prefix belongs to (host bits cleared).
   IpPrefix Network() const;
+  // The last address of the prefix (host bits set): an IPv4 subnet's broadcast address.
+  IpAddress Last() const;
   bool Contains(const IpAddress& other) const;
   std::string ToString() const;
   friend bool operator==(const IpPrefix&, const IpPrefix&) = default;

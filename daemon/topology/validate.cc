@@ -15,6 +15,8 @@
 #include "daemon/topology/ip_address.h"
 #include "daemon/topology/names.h"
 #include "daemon/topology/process_ready.h"
+#include "daemon/topology/validate_addresses.h"
+#include "daemon/topology/validate_routes.h"
 #include "proto/enum_defaults.h"
 
 namespace nslab::topology {
@@ -47,9 +49,13 @@ bool IsEmpty(const nslab::v1::Impairment& impairment) { return impairment.ByteSi
 // What the checks need to know about the lab as a whole.
 struct Index {
   std::map<std::string, const Node*> nodes;
-  // node -> interfaces the links give it
-  std::map<std::string, std::set<std::string>> interfaces;
+  // node -> interfaces the links give it, and their addresses
+  std::map<std::string, InterfaceAddresses> interfaces;
 };
+
+// The largest MTU nslab-ustack takes (its --mtu, daemon/ustack/tool/main.cc): above it the
+// stack's process exits at start and the lab never becomes ready.
+constexpr uint32_t kUstackMaxMtu = 9000;
 
 bool IsPowerOfTwo(uint32_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
@@ -201,8 +207,9 @@ MaybeError CheckUstackNode(const Node& node, const std::string& path) {
   }
   for (int i = 0; i < node.routes_size(); ++i) {
     const auto& route = node.routes(i);
-    if (route.via().empty() || !route.dev().empty() || route.type() != 0 || route.table() != 0 ||
-        route.nexthops_size() > 0) {
+    const std::optional<IpAddress> via = ParseIpAddress(route.via());
+    if ((via && via->family != AF_INET) || route.via().empty() || !route.dev().empty() ||
+        route.type() != 0 || route.table() != 0 || route.nexthops_size() > 0) {
       return Unsupported(
           absl::StrCat("routes.", node.name(), "[", i, "]"),
           "a ustack node takes plain IPv4 routes: {to: PREFIX|default, via: GATEWAY}");
@@ -221,6 +228,13 @@ MaybeError CheckUstackLinks(const Topology& topology, const Node& node) {
       ++ends;
       const std::string path =
           absl::StrCat("links[", i, "].", end == &topology.links(i).a() ? "a" : "b");
+      if (topology.links(i).mtu() > kUstackMaxMtu) {
+        return Invalid(
+            absl::StrCat("links[", i, "].mtu"),
+            absl::StrCat("mtu ", topology.links(i).mtu(), " is above ", kUstackMaxMtu,
+                         ", the most ", node.name(), "'s stack (kind ustack) takes; lower it to ",
+                         kUstackMaxMtu, " or less"));
+      }
       auto prefix = end->addresses_size() == 1 ? ParseIpPrefix(end->addresses(0)) : std::nullopt;
       if (!prefix || prefix->address.family != AF_INET) {
         return Invalid(
@@ -299,11 +313,19 @@ MaybeError CheckEndpoint(const Endpoint& end, const std::string& path, const Lin
   if (end.interface() == "lo") {
     return Invalid(path, "\"lo\" is the node's loopback; choose another interface name");
   }
-  if (!index.interfaces[end.node()].insert(end.interface()).second) {
+  if (!index.interfaces[end.node()].emplace(end.interface(), std::vector<IpPrefix>{}).second) {
     return Invalid(path, absl::StrCat("interface ", end.node(), ":", end.interface(),
                                       " is used by another link"));
   }
   const bool is_switch = node->second->kind() == nslab::v1::NODE_KIND_SWITCH;
+  const bool is_ustack = node->second->kind() == nslab::v1::NODE_KIND_USTACK;
+  // Devices nslab makes in the node's namespace beside the links' ends.
+  if ((is_switch && end.interface() == kSwitchBridge) ||
+      (is_ustack && (end.interface() == kUstackBridge || end.interface() == kUstackTap))) {
+    return Invalid(path, absl::StrCat("interface name \"", end.interface(), "\" is taken by the ",
+                                      is_switch ? "switch's bridge" : "stack's bridge and TAP",
+                                      " nslab makes in ", end.node(), "; choose another name"));
+  }
   if (is_switch && end.addresses_size() > 0) {
     return Invalid(path + "_addr", "a switch port carries no address; put it on the other end");
   }
@@ -320,6 +342,7 @@ MaybeError CheckEndpoint(const Endpoint& end, const std::string& path, const Lin
       return Invalid(addr_path, absl::StrCat("address ", prefix->address.ToString(),
                                              " is already used on node ", end.node()));
     }
+    index.interfaces[end.node()][end.interface()].push_back(*prefix);
   }
   if (!end.mac().empty() && !IsValidUnicastMac(end.mac())) {
     return Invalid(path + "_mac", absl::StrCat("\"", end.mac(),
@@ -340,6 +363,7 @@ MaybeError CheckLink(const Link& link, const std::string& path, Index& index,
   if (link.mtu() != 0 && (link.mtu() < 68 || link.mtu() > 65535)) {
     return Invalid(path + ".mtu", "must be from 68 to 65535");
   }
+  NSLAB_TRY_FIELD(CheckIpv6Mtu(link, path));
   if (!nslab::v1::LinkMode_IsValid(link.mode())) {
     return Invalid(path + ".mode", "unknown mode (auto, veth, wire)");
   }
@@ -360,91 +384,6 @@ MaybeError CheckLink(const Link& link, const std::string& path, Index& index,
                        absl::StrCat(trace.status().message(),
                                     one_line ? " (to name a file, write trace_file:)" : ""));
       }
-    }
-  }
-  return std::nullopt;
-}
-
-MaybeError CheckRoutes(const Node& node, const Index& index) {
-  const auto& interfaces = index.interfaces.count(node.name()) != 0
-                               ? index.interfaces.at(node.name())
-                               : std::set<std::string>{};
-  for (int i = 0; i < node.routes_size(); ++i) {
-    const auto& route = node.routes(i);
-    const std::string path = absl::StrCat("routes.", node.name(), "[", i, "]");
-    int family = 0;
-    if (route.to() != "default") {
-      auto to = ParseIpPrefix(route.to(), /*allow_bare=*/true);
-      if (!to) {
-        return Invalid(path + ".to",
-                       absl::StrCat("\"", route.to(), "\" is not a CIDR or \"default\""));
-      }
-      family = to->address.family;
-    }
-    auto check_hop = [&](const std::string& via, const std::string& dev,
-                         const std::string& hop_path) -> MaybeError {
-      if (!via.empty()) {
-        auto address = ParseIpAddress(via);
-        if (!address) {
-          return Invalid(hop_path + ".via", absl::StrCat("\"", via, "\" is not an address"));
-        }
-        if (family != 0 && address->family != family) {
-          return Invalid(hop_path + ".via", "gateway and destination are of different families");
-        }
-      }
-      if (!dev.empty() && interfaces.count(dev) == 0) {
-        return Invalid(hop_path + ".dev",
-                       absl::StrCat("node ", node.name(), " has no interface \"", dev, "\""));
-      }
-      return std::nullopt;
-    };
-    const bool has_hop = !route.via().empty() || !route.dev().empty();
-    if (!nslab::v1::RouteType_IsValid(route.type())) {
-      return Invalid(path + ".type", "unknown type (unicast, blackhole, unreachable, prohibit)");
-    }
-    if (!nslab::v1::IsUnicast(route.type())) {
-      if (has_hop || route.nexthops_size() > 0) {
-        return Invalid(path, "blackhole, unreachable and prohibit routes take no via or dev");
-      }
-      continue;
-    }
-    if (has_hop && route.nexthops_size() > 0) {
-      return Invalid(path, "give via/dev or nexthops, not both");
-    }
-    if (!has_hop && route.nexthops_size() == 0) {
-      return Invalid(path, "a route needs via, dev or nexthops");
-    }
-    if (auto error = check_hop(route.via(), route.dev(), path)) {
-      return error;
-    }
-    for (int h = 0; h < route.nexthops_size(); ++h) {
-      const auto& hop = route.nexthops(h);
-      const std::string hop_path = absl::StrCat(path, ".nexthops[", h, "]");
-      if (hop.via().empty() && hop.dev().empty()) {
-        return Invalid(hop_path, "a next hop needs via or dev");
-      }
-      if (hop.weight() > 256) {
-        return Invalid(hop_path + ".weight", "must be from 1 to 256 (0 = 1)");
-      }
-      if (auto error = check_hop(hop.via(), hop.dev(), hop_path)) {
-        return error;
-      }
-    }
-  }
-  for (int i = 0; i < node.rules_size(); ++i) {
-    const auto& rule = node.rules(i);
-    const std::string path = absl::StrCat("rules.", node.name(), "[", i, "]");
-    for (const auto& [key, text] : {std::pair{"from", rule.from()}, std::pair{"to", rule.to()}}) {
-      if (!text.empty() && !ParseIpPrefix(text, /*allow_bare=*/true)) {
-        return Invalid(absl::StrCat(path, ".", key), absl::StrCat("\"", text, "\" is not a CIDR"));
-      }
-    }
-    if (!rule.iif().empty() && rule.iif() != "lo" && interfaces.count(rule.iif()) == 0) {
-      return Invalid(path + ".iif",
-                     absl::StrCat("node ", node.name(), " has no interface \"", rule.iif(), "\""));
-    }
-    if (rule.table() == 0) {
-      return Invalid(path + ".table", "a rule needs the table it selects (1 to 4294967295)");
     }
   }
   return std::nullopt;
@@ -489,8 +428,9 @@ std::optional<FieldError> ValidateTopology(const Topology& topology) {
       return error;
     }
   }
+  NSLAB_TRY_FIELD(CheckSegmentAddresses(topology));
   for (const Node& node : topology.nodes()) {
-    if (auto error = CheckRoutes(node, index)) {
+    if (auto error = CheckRoutesAndRules(node, index.interfaces[node.name()])) {
       return error;
     }
     if (node.kind() == nslab::v1::NODE_KIND_USTACK) {

@@ -108,16 +108,17 @@ TEST_F(LabLifecycleTest, FailedBuildRollsBackAndNamesTheStep) {
   const std::string name = UniqueLabName("rollback");
   const HostSnapshot before = HostSnapshot::Take(name);
   LabGuard guard(daemon_, name);  // should the build wrongly succeed
-  // Valid to the validator, refused by the kernel: the gateway is not on any subnet.
+  // Valid to the validator, refused by the kernel once the links are built: which sysctls a
+  // kernel has cannot be known from the file.
   auto status = daemon_->CreateFromYaml(R"(
 nodes: {a: {}, b: {}}
 links: [{a: a:eth0, b: b:eth0, a_addr: 10.9.0.1/24, b_addr: 10.9.0.2/24}]
-routes:
-  a: [{to: 192.0.2.0/24, via: 10.77.0.1}]
+sysctls:
+  a: {net.ipv4.nslab_no_such_knob: 1}
 )",
                                         name);
   EXPECT_FALSE(status.ok());
-  EXPECT_THAT(status.error_message(), HasSubstr("routes.a[0]"));
+  EXPECT_THAT(status.error_message(), HasSubstr("sysctls.a.net.ipv4.nslab_no_such_knob"));
   EXPECT_THAT(status.error_message(), HasSubstr("everything built so far was removed"));
   EXPECT_EQ(HostSnapshot::Take(name).DiffFrom(before), "");
   EXPECT_FALSE(std::filesystem::exists(daemon_->state_dir() + "/" + name + ".json"));

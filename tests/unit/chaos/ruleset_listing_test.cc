@@ -44,6 +44,24 @@ TEST(ParseRulesetListing, RulesWithCountersAndHandles) {
   EXPECT_EQ(rules[2].text, "oifname \"wan0\" masquerade");
 }
 
+TEST(ParseRulesetListing, ARuleThatOnlyCountsShowsItsStatement) {
+  auto rules = ParseRulesetListing(R"(table inet t { # handle 7
+	chain c { # handle 1
+		type filter hook input priority filter; policy accept;
+		counter packets 3 bytes 252 # handle 2
+		iifname "eth0" counter packets 0 bytes 0 # handle 3
+	}
+}
+)");
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].text, "counter");
+  EXPECT_TRUE(rules[0].has_counter);
+  EXPECT_EQ(rules[0].packets, 3u);
+  EXPECT_EQ(rules[0].bytes, 252u);
+  EXPECT_EQ(rules[1].text, "iifname \"eth0\"");
+  EXPECT_EQ(rules[1].handle, 3u);
+}
+
 TEST(TablesIn, FamilyAndName) {
   EXPECT_THAT(TablesIn(kListing), ::testing::ElementsAre("inet filter", "ip nat"));
   EXPECT_TRUE(TablesIn("").empty());

@@ -78,5 +78,39 @@ TEST_F(RequestFromFileTest, AMissingNamedFileIsRefusedHere) {
   EXPECT_FALSE(RequestFromFile((dir_ / "topo.yaml").string()).has_value());
 }
 
+TEST_F(RequestFromFileTest, ATopologyTooLargeForTheDaemonIsRefusedHere) {
+  // 20 MiB of comments: valid YAML, and five times what nslabd takes.
+  Write("big.yaml", "nodes: {a: {}}\n" + std::string(20 << 20, '#'));
+  EXPECT_FALSE(RequestFromFile((dir_ / "big.yaml").string()).has_value());
+  nslab::v1::CreateLabRequest request;
+  request.set_topology_yaml(std::string(20 << 20, '#'));
+  EXPECT_EQ(CheckRequestSize(request, "topology.yaml").message(),
+            "topology.yaml is 20.0 MiB; nslabd accepts topologies up to 4 MiB (split the lab or "
+            "generate it with fewer nodes)");
+  // The text fits, the text with the files it names does not.
+  request.set_topology_yaml(std::string(3 << 20, '#'));
+  (*request.mutable_files())["cell.trace"] = std::string(2 << 20, '1');
+  EXPECT_EQ(CheckRequestSize(request, "topology.yaml").message(),
+            "topology.yaml and the 1 file it names come to 5.0 MiB in one request; nslabd "
+            "accepts topologies up to 4 MiB (split the lab or generate it with fewer nodes)");
+  request.mutable_files()->clear();
+  EXPECT_TRUE(CheckRequestSize(request, "topology.yaml").ok());
+}
+
+TEST(ExplainSizeRefusalTest, GrpcsWordsForTheLimitBecomeNslabs) {
+  const grpc::Status refused(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                             "Received message larger than max (20971535 vs. 4194304)");
+  const grpc::Status explained = ExplainSizeRefusal(refused, "topology.yaml");
+  EXPECT_EQ(explained.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(explained.error_message(),
+            "topology.yaml is more than nslabd takes in one request (gRPC: Received message "
+            "larger than max (20971535 vs. 4194304)); nslabd accepts topologies up to 4 MiB "
+            "(split the lab or generate it with fewer nodes)");
+  // Other refusals stay as they are.
+  const grpc::Status busy(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many labs");
+  EXPECT_EQ(ExplainSizeRefusal(busy, "topology.yaml").error_message(), "too many labs");
+  EXPECT_TRUE(ExplainSizeRefusal(grpc::Status::OK, "topology.yaml").ok());
+}
+
 }  // namespace
 }  // namespace nslab::client

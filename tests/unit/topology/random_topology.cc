@@ -1,5 +1,7 @@
 #include "tests/unit/topology/random_topology.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <limits>
 #include <set>
@@ -321,6 +323,7 @@ Topology RandomTopology::Next() {
 
 void RandomTopology::AddLink(Topology* topology, int a, int b, bool a_ustack, bool b_ustack) {
   nslab::v1::Link* link = topology->add_links();
+  bool has_ipv6 = false;
   for (auto [index, ustack, end] :
        {std::tuple{a, a_ustack, link->mutable_a()}, std::tuple{b, b_ustack, link->mutable_b()}}) {
     const Node& node = topology->nodes(index);
@@ -335,6 +338,10 @@ void RandomTopology::AddLink(Topology* topology, int a, int b, bool a_ustack, bo
                                       : absl::StrCat(Ipv6Address(), "/", Below(129)));
       }
     }
+    for (const std::string& address : end->addresses()) {
+      infos_[index].addresses.emplace_back(end->interface(), *ParseIpPrefix(address));
+      has_ipv6 = has_ipv6 || address.find(':') != std::string::npos;
+    }
     if (Chance(20)) {
       end->set_mac(Mac());
     }
@@ -343,7 +350,15 @@ void RandomTopology::AddLink(Topology* topology, int a, int b, bool a_ustack, bo
     link->set_name(absl::StrCat(Text(), "#", topology->links_size()));  // unique
   }
   if (Chance(30)) {
-    link->set_mtu(Pick(std::vector<uint32_t>{68, 1280, 9000, 65535}));
+    // IPv6 needs 1280 at least, a ustack node's stack takes 9000 at most.
+    std::vector<uint32_t> mtus = {1280, 9000};
+    if (!has_ipv6) {
+      mtus.push_back(68);
+    }
+    if (!a_ustack && !b_ustack) {
+      mtus.push_back(65535);
+    }
+    link->set_mtu(Pick(mtus));
   }
   link->set_mode(static_cast<nslab::v1::LinkMode>(Below(4)));
   if (Chance(35)) {
@@ -427,53 +442,116 @@ nslab::v1::Impairment RandomTopology::Impairment() {
   return out;
 }
 
-void RandomTopology::AddRoutes(Node* node, const NodeInfo& info) {
+std::optional<std::pair<std::string, std::string>> RandomTopology::Gateway(const NodeInfo& info,
+                                                                           int family) {
+  std::vector<std::pair<std::string, IpPrefix>> subnets;
+  for (const auto& [interface, prefix] : info.addresses) {
+    if (prefix.address.family == family && prefix.length < (family == AF_INET ? 32 : 128)) {
+      subnets.emplace_back(interface, prefix);
+    }
+  }
+  if (subnets.empty()) {
+    return std::nullopt;
+  }
+  const auto& [interface, prefix] = Pick(subnets);
+  // The address's neighbour in its last bit: in the subnet, and (addresses being unique and
+  // all made the same way) never the node's own.
+  IpAddress gateway = prefix.address;
+  gateway.bytes[gateway.size() - 1] ^= 1;
+  for (const auto& [unused, own] : info.addresses) {
+    const bool broadcast = family == AF_INET && own.address.family == AF_INET && own.length < 31 &&
+                           own.Last() == gateway;
+    if (own.address == gateway || broadcast) {
+      return std::nullopt;
+    }
+  }
+  return std::pair{interface, gateway.ToString()};
+}
+
+void RandomTopology::AddRoutes(Node* node, NodeInfo& info) {
   const bool ustack = node->kind() == nslab::v1::NODE_KIND_USTACK;
+  for (const auto& [unused, prefix] : info.addresses) {
+    if (prefix.address.family == AF_INET && prefix.length == 0) {
+      info.defaults.emplace(AF_INET, 0, 0);  // the kernel's route to the subnet 0.0.0.0/0
+    }
+  }
   for (uint64_t i = Chance(40) ? Below(4) + 1 : 0; i > 0; --i) {
     nslab::v1::Route* route = node->add_routes();
     const bool v6 = !ustack && Chance(30);
     const bool any_family = Chance(30);
-    route->set_to(any_family ? "default"
-                  : v6       ? absl::StrCat(Ipv6Address(), Chance(80) ? "/64" : "")
-                             : absl::StrCat(Ipv4Address(), Chance(80) ? "/24" : ""));
-    const auto gateway = [&] {
-      return (v6 || (any_family && Chance(30))) && !ustack ? Ipv6Address() : Ipv4Address();
-    };
+    const int family = (v6 || (any_family && Chance(30))) && !ustack ? AF_INET6 : AF_INET;
+    if (any_family) {
+      route->set_to("default");
+    } else if (v6) {
+      route->set_to(absl::StrCat(Ipv6Address(), Chance(80) ? "/64" : ""));
+    } else {
+      // The kernel refuses an IPv4 destination with host bits set.
+      route->set_to(Chance(80)
+                        ? ParseIpPrefix(absl::StrCat(Ipv4Address(), "/24"))->Network().ToString()
+                        : Ipv4Address());
+    }
     if (Chance(30)) {
       route->set_metric(Uint32());
     }
+    // A gateway on one of the node's subnets, with the interface it is on; or a link-local
+    // one, which needs its interface.
+    const auto hop = [&](std::string* via, std::string* dev, int via_chance) {
+      auto gateway = Gateway(info, family);
+      if (!gateway && family == AF_INET6 && !info.interfaces.empty()) {
+        gateway = std::pair{Pick(info.interfaces), absl::StrFormat("fe80::%x", Below(65535) + 1)};
+      }
+      const bool link_local = gateway && gateway->second.starts_with("fe80:");
+      if (gateway && (info.interfaces.empty() || Chance(via_chance) || link_local)) {
+        *via = gateway->second;
+        if (link_local || Chance(30)) {
+          *dev = gateway->first;
+        }
+      } else if (!info.interfaces.empty()) {
+        *dev = Pick(info.interfaces);
+      }
+    };
     if (ustack) {
-      route->set_via(gateway());
+      // Validation needs the stack's address first; every ustack node has one.
+      route->set_via(Gateway(info, AF_INET)->second);
       continue;
     }
     route->set_type(static_cast<nslab::v1::RouteType>(Below(5)));
     if (Chance(30)) {
       route->set_table(Uint32());
     }
-    if (route->type() != nslab::v1::ROUTE_TYPE_UNSPECIFIED &&
-        route->type() != nslab::v1::ROUTE_TYPE_UNICAST) {
-      continue;  // blackhole, unreachable and prohibit go nowhere
-    }
-    if (Chance(30)) {
+    const bool unicast = route->type() == nslab::v1::ROUTE_TYPE_UNSPECIFIED ||
+                         route->type() == nslab::v1::ROUTE_TYPE_UNICAST;
+    if (unicast && Chance(30)) {
       for (uint64_t h = Below(3) + 1; h > 0; --h) {
-        nslab::v1::Nexthop* hop = route->add_nexthops();
-        if (info.interfaces.empty() || Chance(60)) {
-          hop->set_via(gateway());
-        }
-        if (!info.interfaces.empty() && (hop->via().empty() || Chance(30))) {
-          hop->set_dev(Pick(info.interfaces));
-        }
+        nslab::v1::Nexthop* next = route->add_nexthops();
+        hop(next->mutable_via(), next->mutable_dev(), 60);
         if (Chance(50)) {
-          hop->set_weight(static_cast<uint32_t>(Below(256) + 1));
+          next->set_weight(static_cast<uint32_t>(Below(256) + 1));
         }
       }
-      continue;
+    } else if (unicast) {
+      hop(route->mutable_via(), route->mutable_dev(), 70);
     }
-    if (info.interfaces.empty() || Chance(70)) {
-      route->set_via(gateway());
+    bool routed =
+        !unicast || !route->via().empty() || !route->dev().empty() || route->nexthops_size() > 0;
+    for (const auto& next : route->nexthops()) {
+      routed = routed && (!next.via().empty() || !next.dev().empty());
     }
-    if (!info.interfaces.empty() && (route->via().empty() || Chance(30))) {
-      route->set_dev(Pick(info.interfaces));
+    if (!routed) {
+      // Nowhere to send it (no interface, or none on the family): a route that goes nowhere.
+      route->clear_nexthops();
+      route->set_type(nslab::v1::ROUTE_TYPE_BLACKHOLE);
+    }
+    // The kernel keeps one IPv4 default per table and metric: the others get their own metric.
+    std::string first_via = route->via();
+    for (const auto& next : route->nexthops()) {
+      first_via = first_via.empty() ? next.via() : first_via;
+    }
+    const bool has_ipv6_gateway = first_via.find(':') != std::string::npos;
+    if (route->to() == "default" && !has_ipv6_gateway) {
+      while (!info.defaults.emplace(AF_INET, route->table(), route->metric()).second) {
+        route->set_metric(route->metric() + 1);
+      }
     }
   }
 }

@@ -1,10 +1,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <random>
+#include <set>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
+#include "daemon/topology/ip_address.h"
 #include "nslab/v1/topology.pb.h"
 
 namespace nslab::topology::testing {
@@ -25,7 +30,11 @@ class RandomTopology {
  private:
   struct NodeInfo {
     std::vector<std::string> interfaces;
+    std::vector<std::pair<std::string, IpPrefix>> addresses;  // interface, address
+    std::set<std::tuple<int, uint32_t, uint32_t>> defaults;   // family, table, metric
   };
+  // A gateway on one of the node's subnets of `family` and its interface, as validation asks.
+  std::optional<std::pair<std::string, std::string>> Gateway(const NodeInfo& info, int family);
 
   uint64_t Below(uint64_t n) { return n == 0 ? 0 : rng_() % n; }
   bool Chance(int percent) { return Below(100) < static_cast<uint64_t>(percent); }
@@ -48,7 +57,7 @@ class RandomTopology {
 
   void AddLink(nslab::v1::Topology* topology, int a, int b, bool a_ustack, bool b_ustack);
   nslab::v1::Impairment Impairment();
-  void AddRoutes(nslab::v1::Node* node, const NodeInfo& info);
+  void AddRoutes(nslab::v1::Node* node, NodeInfo& info);
   void AddRules(nslab::v1::Node* node, const NodeInfo& info);
   void AddProcesses(nslab::v1::Node* node);
   void AddUstackOptions(nslab::v1::Node* node);
