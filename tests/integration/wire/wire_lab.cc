@@ -54,13 +54,14 @@ absl::StatusOr<sockaddr_in> Ipv4(const std::string& ip, uint16_t port) {
   return address;
 }
 
-// A socket in `ns` bound to ip:0; returns it and the port the kernel chose.
-absl::StatusOr<std::pair<UniqueFd, uint16_t>> BoundSocket(int ns, int type, const std::string& ip) {
+// A socket in `ns` bound to ip:port (0: the kernel chooses); returns it and its port.
+absl::StatusOr<std::pair<UniqueFd, uint16_t>> BoundSocket(int ns, int type, const std::string& ip,
+                                                          uint16_t port = 0) {
   absl::StatusOr<UniqueFd> fd = SocketIn(ns, AF_INET, type);
   if (!fd.ok()) {
     return fd.status();
   }
-  absl::StatusOr<sockaddr_in> address = Ipv4(ip, 0);
+  absl::StatusOr<sockaddr_in> address = Ipv4(ip, port);
   if (!address.ok()) {
     return address.status();
   }
@@ -244,7 +245,11 @@ void FillProbe(uint32_t number, std::vector<char>& payload) {
 
 absl::StatusOr<UdpProbeResult> SendUdpProbes(int src_ns, int dst_ns, const std::string& dst_ip,
                                              uint32_t count, size_t payload_bytes) {
-  absl::StatusOr<std::pair<UniqueFd, uint16_t>> receiver = BoundSocket(dst_ns, SOCK_DGRAM, dst_ip);
+  // A fixed port, as a server's: the destination port is part of the traffic class whose
+  // fates a seed fixes, so a port the kernel chose anew each run would meet other fates.
+  constexpr uint16_t kProbePort = 9000;
+  absl::StatusOr<std::pair<UniqueFd, uint16_t>> receiver =
+      BoundSocket(dst_ns, SOCK_DGRAM, dst_ip, kProbePort);
   if (!receiver.ok()) {
     return receiver.status();
   }
@@ -414,7 +419,11 @@ absl::StatusOr<BulkResult> TcpBulk(int src_ns, int dst_ns, const std::string& ds
 
 absl::StatusOr<BlastResult> UdpBlast(int src_ns, int dst_ns, const std::string& dst_ip,
                                      size_t payload_bytes, double seconds) {
-  absl::StatusOr<std::pair<UniqueFd, uint16_t>> receiver = BoundSocket(dst_ns, SOCK_DGRAM, dst_ip);
+  // A fixed port, as a server's: the destination port is part of the traffic class whose
+  // fates a seed fixes, so a port the kernel chose anew each run would meet other fates.
+  constexpr uint16_t kProbePort = 9000;
+  absl::StatusOr<std::pair<UniqueFd, uint16_t>> receiver =
+      BoundSocket(dst_ns, SOCK_DGRAM, dst_ip, kProbePort);
   if (!receiver.ok()) {
     return receiver.status();
   }

@@ -90,7 +90,7 @@ struct UdpProbeResult {
 };
 
 // Sends `count` numbered UDP datagrams of `payload_bytes` (at least 4) from namespace `src` to
-// `dst_ip` in namespace `dst`, paced so that no socket or device queue overflows, and compares
+// `dst_ip`:9000 in namespace `dst`, paced so that no socket or device queue overflows, and compares
 // every datagram received with the probe it claims to be, byte for byte. Probe n's payload is
 // the 32-bit number n repeated, so a flipped bit anywhere (in the number too) makes a payload
 // that no probe had.
