@@ -345,6 +345,16 @@ absl::StatusOr<Lab> LabRegistry::Get(const std::string& name) const {
     }
     return absl::OkStatus();
   });
+  for (auto& status : statuses) {
+    // A stack without a MAC in the topology picks one each run: its ready line says which.
+    if (status.has_stack() && status.stack().mac().empty()) {
+      for (const exec::ProcessReport& report : supervisor_->Report(name, status.name())) {
+        if (auto mac = MacFromReadyLine(report.output)) {
+          status.mutable_stack()->set_mac(*mac);
+        }
+      }
+    }
+  }
   for (size_t i = 0; i < statuses.size() && i < static_cast<size_t>(lab.nodes_size()); ++i) {
     *statuses[i].mutable_netns_identity() = lab.nodes(static_cast<int>(i)).netns_identity();
   }

@@ -1,5 +1,6 @@
 #include "daemon/lab/ustack_node.h"
 
+#include <cctype>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -71,6 +72,30 @@ std::vector<std::string> UstackArgv(const std::string& binary, const nslab::v1::
   }
   argv.insert(argv.end(), {"--control", control_socket});
   return argv;
+}
+
+std::optional<std::string> MacFromReadyLine(std::string_view output) {
+  const size_t line = output.rfind(kUstackReadyLine);
+  if (line == std::string_view::npos) {
+    return std::nullopt;
+  }
+  const std::string_view rest = output.substr(line, output.find('\n', line) - line);
+  constexpr std::string_view kMac = ", mac ";
+  const size_t at = rest.find(kMac);
+  if (at == std::string_view::npos) {
+    return std::nullopt;
+  }
+  const std::string_view mac = rest.substr(at + kMac.size(), 17);  // aa:bb:cc:dd:ee:ff
+  if (mac.size() != 17) {
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < mac.size(); ++i) {
+    const bool colon = i % 3 == 2;
+    if (colon ? mac[i] != ':' : !std::isxdigit(static_cast<unsigned char>(mac[i]))) {
+      return std::nullopt;
+    }
+  }
+  return std::string(mac);
 }
 
 }  // namespace nslab::lab

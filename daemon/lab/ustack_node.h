@@ -1,6 +1,8 @@
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon/topology/names.h"
@@ -22,5 +24,9 @@ inline constexpr char kUstackReadyLine[] = "nslab-ustack: ready on ";
 // routes (including routing: auto's), ring sizes, services, their faults and control socket.
 std::vector<std::string> UstackArgv(const std::string& binary, const nslab::v1::Topology& topology,
                                     const nslab::v1::Node& node, const std::string& control_socket);
+
+// The MAC the stack runs with, from the last ready line in its output (a stack started
+// without --mac picks a random one each run); nullopt when no ready line is there.
+std::optional<std::string> MacFromReadyLine(std::string_view output);
 
 }  // namespace nslab::lab

@@ -38,6 +38,28 @@ yaml=$("$NSLAB" show "$lab" -o yaml)
 expect_contains "$yaml" "10.8.0.2/24" "show -o yaml: web's stack address"
 expect_contains "$yaml" "default via 10.8.0.1" "show -o yaml: web's stack route"
 
+# A stack given no MAC picks a random one: show prints the one it runs with, the one the
+# client's kernel learned by ARP.
+random_lab=e2e-$$-randmac
+LABS_MADE+=("$random_lab")
+cat >"$WORK/randmac.yaml" <<YAML
+nodes:
+  client: {kind: host}
+  web: {kind: ustack, services: [{tcp: 7, app: echo}]}
+links:
+  - {a: client:eth0, b: web:eth0, a_addr: 10.8.1.1/24, b_addr: 10.8.1.2/24}
+YAML
+"$NSLAB" up -t "$WORK/randmac.yaml" --name "$random_lab" >/dev/null || fail "up $random_lab"
+"$NSLAB" exec "$random_lab" client -- ping -c 1 -W 2 -q 10.8.1.2 >/dev/null || fail "ping web"
+learned=$("$NSLAB" exec "$random_lab" client -- ip -br neigh show 10.8.1.2 | awk '{print $3}')
+shown_mac=$("$NSLAB" show "$random_lab" -o json | python3 -c '
+import json, sys
+lab = json.load(sys.stdin)
+print([n for n in lab["nodes"] if n["name"] == "web"][0]["stack"]["mac"])')
+[[ $learned =~ ^([0-9a-f]{2}:){5}[0-9a-f]{2}$ ]] || fail "the client learned no MAC for web: '$learned'"
+expect_eq "$shown_mac" "$learned" "show's MAC of a stack that picked its own"
+"$NSLAB" down "$random_lab" >/dev/null
+
 # A rule that only counts: its statement in RULE, its numbers in PKTS and BYTES.
 printf 'table inet faces {\n  chain in {\n    type filter hook input priority 0; policy accept;\n    counter\n  }\n}\n' >"$WORK/count.nft"
 "$NSLAB" fw set "$lab" client -f "$WORK/count.nft" >/dev/null || fail "fw set"

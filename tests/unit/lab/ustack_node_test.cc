@@ -73,5 +73,22 @@ TEST(UstackArgvTest, CarriesOneFaultPerPortWithItsNumber) {
   EXPECT_THAT(faults, ElementsAre("80:close-wait", "81:reset-after:1000", "82:slow-read:4096"));
 }
 
+TEST(MacFromReadyLineTest, TakesTheLastRunsMac) {
+  const std::string output =
+      "nslab-ustack: ready on nsl-tap0 (created), mac 02:00:00:00:00:01, rx ring 256, tx ring "
+      "256\nsome log\n"
+      "nslab-ustack: ready on nsl-tap0 (attached), mac 02:ab:cd:ef:01:23, rx ring 256, tx ring "
+      "256\n";
+  EXPECT_EQ(MacFromReadyLine(output), "02:ab:cd:ef:01:23");
+}
+
+TEST(MacFromReadyLineTest, NothingWithoutAWholeReadyLine) {
+  EXPECT_EQ(MacFromReadyLine(""), std::nullopt);
+  EXPECT_EQ(MacFromReadyLine("starting\n"), std::nullopt);
+  EXPECT_EQ(MacFromReadyLine("nslab-ustack: ready on nsl-tap0 (created), mac 02:ab"), std::nullopt);
+  EXPECT_EQ(MacFromReadyLine("nslab-ustack: ready on nsl-tap0 (created), mac 02:ab:cd:ef:01:zz,"),
+            std::nullopt);
+}
+
 }  // namespace
 }  // namespace nslab::lab
