@@ -168,29 +168,32 @@ void BM_PipelineNoImpairment(benchmark::State& state) {
 
 // 10 ms delay, 1% loss, 1 Gbit/s, frames offered at 90% of the rate: the delay queue holds
 // about 10 ms of frames (~750 at 1500 bytes, ~17,500 at 64 bytes).
-void BM_PipelineDelayLossRate(benchmark::State& state) {
-  constexpr uint64_t kRateBps = 1'000'000'000;
+constexpr uint64_t kDelayLossRateBps = 1'000'000'000;
+
+nslab::v1::Impairment DelayLossRate() {
   nslab::v1::Impairment impairment;
   impairment.set_delay_us(10'000);
   impairment.set_loss(1);
-  impairment.set_rate_bps(kRateBps);
+  impairment.set_rate_bps(kDelayLossRateBps);
   impairment.set_limit_packets(100'000);
-  const int64_t serialization_ns = state.range(0) * 8 * 1'000'000'000LL / kRateBps;
-  RunPipeline(state, "pipeline_delay_loss_rate", impairment, serialization_ns * 10 / 9);
+  return impairment;
+}
+
+// Frames of state.range(0) bytes at 90% of DelayLossRate's rate.
+int64_t DelayLossRateGapNs(const benchmark::State& state) {
+  const int64_t serialization_ns = state.range(0) * 8 * 1'000'000'000LL / kDelayLossRateBps;
+  return serialization_ns * 10 / 9;
+}
+
+void BM_PipelineDelayLossRate(benchmark::State& state) {
+  RunPipeline(state, "pipeline_delay_loss_rate", DelayLossRate(), DelayLossRateGapNs(state));
 }
 
 // The same over 64 UDP flows taking turns: every frame is of another traffic class than
 // the one before.
 void BM_PipelineDelayLossRate64Flows(benchmark::State& state) {
-  constexpr uint64_t kRateBps = 1'000'000'000;
-  nslab::v1::Impairment impairment;
-  impairment.set_delay_us(10'000);
-  impairment.set_loss(1);
-  impairment.set_rate_bps(kRateBps);
-  impairment.set_limit_packets(100'000);
-  const int64_t serialization_ns = state.range(0) * 8 * 1'000'000'000LL / kRateBps;
-  RunPipeline(state, "pipeline_delay_loss_rate_64_flows", impairment, serialization_ns * 10 / 9,
-              64);
+  RunPipeline(state, "pipeline_delay_loss_rate_64_flows", DelayLossRate(),
+              DelayLossRateGapNs(state), 64);
 }
 
 BENCHMARK(BM_MemcpyRing)->Arg(64)->Arg(1500);

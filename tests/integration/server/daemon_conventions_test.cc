@@ -17,6 +17,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "tests/integration/support/daemon_suite.h"
+#include "tests/integration/support/shell_process.h"
 #include "tests/integration/support/test_daemon.h"
 
 namespace nslab::testing {
@@ -26,27 +27,6 @@ using ::testing::HasSubstr;
 using ::testing::IsSupersetOf;
 
 class DaemonConventionsTest : public DaemonSuite<> {};
-
-struct CommandResult {
-  int code = -1;
-  std::string output;
-};
-
-CommandResult RunCommand(const std::string& command) {
-  CommandResult result;
-  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) {
-    return result;
-  }
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-    result.output.append(buffer, n);
-  }
-  const int status = ::pclose(pipe);
-  result.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 TEST_F(DaemonConventionsTest, ASecondDaemonOnTheSameStateRefusesAndChangesNothing) {
   const std::string name = UniqueLabName("lock");

@@ -36,4 +36,12 @@ class ShellProcess {
   std::string report_;
 };
 
+// A shell command run to its end: its exit code (-1 when it did not exit normally) and its
+// stdout and stderr, interleaved.
+struct CommandResult {
+  int code = -1;
+  std::string output;
+};
+CommandResult RunCommand(const std::string& command);
+
 }  // namespace nslab::testing
