@@ -44,11 +44,17 @@ fail() {
   exit 1
 }
 step() { printf '\n== %s\n' "$*"; }
-# nslabd binds its socket once it has recovered its labs and serves: until then the container
-# is starting, and nothing can answer.
+# While nslabd probes the kernel and recovers its labs, its socket answers the health check
+# NOT_SERVING (docker/README.md): the container is starting, as its HEALTHCHECK's start period
+# says. Wait for the socket, then for SERVING, as an orchestrator's readiness probe does.
 wait_for_socket() {
-  for _ in $(seq 100); do [[ -S $socket ]] && return; sleep 0.1; done
-  fail "no socket at $socket after 10 s"
+  for _ in $(seq 100); do [[ -S $socket ]] && break; sleep 0.1; done
+  [[ -S $socket ]] || fail "no socket at $socket after 10 s"
+  for _ in $(seq 100); do
+    "$nslab_bin" --socket "$socket" health >/dev/null 2>&1 && return
+    sleep 0.1
+  done
+  fail "nslabd did not answer SERVING within 10 s of its socket appearing"
 }
 
 step "base image (made once per machine where no registry is reachable)"
