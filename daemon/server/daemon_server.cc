@@ -190,6 +190,12 @@ absl::Status DaemonServer::Start() {
   for (const char* name : kServiceNames) {
     health->SetServingStatus(name, true);
   }
+  if (tcp_port != 0) {
+    // Said before the unix socket takes its name: a client that finds the daemon serving
+    // there finds this line in the log too (port 0 asked the kernel for a free port).
+    NSLAB_LOG(Info) << "nslabd listening on " << options_.tcp_address << " (mutual TLS, port "
+                    << tcp_port << ")";
+  }
   if (socket_gid && ::chown(serving_path.c_str(), static_cast<uid_t>(-1), *socket_gid) != 0) {
     return ErrnoStatus(
         absl::StrCat("--socket-group ", options_.socket_group, ": chown ", serving_path), errno);
@@ -202,10 +208,7 @@ absl::Status DaemonServer::Start() {
   }
   recovery->reset();  // its clients reconnect to the serving daemon
   NSLAB_LOG(Info) << "nslabd listening on unix:" << options_.socket_path
-                  << (socket_gid ? absl::StrCat(" (group ", options_.socket_group, ")") : "")
-                  << (tcp_port == 0 ? ""
-                                    : absl::StrCat(" and ", options_.tcp_address,
-                                                   " (mutual TLS, port ", tcp_port, ")"));
+                  << (socket_gid ? absl::StrCat(" (group ", options_.socket_group, ")") : "");
   reaper_ = std::thread([this] { ReapExpiredLabs(); });
   return absl::OkStatus();
 }
