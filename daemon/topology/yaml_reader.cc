@@ -18,6 +18,7 @@
 #include "daemon/topology/text.h"
 #include "daemon/topology/units.h"
 #include "daemon/topology/validate.h"
+#include "daemon/topology/yaml_field_reader.h"
 #include "daemon/topology/yaml_limits.h"
 #include "daemon/topology/yaml_words.h"
 
@@ -34,40 +35,19 @@ using nslab::v1::Topology;
 
 using MaybeError = std::optional<FieldError>;
 
-int LineOf(const YAML::Node& node) { return node.Mark().line >= 0 ? node.Mark().line + 1 : 0; }
-
-std::string Join(absl::string_view path, absl::string_view key) {
-  return path.empty() ? std::string(key) : absl::StrCat(path, ".", key);
-}
-
-std::string Index(absl::string_view path, size_t i) { return absl::StrCat(path, "[", i, "]"); }
-
 // Walks the YAML tree once, filling the proto and remembering the line of every path so
 // that later (semantic) errors can point into the file too.
-class Reader {
+class Reader : public YamlFieldReader {
  public:
   MaybeError ReadTopology(const YAML::Node& root, Topology* out);
-  const std::map<std::string, int>& lines() const { return lines_; }
   friend absl::StatusOr<Impairment> topology::ReadImpairmentYaml(const YAML::Node&,
                                                                  const std::string&);
 
  private:
-  MaybeError Fail(const YAML::Node& at, std::string path, std::string message) {
-    return FieldError{absl::StatusCode::kInvalidArgument, std::move(path), std::move(message),
-                      LineOf(at)};
-  }
-
   // Checks that `node` is a map whose keys are all in `allowed`, recording lines.
   MaybeError ExpectMap(const YAML::Node& node, const std::string& path,
                        std::initializer_list<absl::string_view> allowed);
   MaybeError ExpectMapOfAnyKeys(const YAML::Node& node, const std::string& path);
-  MaybeError ExpectSequence(const YAML::Node& node, const std::string& path);
-
-  MaybeError String(const YAML::Node& node, const std::string& path, std::string* out);
-  MaybeError Uint(const YAML::Node& node, const std::string& path, uint64_t max, uint64_t* out);
-  MaybeError Bool(const YAML::Node& node, const std::string& path, bool* out);
-  MaybeError StringList(const YAML::Node& node, const std::string& path,
-                        google::protobuf::RepeatedPtrField<std::string>* out);
   template <typename T, typename Parse>
   MaybeError Unit(const YAML::Node& node, const std::string& path, Parse parse, T* out);
   // One of `words` (yaml_words.h), set on `message` with `set`.
@@ -93,8 +73,6 @@ class Reader {
   MaybeError ForEachNodeSection(
       const YAML::Node& section, const std::string& path, Topology* topology,
       const std::function<MaybeError(const YAML::Node&, const std::string&, Node*)>& read);
-
-  std::map<std::string, int> lines_;
 };
 
 MaybeError Reader::ExpectMap(const YAML::Node& node, const std::string& path,
@@ -104,8 +82,8 @@ MaybeError Reader::ExpectMap(const YAML::Node& node, const std::string& path,
   }
   for (auto it = node.begin(); it != node.end(); ++it) {
     const std::string key = it->first.Scalar();
-    const std::string key_path = Join(path, key);
-    lines_[key_path] = LineOf(it->first);
+    const std::string key_path = JoinPath(path, key);
+    Record(key_path, it->first);
     bool known = false;
     for (absl::string_view name : allowed) {
       known = known || name == key;
@@ -130,60 +108,7 @@ MaybeError Reader::ExpectMapOfAnyKeys(const YAML::Node& node, const std::string&
     if (auto problem = TextProblem(it->first.Scalar())) {
       return Fail(it->first, path, absl::StrCat("a key: ", *problem));
     }
-    lines_[Join(path, it->first.Scalar())] = LineOf(it->first);
-  }
-  return std::nullopt;
-}
-
-MaybeError Reader::ExpectSequence(const YAML::Node& node, const std::string& path) {
-  if (!node.IsSequence()) {
-    return Fail(node, path, "expected a list");
-  }
-  for (size_t i = 0; i < node.size(); ++i) {
-    lines_[Index(path, i)] = LineOf(node[i]);
-  }
-  return std::nullopt;
-}
-
-MaybeError Reader::String(const YAML::Node& node, const std::string& path, std::string* out) {
-  if (!node.IsScalar()) {
-    return Fail(node, path, "expected a string");
-  }
-  if (auto problem = TextProblem(node.Scalar())) {
-    return Fail(node, path, std::string(*problem));
-  }
-  *out = node.Scalar();
-  return std::nullopt;
-}
-
-MaybeError Reader::Uint(const YAML::Node& node, const std::string& path, uint64_t max,
-                        uint64_t* out) {
-  if (!node.IsScalar() || !absl::SimpleAtoi(node.Scalar(), out) || *out > max) {
-    return Fail(node, path, absl::StrCat("expected a whole number from 0 to ", max));
-  }
-  return std::nullopt;
-}
-
-MaybeError Reader::Bool(const YAML::Node& node, const std::string& path, bool* out) {
-  const std::string text = node.IsScalar() ? absl::AsciiStrToLower(node.Scalar()) : "";
-  if (text == "true" || text == "yes" || text == "on") {
-    *out = true;
-  } else if (text == "false" || text == "no" || text == "off") {
-    *out = false;
-  } else {
-    return Fail(node, path, "expected true or false");
-  }
-  return std::nullopt;
-}
-
-MaybeError Reader::StringList(const YAML::Node& node, const std::string& path,
-                              google::protobuf::RepeatedPtrField<std::string>* out) {
-  if (node.IsScalar()) {
-    return String(node, path, out->Add());
-  }
-  NSLAB_TRY_FIELD(ExpectSequence(node, path));
-  for (size_t i = 0; i < node.size(); ++i) {
-    NSLAB_TRY_FIELD(String(node[i], Index(path, i), out->Add()));
+    Record(JoinPath(path, it->first.Scalar()), it->first);
   }
   return std::nullopt;
 }
@@ -247,7 +172,7 @@ MaybeError Reader::ReadTopology(const YAML::Node& root, Topology* out) {
     NSLAB_TRY_FIELD(ExpectMapOfAnyKeys(labels, "labels"));
     for (auto it = labels.begin(); it != labels.end(); ++it) {
       std::string value;
-      NSLAB_TRY_FIELD(String(it->second, Join("labels", it->first.Scalar()), &value));
+      NSLAB_TRY_FIELD(String(it->second, JoinPath("labels", it->first.Scalar()), &value));
       (*out->mutable_labels())[it->first.Scalar()] = value;
     }
   }
@@ -267,12 +192,12 @@ MaybeError Reader::ReadTopology(const YAML::Node& root, Topology* out) {
   NSLAB_TRY_FIELD(ExpectMapOfAnyKeys(nodes, "nodes"));
   for (auto it = nodes.begin(); it != nodes.end(); ++it) {
     const std::string name = it->first.Scalar();
-    NSLAB_TRY_FIELD(ReadNode(name, it->second, Join("nodes", name), out->add_nodes()));
+    NSLAB_TRY_FIELD(ReadNode(name, it->second, JoinPath("nodes", name), out->add_nodes()));
   }
   if (const YAML::Node links = root["links"]) {
     NSLAB_TRY_FIELD(ExpectSequence(links, "links"));
     for (size_t i = 0; i < links.size(); ++i) {
-      NSLAB_TRY_FIELD(ReadLink(links[i], Index("links", i), out->add_links()));
+      NSLAB_TRY_FIELD(ReadLink(links[i], IndexPath("links", i), out->add_links()));
     }
   }
   if (const YAML::Node routes = root["routes"]) {
@@ -280,7 +205,7 @@ MaybeError Reader::ReadTopology(const YAML::Node& root, Topology* out) {
         routes, "routes", out, [&](const YAML::Node& list, const std::string& path, Node* node) {
           NSLAB_TRY_FIELD(ExpectSequence(list, path));
           for (size_t i = 0; i < list.size(); ++i) {
-            NSLAB_TRY_FIELD(ReadRoute(list[i], Index(path, i), node->add_routes()));
+            NSLAB_TRY_FIELD(ReadRoute(list[i], IndexPath(path, i), node->add_routes()));
           }
           return MaybeError();
         }));
@@ -290,7 +215,7 @@ MaybeError Reader::ReadTopology(const YAML::Node& root, Topology* out) {
         rules, "rules", out, [&](const YAML::Node& list, const std::string& path, Node* node) {
           NSLAB_TRY_FIELD(ExpectSequence(list, path));
           for (size_t i = 0; i < list.size(); ++i) {
-            NSLAB_TRY_FIELD(ReadRule(list[i], Index(path, i), node->add_rules()));
+            NSLAB_TRY_FIELD(ReadRule(list[i], IndexPath(path, i), node->add_rules()));
           }
           return MaybeError();
         }));
@@ -301,7 +226,7 @@ MaybeError Reader::ReadTopology(const YAML::Node& root, Topology* out) {
           NSLAB_TRY_FIELD(ExpectMapOfAnyKeys(map, path));
           for (auto it = map.begin(); it != map.end(); ++it) {
             std::string value;
-            NSLAB_TRY_FIELD(String(it->second, Join(path, it->first.Scalar()), &value));
+            NSLAB_TRY_FIELD(String(it->second, JoinPath(path, it->first.Scalar()), &value));
             (*node->mutable_sysctls())[it->first.Scalar()] = value;
           }
           return MaybeError();
@@ -312,7 +237,7 @@ MaybeError Reader::ReadTopology(const YAML::Node& root, Topology* out) {
         run, "run", out, [&](const YAML::Node& list, const std::string& path, Node* node) {
           NSLAB_TRY_FIELD(ExpectSequence(list, path));
           for (size_t i = 0; i < list.size(); ++i) {
-            NSLAB_TRY_FIELD(ReadProcess(list[i], Index(path, i), node->add_run()));
+            NSLAB_TRY_FIELD(ReadProcess(list[i], IndexPath(path, i), node->add_run()));
           }
           return MaybeError();
         }));
@@ -326,7 +251,7 @@ MaybeError Reader::ForEachNodeSection(
   NSLAB_TRY_FIELD(ExpectMapOfAnyKeys(section, path));
   for (auto it = section.begin(); it != section.end(); ++it) {
     const std::string name = it->first.Scalar();
-    const std::string node_path = Join(path, name);
+    const std::string node_path = JoinPath(path, name);
     Node* node = nullptr;
     for (Node& candidate : *topology->mutable_nodes()) {
       if (candidate.name() == name) {
@@ -351,39 +276,40 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
   NSLAB_TRY_FIELD(ExpectMap(
       node, path, {"kind", "nftables", "nftables_file", "bridge", "services", "ring", "offloads"}));
   if (node["kind"]) {
-    NSLAB_TRY_FIELD(Choice(node["kind"], Join(path, "kind"), kNodeKindWords, out, &Node::set_kind));
+    NSLAB_TRY_FIELD(
+        Choice(node["kind"], JoinPath(path, "kind"), kNodeKindWords, out, &Node::set_kind));
   }
   if (node["nftables"]) {
-    NSLAB_TRY_FIELD(String(node["nftables"], Join(path, "nftables"), out->mutable_nftables()));
+    NSLAB_TRY_FIELD(String(node["nftables"], JoinPath(path, "nftables"), out->mutable_nftables()));
   }
   if (node["nftables_file"]) {
     // Beside `nftables` it only records where the text came from (a running lab's topology
     // keeps both): the text is what is loaded.
-    NSLAB_TRY_FIELD(
-        String(node["nftables_file"], Join(path, "nftables_file"), out->mutable_nftables_file()));
+    NSLAB_TRY_FIELD(String(node["nftables_file"], JoinPath(path, "nftables_file"),
+                           out->mutable_nftables_file()));
   }
   if (const YAML::Node bridge = node["bridge"]) {
-    const std::string bridge_path = Join(path, "bridge");
+    const std::string bridge_path = JoinPath(path, "bridge");
     NSLAB_TRY_FIELD(ExpectMap(bridge, bridge_path, {"stp", "ageing"}));
     // Present even when empty: `bridge: {}` on a host is an error, as in the proto.
     out->mutable_bridge();
     if (bridge["stp"]) {
       bool stp = false;
-      NSLAB_TRY_FIELD(Bool(bridge["stp"], Join(bridge_path, "stp"), &stp));
+      NSLAB_TRY_FIELD(Bool(bridge["stp"], JoinPath(bridge_path, "stp"), &stp));
       out->mutable_bridge()->set_stp(stp);
     }
     if (bridge["ageing"]) {
       uint64_t seconds = 0;
       NSLAB_TRY_FIELD(
-          Seconds(bridge["ageing"], Join(bridge_path, "ageing"), /*round_up=*/false, &seconds));
+          Seconds(bridge["ageing"], JoinPath(bridge_path, "ageing"), /*round_up=*/false, &seconds));
       out->mutable_bridge()->set_ageing_seconds(static_cast<uint32_t>(seconds));
     }
   }
   if (const YAML::Node services = node["services"]) {
-    const std::string services_path = Join(path, "services");
+    const std::string services_path = JoinPath(path, "services");
     NSLAB_TRY_FIELD(ExpectSequence(services, services_path));
     for (size_t i = 0; i < services.size(); ++i) {
-      const std::string service_path = Index(services_path, i);
+      const std::string service_path = IndexPath(services_path, i);
       NSLAB_TRY_FIELD(
           ExpectMap(services[i], service_path, {"udp", "tcp", "app", "connect", "bytes", "fault"}));
       auto* service = out->add_services();
@@ -391,21 +317,21 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
                                      std::pair{"tcp", &nslab::v1::Service::set_tcp}}) {
         if (services[i][key]) {
           uint64_t port = 0;
-          NSLAB_TRY_FIELD(Uint(services[i][key], Join(service_path, key), 65535, &port));
+          NSLAB_TRY_FIELD(Uint(services[i][key], JoinPath(service_path, key), 65535, &port));
           (service->*set)(static_cast<uint32_t>(port));
         }
       }
       if (services[i]["app"]) {
         NSLAB_TRY_FIELD(
-            String(services[i]["app"], Join(service_path, "app"), service->mutable_app()));
+            String(services[i]["app"], JoinPath(service_path, "app"), service->mutable_app()));
       }
       if (services[i]["connect"]) {
-        NSLAB_TRY_FIELD(String(services[i]["connect"], Join(service_path, "connect"),
+        NSLAB_TRY_FIELD(String(services[i]["connect"], JoinPath(service_path, "connect"),
                                service->mutable_connect()));
       }
       if (services[i]["bytes"]) {
         uint64_t bytes = 0;
-        NSLAB_TRY_FIELD(Uint(services[i]["bytes"], Join(service_path, "bytes"),
+        NSLAB_TRY_FIELD(Uint(services[i]["bytes"], JoinPath(service_path, "bytes"),
                              std::numeric_limits<uint64_t>::max(), &bytes));
         service->set_bytes(bytes);
       }
@@ -413,7 +339,7 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
         // A mode alone (fault: close-wait), or a map that gives the mode its number:
         // {mode: reset-after, bytes: 1000}. The number sits with its mode rather than beside
         // the service's own `bytes` (a source's count), so neither can be mistaken for the other.
-        const std::string fault_path = Join(service_path, "fault");
+        const std::string fault_path = JoinPath(service_path, "fault");
         auto* out_fault = service->mutable_fault();
         if (fault.IsScalar()) {
           NSLAB_TRY_FIELD(String(fault, fault_path, out_fault->mutable_mode()));
@@ -421,13 +347,13 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
           NSLAB_TRY_FIELD(ExpectMap(fault, fault_path, {"mode", "bytes", "rate"}));
           if (fault["mode"]) {
             NSLAB_TRY_FIELD(
-                String(fault["mode"], Join(fault_path, "mode"), out_fault->mutable_mode()));
+                String(fault["mode"], JoinPath(fault_path, "mode"), out_fault->mutable_mode()));
           }
           for (const auto& [key, set] : {std::pair{"bytes", &nslab::v1::ServiceFault::set_bytes},
                                          std::pair{"rate", &nslab::v1::ServiceFault::set_rate}}) {
             if (fault[key]) {
               uint64_t number = 0;
-              NSLAB_TRY_FIELD(Uint(fault[key], Join(fault_path, key),
+              NSLAB_TRY_FIELD(Uint(fault[key], JoinPath(fault_path, key),
                                    std::numeric_limits<uint64_t>::max(), &number));
               (out_fault->*set)(number);
             }
@@ -437,27 +363,27 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
     }
   }
   if (const YAML::Node offloads = node["offloads"]) {
-    const std::string offloads_path = Join(path, "offloads");
+    const std::string offloads_path = JoinPath(path, "offloads");
     NSLAB_TRY_FIELD(ExpectMap(offloads, offloads_path, {"csum", "tso"}));
     out->mutable_offloads();
     for (const auto& [key, set] : {std::pair{"csum", &nslab::v1::Offloads::set_csum},
                                    std::pair{"tso", &nslab::v1::Offloads::set_tso}}) {
       if (offloads[key]) {
         bool on = false;
-        NSLAB_TRY_FIELD(Bool(offloads[key], Join(offloads_path, key), &on));
+        NSLAB_TRY_FIELD(Bool(offloads[key], JoinPath(offloads_path, key), &on));
         (out->mutable_offloads()->*set)(on);
       }
     }
   }
   if (const YAML::Node ring = node["ring"]) {
-    const std::string ring_path = Join(path, "ring");
+    const std::string ring_path = JoinPath(path, "ring");
     NSLAB_TRY_FIELD(ExpectMap(ring, ring_path, {"rx", "tx"}));
     out->mutable_ring();
     for (const auto& [key, set] :
          {std::pair{"rx", &nslab::v1::Ring::set_rx}, std::pair{"tx", &nslab::v1::Ring::set_tx}}) {
       if (ring[key]) {
         uint64_t size = 0;
-        NSLAB_TRY_FIELD(Uint(ring[key], Join(ring_path, key), 32768, &size));
+        NSLAB_TRY_FIELD(Uint(ring[key], JoinPath(ring_path, key), 32768, &size));
         (out->mutable_ring()->*set)(static_cast<uint32_t>(size));
       }
     }
@@ -468,7 +394,7 @@ MaybeError Reader::ReadNode(const std::string& name, const YAML::Node& node,
 MaybeError Reader::ReadEndpoint(const YAML::Node& link, char side, const std::string& path,
                                 Endpoint* out) {
   const std::string key(1, side);
-  const std::string key_path = Join(path, key);
+  const std::string key_path = JoinPath(path, key);
   const YAML::Node ref = link[key];
   if (!ref) {
     return Fail(link, key_path, "missing (write node:interface, e.g. client:eth0)");
@@ -483,10 +409,10 @@ MaybeError Reader::ReadEndpoint(const YAML::Node& link, char side, const std::st
   out->set_node(text.substr(0, colon));
   out->set_interface(text.substr(colon + 1));
   if (const YAML::Node addr = link[key + "_addr"]) {
-    NSLAB_TRY_FIELD(StringList(addr, Join(path, key + "_addr"), out->mutable_addresses()));
+    NSLAB_TRY_FIELD(StringList(addr, JoinPath(path, key + "_addr"), out->mutable_addresses()));
   }
   if (const YAML::Node mac = link[key + "_mac"]) {
-    NSLAB_TRY_FIELD(String(mac, Join(path, key + "_mac"), out->mutable_mac()));
+    NSLAB_TRY_FIELD(String(mac, JoinPath(path, key + "_mac"), out->mutable_mac()));
   }
   return std::nullopt;
 }
@@ -496,26 +422,30 @@ MaybeError Reader::ReadLink(const YAML::Node& node, const std::string& path, Lin
                             {"name", "a", "b", "a_addr", "b_addr", "a_mac", "b_mac", "mtu", "mode",
                              "impair", "a_to_b", "b_to_a"}));
   if (node["name"]) {
-    NSLAB_TRY_FIELD(String(node["name"], Join(path, "name"), out->mutable_name()));
+    NSLAB_TRY_FIELD(String(node["name"], JoinPath(path, "name"), out->mutable_name()));
   }
   NSLAB_TRY_FIELD(ReadEndpoint(node, 'a', path, out->mutable_a()));
   NSLAB_TRY_FIELD(ReadEndpoint(node, 'b', path, out->mutable_b()));
   if (node["mtu"]) {
     uint64_t mtu = 0;
-    NSLAB_TRY_FIELD(Uint(node["mtu"], Join(path, "mtu"), 65535, &mtu));
+    NSLAB_TRY_FIELD(Uint(node["mtu"], JoinPath(path, "mtu"), 65535, &mtu));
     out->set_mtu(static_cast<uint32_t>(mtu));
   }
   if (node["mode"]) {
-    NSLAB_TRY_FIELD(Choice(node["mode"], Join(path, "mode"), kLinkModeWords, out, &Link::set_mode));
+    NSLAB_TRY_FIELD(
+        Choice(node["mode"], JoinPath(path, "mode"), kLinkModeWords, out, &Link::set_mode));
   }
   if (node["impair"]) {
-    NSLAB_TRY_FIELD(ReadImpairment(node["impair"], Join(path, "impair"), out->mutable_impair()));
+    NSLAB_TRY_FIELD(
+        ReadImpairment(node["impair"], JoinPath(path, "impair"), out->mutable_impair()));
   }
   if (node["a_to_b"]) {
-    NSLAB_TRY_FIELD(ReadImpairment(node["a_to_b"], Join(path, "a_to_b"), out->mutable_a_to_b()));
+    NSLAB_TRY_FIELD(
+        ReadImpairment(node["a_to_b"], JoinPath(path, "a_to_b"), out->mutable_a_to_b()));
   }
   if (node["b_to_a"]) {
-    NSLAB_TRY_FIELD(ReadImpairment(node["b_to_a"], Join(path, "b_to_a"), out->mutable_b_to_a()));
+    NSLAB_TRY_FIELD(
+        ReadImpairment(node["b_to_a"], JoinPath(path, "b_to_a"), out->mutable_b_to_a()));
   }
   return std::nullopt;
 }
@@ -527,7 +457,7 @@ MaybeError Reader::ReadImpairment(const YAML::Node& node, const std::string& pat
                 {"delay", "jitter", "delay_correlation", "distribution", "loss", "loss_correlation",
                  "gilbert_elliott", "duplicate", "reorder", "reorder_gap", "corrupt", "rate",
                  "burst", "limit", "trace_file", "trace"}));
-  auto field = [&](absl::string_view key) { return Join(path, key); };
+  auto field = [&](absl::string_view key) { return JoinPath(path, key); };
   for (const auto& [key, set] : {std::pair{"delay", &Impairment::set_delay_us},
                                  std::pair{"jitter", &Impairment::set_jitter_us}}) {
     if (node[key]) {
@@ -573,7 +503,7 @@ MaybeError Reader::ReadImpairment(const YAML::Node& node, const std::string& pat
     for (const auto& [key, set] : kKeys) {
       if (ge[key]) {
         double value = 0;
-        NSLAB_TRY_FIELD(Unit(ge[key], Join(ge_path, key), ParsePercent, &value));
+        NSLAB_TRY_FIELD(Unit(ge[key], JoinPath(ge_path, key), ParsePercent, &value));
         (model->*set)(value);
       }
     }
@@ -614,45 +544,45 @@ MaybeError Reader::ReadRoute(const YAML::Node& node, const std::string& path, Ro
   NSLAB_TRY_FIELD(
       ExpectMap(node, path, {"to", "via", "dev", "type", "metric", "table", "nexthops"}));
   if (!node["to"]) {
-    return Fail(node, Join(path, "to"), "missing (a CIDR or default)");
+    return Fail(node, JoinPath(path, "to"), "missing (a CIDR or default)");
   }
-  NSLAB_TRY_FIELD(String(node["to"], Join(path, "to"), out->mutable_to()));
+  NSLAB_TRY_FIELD(String(node["to"], JoinPath(path, "to"), out->mutable_to()));
   if (node["via"]) {
-    NSLAB_TRY_FIELD(String(node["via"], Join(path, "via"), out->mutable_via()));
+    NSLAB_TRY_FIELD(String(node["via"], JoinPath(path, "via"), out->mutable_via()));
   }
   if (node["dev"]) {
-    NSLAB_TRY_FIELD(String(node["dev"], Join(path, "dev"), out->mutable_dev()));
+    NSLAB_TRY_FIELD(String(node["dev"], JoinPath(path, "dev"), out->mutable_dev()));
   }
   if (node["type"]) {
     NSLAB_TRY_FIELD(
-        Choice(node["type"], Join(path, "type"), kRouteTypeWords, out, &Route::set_type));
+        Choice(node["type"], JoinPath(path, "type"), kRouteTypeWords, out, &Route::set_type));
   }
   if (node["metric"]) {
     uint64_t metric = 0;
-    NSLAB_TRY_FIELD(Uint(node["metric"], Join(path, "metric"), UINT32_MAX, &metric));
+    NSLAB_TRY_FIELD(Uint(node["metric"], JoinPath(path, "metric"), UINT32_MAX, &metric));
     out->set_metric(static_cast<uint32_t>(metric));
   }
   if (node["table"]) {
     uint64_t table = 0;
-    NSLAB_TRY_FIELD(Uint(node["table"], Join(path, "table"), UINT32_MAX, &table));
+    NSLAB_TRY_FIELD(Uint(node["table"], JoinPath(path, "table"), UINT32_MAX, &table));
     out->set_table(static_cast<uint32_t>(table));
   }
   if (const YAML::Node hops = node["nexthops"]) {
-    const std::string hops_path = Join(path, "nexthops");
+    const std::string hops_path = JoinPath(path, "nexthops");
     NSLAB_TRY_FIELD(ExpectSequence(hops, hops_path));
     for (size_t i = 0; i < hops.size(); ++i) {
-      const std::string hop_path = Index(hops_path, i);
+      const std::string hop_path = IndexPath(hops_path, i);
       NSLAB_TRY_FIELD(ExpectMap(hops[i], hop_path, {"via", "dev", "weight"}));
       auto* hop = out->add_nexthops();
       if (hops[i]["via"]) {
-        NSLAB_TRY_FIELD(String(hops[i]["via"], Join(hop_path, "via"), hop->mutable_via()));
+        NSLAB_TRY_FIELD(String(hops[i]["via"], JoinPath(hop_path, "via"), hop->mutable_via()));
       }
       if (hops[i]["dev"]) {
-        NSLAB_TRY_FIELD(String(hops[i]["dev"], Join(hop_path, "dev"), hop->mutable_dev()));
+        NSLAB_TRY_FIELD(String(hops[i]["dev"], JoinPath(hop_path, "dev"), hop->mutable_dev()));
       }
       if (hops[i]["weight"]) {
         uint64_t weight = 0;
-        NSLAB_TRY_FIELD(Uint(hops[i]["weight"], Join(hop_path, "weight"), 256, &weight));
+        NSLAB_TRY_FIELD(Uint(hops[i]["weight"], JoinPath(hop_path, "weight"), 256, &weight));
         hop->set_weight(static_cast<uint32_t>(weight));
       }
     }
@@ -663,13 +593,13 @@ MaybeError Reader::ReadRoute(const YAML::Node& node, const std::string& path, Ro
 MaybeError Reader::ReadRule(const YAML::Node& node, const std::string& path, Rule* out) {
   NSLAB_TRY_FIELD(ExpectMap(node, path, {"from", "to", "fwmark", "iif", "priority", "table"}));
   if (node["from"]) {
-    NSLAB_TRY_FIELD(String(node["from"], Join(path, "from"), out->mutable_from()));
+    NSLAB_TRY_FIELD(String(node["from"], JoinPath(path, "from"), out->mutable_from()));
   }
   if (node["to"]) {
-    NSLAB_TRY_FIELD(String(node["to"], Join(path, "to"), out->mutable_to()));
+    NSLAB_TRY_FIELD(String(node["to"], JoinPath(path, "to"), out->mutable_to()));
   }
   if (node["iif"]) {
-    NSLAB_TRY_FIELD(String(node["iif"], Join(path, "iif"), out->mutable_iif()));
+    NSLAB_TRY_FIELD(String(node["iif"], JoinPath(path, "iif"), out->mutable_iif()));
   }
   const std::pair<const char*, void (Rule::*)(uint32_t)> kNumbers[] = {
       {"fwmark", &Rule::set_fwmark},
@@ -685,12 +615,12 @@ MaybeError Reader::ReadRule(const YAML::Node& node, const std::string& path, Rul
         (out->*set)(static_cast<uint32_t>(value));
         continue;
       }
-      NSLAB_TRY_FIELD(Uint(node[key], Join(path, key), UINT32_MAX, &value));
+      NSLAB_TRY_FIELD(Uint(node[key], JoinPath(path, key), UINT32_MAX, &value));
       (out->*set)(static_cast<uint32_t>(value));
     }
   }
   if (!node["table"]) {
-    return Fail(node, Join(path, "table"), "missing (the routing table the rule selects)");
+    return Fail(node, JoinPath(path, "table"), "missing (the routing table the rule selects)");
   }
   return std::nullopt;
 }
@@ -715,19 +645,19 @@ MaybeError Reader::ReadProcess(const YAML::Node& node, const std::string& path,
   }
   if (node["cmd"]) {
     std::string command;
-    NSLAB_TRY_FIELD(String(node["cmd"], Join(path, "cmd"), &command));
+    NSLAB_TRY_FIELD(String(node["cmd"], JoinPath(path, "cmd"), &command));
     add_shell(command);
   } else if (node["argv"]) {
-    NSLAB_TRY_FIELD(StringList(node["argv"], Join(path, "argv"), out->mutable_argv()));
+    NSLAB_TRY_FIELD(StringList(node["argv"], JoinPath(path, "argv"), out->mutable_argv()));
   } else {
     return Fail(node, path, "missing cmd or argv");
   }
   if (node["restart"]) {
-    NSLAB_TRY_FIELD(Choice(node["restart"], Join(path, "restart"), kRestartWords, out,
+    NSLAB_TRY_FIELD(Choice(node["restart"], JoinPath(path, "restart"), kRestartWords, out,
                            &nslab::v1::Process::set_restart));
   }
   if (node["ready"]) {
-    NSLAB_TRY_FIELD(ReadProcessReady(node["ready"], Join(path, "ready"), out->mutable_ready()));
+    NSLAB_TRY_FIELD(ReadProcessReady(node["ready"], JoinPath(path, "ready"), out->mutable_ready()));
   }
   return std::nullopt;
 }
@@ -746,42 +676,27 @@ MaybeError Reader::ReadProcessReady(const YAML::Node& node, const std::string& p
       continue;
     }
     uint64_t port = 0;
-    NSLAB_TRY_FIELD(Uint(node[key], Join(path, key), 65535, &port));
+    NSLAB_TRY_FIELD(Uint(node[key], JoinPath(path, key), 65535, &port));
     if (port == 0) {
-      return Fail(node[key], Join(path, key), "a port from 1 to 65535");
+      return Fail(node[key], JoinPath(path, key), "a port from 1 to 65535");
     }
     std::string_view(key) == "tcp" ? out->set_tcp(port) : out->set_udp(port);
   }
   if (node["line"]) {
-    NSLAB_TRY_FIELD(String(node["line"], Join(path, "line"), out->mutable_line()));
+    NSLAB_TRY_FIELD(String(node["line"], JoinPath(path, "line"), out->mutable_line()));
     if (out->line().empty()) {
-      return Fail(node["line"], Join(path, "line"), "must not be empty (every output has it)");
+      return Fail(node["line"], JoinPath(path, "line"), "must not be empty (every output has it)");
     }
   }
   if (node["timeout"]) {
     uint64_t us = 0;
-    NSLAB_TRY_FIELD(Unit(node["timeout"], Join(path, "timeout"), ParseDurationUs, &us));
+    NSLAB_TRY_FIELD(Unit(node["timeout"], JoinPath(path, "timeout"), ParseDurationUs, &us));
     if (us < 1000 || us > kMaxProcessReadyTimeoutMs * 1000) {
-      return Fail(node["timeout"], Join(path, "timeout"), "from 1ms to 10m");
+      return Fail(node["timeout"], JoinPath(path, "timeout"), "from 1ms to 10m");
     }
     out->set_timeout_ms(static_cast<uint32_t>(us / 1000));
   }
   return std::nullopt;
-}
-
-// The line of `path`, or of the nearest enclosing path the reader saw.
-int FindLine(const std::map<std::string, int>& lines, std::string path) {
-  while (!path.empty()) {
-    if (auto it = lines.find(path); it != lines.end()) {
-      return it->second;
-    }
-    const size_t cut = path.find_last_of(".[");
-    if (cut == std::string::npos) {
-      break;
-    }
-    path.resize(cut);
-  }
-  return 0;
 }
 
 }  // namespace

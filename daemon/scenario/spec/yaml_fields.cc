@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
-#include "daemon/topology/text.h"
 #include "daemon/topology/units.h"
 
 namespace nslab::scenario {
 namespace {
-
-int LineOf(const YAML::Node& node) { return node.Mark().line >= 0 ? node.Mark().line + 1 : 0; }
 
 size_t EditDistance(absl::string_view a, absl::string_view b) {
   std::vector<size_t> row(b.size() + 1);
@@ -33,12 +28,6 @@ size_t EditDistance(absl::string_view a, absl::string_view b) {
 
 }  // namespace
 
-std::string JoinPath(absl::string_view path, absl::string_view key) {
-  return path.empty() ? std::string(key) : absl::StrCat(path, ".", key);
-}
-
-std::string IndexPath(absl::string_view path, size_t i) { return absl::StrCat(path, "[", i, "]"); }
-
 absl::string_view Suggest(absl::string_view key, absl::Span<const absl::string_view> candidates) {
   if (key.size() > 64) {
     return "";  // no keyword is that long; spare the quadratic work
@@ -53,15 +42,6 @@ absl::string_view Suggest(absl::string_view key, absl::Span<const absl::string_v
     }
   }
   return best;
-}
-
-MaybeError YamlFields::Fail(const YAML::Node& at, std::string path, std::string message) const {
-  return topology::FieldError{absl::StatusCode::kInvalidArgument, std::move(path),
-                              std::move(message), LineOf(at)};
-}
-
-void YamlFields::Record(const std::string& path, const YAML::Node& node) {
-  lines_[path] = LineOf(node);
 }
 
 MaybeError YamlFields::ExpectMap(const YAML::Node& node, const std::string& path,
@@ -88,60 +68,6 @@ MaybeError YamlFields::ExpectMap(const YAML::Node& node, const std::string& path
                        suggestion.empty() ? "" : absl::StrCat(" (did you mean ", suggestion, "?)"),
                        "; known: ", absl::StrJoin(allowed, ", ")));
     }
-  }
-  return std::nullopt;
-}
-
-MaybeError YamlFields::ExpectSequence(const YAML::Node& node, const std::string& path) {
-  if (!node.IsSequence()) {
-    return Fail(node, path, "expected a list");
-  }
-  for (size_t i = 0; i < node.size(); ++i) {
-    Record(IndexPath(path, i), node[i]);
-  }
-  return std::nullopt;
-}
-
-MaybeError YamlFields::String(const YAML::Node& node, const std::string& path,
-                              std::string* out) const {
-  if (!node.IsScalar()) {
-    return Fail(node, path, "expected a string");
-  }
-  if (auto problem = topology::TextProblem(node.Scalar())) {
-    return Fail(node, path, std::string(*problem));
-  }
-  *out = node.Scalar();
-  return std::nullopt;
-}
-
-MaybeError YamlFields::StringList(const YAML::Node& node, const std::string& path,
-                                  google::protobuf::RepeatedPtrField<std::string>* out) {
-  if (node.IsScalar()) {
-    return String(node, path, out->Add());
-  }
-  NSLAB_TRY_FIELD(ExpectSequence(node, path));
-  for (size_t i = 0; i < node.size(); ++i) {
-    NSLAB_TRY_FIELD(String(node[i], IndexPath(path, i), out->Add()));
-  }
-  return std::nullopt;
-}
-
-MaybeError YamlFields::Uint(const YAML::Node& node, const std::string& path, uint64_t max,
-                            uint64_t* out) const {
-  if (!node.IsScalar() || !absl::SimpleAtoi(node.Scalar(), out) || *out > max) {
-    return Fail(node, path, absl::StrCat("expected a whole number from 0 to ", max));
-  }
-  return std::nullopt;
-}
-
-MaybeError YamlFields::Bool(const YAML::Node& node, const std::string& path, bool* out) const {
-  const std::string text = node.IsScalar() ? absl::AsciiStrToLower(node.Scalar()) : "";
-  if (text == "true" || text == "yes" || text == "on") {
-    *out = true;
-  } else if (text == "false" || text == "no" || text == "off") {
-    *out = false;
-  } else {
-    return Fail(node, path, "expected true or false");
   }
   return std::nullopt;
 }
@@ -204,20 +130,6 @@ MaybeError YamlFields::Size(const YAML::Node& node, const std::string& path, uin
   }
   *out = *bytes;
   return std::nullopt;
-}
-
-int YamlFields::FindLine(std::string path) const {
-  while (!path.empty()) {
-    if (auto it = lines_.find(path); it != lines_.end()) {
-      return it->second;
-    }
-    const size_t cut = path.find_last_of(".[");
-    if (cut == std::string::npos) {
-      break;
-    }
-    path.resize(cut);
-  }
-  return 0;
 }
 
 }  // namespace nslab::scenario

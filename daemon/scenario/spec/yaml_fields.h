@@ -8,7 +8,6 @@
 
 #include <cstdint>
 #include <initializer_list>
-#include <map>
 #include <optional>
 #include <string>
 
@@ -17,32 +16,24 @@
 #include "absl/types/span.h"
 #include "daemon/scenario/spec/words.h"
 #include "daemon/topology/field_error.h"
+#include "daemon/topology/yaml_field_reader.h"
 #include "google/protobuf/repeated_ptr_field.h"
 
 namespace nslab::scenario {
 
 using MaybeError = std::optional<topology::FieldError>;
 
-std::string JoinPath(absl::string_view path, absl::string_view key);
-std::string IndexPath(absl::string_view path, size_t i);
+using topology::IndexPath;
+using topology::JoinPath;
 
-class YamlFields {
+// The topology reader's typed reads, plus the scenario's: durations, percents, sizes, and
+// maps whose unknown keys get a "did you mean".
+class YamlFields : public topology::YamlFieldReader {
  public:
-  MaybeError Fail(const YAML::Node& at, std::string path, std::string message) const;
-
   // `node` is a map whose keys are all in `allowed`; records their lines.
   MaybeError ExpectMap(const YAML::Node& node, const std::string& path,
                        std::initializer_list<absl::string_view> allowed);
-  MaybeError ExpectSequence(const YAML::Node& node, const std::string& path);
-  void Record(const std::string& path, const YAML::Node& node);
 
-  MaybeError String(const YAML::Node& node, const std::string& path, std::string* out) const;
-  // A list of strings, or one string as a list of one.
-  MaybeError StringList(const YAML::Node& node, const std::string& path,
-                        google::protobuf::RepeatedPtrField<std::string>* out);
-  MaybeError Uint(const YAML::Node& node, const std::string& path, uint64_t max,
-                  uint64_t* out) const;
-  MaybeError Bool(const YAML::Node& node, const std::string& path, bool* out) const;
   // "1.5s", "200ms", "2m", "0" (a bare number is milliseconds): whole milliseconds.
   MaybeError DurationMs(const YAML::Node& node, const std::string& path, uint32_t* out) const;
   MaybeError DurationUs(const YAML::Node& node, const std::string& path, uint32_t* out) const;
@@ -63,12 +54,6 @@ class YamlFields {
     *out = *value;
     return std::nullopt;
   }
-
-  // The line of `path`, or of the nearest enclosing path seen; 0 when none.
-  int FindLine(std::string path) const;
-
- private:
-  std::map<std::string, int> lines_;
 };
 
 // The closest of `candidates` to a misspelt `key` (at most two edits away), or empty.
