@@ -211,7 +211,8 @@ absl::Status Dump(int sock, uint8_t family, uint8_t protocol, std::vector<nslab:
 
 }  // namespace
 
-absl::StatusOr<std::string> NormaliseState(const std::string& state) {
+// A state name the way a user types it, in ss's words.
+static absl::StatusOr<std::string> NormaliseState(const std::string& state) {
   std::string name = absl::AsciiStrToLower(absl::StrReplaceAll(state, {{"_", "-"}}));
   if (name.empty()) {
     return name;
@@ -252,7 +253,7 @@ void AddStateSummary(nslab::v1::SocketsResponse* list) {
   }
 }
 
-absl::StatusOr<nslab::v1::SocketsResponse> ListSockets(int netns_fd, const SocketFilter& filter) {
+absl::StatusOr<std::string> CheckedFilterState(const SocketFilter& filter) {
   std::string state;
   if (!filter.state.empty()) {
     auto normal = NormaliseState(filter.state);
@@ -265,6 +266,15 @@ absl::StatusOr<nslab::v1::SocketsResponse> ListSockets(int netns_fd, const Socke
     return absl::InvalidArgumentError(
         absl::StrCat("protocol \"", filter.protocol, "\": use tcp or udp"));
   }
+  return state;
+}
+
+absl::StatusOr<nslab::v1::SocketsResponse> ListSockets(int netns_fd, const SocketFilter& filter) {
+  auto checked = CheckedFilterState(filter);
+  if (!checked.ok()) {
+    return checked.status();
+  }
+  const std::string state = *std::move(checked);
   UniqueFd sock;
   auto opened = netns::RunIn(netns_fd, [&] {
     sock = UniqueFd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));

@@ -14,9 +14,10 @@ struct SocketFilter {
   std::string protocol;  // "tcp", "udp", empty = both
 };
 
-// Normalises a state name the way a user types it ("CLOSE_WAIT", "established") to ss's
-// ("close-wait", "estab"); INVALID_ARGUMENT listing the valid names otherwise.
-absl::StatusOr<std::string> NormaliseState(const std::string& state);
+// Checks `filter` whole and returns its state normalised the way ss names it ("CLOSE_WAIT"
+// and "close_wait" → "close-wait", "established" → "estab"; "" for all); INVALID_ARGUMENT
+// listing the valid names for a state or protocol no socket has.
+absl::StatusOr<std::string> CheckedFilterState(const SocketFilter& filter);
 
 // TCP and UDP sockets of the namespace behind `netns_fd`, read with sock_diag (inet_diag
 // with INET_DIAG_INFO and INET_DIAG_SKMEMINFO), each with the processes of that

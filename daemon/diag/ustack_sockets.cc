@@ -63,18 +63,11 @@ nslab::v1::Socket ToSocket(const nslab::v1::UstackTcpSocket& from) {
 
 absl::StatusOr<nslab::v1::SocketsResponse> SocketsFromUstack(const nslab::v1::UstackStats& stats,
                                                              const SocketFilter& filter) {
-  std::string state;
-  if (!filter.state.empty()) {
-    auto normal = NormaliseState(filter.state);
-    if (!normal.ok()) {
-      return normal.status();
-    }
-    state = *normal;
+  auto checked = CheckedFilterState(filter);
+  if (!checked.ok()) {
+    return checked.status();
   }
-  if (!filter.protocol.empty() && filter.protocol != "tcp" && filter.protocol != "udp") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("protocol \"", filter.protocol, "\": use tcp or udp"));
-  }
+  const std::string state = *std::move(checked);
   nslab::v1::SocketsResponse list;
   if (filter.protocol == "udp") {
     return list;
