@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/common/status_macros.h"
+#include "daemon/impair/rng.h"
 
 namespace nslab::scenario {
 namespace {
@@ -17,22 +18,7 @@ using nslab::v1::StepGroup;
 constexpr uint64_t kMaxOffsetMs = std::numeric_limits<uint32_t>::max();
 
 // SplitMix64's finalizer: every input bit affects every output bit.
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-// FNV-1a: stable across processes and builds, unlike absl::Hash (salted per process).
-uint64_t HashText(std::string_view text) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  for (char c : text) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
+uint64_t Mix(uint64_t x) { return impair::SplitMix64(x); }
 
 uint64_t CheckEndMs(const nslab::v1::Check& check, uint64_t start_ms, uint32_t for_ms) {
   if (check.every_ms() != 0) {
@@ -163,7 +149,7 @@ void Flatten(const std::vector<TimedStep>& steps, const StepText& text,
 }  // namespace
 
 uint64_t StepSeed(uint64_t scenario_seed, std::string_view path) {
-  return Mix(Mix(scenario_seed) ^ HashText(path));
+  return Mix(Mix(scenario_seed) ^ impair::Fnv1a64(path));
 }
 
 uint32_t DrawJitter(uint64_t scenario_seed, std::string_view path, uint32_t jitter_ms) {

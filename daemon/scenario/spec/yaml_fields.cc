@@ -72,8 +72,8 @@ MaybeError YamlFields::ExpectMap(const YAML::Node& node, const std::string& path
   return std::nullopt;
 }
 
-MaybeError YamlFields::DurationUs(const YAML::Node& node, const std::string& path,
-                                  uint32_t* out) const {
+MaybeError YamlFields::AnyDurationUs(const YAML::Node& node, const std::string& path,
+                                     uint64_t* out) const {
   if (!node.IsScalar()) {
     return Fail(node, path, "expected a duration (e.g. 1.5s, 200ms, 2m)");
   }
@@ -81,30 +81,33 @@ MaybeError YamlFields::DurationUs(const YAML::Node& node, const std::string& pat
   if (!us.ok()) {
     return Fail(node, path, std::string(us.status().message()));
   }
-  if (*us > UINT32_MAX) {
+  *out = *us;
+  return std::nullopt;
+}
+
+MaybeError YamlFields::DurationUs(const YAML::Node& node, const std::string& path,
+                                  uint32_t* out) const {
+  uint64_t us = 0;
+  NSLAB_TRY_FIELD(AnyDurationUs(node, path, &us));
+  if (us > UINT32_MAX) {
     return Fail(node, path, absl::StrCat("\"", node.Scalar(), "\" is too long (at most 4294s)"));
   }
-  *out = static_cast<uint32_t>(*us);
+  *out = static_cast<uint32_t>(us);
   return std::nullopt;
 }
 
 MaybeError YamlFields::DurationMs(const YAML::Node& node, const std::string& path,
                                   uint32_t* out) const {
-  if (!node.IsScalar()) {
-    return Fail(node, path, "expected a duration (e.g. 1.5s, 200ms, 2m)");
-  }
-  auto us = topology::ParseDurationUs(node.Scalar());
-  if (!us.ok()) {
-    return Fail(node, path, std::string(us.status().message()));
-  }
-  if (*us % 1000 != 0) {
+  uint64_t us = 0;
+  NSLAB_TRY_FIELD(AnyDurationUs(node, path, &us));
+  if (us % 1000 != 0) {
     return Fail(node, path,
                 absl::StrCat("\"", node.Scalar(), "\" is not a whole number of milliseconds"));
   }
-  if (*us / 1000 > UINT32_MAX) {
+  if (us / 1000 > UINT32_MAX) {
     return Fail(node, path, absl::StrCat("\"", node.Scalar(), "\" is longer than 24h"));
   }
-  *out = static_cast<uint32_t>(*us / 1000);
+  *out = static_cast<uint32_t>(us / 1000);
   return std::nullopt;
 }
 

@@ -37,6 +37,8 @@ class YamlFields : public topology::YamlFieldReader {
   // "1.5s", "200ms", "2m", "0" (a bare number is milliseconds): whole milliseconds.
   MaybeError DurationMs(const YAML::Node& node, const std::string& path, uint32_t* out) const;
   MaybeError DurationUs(const YAML::Node& node, const std::string& path, uint32_t* out) const;
+  // Any duration ParseDurationUs takes, in microseconds: what the two above narrow.
+  MaybeError AnyDurationUs(const YAML::Node& node, const std::string& path, uint64_t* out) const;
   // "20%" or "20".
   MaybeError Percent(const YAML::Node& node, const std::string& path, double* out) const;
   // "1500", "32kb": bytes.
