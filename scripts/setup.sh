@@ -20,6 +20,8 @@ test_packages=(
   # The image test: Debian's podman runs docker/Dockerfile (../shared/CONTAINERS.md), and
   # mmdebstrap makes the Debian base image where no registry is reachable.
   podman runc mmdebstrap uidmap
+  # The netem tier (tests/netem): a Linux kernel with sch_netem that runs as a process.
+  user-mode-linux
 )
 
 packages=("${build_packages[@]}")

@@ -1,5 +1,6 @@
 #include "daemon/lab/link_impairment.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/common/status_macros.h"
 #include "daemon/impair/kernel/ingress_loss.h"
@@ -43,14 +44,26 @@ absl::Status ApplyLinkDirection(const LinkDirection& direction,
     NSLAB_RETURN_IF_ERROR(impair::kernel::ApplyKernelImpairment(send_sock, direction.send_interface,
                                                                 impairment, features));
   }
-  // The receiving side's loss table is set or removed to match, every time.
+  // The receiving side's loss table is set when this plan needs it and removed when an earlier
+  // plan left one; otherwise nftables is not touched at all: a kernel with netem needs none,
+  // and may have no netdev family to ask.
   NSLAB_ASSIGN_OR_RETURN(auto receive_fd, netns::Open(direction.receive_netns));
-  NSLAB_ASSIGN_OR_RETURN(
-      auto ruleset,
-      ingress_loss > 0
-          ? impair::kernel::RenderIngressLossRuleset(direction.receive_interface, ingress_loss)
-          : impair::kernel::RenderIngressLossRemoval(direction.receive_interface));
-  return nft::RunCommands(receive_fd.get(), ruleset).status();
+  if (ingress_loss > 0) {
+    NSLAB_ASSIGN_OR_RETURN(auto ruleset, impair::kernel::RenderIngressLossRuleset(
+                                             direction.receive_interface, ingress_loss));
+    return nft::RunCommands(receive_fd.get(), ruleset).status();
+  }
+  NSLAB_ASSIGN_OR_RETURN(auto removal,
+                         impair::kernel::RenderIngressLossRemoval(direction.receive_interface));
+  // Listing one family's tables is a dump that a kernel without that family answers empty.
+  NSLAB_ASSIGN_OR_RETURN(std::string tables,
+                         nft::RunCommands(receive_fd.get(), "list tables netdev\n"));
+  const std::string table_line = absl::StrCat(
+      "table netdev ", impair::kernel::IngressLossTableName(direction.receive_interface), "\n");
+  if (!absl::StrContains(absl::StrCat("\n", tables), absl::StrCat("\n", table_line))) {
+    return absl::OkStatus();
+  }
+  return nft::RunCommands(receive_fd.get(), removal).status();
 }
 
 }  // namespace nslab::lab
