@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/caps/tap_probe.h"
+#include "daemon/impair/kernel/kernel_impairment.h"
 #include "daemon/impair/kernel_support.h"
 #include "daemon/netlink/links.h"
 #include "daemon/netlink/qdiscs.h"
@@ -23,8 +24,19 @@ void Record(nslab::v1::Capabilities& out, const char* name, const absl::Status& 
   feature->set_name(name);
   feature->set_available(status.ok());
   if (!status.ok()) {
-    feature->set_detail(absl::StrCat(status.message(), hint.empty() ? "" : "; ", hint));
+    // The first line: nft follows its message with the command and a caret line.
+    const absl::string_view message = status.message();
+    feature->set_detail(
+        absl::StrCat(message.substr(0, message.find('\n')), hint.empty() ? "" : "; ", hint));
   }
+}
+
+// An nft probe's answer, said in a table cell: the kernel's refusal without nft's wording.
+absl::Status Short(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kFailedPrecondition) {
+    return status;
+  }
+  return absl::FailedPreconditionError("the kernel refused it (Operation not supported)");
 }
 
 void ProbeInside(const std::string& ns, nslab::v1::Capabilities& out) {
@@ -50,24 +62,35 @@ void ProbeInside(const std::string& ns, nslab::v1::Capabilities& out) {
     Record(out, "netem", netlink::ProbeRootQdisc(*sock, "probe0", "netem"),
            "kernel has no sch_netem: delay, jitter, duplicate, reorder and corrupt need "
            "mode: wire");
+    if (Has(out, "netem")) {
+      Record(out, "netem_seed", impair::kernel::ProbeNetemSeed(*sock, "probe0"));
+    } else {
+      Record(out, "netem_seed",
+             absl::FailedPreconditionError("no sch_netem: kernel-backend fates are not seeded"));
+    }
     Record(out, "tbf", netlink::ProbeRootQdisc(*sock, "probe0", "tbf"));
     Record(out, "htb", netlink::ProbeRootQdisc(*sock, "probe0", "htb"));
   }
-  auto nft = nft::RunCommands(fd->get(), "add table inet nslab_probe\n");
-  Record(out, "nftables", nft.status());
-  if (nft.ok()) {
-    Record(out, "nftables_numgen",
-           nft::RunCommands(fd->get(),
-                            "add chain inet nslab_probe c\n"
-                            "add rule inet nslab_probe c numgen random mod 100 < 10 drop\n")
-               .status());
-    Record(out, "nftables_netdev",
-           nft::RunCommands(fd->get(),
-                            "add table netdev nslab_probe\n"
-                            "add chain netdev nslab_probe in { type filter hook ingress device "
-                            "probe1 priority 0; }\n")
-               .status());
-  }
+  // Each family on its own: a kernel may have nf_tables with some families and not others
+  // (Debian's user-mode-linux has bridge alone).
+  Record(out, "nftables",
+         Short(nft::RunCommands(fd->get(), "add table inet nslab_probe\n").status()),
+         "firewalls, partitions and nft traces need nftables' inet family");
+  const absl::Status netdev =
+      veth.ok() ? nft::RunCommands(fd->get(),
+                                   "add table netdev nslab_probe\n"
+                                   "add chain netdev nslab_probe in { type filter hook ingress "
+                                   "device probe1 priority 0; }\n")
+                      .status()
+                : absl::FailedPreconditionError("needs a veth to hook");
+  Record(out, "nftables_netdev", Short(netdev),
+         "loss on a veth without sch_netem needs nftables' netdev family");
+  Record(out, "nftables_numgen",
+         netdev.ok() ? Short(nft::RunCommands(fd->get(),
+                                              "add rule netdev nslab_probe in numgen random mod "
+                                              "100 < 10 drop\n")
+                                 .status())
+                     : absl::FailedPreconditionError("probed in a netdev table, which is missing"));
 }
 
 }  // namespace

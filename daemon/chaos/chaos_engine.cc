@@ -303,6 +303,12 @@ absl::StatusOr<std::vector<std::string>> ChaosEngine::Partition(
       }
     }
   }
+  if (!has_nftables_inet_) {
+    return absl::FailedPreconditionError(
+        "partition: this kernel's nftables has no inet family (CONFIG_NF_TABLES_INET), which "
+        "partitions are made of (nslab caps: nftables no); link down or loss: 100% cut a link "
+        "without it");
+  }
   // Every address of every grouped node, without its prefix length.
   std::map<std::string, std::vector<std::string>> addresses;
   for (const auto& link : topology->links()) {

@@ -41,7 +41,10 @@ struct LinkImpairmentView {
 // Faults injected into running labs, each undone by its counterpart.
 class ChaosEngine {
  public:
-  explicit ChaosEngine(lab::LabRegistry* labs) : labs_(labs) {}
+  // `has_nftables_inet`: whether this kernel's nf_tables has the inet family (the daemon's
+  // capability probe, "nftables"), which partitions are made of.
+  ChaosEngine(lab::LabRegistry* labs, bool has_nftables_inet)
+      : labs_(labs), has_nftables_inet_(has_nftables_inet) {}
   ~ChaosEngine();
 
   absl::StatusOr<FirewallView> GetFirewall(const std::string& lab, const std::string& node);
@@ -66,6 +69,7 @@ class ChaosEngine {
   absl::StatusOr<std::vector<LinkImpairmentView>> ListImpairments(const std::string& lab);
 
   // Traffic between nodes of different groups stops (drop: timeouts; reject: refused).
+  // FAILED_PRECONDITION, before anything changes, on a kernel without nftables' inet family.
   absl::StatusOr<std::vector<std::string>> Partition(
       const std::string& lab, const std::vector<std::vector<std::string>>& groups, bool reject);
   // Removes every partition rule from every node of the lab.
@@ -81,6 +85,7 @@ class ChaosEngine {
   absl::StatusOr<UniqueFd> OpenNode(const std::string& lab, const std::string& node) const;
 
   lab::LabRegistry* labs_;
+  const bool has_nftables_inet_;
   absl::Mutex mutex_;
   std::vector<std::unique_ptr<Flap>> flaps_ ABSL_GUARDED_BY(mutex_);
 };

@@ -130,7 +130,7 @@ class LabBuilder {
   }
 
   absl::Status ImpairLink(const nslab::v1::Link& link) {
-    const auto directions = DirectionsOf(lab_, link);
+    const auto directions = DirectionsOf(lab_, link, topology_.seed());
     const auto impairments = RequestedImpairments(link);
     for (int d = 0; d < 2; ++d) {
       if (impairments[d].ByteSizeLong() != 0) {

@@ -587,7 +587,7 @@ absl::Status LabRegistry::SetLinkImpairment(const std::string& lab, int index,
   std::array<nslab::v1::Impairment*, 2> current = {status.mutable_a_to_b(),
                                                    status.mutable_b_to_a()};
   NSLAB_ASSIGN_OR_RETURN(auto wire, WireOf(lab, index));
-  const auto ends = DirectionsOf(lab, snapshot.topology().links(index));
+  const auto ends = DirectionsOf(lab, snapshot.topology().links(index), snapshot.topology().seed());
   std::vector<int> applied;
   auto apply = [&](int direction, const nslab::v1::Impairment& value) {
     if (wire) {

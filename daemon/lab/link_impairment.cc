@@ -5,6 +5,8 @@
 #include "daemon/common/status_macros.h"
 #include "daemon/impair/kernel/ingress_loss.h"
 #include "daemon/impair/kernel/kernel_impairment.h"
+#include "daemon/impair/rng.h"
+#include "daemon/lab/lab_wires.h"
 #include "daemon/netlink/route_socket.h"
 #include "daemon/netns/netns.h"
 #include "daemon/nft/nft_context.h"
@@ -12,12 +14,16 @@
 
 namespace nslab::lab {
 
-std::array<LinkDirection, 2> DirectionsOf(const std::string& lab, const nslab::v1::Link& link) {
+std::array<LinkDirection, 2> DirectionsOf(const std::string& lab, const nslab::v1::Link& link,
+                                          uint64_t lab_seed) {
   const std::string a_ns = topology::NamespaceOf(lab, link.a().node());
   const std::string b_ns = topology::NamespaceOf(lab, link.b().node());
   const uint32_t mtu = link.mtu() == 0 ? 1500 : link.mtu();
-  return {LinkDirection{a_ns, link.a().interface(), b_ns, link.b().interface(), mtu},
-          LinkDirection{b_ns, link.b().interface(), a_ns, link.a().interface(), mtu}};
+  const std::string label = LinkLabel(link);
+  return {LinkDirection{a_ns, link.a().interface(), b_ns, link.b().interface(), mtu,
+                        impair::SeedFor(lab_seed, label, impair::Direction::kAToB)},
+          LinkDirection{b_ns, link.b().interface(), a_ns, link.a().interface(), mtu,
+                        impair::SeedFor(lab_seed, label, impair::Direction::kBToA)}};
 }
 
 std::array<nslab::v1::Impairment, 2> RequestedImpairments(const nslab::v1::Link& link) {
@@ -41,8 +47,8 @@ absl::Status ApplyLinkDirection(const LinkDirection& direction,
     NSLAB_RETURN_IF_ERROR(
         impair::kernel::ClearKernelImpairment(send_sock, direction.send_interface));
   } else {
-    NSLAB_RETURN_IF_ERROR(impair::kernel::ApplyKernelImpairment(send_sock, direction.send_interface,
-                                                                impairment, features));
+    NSLAB_RETURN_IF_ERROR(impair::kernel::ApplyKernelImpairment(
+        send_sock, direction.send_interface, impairment, features, direction.fate_seed));
   }
   // The receiving side's loss table is set when this plan needs it and removed when an earlier
   // plan left one; otherwise nftables is not touched at all: a kernel with netem needs none,

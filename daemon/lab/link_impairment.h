@@ -18,10 +18,14 @@ struct LinkDirection {
   std::string receive_netns;
   std::string receive_interface;
   uint32_t mtu = 1500;
+  // Seeds netem's generator where the kernel takes a seed: SeedFor(lab seed, link label, this
+  // direction), the seed the wire would use for the same link.
+  uint64_t fate_seed = 0;
 };
 
-// The two directions of `link` in lab `lab`: [0] a -> b, [1] b -> a.
-std::array<LinkDirection, 2> DirectionsOf(const std::string& lab, const nslab::v1::Link& link);
+// The two directions of `link` in lab `lab` seeded with `lab_seed`: [0] a -> b, [1] b -> a.
+std::array<LinkDirection, 2> DirectionsOf(const std::string& lab, const nslab::v1::Link& link,
+                                          uint64_t lab_seed);
 
 // What each direction of a link asks for in its topology: a_to_b / b_to_a where given,
 // else `impair`.

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "daemon/netns/netns.h"
@@ -42,8 +43,17 @@ absl::StatusOr<std::string> RunCommands(int netns_fd, absl::string_view commands
     const std::string text(commands);
     if (nft_run_cmd_from_buffer(ctx.get(), text.c_str()) != 0) {
       std::string error = nft_ctx_get_error_buffer(ctx.get());
-      result = absl::InvalidArgumentError(
-          absl::StrCat("nftables: ", absl::StripTrailingAsciiWhitespace(error)));
+      const absl::string_view text = absl::StripTrailingAsciiWhitespace(error);
+      // EOPNOTSUPP is the kernel's nf_tables lacking a family, hook or expression the
+      // commands use: a limit of this machine, not a mistake in them.
+      if (absl::StrContains(text, "Operation not supported")) {
+        result = absl::FailedPreconditionError(absl::StrCat(
+            "nftables: this kernel's nf_tables lacks a family, hook or expression these rules "
+            "need (nslab caps lists what it has): ",
+            text));
+      } else {
+        result = absl::InvalidArgumentError(absl::StrCat("nftables: ", text));
+      }
       return absl::OkStatus();
     }
     result = std::string(nft_ctx_get_output_buffer(ctx.get()));

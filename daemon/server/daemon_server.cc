@@ -133,8 +133,11 @@ absl::Status DaemonServer::Start() {
     NSLAB_LOG(Info) << "capability " << feature.name() << ": "
                     << (feature.available() ? "yes" : absl::StrCat("no (", feature.detail(), ")"));
   }
-  const impair::kernel::KernelFeatures features{caps::Has(capabilities, "netem"),
-                                                caps::Has(capabilities, "tbf")};
+  const impair::kernel::KernelFeatures features{
+      .netem = caps::Has(capabilities, "netem"),
+      .tbf = caps::Has(capabilities, "tbf"),
+      .netem_seed = caps::Has(capabilities, "netem_seed")};
+  const bool has_nftables_inet = caps::Has(capabilities, "nftables");
   labs_ = std::make_unique<lab::LabRegistry>(lab::StateStore(options_.state_dir), &processes_,
                                              &supervisor_, features, &events_);
   labs_->set_ustack_binary(options_.ustack_binary);
@@ -161,7 +164,7 @@ absl::Status DaemonServer::Start() {
   services_.push_back(std::make_unique<LabsService>(labs_.get(), &events_));
   services_.push_back(std::make_unique<ExecService>(labs_.get(), &processes_));
   services_.push_back(std::make_unique<SystemService>(std::move(capabilities)));
-  chaos_ = std::make_unique<chaos::ChaosEngine>(labs_.get());
+  chaos_ = std::make_unique<chaos::ChaosEngine>(labs_.get(), has_nftables_inet);
   services_.push_back(std::make_unique<ChaosService>(chaos_.get()));
   diag_ = std::make_unique<diag::DiagEngine>(labs_.get(), chaos_.get());
   scenarios_ = std::make_unique<scenario::LabScenarios>(scenario::LabScenarios::Parts{

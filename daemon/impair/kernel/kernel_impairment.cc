@@ -2,6 +2,7 @@
 
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 #include <netlink/attr.h>
 #include <netlink/cache.h>
 #include <netlink/handlers.h>
@@ -16,6 +17,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -170,7 +172,92 @@ absl::Status DeleteRoot(const netlink::RouteSocket& sock, const std::string& ifn
               &answer);
 }
 
+// What a qdisc dump says of one netem root: whether it carries TCA_NETEM_PRNG_SEED, and which.
+struct SeedReport {
+  int ifindex = 0;
+  uint32_t handle = 0;
+  bool found = false;  // the qdisc was in the dump
+  bool has_seed = false;
+  uint64_t seed = 0;
+};
+
+int OnQdiscDumped(nl_msg* msg, void* arg) {
+  auto* report = static_cast<SeedReport*>(arg);
+  nlmsghdr* header = nlmsg_hdr(msg);
+  if (header->nlmsg_type != RTM_NEWQDISC ||
+      header->nlmsg_len < NLMSG_LENGTH(static_cast<int>(sizeof(tcmsg)))) {
+    return NL_OK;
+  }
+  const auto* tcm = static_cast<const tcmsg*>(nlmsg_data(header));
+  if (tcm->tcm_ifindex != report->ifindex || tcm->tcm_handle != report->handle) {
+    return NL_OK;
+  }
+  report->found = true;
+  nlattr* options = nlmsg_find_attr(header, sizeof(tcmsg), TCA_OPTIONS);
+  // netem's options: a tc_netem_qopt, then attributes.
+  constexpr int kQoptBytes = NLA_ALIGN(sizeof(tc_netem_qopt));
+  if (options == nullptr || nla_len(options) < kQoptBytes) {
+    return NL_OK;
+  }
+  auto* first = reinterpret_cast<nlattr*>(static_cast<char*>(nla_data(options)) + kQoptBytes);
+  nlattr* seed = nla_find(first, nla_len(options) - kQoptBytes, kTcaNetemPrngSeed);
+  if (seed != nullptr && nla_len(seed) == sizeof(uint64_t)) {
+    report->has_seed = true;
+    std::memcpy(&report->seed, nla_data(seed), sizeof(uint64_t));
+  }
+  return NL_OK;
+}
+
+absl::StatusOr<SeedReport> DumpSeed(const netlink::RouteSocket& sock, int ifindex,
+                                    uint32_t handle) {
+  tcmsg request{};
+  request.tcm_family = AF_UNSPEC;
+  request.tcm_ifindex = ifindex;
+  if (int err = nl_send_simple(sock.get(), RTM_GETQDISC, NLM_F_DUMP, &request, sizeof(request));
+      err < 0) {
+    return netlink::NlStatus("dump qdiscs", err);
+  }
+  std::unique_ptr<nl_cb, void (*)(nl_cb*)> socket_cb(nl_socket_get_cb(sock.get()), nl_cb_put);
+  std::unique_ptr<nl_cb, void (*)(nl_cb*)> cb(nl_cb_clone(socket_cb.get()), nl_cb_put);
+  if (cb == nullptr) {
+    return absl::ResourceExhaustedError("nl_cb_clone failed");
+  }
+  SeedReport report{.ifindex = ifindex, .handle = handle};
+  nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, OnQdiscDumped, &report);
+  if (int err = nl_recvmsgs(sock.get(), cb.get()); err < 0) {
+    return netlink::NlStatus("read qdisc dump", err);
+  }
+  return report;
+}
+
 }  // namespace
+
+absl::Status ProbeNetemSeed(const netlink::RouteSocket& sock, const std::string& ifname) {
+  // "nslab" in ASCII: any value the kernel would not make up.
+  constexpr uint64_t kProbeSeed = 0x6e736c6162;
+  NSLAB_ASSIGN_OR_RETURN(LinkRef link, LookupLink(sock, ifname));
+  const QdiscTarget root{link.ifindex, kRootHandle, TC_H_ROOT};
+  KernelAnswer answer;
+  if (absl::Status added = Send(sock, BuildNetemRequest(root, ImpairmentSpec{}, kProbeSeed),
+                                absl::StrCat("add netem qdisc on ", ifname), &answer);
+      !added.ok()) {
+    return KindMissing(answer) ? absl::NotFoundError("kernel has no sch_netem") : added;
+  }
+  absl::StatusOr<SeedReport> report = DumpSeed(sock, link.ifindex, kRootHandle);
+  absl::Status removed = DeleteRoot(sock, ifname, link.ifindex, kRootHandle, "netem");
+  NSLAB_RETURN_IF_ERROR(report.status());
+  NSLAB_RETURN_IF_ERROR(removed);
+  if (!report->found) {
+    return absl::InternalError(absl::StrCat("the netem just added on ", ifname,
+                                            " is missing from the kernel's qdisc dump"));
+  }
+  if (!report->has_seed || report->seed != kProbeSeed) {
+    return absl::FailedPreconditionError(
+        "this kernel's netem ignores TCA_NETEM_PRNG_SEED (Linux 6.7 and later take it): "
+        "kernel-backend fates are not seeded; mode: wire replays them");
+  }
+  return absl::OkStatus();
+}
 
 bool IsNslabRootHandle(uint32_t handle) {
   return handle == kRootHandle || handle == kAltRootHandle;
@@ -184,7 +271,7 @@ absl::StatusOr<RootQdiscInfo> ReadRootQdisc(const netlink::RouteSocket& sock,
 
 absl::Status ApplyKernelImpairment(const netlink::RouteSocket& sock, const std::string& ifname,
                                    const nslab::v1::Impairment& impairment,
-                                   const KernelFeatures& features) {
+                                   const KernelFeatures& features, uint64_t fate_seed) {
   NSLAB_ASSIGN_OR_RETURN(LinkRef link, LookupLink(sock, ifname));
   absl::StatusOr<KernelPlan> plan = PlanKernelImpairment(impairment, features, link.mtu);
   if (!plan.ok()) {
@@ -219,10 +306,14 @@ absl::Status ApplyKernelImpairment(const netlink::RouteSocket& sock, const std::
   const std::string what =
       absl::StrCat("add ", kind, " qdisc ", HandleText(handle), " on ", ifname);
   KernelAnswer answer;
-  absl::Status status = Send(sock,
-                             plan->root == RootQdisc::kNetem ? BuildNetemRequest(root, plan->netem)
-                                                             : BuildTbfRequest(root, plan->tbf),
-                             what, &answer);
+  absl::Status status =
+      Send(sock,
+           plan->root == RootQdisc::kNetem
+               ? BuildNetemRequest(
+                     root, plan->netem,
+                     features.netem_seed ? std::optional<uint64_t>(fate_seed) : std::nullopt)
+               : BuildTbfRequest(root, plan->tbf),
+           what, &answer);
   if (!status.ok()) {
     if (KindMissing(answer)) {
       if (plan->root == RootQdisc::kNetem) {

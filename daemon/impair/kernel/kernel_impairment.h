@@ -58,9 +58,16 @@ absl::StatusOr<RootQdiscInfo> ReadRootQdisc(const netlink::RouteSocket& sock,
 //   NOT_FOUND            no such interface.
 // On an error nothing changed, except when a child qdisc fails after its fresh root went
 // in: then nslab's qdiscs are removed and the link is left unimpaired.
+// `fate_seed` seeds netem's generator where `features.netem_seed` says the kernel takes it.
 absl::Status ApplyKernelImpairment(const netlink::RouteSocket& sock, const std::string& ifname,
                                    const nslab::v1::Impairment& impairment,
-                                   const KernelFeatures& features);
+                                   const KernelFeatures& features, uint64_t fate_seed = 0);
+
+// Whether netem on this kernel takes a seed (TCA_NETEM_PRNG_SEED, Linux 6.7): installs a netem
+// with a known seed on `ifname` (a scratch interface without a root qdisc), reads it back, and
+// removes it. Kernels before 6.7 ignore the attribute and do not report it back:
+// FAILED_PRECONDITION saying so; NOT_FOUND without sch_netem.
+absl::Status ProbeNetemSeed(const netlink::RouteSocket& sock, const std::string& ifname);
 
 // Removes the root qdisc nslab installed on `ifname` (the kernel then restores the default
 // qdisc); OK when there is none. Never deletes a qdisc nslab did not install: the delete

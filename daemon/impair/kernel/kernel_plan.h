@@ -19,6 +19,7 @@ namespace nslab::impair::kernel {
 struct KernelFeatures {
   bool netem = false;
   bool tbf = false;
+  bool netem_seed = false;  // netem takes TCA_NETEM_PRNG_SEED (ProbeNetemSeed)
 };
 
 enum class RootQdisc { kNone, kNetem, kTbf };

@@ -135,7 +135,8 @@ uint32_t TcXmitTicks(uint32_t rate_bytes_per_s, uint32_t size) {
 
 }  // namespace
 
-absl::StatusOr<NlMsgPtr> BuildNetemRequest(const QdiscTarget& target, const ImpairmentSpec& spec) {
+absl::StatusOr<NlMsgPtr> BuildNetemRequest(const QdiscTarget& target, const ImpairmentSpec& spec,
+                                           std::optional<uint64_t> prng_seed) {
   if (spec.trace != nullptr) {
     return absl::InvalidArgumentError("trace_file: a delivery trace needs mode: wire");
   }
@@ -219,6 +220,10 @@ absl::StatusOr<NlMsgPtr> BuildNetemRequest(const QdiscTarget& target, const Impa
   if (spec.distribution != nullptr) {
     const auto values = spec.distribution->values();
     w.Attr(TCA_NETEM_DELAY_DIST, values.data(), values.size_bytes());
+  }
+  if (prng_seed.has_value()) {
+    const uint64_t seed = *prng_seed;
+    w.AttrOf(kTcaNetemPrngSeed, seed);
   }
   w.EndNest(options);
   return std::move(w).Finish();

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -45,12 +46,17 @@ inline constexpr int64_t kNsPerTick = 64;
 // carries a trace (the wire's alone) or a table larger than the kernel takes.
 // Flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE.
 //
-// No seed goes with it: the uapi header nslab builds against (Linux 6.1) has no
-// TCA_NETEM_PRNG_SEED, so netem draws from the kernel's unseeded generator and a lab's seed
-// does not replay its fates. Were the header to gain it, the seed could go only to kernels
-// that probe to take it, and it would still cover loss and corruption alone, with one stream
-// for all the qdisc's traffic: not the wire's stream per traffic class (FateEngine).
-absl::StatusOr<NlMsgPtr> BuildNetemRequest(const QdiscTarget& target, const ImpairmentSpec& spec);
+// `prng_seed`, when given, goes in TCA_NETEM_PRNG_SEED, which seeds netem's own generator on
+// Linux 6.7 and later (older kernels ignore an attribute beyond their TCA_NETEM_MAX, so it is
+// sent only where ProbeNetemSeed found it taken). It seeds one stream for all of the qdisc's
+// traffic: not the wire's stream per traffic class (FateEngine), so other traffic crossing
+// the link still shifts which probes meet which fate.
+absl::StatusOr<NlMsgPtr> BuildNetemRequest(const QdiscTarget& target, const ImpairmentSpec& spec,
+                                           std::optional<uint64_t> prng_seed = std::nullopt);
+
+// TCA_NETEM_PRNG_SEED (Linux 6.7, include/uapi/linux/pkt_sched.h), missing from the 6.1 uapi
+// header nslab builds against.
+inline constexpr uint16_t kTcaNetemPrngSeed = 14;
 
 // tbf's parameters, in the units the kernel takes.
 struct TbfParams {

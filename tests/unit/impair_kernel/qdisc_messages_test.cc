@@ -279,6 +279,23 @@ TEST(NetemRequestTest, DelayBeyondThirtyTwoBitTicksAddsLatency64) {
   EXPECT_EQ(latency_ns, spec.delay_ns);
 }
 
+TEST(NetemRequestTest, SeedGoesLastAsPrngSeedOnlyWhenGiven) {
+  ImpairmentSpec spec;
+  spec.delay_ns = 10'000'000;
+  DecodedRequest unseeded = DecodeOurs(BuildNetemRequest(kRoot, spec), sizeof(tc_netem_qopt));
+  EXPECT_TRUE(unseeded.attrs.empty());
+
+  constexpr uint64_t kSeed = 0x0123456789abcdef;
+  DecodedRequest seeded = DecodeOurs(BuildNetemRequest(kRoot, spec, kSeed), sizeof(tc_netem_qopt));
+  EXPECT_EQ(seeded.head, unseeded.head);
+  ASSERT_EQ(seeded.attrs.size(), 1u);
+  EXPECT_EQ(seeded.attrs[0].type, 14);  // TCA_NETEM_PRNG_SEED in Linux 6.7's pkt_sched.h
+  uint64_t seed = 0;
+  ASSERT_EQ(seeded.attrs[0].payload.size(), sizeof(seed));
+  std::memcpy(&seed, seeded.attrs[0].payload.data(), sizeof(seed));
+  EXPECT_EQ(seed, kSeed);
+}
+
 TEST(NetemRequestTest, ReorderWithoutGapSendsGapOne) {
   ImpairmentSpec spec;
   spec.delay_ns = 10'000'000;
