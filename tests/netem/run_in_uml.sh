@@ -45,6 +45,7 @@ rm -rf "$work"
 mkdir -p "$work/home" "$work/tmp" "$work/uml"
 work=$(cd "$work" && pwd)
 init=$work/guest-init.sh
+marker=.nslab-uml-private-$$-$RANDOM
 log=$work/guest.log
 code_file=$work/exit-code
 
@@ -68,6 +69,10 @@ code_file=$work/exit-code
   for path in "${keep[@]}" "$work"; do
     echo "mkdir -p $(printf '%q' "$path") 2>/dev/null; mount --bind /run/keep/$local_index $(printf '%q' "$path")"
     local_index=$((local_index + 1))
+  done
+  # Markers that must not reach the host: proof, checked below, that the private mounts held.
+  for dir in /run /tmp /var/tmp /dev/shm; do
+    echo "touch $dir/$marker"
   done
   echo "mkdir -p /run/uml-root/lib/modules/$release"
   echo "mount --bind $modules /run/uml-root/lib/modules/$release"
@@ -94,6 +99,13 @@ timeout --kill-after=10 "${NSLAB_UML_TIMEOUT:-900}" "$uml" mem=1G root=/dev/root
   > "$work/kernel.log" 2>&1 || status=$?
 
 [[ -f $log ]] && cat "$log"
+for dir in /run /tmp /var/tmp /dev/shm; do
+  if [[ -e $dir/$marker ]]; then
+    rm -f "${dir:?}/$marker"
+    echo "run_in_uml.sh: the guest wrote $dir/$marker on the host: its private $dir did not hold" >&2
+    exit 1
+  fi
+done
 if [[ ! -f $code_file ]]; then
   echo "run_in_uml.sh: the guest did not report an exit code (UML exited with $status); kernel log:" >&2
   grep -v '^ \[<' "$work/kernel.log" | tail -40 >&2
