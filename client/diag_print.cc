@@ -279,6 +279,12 @@ std::string FormatTrace(const nslab::v1::TraceResponse& report) {
       absl::StrAppend(&out, " qdisc dropped ", hop.qdisc_dropped());
     }
     absl::StrAppend(&out, "\n");
+    for (const auto& translation : hop.translations()) {
+      absl::StrAppend(&out, "       nat: ", translation.kind(), " ", translation.from(), " -> ",
+                      translation.to(),
+                      translation.rule().empty() ? "" : absl::StrCat(" by ", translation.rule()),
+                      "\n");
+    }
     for (const auto& event : hop.firewall()) {
       absl::StrAppend(&out, "       nft ", event.direction(), ": ", event.table(), " ",
                       event.chain(), event.handle() != 0 ? absl::StrCat(" #", event.handle()) : "",

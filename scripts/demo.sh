@@ -59,7 +59,12 @@ step fetch outside http://198.51.100.1/
 echo "# the blocked source times out; the gateway's DROP rule counts it"
 step fetch blocked http://198.51.100.1/
 step nslab fw show "$lab" gw
-echo "# diagnostics: where did the blocked client's packet die? (exit 1: it was dropped)"
+echo "# diagnostics: the article's Docker case, bridge + veth + MASQUERADE: the trace shows the"
+echo "# gateway rewriting the client's source on its way out"
+step nslab trace "$lab" client 198.51.100.20 --proto icmp
+echo "# the port forward: the trace follows the DNAT to web and ends delivered there"
+step nslab trace "$lab" outside 198.51.100.1:80 --proto tcp
+echo "# where did the blocked client's packet die? (exit 1: it was dropped, after the DNAT)"
 step nslab trace "$lab" blocked 198.51.100.1:80 --proto tcp || true
 step nslab diag sockets "$lab" web
 step nslab diag route "$lab" gw 10.0.0.10

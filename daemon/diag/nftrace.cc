@@ -21,6 +21,9 @@
 namespace nslab::diag {
 namespace {
 
+// NFTA_TRACE_CT_DIRECTION (u8) of newer kernels' nf_tables.h; the 6.1 uapi header lacks it.
+constexpr uint16_t kNftaTraceCtDirection = 19;
+
 uint32_t Be32(const void* data) {
   uint32_t value;
   std::memcpy(&value, data, sizeof(value));
@@ -176,6 +179,14 @@ std::vector<TraceEvent> NftraceSession::Drain() {
             break;
           case NFTA_TRACE_NETWORK_HEADER:
             event.network_header.assign(static_cast<const char*>(data), len);
+            break;
+          case NFTA_TRACE_TRANSPORT_HEADER:
+            event.transport_header.assign(static_cast<const char*>(data), len);
+            break;
+          case kNftaTraceCtDirection:
+            if (len >= 1) {
+              event.ct_direction = *static_cast<const uint8_t*>(data);
+            }
             break;
           case NFTA_TRACE_VERDICT:
             ForEachNested(data, len, [&](uint16_t vtype, const void* vdata, size_t vlen) {

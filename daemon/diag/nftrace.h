@@ -22,6 +22,10 @@ struct TraceEvent {
   int verdict = -1;            // NF_DROP (0), NF_ACCEPT (1), NFT_CONTINUE (-1), NFT_JUMP (-3), ...
   std::string verdict_chain;   // for jump/goto
   std::string network_header;  // the packet's IP header as the hook saw it
+  std::string transport_header;  // and its TCP/UDP/ICMP header
+  // The packet's direction in its connection (IP_CT_DIR_ORIGINAL 0, IP_CT_DIR_REPLY 1), or -1
+  // where the kernel does not say (NFTA_TRACE_CT_DIRECTION is newer than Linux 6.1).
+  int ct_direction = -1;
 };
 
 // "drop", "accept", "continue", "jump", "goto", "return", "break", "queue", "stolen".
