@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "daemon/chaos/firewall.h"
 #include "daemon/chaos/partition_rules.h"
 #include "daemon/impair/validate.h"
 #include "daemon/lab/link_impairment.h"
@@ -14,6 +13,7 @@
 #include "daemon/netlink/route_socket.h"
 #include "daemon/netns/netns.h"
 #include "daemon/nft/nft_context.h"
+#include "daemon/nft/ruleset.h"
 
 namespace nslab::chaos {
 namespace {
@@ -159,11 +159,11 @@ absl::StatusOr<FirewallView> ChaosEngine::GetFirewall(const std::string& lab,
   if (!fd.ok()) {
     return fd.status();
   }
-  auto listing = ListRuleset(fd->get());
+  auto listing = nft::ListRuleset(fd->get());
   if (!listing.ok()) {
     return listing.status();
   }
-  return FirewallView{*listing, ParseRulesetListing(*listing)};
+  return FirewallView{*listing, nft::ParseRulesetListing(*listing)};
 }
 
 absl::StatusOr<std::string> ChaosEngine::GetUserRuleset(const std::string& lab,
@@ -172,7 +172,7 @@ absl::StatusOr<std::string> ChaosEngine::GetUserRuleset(const std::string& lab,
   if (!fd.ok()) {
     return fd.status();
   }
-  return ListUserRuleset(fd->get());
+  return nft::ListUserRuleset(fd->get());
 }
 
 absl::StatusOr<FirewallView> ChaosEngine::SetFirewall(const std::string& lab,
@@ -182,7 +182,7 @@ absl::StatusOr<FirewallView> ChaosEngine::SetFirewall(const std::string& lab,
   if (!fd.ok()) {
     return fd.status();
   }
-  if (auto status = ReplaceUserRuleset(fd->get(), ruleset); !status.ok()) {
+  if (auto status = nft::ReplaceUserRuleset(fd->get(), ruleset); !status.ok()) {
     return absl::Status(status.code(),
                         absl::StrCat(status.message(), " (the previous ruleset stays in force)"));
   }
@@ -352,7 +352,7 @@ absl::StatusOr<std::vector<std::string>> ChaosEngine::Heal(const std::string& la
     if (!fd.ok()) {
       return fd.status();
     }
-    auto listing = ListRuleset(fd->get());
+    auto listing = nft::ListRuleset(fd->get());
     if (!listing.ok() || listing->find(kPartitionTable) == std::string::npos) {
       continue;
     }

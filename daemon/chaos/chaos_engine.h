@@ -10,16 +10,16 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "daemon/chaos/ruleset_listing.h"
 #include "daemon/common/fd.h"
 #include "daemon/lab/lab_registry.h"
+#include "daemon/nft/ruleset_listing.h"
 #include "nslab/v1/chaos.pb.h"
 
 namespace nslab::chaos {
 
 struct FirewallView {
   std::string ruleset;
-  std::vector<ListedRule> rules;
+  std::vector<nft::ListedRule> rules;
 };
 
 enum class End { kBoth, kA, kB };

@@ -6,8 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "daemon/chaos/firewall.h"
-#include "daemon/chaos/ruleset_listing.h"
 #include "daemon/common/parallel.h"
 #include "daemon/diag/conntrack.h"
 #include "daemon/diag/kernel_tables.h"
@@ -16,17 +14,19 @@
 #include "daemon/diag/ustack_sockets.h"
 #include "daemon/lab/ustack_control.h"
 #include "daemon/netns/netns.h"
+#include "daemon/nft/ruleset.h"
+#include "daemon/nft/ruleset_listing.h"
 
 namespace nslab::diag {
 
 absl::StatusOr<nslab::v1::Firewall> ReadFirewall(int netns_fd) {
-  auto listing = chaos::ListRuleset(netns_fd);
+  auto listing = nft::ListRuleset(netns_fd);
   if (!listing.ok()) {
     return listing.status();
   }
   nslab::v1::Firewall firewall;
   firewall.set_ruleset(*listing);
-  for (const auto& rule : chaos::ParseRulesetListing(*listing)) {
+  for (const auto& rule : nft::ParseRulesetListing(*listing)) {
     auto* out = firewall.add_rules();
     out->set_family(rule.family);
     out->set_table(rule.table);
@@ -169,7 +169,7 @@ absl::StatusOr<nslab::v1::SnapshotResponse> DiagEngine::Snapshot(const std::stri
 
 absl::StatusOr<nslab::v1::TraceResponse> DiagEngine::Trace(
     const nslab::v1::TraceRequest& request) const {
-  return RunTrace(labs_, chaos_, request);
+  return RunTrace(labs_, request);
 }
 
 }  // namespace nslab::diag

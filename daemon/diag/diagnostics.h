@@ -3,7 +3,6 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "daemon/chaos/chaos_engine.h"
 #include "daemon/common/fd.h"
 #include "daemon/diag/capture.h"
 #include "daemon/diag/routing.h"
@@ -17,8 +16,7 @@ namespace nslab::diag {
 // reads the kernel's own tables (no tool is forked). NOT_FOUND names a missing lab or node.
 class DiagEngine {
  public:
-  // `chaos` (optional) tells the trace which impairments are in force.
-  DiagEngine(lab::LabRegistry* labs, chaos::ChaosEngine* chaos) : labs_(labs), chaos_(chaos) {}
+  explicit DiagEngine(lab::LabRegistry* labs) : labs_(labs) {}
 
   absl::StatusOr<nslab::v1::SocketsResponse> Sockets(const std::string& lab,
                                                      const std::string& node,
@@ -49,7 +47,6 @@ class DiagEngine {
   absl::StatusOr<UniqueFd> OpenNode(const std::string& lab, const std::string& node) const;
 
   lab::LabRegistry* labs_;
-  chaos::ChaosEngine* chaos_;
 };
 
 // The firewall of the namespace with counters (`nft -a list ruleset`, parsed).

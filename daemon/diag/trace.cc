@@ -57,7 +57,7 @@ std::atomic<uint32_t> trace_counter{0};
 
 }  // namespace
 
-absl::StatusOr<nslab::v1::TraceResponse> RunTrace(lab::LabRegistry* labs, chaos::ChaosEngine* chaos,
+absl::StatusOr<nslab::v1::TraceResponse> RunTrace(lab::LabRegistry* labs,
                                                   const nslab::v1::TraceRequest& request) {
   auto topology = labs->TopologyOf(request.lab());
   if (!topology.ok()) {
@@ -447,16 +447,14 @@ absl::StatusOr<nslab::v1::TraceResponse> RunTrace(lab::LabRegistry* labs, chaos:
         if (left && !arrived) {
           why = absl::StrCat("lost on the link ", hop.node(), ":", hop.output_interface(), " -> ",
                              next.node(), ":", next.input_interface());
-          if (chaos != nullptr) {  // NOLINT: moved out of diag in a later change
-            if (auto impairments = chaos->ListImpairments(request.lab()); impairments.ok()) {
-              for (const auto& view : *impairments) {
-                if (absl::StrContains(view.link,
-                                      absl::StrCat(hop.node(), ":", hop.output_interface()))) {
-                  absl::StrAppend(&why, " (impaired: loss ", view.directions[0].loss(), "% / ",
-                                  view.directions[1].loss(), "%, rate ",
-                                  view.directions[0].rate_bps(), "/", view.directions[1].rate_bps(),
-                                  " bit/s)");
-                }
+          // The impairments the lab records for this link, as set by the topology or chaos.
+          if (auto links = labs->Links(request.lab()); links.ok()) {
+            for (const auto& link : *links) {
+              if (absl::StrContains(link.name(),
+                                    absl::StrCat(hop.node(), ":", hop.output_interface()))) {
+                absl::StrAppend(&why, " (impaired: loss ", link.a_to_b().loss(), "% / ",
+                                link.b_to_a().loss(), "%, rate ", link.a_to_b().rate_bps(), "/",
+                                link.b_to_a().rate_bps(), " bit/s)");
               }
             }
           }

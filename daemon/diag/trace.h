@@ -1,7 +1,6 @@
 #pragma once
 
 #include "absl/status/statusor.h"
-#include "daemon/chaos/chaos_engine.h"
 #include "daemon/lab/lab_registry.h"
 #include "nslab/v1/diag.pb.h"
 
@@ -12,7 +11,7 @@ namespace nslab::diag {
 // input interface), nftables trace events (a temporary `nslab_trace_*` table per node,
 // removed afterwards), captures on every interface of the path armed before the probe
 // leaves, egress qdisc drops, and the final verdict with its reason. IPv4 only.
-absl::StatusOr<nslab::v1::TraceResponse> RunTrace(lab::LabRegistry* labs, chaos::ChaosEngine* chaos,
+absl::StatusOr<nslab::v1::TraceResponse> RunTrace(lab::LabRegistry* labs,
                                                   const nslab::v1::TraceRequest& request);
 
 }  // namespace nslab::diag

@@ -166,7 +166,7 @@ absl::Status DaemonServer::Start() {
   services_.push_back(std::make_unique<SystemService>(std::move(capabilities)));
   chaos_ = std::make_unique<chaos::ChaosEngine>(labs_.get(), has_nftables_inet);
   services_.push_back(std::make_unique<ChaosService>(chaos_.get()));
-  diag_ = std::make_unique<diag::DiagEngine>(labs_.get(), chaos_.get());
+  diag_ = std::make_unique<diag::DiagEngine>(labs_.get());
   scenarios_ = std::make_unique<scenario::LabScenarios>(scenario::LabScenarios::Parts{
       labs_.get(), chaos_.get(), &supervisor_, &processes_, &events_});
   services_.push_back(std::make_unique<ScenarioService>(scenarios_.get()));

@@ -1,4 +1,4 @@
-#include "daemon/chaos/ruleset_listing.h"
+#include "daemon/nft/ruleset_listing.h"
 
 #include <regex>
 
@@ -7,7 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
-namespace nslab::chaos {
+namespace nslab::nft {
 namespace {
 
 // Statements that are not rules inside a chain block.
@@ -97,4 +97,4 @@ std::vector<std::string> TablesIn(absl::string_view listing) {
   return tables;
 }
 
-}  // namespace nslab::chaos
+}  // namespace nslab::nft

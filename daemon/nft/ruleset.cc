@@ -1,11 +1,11 @@
-#include "daemon/chaos/firewall.h"
+#include "daemon/nft/ruleset.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "daemon/chaos/ruleset_listing.h"
 #include "daemon/nft/nft_context.h"
+#include "daemon/nft/ruleset_listing.h"
 
-namespace nslab::chaos {
+namespace nslab::nft {
 
 absl::StatusOr<std::string> ListRuleset(int netns_fd) {
   nft::NftOptions options;
@@ -55,4 +55,4 @@ absl::Status ReplaceUserRuleset(int netns_fd, absl::string_view ruleset) {
   return nft::RunCommands(netns_fd, batch).status();
 }
 
-}  // namespace nslab::chaos
+}  // namespace nslab::nft

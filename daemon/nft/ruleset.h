@@ -5,7 +5,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace nslab::chaos {
+namespace nslab::nft {
 
 // nslab's own tables in a node (partitions, impairments) start with this; a user's
 // ruleset never replaces or flushes them, and nslab never touches the user's.
@@ -22,4 +22,4 @@ absl::StatusOr<std::string> ListUserRuleset(int netns_fd);
 // as INVALID_ARGUMENT). Tables whose name starts with kOwnTablePrefix are kept.
 absl::Status ReplaceUserRuleset(int netns_fd, absl::string_view ruleset);
 
-}  // namespace nslab::chaos
+}  // namespace nslab::nft

@@ -6,7 +6,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace nslab::chaos {
+namespace nslab::nft {
 
 struct ListedRule {
   std::string family;
@@ -28,4 +28,4 @@ std::vector<ListedRule> ParseRulesetListing(absl::string_view listing);
 // Tables in the listing as "family name", e.g. "inet filter".
 std::vector<std::string> TablesIn(absl::string_view listing);
 
-}  // namespace nslab::chaos
+}  // namespace nslab::nft

@@ -1,9 +1,9 @@
-#include "daemon/chaos/ruleset_listing.h"
+#include "daemon/nft/ruleset_listing.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace nslab::chaos {
+namespace nslab::nft {
 namespace {
 
 // `nft -a list ruleset` as nftables 1.0.6 prints it.
@@ -68,4 +68,4 @@ TEST(TablesIn, FamilyAndName) {
 }
 
 }  // namespace
-}  // namespace nslab::chaos
+}  // namespace nslab::nft
