@@ -4,7 +4,7 @@
 #include "client/commands.h"
 #include "client/output.h"
 #include "client/table.h"
-#include "daemon/topology/units.h"
+#include "daemon/common/units.h"
 #include "nslab/v1/chaos.grpc.pb.h"
 
 namespace nslab::client {
@@ -78,7 +78,7 @@ void AddImpairCommand(CLI::App& app, const GlobalOptions& options, int& exit_cod
         if (text.empty()) {
           return;
         }
-        auto us = topology::ParseDurationUs(text);
+        auto us = ParseDurationUs(text);
         us.ok() ? (impairment->*set)(static_cast<uint32_t>(*us))
                 : void(problem = absl::StrCat("--", flag, ": ", us.status().message()));
       };
@@ -86,7 +86,7 @@ void AddImpairCommand(CLI::App& app, const GlobalOptions& options, int& exit_cod
         if (text.empty()) {
           return;
         }
-        auto value = topology::ParsePercent(text);
+        auto value = ParsePercent(text);
         value.ok() ? (impairment->*set)(*value)
                    : void(problem = absl::StrCat("--", flag, ": ", value.status().message()));
       };
@@ -98,12 +98,12 @@ void AddImpairCommand(CLI::App& app, const GlobalOptions& options, int& exit_cod
         percent(reorder, "reorder", &nslab::v1::Impairment::set_reorder);
         percent(corrupt, "corrupt", &nslab::v1::Impairment::set_corrupt);
         if (!rate.empty()) {
-          auto bps = topology::ParseRateBps(rate);
+          auto bps = ParseRateBps(rate);
           bps.ok() ? impairment->set_rate_bps(*bps)
                    : void(problem = absl::StrCat("--rate: ", bps.status().message()));
         }
         if (!burst.empty()) {
-          auto bytes = topology::ParseSizeBytes(burst);
+          auto bytes = ParseSizeBytes(burst);
           bytes.ok() ? impairment->set_burst_bytes(static_cast<uint32_t>(*bytes))
                      : void(problem = absl::StrCat("--burst: ", bytes.status().message()));
         }

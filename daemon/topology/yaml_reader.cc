@@ -13,7 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "daemon/topology/field_error.h"
 #include "daemon/topology/text.h"
-#include "daemon/topology/units.h"
+#include "daemon/common/units.h"
 #include "daemon/topology/validate.h"
 #include "daemon/topology/yaml_field_reader.h"
 #include "daemon/topology/yaml_limits.h"

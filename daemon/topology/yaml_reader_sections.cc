@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/topology/process_ready.h"
 #include "daemon/topology/text.h"
-#include "daemon/topology/units.h"
+#include "daemon/common/units.h"
 #include "daemon/topology/yaml_reader_internal.h"
 
 namespace nslab::topology::internal {

@@ -9,7 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "daemon/scenario/spec/words.h"
-#include "daemon/topology/units.h"
+#include "daemon/common/units.h"
 
 namespace nslab::scenario {
 namespace {
@@ -17,7 +17,7 @@ namespace {
 using nslab::v1::Action;
 using nslab::v1::Check;
 
-std::string Duration(uint64_t ms) { return topology::FormatDurationUs(ms * 1000); }
+std::string Duration(uint64_t ms) { return FormatDurationUs(ms * 1000); }
 
 // argv as a person would type it: words with spaces or quotes in single quotes.
 std::string CommandLine(const google::protobuf::RepeatedPtrField<std::string>& argv) {
@@ -45,10 +45,10 @@ std::string EndSuffix(nslab::v1::LinkEnd end) {
 std::string ImpairmentText(const nslab::v1::Impairment& impairment) {
   std::vector<std::string> parts;
   if (impairment.delay_us() != 0) {
-    parts.push_back(absl::StrCat("delay ", topology::FormatDurationUs(impairment.delay_us())));
+    parts.push_back(absl::StrCat("delay ", FormatDurationUs(impairment.delay_us())));
   }
   if (impairment.jitter_us() != 0) {
-    parts.push_back(absl::StrCat("jitter ", topology::FormatDurationUs(impairment.jitter_us())));
+    parts.push_back(absl::StrCat("jitter ", FormatDurationUs(impairment.jitter_us())));
   }
   const std::pair<const char*, double> kPercents[] = {{"loss", impairment.loss()},
                                                       {"duplicate", impairment.duplicate()},
@@ -56,14 +56,14 @@ std::string ImpairmentText(const nslab::v1::Impairment& impairment) {
                                                       {"corrupt", impairment.corrupt()}};
   for (const auto& [name, value] : kPercents) {
     if (value > 0 && value <= 100) {
-      parts.push_back(absl::StrCat(name, " ", topology::FormatPercent(value)));
+      parts.push_back(absl::StrCat(name, " ", FormatPercent(value)));
     }
   }
   if (impairment.has_gilbert_elliott()) {
     parts.push_back("gilbert-elliott loss");
   }
   if (impairment.rate_bps() != 0) {
-    parts.push_back(absl::StrCat("rate ", topology::FormatRateBps(impairment.rate_bps())));
+    parts.push_back(absl::StrCat("rate ", FormatRateBps(impairment.rate_bps())));
   }
   if (impairment.limit_packets() != 0) {
     parts.push_back(absl::StrCat("limit ", impairment.limit_packets()));
@@ -86,10 +86,10 @@ std::string PingBounds(const Check& check) {
   std::vector<std::string> bounds;
   bounds.push_back(absl::StrCat(check.count() == 0 ? 3 : check.count(), " echoes"));
   bounds.push_back(absl::StrCat(
-      "loss <= ", topology::FormatPercent(
+      "loss <= ", FormatPercent(
                       check.max_loss() >= 0 && check.max_loss() <= 100 ? check.max_loss() : 0)));
   if (check.max_rtt_us() != 0) {
-    bounds.push_back(absl::StrCat("rtt <= ", topology::FormatDurationUs(check.max_rtt_us())));
+    bounds.push_back(absl::StrCat("rtt <= ", FormatDurationUs(check.max_rtt_us())));
   }
   return absl::StrJoin(bounds, ", ");
 }

@@ -19,7 +19,7 @@
 #include "daemon/scenario/spec/signals.h"
 #include "daemon/scenario/spec/words.h"
 #include "daemon/topology/names.h"
-#include "daemon/topology/units.h"
+#include "daemon/common/units.h"
 
 namespace nslab::scenario {
 namespace {
@@ -47,7 +47,7 @@ std::string Join(absl::string_view path, absl::string_view key) {
   return absl::StrCat(path, ".", key);
 }
 
-std::string Duration(uint64_t ms) { return topology::FormatDurationUs(ms * 1000); }
+std::string Duration(uint64_t ms) { return FormatDurationUs(ms * 1000); }
 
 MaybeError CheckDuration(const std::string& path, uint64_t ms) {
   if (ms > kMaxDurationMs) {

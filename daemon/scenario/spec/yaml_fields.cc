@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_join.h"
-#include "daemon/topology/units.h"
+#include "daemon/common/units.h"
 
 namespace nslab::scenario {
 namespace {
@@ -77,7 +77,7 @@ MaybeError YamlFields::AnyDurationUs(const YAML::Node& node, const std::string& 
   if (!node.IsScalar()) {
     return Fail(node, path, "expected a duration (e.g. 1.5s, 200ms, 2m)");
   }
-  auto us = topology::ParseDurationUs(node.Scalar());
+  auto us = ParseDurationUs(node.Scalar());
   if (!us.ok()) {
     return Fail(node, path, std::string(us.status().message()));
   }
@@ -115,7 +115,7 @@ MaybeError YamlFields::Percent(const YAML::Node& node, const std::string& path, 
   if (!node.IsScalar()) {
     return Fail(node, path, "expected a percent (e.g. 20%)");
   }
-  auto percent = topology::ParsePercent(node.Scalar());
+  auto percent = ParsePercent(node.Scalar());
   if (!percent.ok()) {
     return Fail(node, path, std::string(percent.status().message()));
   }
@@ -127,7 +127,7 @@ MaybeError YamlFields::Size(const YAML::Node& node, const std::string& path, uin
   if (!node.IsScalar()) {
     return Fail(node, path, "expected a size in bytes (e.g. 1500, 32kb)");
   }
-  auto bytes = topology::ParseSizeBytes(node.Scalar());
+  auto bytes = ParseSizeBytes(node.Scalar());
   if (!bytes.ok()) {
     return Fail(node, path, std::string(bytes.status().message()));
   }

@@ -1,4 +1,4 @@
-#include "daemon/topology/units.h"
+#include "daemon/common/units.h"
 
 #include <charconv>
 #include <cmath>
@@ -10,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace nslab::topology {
+namespace nslab {
 namespace {
 
 struct Unit {
@@ -157,4 +157,4 @@ std::string FormatPercent(double percent) {
   return absl::StrCat(absl::string_view(buffer, result.ptr - buffer), "%");
 }
 
-}  // namespace nslab::topology
+}  // namespace nslab

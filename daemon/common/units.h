@@ -7,7 +7,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace nslab::topology {
+namespace nslab {
 
 // Values in topology files and on the command line use tc's spelling.
 
@@ -35,4 +35,4 @@ std::string FormatSizeBytes(uint64_t bytes);    // 32768 -> "32kb"
 // ParsePercent does not read: 0.1 -> "0.1%". For values in [0, 100].
 std::string FormatPercent(double percent);
 
-}  // namespace nslab::topology
+}  // namespace nslab

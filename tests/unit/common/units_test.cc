@@ -1,4 +1,4 @@
-#include "daemon/topology/units.h"
+#include "daemon/common/units.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-namespace nslab::topology {
+namespace nslab {
 namespace {
 
 TEST(ParseDurationUs, AcceptsTcSpellings) {
@@ -105,4 +105,4 @@ TEST(FormatUnits, ReadBackExactly) {
 }
 
 }  // namespace
-}  // namespace nslab::topology
+}  // namespace nslab
