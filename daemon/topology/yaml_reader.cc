@@ -11,9 +11,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "daemon/common/units.h"
 #include "daemon/topology/field_error.h"
 #include "daemon/topology/text.h"
-#include "daemon/common/units.h"
 #include "daemon/topology/validate.h"
 #include "daemon/topology/yaml_field_reader.h"
 #include "daemon/topology/yaml_limits.h"

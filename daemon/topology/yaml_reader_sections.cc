@@ -8,9 +8,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/common/units.h"
 #include "daemon/topology/process_ready.h"
 #include "daemon/topology/text.h"
-#include "daemon/common/units.h"
 #include "daemon/topology/yaml_reader_internal.h"
 
 namespace nslab::topology::internal {

@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "daemon/scenario/spec/words.h"
 #include "daemon/common/units.h"
+#include "daemon/scenario/spec/words.h"
 
 namespace nslab::scenario {
 namespace {
@@ -86,8 +86,8 @@ std::string PingBounds(const Check& check) {
   std::vector<std::string> bounds;
   bounds.push_back(absl::StrCat(check.count() == 0 ? 3 : check.count(), " echoes"));
   bounds.push_back(absl::StrCat(
-      "loss <= ", FormatPercent(
-                      check.max_loss() >= 0 && check.max_loss() <= 100 ? check.max_loss() : 0)));
+      "loss <= ",
+      FormatPercent(check.max_loss() >= 0 && check.max_loss() <= 100 ? check.max_loss() : 0)));
   if (check.max_rtt_us() != 0) {
     bounds.push_back(absl::StrCat("rtt <= ", FormatDurationUs(check.max_rtt_us())));
   }

@@ -14,12 +14,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "daemon/common/units.h"
 #include "daemon/impair/validate.h"
 #include "daemon/scenario/spec/describe.h"
 #include "daemon/scenario/spec/signals.h"
 #include "daemon/scenario/spec/words.h"
 #include "daemon/topology/names.h"
-#include "daemon/common/units.h"
 
 namespace nslab::scenario {
 namespace {
