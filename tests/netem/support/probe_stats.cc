@@ -13,37 +13,34 @@ int64_t NearestRank(const std::vector<int64_t>& sorted, double fraction) {
 }
 
 double Lag1Autocorrelation(const std::vector<double>& series) {
-  double sum = 0;
-  size_t present = 0;
-  for (double x : series) {
-    if (!std::isnan(x)) {
-      sum += x;
-      ++present;
-    }
-  }
-  if (present < 3) {
-    return 0;
-  }
-  const double mean = sum / static_cast<double>(present);
-  double variance = 0;
-  for (double x : series) {
-    if (!std::isnan(x)) {
-      variance += (x - mean) * (x - mean);
-    }
-  }
-  double covariance = 0;
+  // Pearson's correlation of the pairs (x_i, x_i+1) where both are present: each side with its
+  // own mean and spread, so that gaps (lost probes) neither shrink nor inflate the estimate.
+  double sum_x = 0, sum_y = 0, sum_xx = 0, sum_yy = 0, sum_xy = 0;
   size_t pairs = 0;
   for (size_t i = 0; i + 1 < series.size(); ++i) {
-    if (!std::isnan(series[i]) && !std::isnan(series[i + 1])) {
-      covariance += (series[i] - mean) * (series[i + 1] - mean);
-      ++pairs;
+    const double x = series[i];
+    const double y = series[i + 1];
+    if (std::isnan(x) || std::isnan(y)) {
+      continue;
     }
+    sum_x += x;
+    sum_y += y;
+    sum_xx += x * x;
+    sum_yy += y * y;
+    sum_xy += x * y;
+    ++pairs;
   }
-  if (pairs < 3 || variance == 0) {
+  if (pairs < 3) {
     return 0;
   }
-  // Both sums per term, so that gaps (lost probes) do not shrink the estimate.
-  return (covariance / static_cast<double>(pairs)) / (variance / static_cast<double>(present));
+  const double n = static_cast<double>(pairs);
+  const double covariance = sum_xy - sum_x * sum_y / n;
+  const double variance_x = sum_xx - sum_x * sum_x / n;
+  const double variance_y = sum_yy - sum_y * sum_y / n;
+  if (variance_x <= 0 || variance_y <= 0) {
+    return 0;
+  }
+  return covariance / std::sqrt(variance_x * variance_y);
 }
 
 std::map<uint32_t, uint32_t> RunLengths(const std::vector<bool>& lost) {
@@ -158,6 +155,41 @@ ProbeStats Summarize(const ProbeRecords& records) {
         static_cast<double>(span_bits) * 1e9 / static_cast<double>(last_ns - first_ns);
   }
   return stats;
+}
+
+std::vector<double> WindowThroughputs(const ProbeRecords& records, uint32_t frames) {
+  std::vector<const ProbeArrival*> firsts;
+  std::vector<bool> seen(records.sent, false);
+  for (const ProbeArrival& arrival : records.arrivals) {
+    if (arrival.seq < records.sent && !seen[arrival.seq]) {
+      seen[arrival.seq] = true;
+      firsts.push_back(&arrival);
+    }
+  }
+  std::vector<double> rates;
+  if (frames == 0) {
+    return rates;
+  }
+  for (size_t start = 0; start + frames < firsts.size(); start += frames) {
+    uint64_t bits = 0;
+    for (size_t i = start + 1; i <= start + frames; ++i) {
+      bits += uint64_t{firsts[i]->frame_bytes} * 8;
+    }
+    const int64_t span = firsts[start + frames]->received_ns - firsts[start]->received_ns;
+    if (span > 0) {
+      rates.push_back(static_cast<double>(bits) * 1e9 / static_cast<double>(span));
+    }
+  }
+  return rates;
+}
+
+double Median(std::vector<double> values) {
+  if (values.empty()) {
+    return 0;
+  }
+  const size_t middle = (values.size() - 1) / 2;
+  std::nth_element(values.begin(), values.begin() + static_cast<long>(middle), values.end());
+  return values[middle];
 }
 
 }  // namespace nslab::netem

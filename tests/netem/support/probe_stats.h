@@ -69,12 +69,21 @@ struct ProbeStats {
 // Percentile of `sorted` (ascending, non-empty) by nearest rank, `fraction` in (0, 1].
 int64_t NearestRank(const std::vector<int64_t>& sorted, double fraction);
 
-// Lag-1 autocorrelation of `series`: sum (x_i - m)(x_{i+1} - m) / sum (x_i - m)^2.
+// Lag-1 autocorrelation of `series` (NaN = missing): Pearson's correlation of the adjacent
+// pairs (x_i, x_i+1) that are both present; 0 with fewer than three pairs or no variance.
 double Lag1Autocorrelation(const std::vector<double>& series);
 
 // Lengths of the runs of `true` in `lost` (indexed by sequence number): length -> count.
 std::map<uint32_t, uint32_t> RunLengths(const std::vector<bool>& lost);
 
 ProbeStats Summarize(const ProbeRecords& records);
+
+// Delivered frame bits per second over consecutive windows of `frames` first arrivals each (in
+// arrival order): window i spans arrivals i*frames .. (i+1)*frames and counts the bits of the
+// `frames` frames after its first. One number per complete window.
+std::vector<double> WindowThroughputs(const ProbeRecords& records, uint32_t frames);
+
+// The median of `values` (the lower middle one for an even count); 0 when empty.
+double Median(std::vector<double> values);
 
 }  // namespace nslab::netem

@@ -98,6 +98,24 @@ TEST(SummarizeTest, ThroughputCountsTheFramesAfterTheFirstOverTheirSpan) {
   EXPECT_DOUBLE_EQ(Summarize(records).throughput_bps, 8e6);
 }
 
+TEST(WindowThroughputsTest, OneRatePerCompleteWindowOfFirstArrivals) {
+  ProbeRecords records;
+  records.sent = 8;
+  // 1000-byte frames: 1 ms apart for the first window, 2 ms apart after; seq 2 twice.
+  const int64_t times[] = {0, 1, 2, 3, 5, 7, 9, 11};
+  for (uint32_t seq = 0; seq < 8; ++seq) {
+    records.arrivals.push_back(ProbeArrival{seq, 0, times[seq] * 1'000'000, 1000});
+    if (seq == 2) {
+      records.arrivals.push_back(ProbeArrival{seq, 0, times[seq] * 1'000'000 + 1, 1000});
+    }
+  }
+  // Windows of 3: arrivals 0..3 (3 frames in 3 ms), 3..6 (3 frames in 6 ms); 6..9 incomplete.
+  EXPECT_EQ(WindowThroughputs(records, 3), (std::vector<double>{8e6, 4e6}));
+  EXPECT_EQ(Median({3, 1, 2}), 2);
+  EXPECT_EQ(Median({4, 1, 3, 2}), 2);
+  EXPECT_EQ(Median({}), 0);
+}
+
 TEST(SummarizeTest, IgnoresSequenceNumbersBeyondTheRun) {
   ProbeRecords records;
   records.sent = 2;
