@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <optional>
@@ -183,26 +184,57 @@ TEST_F(KernelFidelityTest, JitterIsUniformAroundTheDelay) {
            static_cast<double>(run->stats.delay.min_ns), Unit::kMs);
 }
 
+// The interquartile range of the differences between the delays of consecutive probes (both
+// arrived). Correlated delays move less from one probe to the next: with correlation rho the
+// differences shrink by sqrt(1 - rho). Unlike the lag-1 autocorrelation, it ignores what the
+// probe path adds slowly (a stall of UML's CPU delays a run of probes alike, which on a loaded
+// host made the autocorrelation 0.45 to 0.67 in some runs) and the few large steps at a
+// stall's edges (the quartiles do not see them).
+double SuccessiveDifferenceIqr(const ProbeRecords& records) {
+  std::vector<double> delays(records.sent, std::numeric_limits<double>::quiet_NaN());
+  for (const ProbeArrival& arrival : records.arrivals) {
+    if (arrival.seq < records.sent && std::isnan(delays[arrival.seq])) {
+      delays[arrival.seq] = static_cast<double>(arrival.received_ns - arrival.sent_ns);
+    }
+  }
+  std::vector<int64_t> differences;
+  for (size_t i = 0; i + 1 < delays.size(); ++i) {
+    if (!std::isnan(delays[i]) && !std::isnan(delays[i + 1])) {
+      differences.push_back(static_cast<int64_t>(delays[i + 1] - delays[i]));
+    }
+  }
+  if (differences.size() < 4) {
+    return 0;
+  }
+  std::sort(differences.begin(), differences.end());
+  return static_cast<double>(NearestRank(differences, 0.75) - NearestRank(differences, 0.25));
+}
+
 // netem's correlated source (get_crandom) makes consecutive 32-bit draws alike, but tabledist
 // takes the draw modulo 2 * jitter (or the table's size): what is left of the correlation is
-// what the model says, computed by simulating the same draws.
+// what the model says, computed by simulating the same draws (for uniform jitter of +-10 ms and
+// independent draws the differences' IQR is ~11.7 ms; a true correlation of 50% would make it
+// ~8.3 ms). The lag-1 autocorrelation is printed in the summary line.
 TEST_F(KernelFidelityTest, DelayCorrelationIsWhatTabledistLeavesOfIt) {
   nslab::v1::Impairment impairment = Delay(40, 10);
   impairment.set_delay_correlation(50);
   const auto run = ImpairAndProbe(impairment, Probes(2000));
   ASSERT_TRUE(run);
-  const auto model = Predict(impairment, 2000, kIntervalNs, kFrameBytes, kModelRuns,
-                             [](const ProbeRecords&, const ProbeStats& stats) {
-                               return stats.delay.lag1_autocorrelation;
-                             });
+  std::printf("delay_correlation 50%%: lag-1 autocorrelation of delays %.3f\n",
+              run->stats.delay.lag1_autocorrelation);
+  const auto statistic = [](const ProbeRecords& records, const ProbeStats&) {
+    return SuccessiveDifferenceIqr(records);
+  };
+  const auto model = Predict(impairment, 2000, kIntervalNs, kFrameBytes, kModelRuns, statistic);
   ASSERT_TRUE(model.ok()) << model.status();
-  // Beside the model's spread, the path's own latency is correlated too (a stall delays the
-  // probes it catches alike); its variance is below 1% of the jitter's (34 ms^2): +-0.02.
+  // Beside the model's spread, each difference carries two probes' path latency; for the
+  // middle half of probes that varies by less than the excess's p90 (both ways).
   Band band = ModelBand(*model);
-  band.low -= 0.02;
-  band.high += 0.02;
-  CheckRow(*table_, "delay_correlation lag-1", "delay 40ms jitter 10ms 50%", band,
-           run->stats.delay.lag1_autocorrelation, Unit::kPlain);
+  const double path = static_cast<double>(std::max<int64_t>(Latency().excess_p90_ns, 0));
+  band.low -= path;
+  band.high += path;
+  CheckRow(*table_, "delay_correlation diff IQR", "delay 40ms jitter 10ms 50%", band,
+           statistic(run->records, run->stats), Unit::kMs);
 }
 
 TEST_F(KernelFidelityTest, DistributionTablesShapeTheDelay) {
@@ -358,13 +390,18 @@ TEST_F(KernelFidelityTest, CorruptFlipsABitTheReceiverSees) {
 //  - Median over windows of 150 frames (~310 ms each): a backlogged shaper clocks frames out
 //    at exactly the rate, so a window measures it up to the path latency at its two ends; the
 //    median ignores the few windows a stall or the initial burst reaches. Bound: 2 * (the
-//    excess's p90, at least 0.2 ms) over the window's length. With `lower_bound` false only
-//    the upper side is checked (tbf with a bucket smaller than UML's timer slack loses tokens
-//    at every late dequeue: measured and printed, not a property of the rate).
+//    excess's p90, at least 0.2 ms) over the window's length; this holds for netem's own rate,
+//    which schedules each frame after the one before and so catches up after a stall.
+//    tbf does not catch up: its bucket fills for at most `burst` (32 ms at 16 KiB and 4 Mbit/s,
+//    6 ms for the default 3028 bytes) and whatever tokens come while UML's CPU is stalled
+//    longer are lost. A loaded host stalls UML that long (excess p99 above 25 ms in some runs),
+//    and tbf then delivered 1.2% to 2.2% below its rate even in the median window. For tbf,
+//    `lower_fraction` replaces the lower side: 90% still catches a rate that is wrong (units, a
+//    lost burst), and the upper side stays exact.
 class KernelRateTest : public KernelFidelityTest {
  protected:
   void CheckRate(const std::string& spec, const nslab::v1::Impairment& impairment,
-                 const std::string& qdiscs, double burst_bytes, bool lower_bound = true) {
+                 const std::string& qdiscs, double burst_bytes, double lower_fraction = 0) {
     constexpr double kFrameBits = 1042 * 8;
     constexpr uint32_t kWindowFrames = 150;
     ProbeOptions options = Probes(3000);
@@ -385,9 +422,10 @@ class KernelRateTest : public KernelFidelityTest {
     const double edge_s =
         2 * static_cast<double>(std::max<int64_t>(Latency().excess_p90_ns, 200'000)) / 1e9;
     const double slack = edge_s / window_s;
-    CheckRow(*table_, "rate median window", spec,
-             Band{lower_bound ? rate * (1 - slack) : 0, rate * (1 + slack)},
-             Median(WindowThroughputs(run->records, kWindowFrames)), Unit::kMbit);
+    CheckRow(
+        *table_, "rate median window", spec,
+        Band{lower_fraction > 0 ? rate * lower_fraction : rate * (1 - slack), rate * (1 + slack)},
+        Median(WindowThroughputs(run->records, kWindowFrames)), Unit::kMbit);
   }
 };
 
@@ -395,16 +433,15 @@ TEST_F(KernelRateTest, RateAloneIsATbfRoot) {
   nslab::v1::Impairment impairment;
   impairment.set_rate_bps(4'000'000);
   impairment.set_burst_bytes(16384);
-  CheckRate("rate 4mbit burst 16kb", impairment, "tbf(root)", 16384);
+  CheckRate("rate 4mbit burst 16kb", impairment, "tbf(root)", 16384, /*lower_fraction=*/0.9);
 }
 
 // The daemon's default burst, max(rate / 250, two 1514-byte frames) = 3028 bytes here, is 6 ms
-// of tokens: a dequeue later than 6 ms - 2 ms (one frame) loses the excess, and UML's timers
-// are that late now and then (the excess p99 above).
-TEST_F(KernelRateTest, RateAloneWithTheDefaultBurstNeverExceedsTheRate) {
+// of tokens: a dequeue later than 6 ms - 2 ms (one frame) loses the excess.
+TEST_F(KernelRateTest, RateAloneWithTheDefaultBurst) {
   nslab::v1::Impairment impairment;
   impairment.set_rate_bps(4'000'000);
-  CheckRate("rate 4mbit (burst 3028b)", impairment, "tbf(root)", 3028, /*lower_bound=*/false);
+  CheckRate("rate 4mbit (burst 3028b)", impairment, "tbf(root)", 3028, /*lower_fraction=*/0.9);
 }
 
 TEST_F(KernelRateTest, RateWithDelayIsNetemsOwnRate) {
@@ -417,7 +454,8 @@ TEST_F(KernelRateTest, RateWithBurstAndDelayIsATbfUnderNetem) {
   nslab::v1::Impairment impairment = Delay(20);
   impairment.set_rate_bps(4'000'000);
   impairment.set_burst_bytes(16384);
-  CheckRate("delay 20ms rate 4mbit burst 16kb", impairment, "netem(root) tbf(parent netem)", 16384);
+  CheckRate("delay 20ms rate 4mbit burst 16kb", impairment, "netem(root) tbf(parent netem)", 16384,
+            /*lower_fraction=*/0.9);
 }
 
 // Each direction has its own qdisc: a's egress carries a_to_b, b's carries b_to_a.

@@ -65,17 +65,22 @@ Band QuantileBand(const std::vector<int64_t>& model, double q, uint64_t n,
 // The mean of n draws from `model`: its mean +- 5 standard errors, plus [0, allowance].
 Band MeanBand(const std::vector<int64_t>& model, uint64_t n, const PathLatency& latency);
 
-// Measures the probe path's latency on `lab` (a -> b): `count` probes unimpaired, then as many
-// with a fixed 20 ms delay; leaves a -> b unimpaired. Failures are test failures.
+// Measures the probe path's latency on `lab` (a -> b): `count` probes unimpaired (whatever a -> b
+// had is cleared first), then as many with a fixed 20 ms delay; leaves a -> b unimpaired.
+// Failures are test failures.
 PathLatency MeasurePathLatency(ProbedLab& lab, uint32_t count, int64_t interval_ns);
 
 // Two backends side by side: one row per statistic, with the bound on their difference.
 class ComparisonTable {
  public:
   explicit ComparisonTable(std::string title) : title_(std::move(title)) {}
-  // Checks |veth - wire| <= bound (a gtest failure naming the row otherwise) and adds the row.
+  // Checks that wire - veth lies in `difference` (a gtest failure naming the row otherwise) and
+  // adds the row.
   void Compare(const std::string& statistic, const std::string& spec, double veth, double wire,
-               double bound, Unit unit);
+               const Band& difference, Unit unit);
+  // Checks that `value`, of one backend, lies in `band` (a one-sample row).
+  void CheckOne(const std::string& statistic, const std::string& spec, double value,
+                const Band& band, Unit unit);
   void Print() const;
 
  private:
