@@ -91,7 +91,8 @@ bool LossModel::Lost(Rng& rng) {
   }
 }
 
-// loss_gilb_ell(): first draw moves the chain, second decides the frame in the new state.
+// loss_gilb_ell(): the first draw may move the chain; the second decides the frame with the
+// loss probability of the state the frame arrived in (k1 in good, 1-h in bad), as the kernel does.
 bool LossModel::GilbertElliott(const GilbertElliottParams& ge, Rng& rng) {
   if (state_ == kGood) {
     if (rng.Next32() < ge.p) {
