@@ -289,7 +289,13 @@ class LabBuilder {
     const auto& sock = handle.socket;
     NSLAB_RETURN_IF_ERROR(netlink::SetLinkUp(sock, "lo", true));
     if (node.kind() == nslab::v1::NODE_KIND_SWITCH) {
-      netlink::BridgeOptions options{node.bridge().stp(), node.bridge().ageing_seconds()};
+      // Without IPv6 in the lab, no snooping: each bridge would announce itself with MLD
+      // reports that every other switch of the segment floods to all its hosts (quadratic
+      // in a line of switches), and with no querier in the lab a snooping bridge floods
+      // multicast anyway.
+      netlink::BridgeOptions options{.stp = node.bridge().stp(),
+                                     .ageing_seconds = node.bridge().ageing_seconds(),
+                                     .multicast_snooping = link_local_};
       NSLAB_RETURN_IF_ERROR(netlink::CreateBridge(sock, kSwitchBridge, options));
       NSLAB_RETURN_IF_ERROR(LinkUp(sock, kSwitchBridge));
       NSLAB_RETURN_IF_ERROR(AddLeafBridges(node, handle, options));

@@ -116,6 +116,7 @@ absl::Status CreateBridge(const RouteSocket& sock, const std::string& name,
   nla_put_string(msg.get(), IFLA_INFO_KIND, "bridge");
   nlattr* data = nla_nest_start(msg.get(), IFLA_INFO_DATA);
   nla_put_u32(msg.get(), IFLA_BR_STP_STATE, options.stp ? 1 : 0);
+  nla_put_u8(msg.get(), IFLA_BR_MCAST_SNOOPING, options.multicast_snooping ? 1 : 0);
   if (options.ageing_seconds != 0) {
     // The kernel counts bridge ageing in centiseconds.
     nla_put_u32(msg.get(), IFLA_BR_AGEING_TIME, options.ageing_seconds * 100);

@@ -25,6 +25,9 @@ absl::Status CreateVethPair(const RouteSocket& sock, const VethEnd& a, const Vet
 struct BridgeOptions {
   bool stp = false;
   uint32_t ageing_seconds = 0;  // 0 = kernel default
+  // IGMP/MLD snooping; a snooping bridge also joins the all-snoopers groups and announces
+  // that with reports of its own.
+  bool multicast_snooping = true;
 };
 
 // Creates a bridge in the socket's namespace.
