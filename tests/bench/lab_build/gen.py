@@ -138,10 +138,11 @@ def write_batches(lab, out):
     per_ns = {node: ["link set lo up"] for node, _ in lab.nodes}
     for node, kind in lab.nodes:
         if kind == "switch":
-            # nslabd gives a lab without IPv6 no link-local addresses (a switch would flood
-            # every host's MLD reports to every other host); the baseline does the same.
-            per_ns[node] += ["link add br0 type bridge", "link set br0 addrgenmode none",
-                             "link set br0 up"]
+            # nslabd gives a lab without IPv6 no link-local addresses and its switches no
+            # multicast snooping (a switch would flood every host's and every other
+            # bridge's MLD reports to every host); the baseline does the same.
+            per_ns[node] += ["link add br0 type bridge mcast_snooping 0",
+                             "link set br0 addrgenmode none", "link set br0 up"]
 
     host = [f"netns add {lab.ns(node)}" for node, _ in lab.nodes]
     for a, a_if, a_addr, b, b_if, b_addr in lab.links:
