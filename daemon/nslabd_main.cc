@@ -9,6 +9,7 @@
 
 #include "daemon/common/log.h"
 #include "daemon/common/version.h"
+#include "daemon/lab/lab_fit.h"
 #include "daemon/server/daemon_server.h"
 
 namespace {
@@ -65,6 +66,16 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  // A lab holds a namespace and a netlink socket per node while it is built and a
+  // link-watch socket per node while it is up: the soft limit systemd and shells start us
+  // with (1,024) would stop a lab at about 500 nodes. The hard limit is what we may have.
+  if (auto limits = nslab::lab::RaiseOpenFilesLimit(); limits.ok()) {
+    NSLAB_LOG(Info) << "open-files limit: soft " << limits->soft << " (was " << limits->soft_before
+                    << "), hard " << limits->hard;
+  } else {
+    NSLAB_LOG(Warning) << "open-files limit left as it was: " << limits.status().message();
+  }
 
   nslab::server::DaemonServer server(options);
   if (auto status = server.Start(); !status.ok()) {

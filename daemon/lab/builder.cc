@@ -1,17 +1,24 @@
 #include "daemon/lab/builder.h"
 
+#include <array>
 #include <chrono>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "daemon/common/file_text.h"
+#include "daemon/common/log.h"
 #include "daemon/common/parallel.h"
 #include "daemon/common/status_macros.h"
+#include "daemon/lab/lab_fit.h"
 #include "daemon/lab/link_impairment.h"
+#include "daemon/lab/node_handles.h"
 #include "daemon/lab/node_routes.h"
 #include "daemon/lab/teardown.h"
 #include "daemon/lab/ustack_node.h"
@@ -41,6 +48,44 @@ absl::Status AtStep(const absl::Status& status, const std::string& step) {
   return absl::Status(status.code(), absl::StrCat(step, ": ", status.message()));
 }
 
+// Whether the topology asks for IPv6 anywhere: an address, a route or a rule with one, or
+// a net.ipv6 sysctl.
+bool UsesIpv6(const Topology& topology) {
+  auto v6 = [](const std::string& text) { return text.find(':') != std::string::npos; };
+  for (const auto& link : topology.links()) {
+    for (const auto* end : {&link.a(), &link.b()}) {
+      for (const auto& address : end->addresses()) {
+        if (v6(address)) {
+          return true;
+        }
+      }
+    }
+  }
+  for (const Node& node : topology.nodes()) {
+    for (const auto& route : node.routes()) {
+      if (v6(route.to()) || v6(route.via())) {
+        return true;
+      }
+      for (const auto& hop : route.nexthops()) {
+        if (v6(hop.via())) {
+          return true;
+        }
+      }
+    }
+    for (const auto& rule : node.rules()) {
+      if (v6(rule.from()) || v6(rule.to())) {
+        return true;
+      }
+    }
+    for (const auto& [key, value] : node.sysctls()) {
+      if (key.rfind("net.ipv6.", 0) == 0) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 class LabBuilder {
  public:
   LabBuilder(const Topology& topology, std::string lab,
@@ -51,7 +96,38 @@ class LabBuilder {
         features_(features),
         modes_(modes),
         wires_(wires),
-        namespaces_made_(namespaces_made) {}
+        namespaces_made_(namespaces_made),
+        handles_(NamespacesOf(topology, lab_), kBuildHandleWindow),
+        link_local_(UsesIpv6(topology)) {
+    for (int i = 0; i < topology_.nodes_size(); ++i) {
+      node_index_[topology_.nodes(i).name()] = static_cast<size_t>(i);
+    }
+    // Each switch end's place among its switch's ports, in topology order.
+    std::unordered_map<std::string, uint64_t> ports;
+    for (const auto& link : topology_.links()) {
+      std::array<uint64_t, 2> ordinals{};
+      for (int side = 0; side < 2; ++side) {
+        const auto& end = side == 0 ? link.a() : link.b();
+        if (NodeNamed(end.node()).kind() == nslab::v1::NODE_KIND_SWITCH) {
+          ordinals[side] = ports[end.node()]++;
+        }
+      }
+      port_ordinals_.push_back(ordinals);
+    }
+    // netdev_max_backlog is global, read in the daemon's own namespace.
+    uint64_t backlog = 1000;
+    if (auto text = ReadTextFile("/proc/sys/net/core/netdev_max_backlog"); text.ok()) {
+      (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &backlog);
+    }
+    for (const auto& [node, count] : ports) {
+      if (2 * count > backlog) {
+        flooded_switches_.insert(node);
+      }
+      // One bridge while it takes them all, else leaves of kPortsPerLeafBridge under br0.
+      switch_leaves_[node] =
+          count <= kBridgeMaxPorts ? 0 : (count + kPortsPerLeafBridge - 1) / kPortsPerLeafBridge;
+    }
+  }
 
   absl::Status Build() {
     auto status = BuildSteps();
@@ -59,7 +135,7 @@ class LabBuilder {
       // A wire's TAP fds hold their namespaces; closed first, the namespaces take every
       // link along.
       wires_->StopAll(wire::StopMode::kDeleteDevices);
-      handles_.clear();
+      handles_.Clear();
       (void)DeleteNamespaces(created_);
       return absl::Status(status.code(),
                           absl::StrCat("building lab ", lab_, " failed at ", status.message(),
@@ -70,35 +146,30 @@ class LabBuilder {
 
  private:
   // Enough threads to keep the kernel busy on two cores while others wait on it.
-  static constexpr size_t kWorkers = 4;
+  static constexpr size_t kWorkers = kBuildWorkers;
   // Far above what a namespace hands out itself (it counts from 1), so never taken.
   static constexpr int kFirstLinkIfindex = 1000;
 
-  struct NodeHandles {
-    UniqueFd fd;
-    std::unique_ptr<netlink::RouteSocket> sock;
-    std::mutex mutex;  // one user of `sock` at a time
-  };
-
   absl::Status BuildSteps() {
     const size_t nodes = topology_.nodes_size();
-    for (const Node& node : topology_.nodes()) {
-      handles_[node.name()] = std::make_unique<NodeHandles>();
-    }
+    PhaseClock clock(lab_);
     std::vector<netns::Identity> identities(nodes);
     NSLAB_RETURN_IF_ERROR(ParallelFor(nodes, kWorkers, [&](size_t i) {
       const Node& node = topology_.nodes(i);
       return AtStep(CreateNode(node, &identities[i]), "nodes." + node.name());
     }));
+    clock.Done("namespaces", nodes);
     if (namespaces_made_) {
       NSLAB_RETURN_IF_ERROR(namespaces_made_(identities));
     }
+    clock.Done("record namespaces", nodes);
     NSLAB_RETURN_IF_ERROR(ParallelFor(topology_.links_size(), kWorkers, [&](size_t i) {
       const auto& link = topology_.links(i);
       return AtStep(BuildLink(link, i),
                     absl::StrCat("links[", i, "] (", link.a().node(), ":", link.a().interface(),
                                  " <-> ", link.b().node(), ":", link.b().interface(), ")"));
     }));
+    clock.Done("links", topology_.links_size());
     NSLAB_RETURN_IF_ERROR(
         ParallelFor(nodes, kWorkers, [&](size_t i) { return FinishNode(topology_.nodes(i)); }));
     for (int i = 0; i < topology_.links_size(); ++i) {
@@ -108,16 +179,44 @@ class LabBuilder {
       NSLAB_RETURN_IF_ERROR(
           AtStep(ImpairLink(topology_.links(i)), absl::StrCat("links[", i, "].impair")));
     }
+    clock.Done("routes, rules, sysctls, rulesets, impairments", nodes);
     // Ready means ready: the first packet must not vanish into a link that is not yet
     // transmitting.
-    return ParallelFor(nodes, kWorkers,
-                       [&](size_t i) { return WaitLinksRunning(topology_.nodes(i)); });
+    NSLAB_RETURN_IF_ERROR(ParallelFor(
+        nodes, kWorkers, [&](size_t i) { return WaitLinksRunning(topology_.nodes(i)); }));
+    clock.Done("links running", nodes);
+    NSLAB_LOG(Debug) << "lab " << lab_ << ": opened " << handles_.opened()
+                     << " node handles (window " << kBuildHandleWindow << ")";
+    return absl::OkStatus();
   }
+
+  // Logs how long each phase of a build took (at -v), to see where a big lab's time goes.
+  class PhaseClock {
+   public:
+    explicit PhaseClock(const std::string& lab)
+        : lab_(lab), last_(std::chrono::steady_clock::now()) {}
+    void Done(const char* phase, size_t items) {
+      const auto now = std::chrono::steady_clock::now();
+      NSLAB_LOG(Debug) << "lab " << lab_ << ": " << phase << " (" << items << ") took "
+                       << std::chrono::duration<double>(now - last_).count() << " s";
+      last_ = now;
+    }
+
+   private:
+    const std::string& lab_;
+    std::chrono::steady_clock::time_point last_;
+  };
 
   absl::Status WaitLinksRunning(const Node& node) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    NSLAB_ASSIGN_OR_RETURN(auto handle, Handle(node.name()));
     while (true) {
-      NSLAB_ASSIGN_OR_RETURN(auto links, netlink::ListLinks(Socket(node.name())));
+      absl::StatusOr<std::vector<netlink::LinkInfo>> listed;
+      {
+        std::lock_guard<std::mutex> lock(handle->mutex);
+        listed = netlink::ListLinks(handle->socket);
+      }
+      NSLAB_ASSIGN_OR_RETURN(auto links, std::move(listed));
       bool running = true;
       for (const auto& link : links) {
         running = running && (link.kind != "veth" || !link.up || !link.carrier || link.oper_up);
@@ -146,7 +245,7 @@ class LabBuilder {
   // one put under the same name by someone else.
   absl::Status CreateNode(const Node& node, netns::Identity* identity) {
     const std::string ns = topology::NamespaceOf(lab_, node.name());
-    NodeHandles& handles = *handles_.at(node.name());
+    std::shared_ptr<NodeHandle> handle;
     auto status = netns::CreateAndRunIn(ns, [&]() -> absl::Status {
       {
         std::lock_guard<std::mutex> lock(created_mutex_);
@@ -154,25 +253,29 @@ class LabBuilder {
       }
       NSLAB_ASSIGN_OR_RETURN(*identity, netns::IdentityHere());
       NSLAB_ASSIGN_OR_RETURN(auto sock, netlink::RouteSocket::OpenHere());
-      handles.sock = std::make_unique<netlink::RouteSocket>(std::move(sock));
-      return ApplyNodeSysctls(node);
+      NSLAB_ASSIGN_OR_RETURN(auto netns_fd, netns::Open(ns));
+      handle = handles_.Put(node_index_.at(node.name()),
+                            std::make_shared<NodeHandle>(std::move(netns_fd), std::move(sock)));
+      return ApplyNodeSysctls(node, link_local_);
     });
-    if (absl::IsAlreadyExists(status) && !handles.sock) {
+    if (absl::IsAlreadyExists(status) && !handle) {
       return absl::AlreadyExistsError(absl::StrCat(
           "namespace ", ns, " already exists and is not this lab's; choose another lab name"));
     }
     NSLAB_RETURN_IF_ERROR(status);
-    NSLAB_ASSIGN_OR_RETURN(handles.fd, netns::Open(ns));
-    return SetUpNode(node);
+    return SetUpNode(node, *handle);
   }
 
-  static absl::Status ApplyNodeSysctls(const Node& node) {
+  static absl::Status ApplyNodeSysctls(const Node& node, bool link_local) {
     const bool router = node.kind() == nslab::v1::NODE_KIND_ROUTER;
-    // No duplicate address detection: link-local and static IPv6 addresses are usable
-    // at once instead of ~1 s later. Interfaces made later copy "default".
     for (const char* scope : {"all", "default"}) {
-      NSLAB_RETURN_IF_ERROR(
-          netlink::WriteSysctl(absl::StrCat("net.ipv6.conf.", scope, ".accept_dad"), "0"));
+      // No duplicate address detection: link-local and static IPv6 addresses are usable
+      // at once instead of ~1 s later. Interfaces made later copy "default". A lab without
+      // IPv6 has no such addresses (DisableLinkLocal), and skips the /proc/sys lookups.
+      if (link_local) {
+        NSLAB_RETURN_IF_ERROR(
+            netlink::WriteSysctl(absl::StrCat("net.ipv6.conf.", scope, ".accept_dad"), "0"));
+      }
       if (router) {
         NSLAB_RETURN_IF_ERROR(
             netlink::WriteSysctl(absl::StrCat("net.ipv6.conf.", scope, ".forwarding"), "1"));
@@ -181,19 +284,27 @@ class LabBuilder {
     return router ? netlink::WriteSysctl("net.ipv4.ip_forward", "1") : absl::OkStatus();
   }
 
-  absl::Status SetUpNode(const Node& node) {
-    const auto& sock = Socket(node.name());
+  absl::Status SetUpNode(const Node& node, NodeHandle& handle) {
+    std::lock_guard<std::mutex> lock(handle.mutex);
+    const auto& sock = handle.socket;
     NSLAB_RETURN_IF_ERROR(netlink::SetLinkUp(sock, "lo", true));
     if (node.kind() == nslab::v1::NODE_KIND_SWITCH) {
-      netlink::BridgeOptions options{node.bridge().stp(), node.bridge().ageing_seconds()};
+      // Without IPv6 in the lab, no snooping: each bridge would announce itself with MLD
+      // reports that every other switch of the segment floods to all its hosts (quadratic
+      // in a line of switches), and with no querier in the lab a snooping bridge floods
+      // multicast anyway.
+      netlink::BridgeOptions options{.stp = node.bridge().stp(),
+                                     .ageing_seconds = node.bridge().ageing_seconds(),
+                                     .multicast_snooping = link_local_};
       NSLAB_RETURN_IF_ERROR(netlink::CreateBridge(sock, kSwitchBridge, options));
-      NSLAB_RETURN_IF_ERROR(netlink::SetLinkUp(sock, kSwitchBridge, true));
+      NSLAB_RETURN_IF_ERROR(LinkUp(sock, kSwitchBridge));
+      NSLAB_RETURN_IF_ERROR(AddLeafBridges(node, handle, options));
     }
     if (node.kind() == nslab::v1::NODE_KIND_USTACK) {
       NSLAB_RETURN_IF_ERROR(netlink::CreateBridge(sock, kUstackBridge, {}));
       // Persistent, so the stack's process (and its restarts) attach to the same port.
       NSLAB_RETURN_IF_ERROR(
-          wire::TapDevice::Create(handles_.at(node.name())->fd.get(), kUstackTap,
+          wire::TapDevice::Create(handle.netns.get(), kUstackTap,
                                   {.mtu = 0, .mac = std::nullopt, .up = false, .persistent = true})
               .status());
       NSLAB_RETURN_IF_ERROR(netlink::SetMaster(sock, kUstackTap, kUstackBridge));
@@ -203,33 +314,84 @@ class LabBuilder {
     return absl::OkStatus();
   }
 
-  const netlink::RouteSocket& Socket(const std::string& node) const {
-    return *handles_.at(node)->sock;
-  }
-
-  absl::Status InNode(const Node& node, const std::function<absl::Status()>& work) {
-    return netns::RunIn(handles_.at(node.name())->fd.get(), work);
-  }
-
-  const Node& NodeNamed(const std::string& name) const {
-    for (const Node& node : topology_.nodes()) {
-      if (node.name() == name) {
-        return node;
+  // A switch with more ports than a Linux bridge takes (1,023) holds them on leaf bridges
+  // nslab-br1..K, each joined to br0 by a veth pair nslab-up<k> (in the leaf) <->
+  // nslab-dn<k> (in br0): one L2 segment, a tree, so no loop.
+  absl::Status AddLeafBridges(const Node& node, NodeHandle& handle,
+                              const netlink::BridgeOptions& options) {
+    const auto& sock = handle.socket;
+    for (uint64_t k = 1; k <= SwitchLeaves(node.name()); ++k) {
+      const std::string leaf = LeafBridge(k);
+      const std::string up = absl::StrCat("nslab-up", k);
+      const std::string down = absl::StrCat("nslab-dn", k);
+      NSLAB_RETURN_IF_ERROR(netlink::CreateBridge(sock, leaf, options));
+      NSLAB_RETURN_IF_ERROR(
+          netlink::CreateVethPair(sock, TrunkEnd(up, handle), TrunkEnd(down, handle)));
+      for (const std::string& end : {up, down}) {
+        NSLAB_RETURN_IF_ERROR(netlink::EnableGro(sock, end));
+        NSLAB_RETURN_IF_ERROR(netlink::DisableTso(sock, end));
+      }
+      NSLAB_RETURN_IF_ERROR(netlink::SetMaster(sock, up, leaf));
+      NSLAB_RETURN_IF_ERROR(netlink::SetMaster(sock, down, kSwitchBridge));
+      for (const std::string& device : {up, down, leaf}) {
+        NSLAB_RETURN_IF_ERROR(LinkUp(sock, device));
       }
     }
-    return topology_.nodes(0);  // unreachable for a validated topology
+    return absl::OkStatus();
+  }
+
+  // Brings a link of the lab up; in a lab without IPv6, without IPv6 link-local addresses.
+  // With them, every interface coming up sends MLD reports (and a host router
+  // solicitations), and a switch floods each to all its ports and their namespaces:
+  // quadratic in the hosts of a switch, 80% of a 1,000-host star's build.
+  absl::Status LinkUp(const netlink::RouteSocket& sock, const std::string& name) const {
+    if (!link_local_) {
+      NSLAB_RETURN_IF_ERROR(netlink::DisableLinkLocal(sock, name));
+    }
+    return netlink::SetLinkUp(sock, name, true);
+  }
+
+  static netlink::VethEnd TrunkEnd(const std::string& name, const NodeHandle& handle) {
+    return {.name = name, .netns_fd = handle.netns.get(), .mac = "", .mtu = 0, .ifindex = 0};
+  }
+
+  uint64_t SwitchLeaves(const std::string& node) const {
+    auto it = switch_leaves_.find(node);
+    return it == switch_leaves_.end() ? 0 : it->second;
+  }
+
+  static std::string LeafBridge(uint64_t k) { return absl::StrCat("nslab-br", k); }
+
+  // The bridge a switch end of link `index` is a port of.
+  std::string SwitchBridgeOf(const std::string& node, size_t index, int side) const {
+    if (SwitchLeaves(node) == 0) {
+      return kSwitchBridge;
+    }
+    return LeafBridge(1 + port_ordinals_[index][side] / kPortsPerLeafBridge);
+  }
+
+  absl::StatusOr<std::shared_ptr<NodeHandle>> Handle(const std::string& node) {
+    return handles_.Get(node_index_.at(node));
+  }
+
+  // A validated topology names only nodes it has.
+  const Node& NodeNamed(const std::string& name) const {
+    return topology_.nodes(static_cast<int>(node_index_.at(name)));
   }
 
   absl::Status BuildLink(const nslab::v1::Link& link, size_t index) {
-    NodeHandles& a_node = *handles_.at(link.a().node());
-    NodeHandles& b_node = *handles_.at(link.b().node());
+    NSLAB_ASSIGN_OR_RETURN(auto a_handle, Handle(link.a().node()));
+    NSLAB_ASSIGN_OR_RETURN(auto b_handle, Handle(link.b().node()));
+    NodeHandle& a_node = *a_handle;
+    NodeHandle& b_node = *b_handle;
     // Namespaces number their links from 2, so both ends of a veth would often get the
     // same ifindex; the kernel's link watcher then takes the pair for a non-stacked
     // device and batches its carrier change by up to a second instead of handling it at
     // once (linkwatch_urgent_event). Lab-unique indexes keep a new link usable at once.
     const int ifindex = kFirstLinkIfindex + 2 * static_cast<int>(index);
-    netlink::VethEnd a{link.a().interface(), a_node.fd.get(), link.a().mac(), link.mtu(), ifindex};
-    netlink::VethEnd b{link.b().interface(), b_node.fd.get(), link.b().mac(), link.mtu(),
+    netlink::VethEnd a{link.a().interface(), a_node.netns.get(), link.a().mac(), link.mtu(),
+                       ifindex};
+    netlink::VethEnd b{link.b().interface(), b_node.netns.get(), link.b().mac(), link.mtu(),
                        ifindex + 1};
     // A ustack end's MAC in the topology is the stack's own (UstackArgv), not its device's.
     const bool ustack_a = NodeNamed(link.a().node()).kind() == nslab::v1::NODE_KIND_USTACK;
@@ -245,8 +407,8 @@ class LabBuilder {
       NSLAB_RETURN_IF_ERROR(wires_->Add({.lab_seed = topology_.seed(),
                                          .link = &link,
                                          .index = static_cast<int>(index),
-                                         .ns_a = a_node.fd.get(),
-                                         .ns_b = b_node.fd.get(),
+                                         .ns_a = a_node.netns.get(),
+                                         .ns_b = b_node.netns.get(),
                                          .a_to_b = impairments[0],
                                          .b_to_a = impairments[1],
                                          .ustack_a = ustack_a,
@@ -255,33 +417,49 @@ class LabBuilder {
       // Created through the a-side node's socket: the request names both namespaces, so
       // any socket will do, and this one is already open.
       std::lock_guard<std::mutex> lock(a_node.mutex);
-      NSLAB_RETURN_IF_ERROR(netlink::CreateVethPair(*a_node.sock, a, b));
+      NSLAB_RETURN_IF_ERROR(netlink::CreateVethPair(a_node.socket, a, b));
     }
-    for (const auto* end : {&link.a(), &link.b()}) {
-      NodeHandles& handles = *handles_.at(end->node());
-      std::lock_guard<std::mutex> lock(handles.mutex);
+    for (int side = 0; side < 2; ++side) {
+      const auto* end = side == 0 ? &link.a() : &link.b();
+      NodeHandle* handle = side == 0 ? &a_node : &b_node;
+      std::lock_guard<std::mutex> lock(handle->mutex);
+      const auto& sock = handle->socket;
       const auto kind = NodeNamed(end->node()).kind();
+      if (flooded_switches_.count(end->node()) != 0) {
+        NSLAB_RETURN_IF_ERROR(netlink::DisableTso(sock, end->interface()));
+      }
       if (kind == nslab::v1::NODE_KIND_SWITCH) {
-        NSLAB_RETURN_IF_ERROR(netlink::SetMaster(*handles.sock, end->interface(), kSwitchBridge));
+        NSLAB_RETURN_IF_ERROR(
+            netlink::SetMaster(sock, end->interface(), SwitchBridgeOf(end->node(), index, side)));
       }
       if (kind == nslab::v1::NODE_KIND_USTACK) {
         // The address (and MAC) belong to the stack behind the bridge, not to this end.
-        NSLAB_RETURN_IF_ERROR(netlink::SetMaster(*handles.sock, end->interface(), kUstackBridge));
-        NSLAB_RETURN_IF_ERROR(netlink::SetLinkUp(*handles.sock, end->interface(), true));
+        NSLAB_RETURN_IF_ERROR(netlink::SetMaster(sock, end->interface(), kUstackBridge));
+        NSLAB_RETURN_IF_ERROR(netlink::SetLinkUp(sock, end->interface(), true));
         continue;
       }
-      for (const auto& address : end->addresses()) {
-        NSLAB_RETURN_IF_ERROR(netlink::AddAddress(*handles.sock, end->interface(), address));
+      const auto& other_end = side == 0 ? link.b() : link.a();
+      if (flooded_switches_.count(other_end.node()) != 0) {
+        NSLAB_RETURN_IF_ERROR(netlink::EnableGro(sock, end->interface()));
       }
-      NSLAB_RETURN_IF_ERROR(netlink::SetLinkUp(*handles.sock, end->interface(), true));
+      for (const auto& address : end->addresses()) {
+        NSLAB_RETURN_IF_ERROR(netlink::AddAddress(sock, end->interface(), address));
+      }
+      NSLAB_RETURN_IF_ERROR(LinkUp(sock, end->interface()));
     }
     return absl::OkStatus();
   }
 
   absl::Status FinishNode(const Node& node) {
-    const auto& sock = Socket(node.name());
     // A ustack node's routes are its stack's (UstackArgv), not this kernel's: none here.
     const std::vector<netlink::RouteSpec> routes = KernelRoutesOf(node);
+    if (routes.empty() && node.rules().empty() && node.sysctls().empty() &&
+        node.nftables().empty()) {
+      return absl::OkStatus();  // nothing to open the node for
+    }
+    NSLAB_ASSIGN_OR_RETURN(auto handle, Handle(node.name()));
+    std::lock_guard<std::mutex> lock(handle->mutex);
+    const auto& sock = handle->socket;
     for (size_t i = 0; i < routes.size(); ++i) {
       NSLAB_RETURN_IF_ERROR(AtStep(netlink::AddRoute(sock, routes[i]),
                                    absl::StrCat("routes.", node.name(), "[", i, "]")));
@@ -294,7 +472,7 @@ class LabBuilder {
           AtStep(netlink::AddRule(sock, spec), absl::StrCat("rules.", node.name(), "[", i, "]")));
     }
     if (!node.sysctls().empty()) {
-      NSLAB_RETURN_IF_ERROR(InNode(node, [&]() -> absl::Status {
+      NSLAB_RETURN_IF_ERROR(netns::RunIn(handle->netns.get(), [&]() -> absl::Status {
         for (const auto& [key, value] : node.sysctls()) {
           NSLAB_RETURN_IF_ERROR(AtStep(netlink::WriteSysctl(key, value),
                                        absl::StrCat("sysctls.", node.name(), ".", key)));
@@ -302,16 +480,16 @@ class LabBuilder {
         return absl::OkStatus();
       }));
     }
-    NSLAB_RETURN_IF_ERROR(
-        AtStep(LoadRuleset(node), absl::StrCat("nodes.", node.name(), ".nftables")));
+    NSLAB_RETURN_IF_ERROR(AtStep(LoadRuleset(node, handle->netns.get()),
+                                 absl::StrCat("nodes.", node.name(), ".nftables")));
     return absl::OkStatus();
   }
 
-  absl::Status LoadRuleset(const Node& node) {
+  static absl::Status LoadRuleset(const Node& node, int netns_fd) {
     if (node.nftables().empty()) {
       return absl::OkStatus();
     }
-    return nft::RunCommands(handles_.at(node.name())->fd.get(), node.nftables()).status();
+    return nft::RunCommands(netns_fd, node.nftables()).status();
   }
 
   const Topology& topology_;
@@ -326,8 +504,20 @@ class LabBuilder {
   const NamespacesMade& namespaces_made_;
   std::mutex created_mutex_;
   std::vector<std::string> created_;
-  // Filled before the parallel phases start; each phase only reads the map.
-  std::map<std::string, std::unique_ptr<NodeHandles>> handles_;
+  // A bounded window of open namespaces and netlink sockets, so that fds do not grow with
+  // the lab.
+  NodeHandles handles_;
+  // Node name -> index in the topology; filled before the parallel phases, then only read.
+  std::unordered_map<std::string, size_t> node_index_;
+  // Whether interfaces get IPv6 link-local addresses (only in labs that use IPv6).
+  const bool link_local_;
+  // Per link, the place of each switch end among its switch's ports.
+  std::vector<std::array<uint64_t, 2>> port_ordinals_;
+  // Switches whose broadcast, sent to every port at once, could overrun the CPU's backlog
+  // (net.core.netdev_max_backlog): the ends they send to get their own queue (EnableGro).
+  std::unordered_set<std::string> flooded_switches_;
+  // Per switch with more ports than one bridge takes, its leaf bridges (else absent).
+  std::unordered_map<std::string, uint64_t> switch_leaves_;
 };
 
 }  // namespace

@@ -1,20 +1,27 @@
 #include "daemon/netlink/links.h"
 
+#include <linux/ethtool.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
+#include <linux/sockios.h>
 #include <netlink/addr.h>
 #include <netlink/attr.h>
+#include <netlink/errno.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/link/vxlan.h>
+#include <sys/ioctl.h>
 
 #include <algorithm>
 #include <memory>
+#include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/common/errno_status.h"
 
 namespace nslab::netlink {
 namespace {
@@ -109,6 +116,7 @@ absl::Status CreateBridge(const RouteSocket& sock, const std::string& name,
   nla_put_string(msg.get(), IFLA_INFO_KIND, "bridge");
   nlattr* data = nla_nest_start(msg.get(), IFLA_INFO_DATA);
   nla_put_u32(msg.get(), IFLA_BR_STP_STATE, options.stp ? 1 : 0);
+  nla_put_u8(msg.get(), IFLA_BR_MCAST_SNOOPING, options.multicast_snooping ? 1 : 0);
   if (options.ageing_seconds != 0) {
     // The kernel counts bridge ageing in centiseconds.
     nla_put_u32(msg.get(), IFLA_BR_AGEING_TIME, options.ageing_seconds * 100);
@@ -151,6 +159,50 @@ absl::Status SetLinkUp(const RouteSocket& sock, const std::string& name, bool up
   }
   int err = rtnl_link_change(sock.get(), link->get(), change.get(), 0);
   return NlStatus(absl::StrCat("set ", name, up ? " up" : " down"), err);
+}
+
+absl::Status DisableLinkLocal(const RouteSocket& sock, const std::string& name) {
+  auto link = GetLink(sock, name);
+  if (!link.ok()) {
+    return link.status();
+  }
+  LinkPtr change(rtnl_link_alloc());
+  if (int err = rtnl_link_inet6_set_addr_gen_mode(change.get(), IN6_ADDR_GEN_MODE_NONE); err < 0) {
+    return NlStatus(absl::StrCat("addr_gen_mode of ", name), err);
+  }
+  int err = rtnl_link_change(sock.get(), link->get(), change.get(), 0);
+  if (err == -NLE_AF_NOSUPPORT) {
+    return absl::OkStatus();  // no IPv6 on this link at all (an MTU below 1280)
+  }
+  return NlStatus(absl::StrCat("turn off IPv6 link-local addresses of ", name), err);
+}
+
+namespace {
+
+absl::Status SetEthtoolValue(const RouteSocket& sock, const std::string& name, uint32_t command,
+                             uint32_t data, const char* what) {
+  ethtool_value value{.cmd = command, .data = data};
+  ifreq request{};
+  if (name.size() >= sizeof(request.ifr_name)) {
+    return absl::InvalidArgumentError(absl::StrCat("interface name ", name, " is too long"));
+  }
+  name.copy(request.ifr_name, name.size());
+  request.ifr_data = reinterpret_cast<char*>(&value);
+  // Any socket of the namespace takes device ioctls; the netlink one is at hand.
+  if (::ioctl(nl_socket_get_fd(sock.get()), SIOCETHTOOL, &request) != 0) {
+    return ErrnoStatus(absl::StrCat(what, " of ", name), errno);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status EnableGro(const RouteSocket& sock, const std::string& name) {
+  return SetEthtoolValue(sock, name, ETHTOOL_SGRO, 1, "turn on GRO");
+}
+
+absl::Status DisableTso(const RouteSocket& sock, const std::string& name) {
+  return SetEthtoolValue(sock, name, ETHTOOL_STSO, 0, "turn off TSO");
 }
 
 absl::Status SetMaster(const RouteSocket& sock, const std::string& port,
@@ -205,14 +257,17 @@ absl::StatusOr<std::vector<LinkInfo>> ListLinks(const RouteSocket& sock) {
     info.master_ifindex = rtnl_link_get_master(link);
     result.push_back(std::move(info));
   }
+  // By ifindex: a bridge with thousands of ports has thousands of addresses to place.
+  std::unordered_map<int, size_t> position;
+  for (size_t i = 0; i < result.size(); ++i) {
+    position.emplace(result[i].ifindex, i);
+  }
   for (nl_object* obj = nl_cache_get_first(addrs.get()); obj != nullptr;
        obj = nl_cache_get_next(obj)) {
     auto* addr = reinterpret_cast<rtnl_addr*>(obj);
-    const int ifindex = rtnl_addr_get_ifindex(addr);
-    auto it = std::find_if(result.begin(), result.end(),
-                           [&](const LinkInfo& info) { return info.ifindex == ifindex; });
-    if (it != result.end() && rtnl_addr_get_local(addr) != nullptr) {
-      it->addresses.push_back(FormatAddr(rtnl_addr_get_local(addr)));
+    auto it = position.find(rtnl_addr_get_ifindex(addr));
+    if (it != position.end() && rtnl_addr_get_local(addr) != nullptr) {
+      result[it->second].addresses.push_back(FormatAddr(rtnl_addr_get_local(addr)));
     }
   }
   std::sort(result.begin(), result.end(),

@@ -25,6 +25,9 @@ absl::Status CreateVethPair(const RouteSocket& sock, const VethEnd& a, const Vet
 struct BridgeOptions {
   bool stp = false;
   uint32_t ageing_seconds = 0;  // 0 = kernel default
+  // IGMP/MLD snooping; a snooping bridge also joins the all-snoopers groups and announces
+  // that with reports of its own.
+  bool multicast_snooping = true;
 };
 
 // Creates a bridge in the socket's namespace.
@@ -37,6 +40,17 @@ absl::Status CreateSimpleLink(const RouteSocket& sock, const std::string& name,
                               const std::string& kind);
 
 absl::Status SetLinkUp(const RouteSocket& sock, const std::string& name, bool up);
+// Stops the kernel from giving the link IPv6 link-local addresses (addr_gen_mode none);
+// takes effect at the next up. Through netlink rather than the "default" sysctl: every
+// /proc/sys lookup walks one dentry per namespace alive, which grows a build quadratically.
+absl::Status DisableLinkLocal(const RouteSocket& sock, const std::string& name);
+// Turns on GRO of a veth end, which gives it its own NAPI ring: packets sent to it queue
+// there instead of on the CPU's backlog (net.core.netdev_max_backlog, 1,000 by default),
+// which a bridge flooding a broadcast to more ports than that overruns, dropping the rest.
+absl::Status EnableGro(const RouteSocket& sock, const std::string& name);
+// Turns off TSO of a veth end. A veth queues what it sends on its peer's NAPI ring only if
+// it sends no TSO segments (veth_skb_is_eligible_for_gro): the ports of a flooding bridge.
+absl::Status DisableTso(const RouteSocket& sock, const std::string& name);
 absl::Status SetMaster(const RouteSocket& sock, const std::string& port, const std::string& master);
 absl::Status DeleteLink(const RouteSocket& sock, const std::string& name);
 

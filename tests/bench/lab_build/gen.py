@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates one benchmark lab two ways from the same parameters.
 
-For a lab kind (chain | star), a size N and a name, writes into OUT:
+For a lab kind (chain | star | linear), a size N and a name, writes into OUT:
   topology.yaml   the lab as an nslab topology file (for `nslab up -t`)
   up.batch        `ip -batch` for the host-side work: netns add + veth pairs created
                   directly inside the lab's namespaces (nothing appears in the host's)
@@ -76,6 +76,26 @@ def build_chain(lab, n):
     return "r1", f"{chain_subnet(n - 1)}.2"
 
 
+def linear_address(i):
+    """Host i (1-based) of a linear lab on 10.20.0.0/16."""
+    return f"10.20.{(i >> 8) & 255}.{i & 255}"
+
+
+def build_linear(lab, n):
+    """Mininet's linear topology with N nodes: N/2 switches in a line, a host on each."""
+    if not 4 <= n <= 2 * 65000 or n % 2:
+        sys.exit(f"gen.py: a linear lab needs an even N of 4..130000 nodes, got {n}")
+    k = n // 2
+    for i in range(1, k + 1):
+        lab.nodes.append((f"s{i}", "switch"))
+    for i in range(1, k + 1):
+        lab.nodes.append((f"h{i}", "host"))
+        lab.links.append((f"h{i}", "eth0", f"{linear_address(i)}/16", f"s{i}", "p0", None))
+    for i in range(1, k):
+        lab.links.append((f"s{i}", "p2", None, f"s{i + 1}", "p1", None))
+    return "h1", linear_address(k)
+
+
 def build_star(lab, n):
     if not 2 <= n <= 65000:
         sys.exit(f"gen.py: a star needs 2..65000 hosts, got {n}")
@@ -118,7 +138,11 @@ def write_batches(lab, out):
     per_ns = {node: ["link set lo up"] for node, _ in lab.nodes}
     for node, kind in lab.nodes:
         if kind == "switch":
-            per_ns[node] += ["link add br0 type bridge", "link set br0 up"]
+            # nslabd gives a lab without IPv6 no link-local addresses and its switches no
+            # multicast snooping (a switch would flood every host's and every other
+            # bridge's MLD reports to every host); the baseline does the same.
+            per_ns[node] += ["link add br0 type bridge mcast_snooping 0",
+                             "link set br0 addrgenmode none", "link set br0 up"]
 
     host = [f"netns add {lab.ns(node)}" for node, _ in lab.nodes]
     for a, a_if, a_addr, b, b_if, b_addr in lab.links:
@@ -130,6 +154,7 @@ def write_batches(lab, out):
                 per_ns[node].append(f"link set {ifname} master br0")
             if addr:
                 per_ns[node].append(f"addr add {addr} dev {ifname}")
+            per_ns[node].append(f"link set {ifname} addrgenmode none")
             per_ns[node].append(f"link set {ifname} up")
     for node, routes in lab.routes.items():
         for to, via in routes:
@@ -160,14 +185,15 @@ def write_batches(lab, out):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--kind", choices=["chain", "star"], required=True)
+    parser.add_argument("--kind", choices=["chain", "star", "linear"], required=True)
     parser.add_argument("--n", type=int, required=True)
     parser.add_argument("--name", required=True, help="lab name; namespaces are NAME-<node>")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
 
     lab = Lab(args.name)
-    first, target = (build_chain if args.kind == "chain" else build_star)(lab, args.n)
+    build = {"chain": build_chain, "star": build_star, "linear": build_linear}[args.kind]
+    first, target = build(lab, args.n)
     os.makedirs(args.out, exist_ok=True)
     write_yaml(lab, os.path.join(args.out, "topology.yaml"))
     write_batches(lab, args.out)

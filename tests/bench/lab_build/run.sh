@@ -3,11 +3,16 @@
 # baseline, side by side in one run, with wall times and ratios.
 #
 #   sudo tests/bench/lab_build/run.sh [--nslabd PATH] [--nslab PATH]
-#                                     [--sizes 10,50,100,200] [--repeat K] [--kinds chain,star]
+#            [--sizes 10,50,100,200] [--repeat K] [--kinds chain,star,linear]
+#            [--baseline-max N] [--nofile-soft N]
 #
-# Labs: a chain of N routers (r1..rN, one /24 per hop, static routes r1 <-> rN) and a
-# star of N hosts on one switch (one /16). Each run is up, one ping from the first node
-# to the last one's address, down. nslab's side runs against a private nslabd (temp
+# Labs: a chain of N routers (r1..rN, one /24 per hop, static routes r1 <-> rN), a star
+# of N hosts on one switch (one /16), and linear: Mininet's linear topology, N/2 switches
+# in a line with a host on each (one /16). Each run is up, one ping from the first node
+# to the last one's address (the first packet across), down. The baseline runs only at
+# sizes up to --baseline-max (default 1000); --nofile-soft starts nslabd with that
+# open-files soft limit (ulimit -Sn), as systemd does with 1024. The scale table gives
+# the time per node and the growth from one size to the next. nslab's side runs against a private nslabd (temp
 # socket and state dir) that this script starts and stops by its PID. The baseline is
 # what an engineer would write by hand: see gen.py for the exact commands.
 #
@@ -24,6 +29,8 @@ NSLAB=$REPO/build-bench/client/nslab
 SIZES=10,50,100,200
 REPEAT=1
 KINDS=chain,star
+BASELINE_MAX=1000
+NOFILE_SOFT=
 # The kernel frees a deleted namespace asynchronously (cleanup_net on the netns
 # workqueue); a run that starts while the previous lab is still being freed competes
 # with that work for the CPU and rtnl_lock. settle() waits for it, at most this long.
@@ -56,17 +63,29 @@ parse_args() {
       --sizes) SIZES=$2; shift 2 ;;
       --repeat) REPEAT=$2; shift 2 ;;
       --kinds) KINDS=$2; shift 2 ;;
+      --baseline-max) BASELINE_MAX=$2; shift 2 ;;
+      --nofile-soft) NOFILE_SOFT=$2; shift 2 ;;
       -h | --help) usage 0 ;;
       *) echo "run.sh: unknown argument $1" >&2; usage 2 ;;
     esac
   done
   [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || die "--repeat wants a positive integer, got '$REPEAT'"
   [[ $SIZES =~ ^[0-9]+(,[0-9]+)*$ ]] || die "--sizes wants e.g. 10,50, got '$SIZES'"
-  [[ $KINDS =~ ^(chain|star)(,(chain|star))*$ ]] || die "--kinds wants chain,star, got '$KINDS'"
+  [[ $KINDS =~ ^(chain|star|linear)(,(chain|star|linear))*$ ]] ||
+    die "--kinds wants chain,star,linear, got '$KINDS'"
+  [[ $BASELINE_MAX =~ ^[0-9]+$ ]] || die "--baseline-max wants a size, got '$BASELINE_MAX'"
+  [[ -z $NOFILE_SOFT || $NOFILE_SOFT =~ ^[1-9][0-9]*$ ]] ||
+    die "--nofile-soft wants a number, got '$NOFILE_SOFT'"
   local n
   for n in ${SIZES//,/ }; do
+    ((n >= 2)) || die "--sizes: each N must be at least 2, got $n"
+    if [[ ,$KINDS, == *,linear,* ]] && ((n < 4 || n % 2)); then
+      die "--sizes: a linear lab has N/2 switches and N/2 hosts: N even, at least 4, got $n"
+    fi
     # A ping crosses at most 254 forwarding routers (TTL 255), so a chain stops at 256.
-    ((n >= 2 && n <= 256)) || die "--sizes: each N must be 2..256, got $n"
+    if [[ ,$KINDS, == *,chain,* ]] && ((n > 256)); then
+      die "--sizes: a chain stops at 256 routers (TTL), got $n; use --kinds star,linear"
+    fi
   done
   [[ -x $NSLABD ]] || die "no nslabd at $NSLABD (build it or pass --nslabd)"
   [[ -x $NSLAB ]] || die "no nslab at $NSLAB (build it or pass --nslab)"
@@ -144,7 +163,11 @@ cleanup() {
 start_daemon() {
   # Its own session, so a Ctrl-C meant for this script does not stop nslabd before
   # cleanup() has asked it to delete its lab; setsid execs in place, so $! is nslabd.
-  setsid "$NSLABD" --socket "$NSLAB_SOCKET" --state-dir "$WORK/state" 2>>"$WORK/nslabd.log" &
+  # With --nofile-soft, the limit nslabd starts with; it raises the soft limit itself.
+  (
+    [[ -z $NOFILE_SOFT ]] || ulimit -Sn "$NOFILE_SOFT"
+    exec setsid "$NSLABD" --socket "$NSLAB_SOCKET" --state-dir "$WORK/state" 2>>"$WORK/nslabd.log"
+  ) &
   DAEMON_PID=$!
   for _ in $(seq 100); do
     if [[ -S $NSLAB_SOCKET ]] && "$NSLAB" ls >/dev/null 2>&1; then
@@ -209,7 +232,7 @@ run_nslab() {
   eval "$vars"
   CURRENT_NSLAB_LAB=$lab
   stamp t0
-  if ! "$NSLAB" up -t "$dir/topology.yaml" --name "$lab" >"$dir/up.out" 2>&1; then
+  if ! "$NSLAB" --timeout 600 up -t "$dir/topology.yaml" --name "$lab" >"$dir/up.out" 2>&1; then
     fail_run "nslab up $kind N=$n: $(tail -n 3 "$dir/up.out")"
     CURRENT_NSLAB_LAB=
     report_run "$kind" "$n" nslab 0 0 0 0
@@ -221,7 +244,7 @@ run_nslab() {
     ok=0
   fi
   stamp t2
-  if ! "$NSLAB" down "$lab" >"$dir/down.out" 2>&1; then
+  if ! "$NSLAB" --timeout 600 down "$lab" >"$dir/down.out" 2>&1; then
     fail_run "nslab down $kind N=$n: $(tail -n 3 "$dir/down.out")"
     ok=0
   fi
@@ -298,7 +321,9 @@ run_all() {
       for ((rep = 1; rep <= REPEAT; rep++)); do
         # Alternate who goes first so neither side always inherits the other's
         # leftovers (page cache, slab caches, a busy neighbour).
-        if ((rep % 2)); then
+        if ((n > BASELINE_MAX)); then
+          settle; run_nslab "$kind" "$n" || true
+        elif ((rep % 2)); then
           settle; run_nslab "$kind" "$n" || true
           settle; run_baseline "$kind" "$n" || true
         else
@@ -324,9 +349,9 @@ print_table() {
   echo
   echo "Wall seconds, median of $REPEAT run(s) per cell (each column's own median)."
   echo "total = up + check + down; up = until the lab is ready; check = one ping first -> last."
-  printf '%-6s %4s | %8s %8s %8s %8s | %8s %8s %8s %8s | %7s %7s | %9s\n' \
+  printf '%-6s %5s | %8s %8s %8s %8s | %8s %8s %8s %8s | %7s %7s | %9s\n' \
     lab N nslab up check down base up check down ratio up-ratio "nslabd"
-  printf '%-6s %4s | %8s %8s %8s %8s | %8s %8s %8s %8s | %7s %7s | %9s\n' \
+  printf '%-6s %5s | %8s %8s %8s %8s | %8s %8s %8s %8s | %7s %7s | %9s\n' \
     "" "" total "" "" "" total "" "" "" total "" "VmHWM MiB"
   for kind in "${kinds[@]}"; do
     for n in "${sizes[@]}"; do
@@ -335,18 +360,51 @@ print_table() {
       bt=$(cell "$kind:$n:base:total"); bu=$(cell "$kind:$n:base:up")
       ratio=$(awk -v a="$nt" -v b="$bt" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }')
       up_ratio=$(awk -v a="$nu" -v b="$bu" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }')
-      printf '%-6s %4s | %8s %8s %8s %8s | %8s %8s %8s %8s | %7s %7s | %9s\n' \
+      printf '%-6s %5s | %8s %8s %8s %8s | %8s %8s %8s %8s | %7s %7s | %9s\n' \
         "$kind" "$n" "$nt" "$nu" "$(cell "$kind:$n:nslab:check")" "$(cell "$kind:$n:nslab:down")" \
         "$bt" "$bu" "$(cell "$kind:$n:base:check")" "$(cell "$kind:$n:base:down")" \
         "$ratio" "$up_ratio" "$(awk -v k="${HWM_AFTER[$n]:-0}" 'BEGIN { printf "%.1f", k / 1024 }')"
     done
   done
+  print_scale_table
   local largest=${sizes[-1]}
   echo
   echo "nslabd peak RSS (VmHWM) after the N=$largest labs: $(awk -v k="${HWM_AFTER[$largest]:-0}" 'BEGIN { printf "%.1f MiB", k / 1024 }')" \
     "(VmRSS now $(awk -v k="$(daemon_kb VmRSS)" 'BEGIN { printf "%.1f MiB", k / 1024 }');" \
     "at start $(awk -v k="$START_RSS_KB" 'BEGIN { printf "%.1f MiB", k / 1024 }'))"
   echo "Machine: $(nproc) CPUs, kernel $(uname -r), load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+# Time per node and growth: for each size after the first, time(n)/time(previous n)
+# beside n/previous n (flat cost per node: the two are equal).
+print_scale_table() {
+  local kind n prev phase sizes kinds
+  IFS=, read -r -a sizes <<<"$SIZES"
+  IFS=, read -r -a kinds <<<"$KINDS"
+  echo
+  echo "Scale: nslab's milliseconds per node, and growth = time(n)/time(previous n) for n/previous n."
+  printf '%-6s %6s | %9s %9s %9s | %13s %13s %13s\n' lab N "up ms/node" "down ms/node" \
+    "total ms/node" "up growth" "down growth" "total growth"
+  for kind in "${kinds[@]}"; do
+    prev=
+    for n in "${sizes[@]}"; do
+      local cells=() growth=()
+      for phase in up down total; do
+        local t p
+        t=$(cell "$kind:$n:nslab:$phase")
+        cells+=("$(awk -v t="$t" -v n="$n" 'BEGIN { if (t == "-") print "-"; else printf "%.3f", t * 1000 / n }')")
+        if [[ -n $prev ]]; then
+          p=$(cell "$kind:$prev:nslab:$phase")
+          growth+=("$(awk -v t="$t" -v p="$p" -v r="$((n / prev))" 'BEGIN { if (t == "-" || p == "-" || p == 0) print "-"; else printf "x%.2f (x%s)", t / p, r }')")
+        else
+          growth+=("" "" "")
+        fi
+      done
+      printf '%-6s %6s | %9s %9s %9s | %13s %13s %13s\n' "$kind" "$n" "${cells[0]}" "${cells[1]}" \
+        "${cells[2]}" "${growth[0]}" "${growth[1]}" "${growth[2]}"
+      prev=$n
+    done
+  done
 }
 
 main() {
@@ -360,7 +418,8 @@ main() {
   mkdir -p "$WORK/labs"
   start_daemon
   START_RSS_KB=$(daemon_kb VmRSS)
-  echo "lab_build bench: sizes $SIZES, kinds $KINDS, repeat $REPEAT; nslabd pid $DAEMON_PID;" \
+  echo "lab_build bench: sizes $SIZES, kinds $KINDS, repeat $REPEAT, baseline up to N=$BASELINE_MAX;" \
+    "nslabd pid $DAEMON_PID, open files started at soft ${NOFILE_SOFT:-$(ulimit -Sn)}, hard $(ulimit -Hn);" \
     "load average $(cut -d' ' -f1-3 /proc/loadavg); work dir $WORK"
   run_all
   print_table

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,6 +52,15 @@ bool WaitForExit(pid_t pid, std::chrono::milliseconds timeout, int* status) {
 }  // namespace
 
 TestDaemon::TestDaemon(std::vector<std::string> extra_args) : extra_args_(std::move(extra_args)) {
+  char tmpl[] = "/tmp/nslab-it-XXXXXX";
+  dir_ = mkdtemp(tmpl);
+  socket_ = dir_ + "/nslabd.sock";
+  state_dir_ = dir_ + "/state";
+  Start();
+}
+
+TestDaemon::TestDaemon(std::vector<std::string> extra_args, OpenFiles open_files)
+    : extra_args_(std::move(extra_args)), open_files_(open_files) {
   char tmpl[] = "/tmp/nslab-it-XXXXXX";
   dir_ = mkdtemp(tmpl);
   socket_ = dir_ + "/nslabd.sock";
@@ -117,6 +127,12 @@ void TestDaemon::Start() {
   pid_ = fork();
   if (pid_ == 0) {
     freopen(log.c_str(), "a", stderr);
+    if (open_files_) {
+      const rlimit limit{.rlim_cur = open_files_->soft, .rlim_max = open_files_->hard};
+      if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        _exit(126);
+      }
+    }
     execv(NSLABD_PATH, argv.data());
     _exit(127);
   }

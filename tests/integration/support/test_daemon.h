@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,12 @@ class TestDaemon {
  public:
   // `extra_args` go to nslabd after --socket and --state-dir, at every start.
   explicit TestDaemon(std::vector<std::string> extra_args = {});
+  // The open-files limits (RLIMIT_NOFILE) nslabd starts with, as a service manager sets them.
+  struct OpenFiles {
+    uint64_t soft = 0;
+    uint64_t hard = 0;
+  };
+  TestDaemon(std::vector<std::string> extra_args, OpenFiles open_files);
   ~TestDaemon();
 
   // Stops the daemon with `signal` (SIGTERM, or SIGKILL to simulate a crash) and waits; a
@@ -67,6 +74,7 @@ class TestDaemon {
   void DeleteLeakedLabs();
 
   std::vector<std::string> extra_args_;
+  std::optional<OpenFiles> open_files_;
   std::string dir_;
   std::string socket_;
   std::string state_dir_;
