@@ -27,13 +27,16 @@ namespace {
 
 constexpr int kPings = 300;
 
-// IPv6 is left on: the kernel's own IPv6 traffic is part of what the fates must not depend
-// on. The server's second address gives the background ping a class of its own.
+// IPv6 addresses keep the kernel's own IPv6 traffic (RS, MLD, DAD) in the lab, as an
+// IPv4-only lab would not have it (no link-local addresses there): it is part of what the
+// fates must not depend on. The server's second IPv4 address gives the background ping a
+// class of its own.
 constexpr char kTopology[] = R"(
 seed: SEED
 nodes: {client: {}, server: {}}
 links:
-  - {a: client:eth0, b: server:eth0, a_addr: 10.0.0.1/24, b_addr: [10.0.0.2/24, 10.0.0.3/24],
+  - {a: client:eth0, b: server:eth0, a_addr: [10.0.0.1/24, "fd00::1/64"],
+     b_addr: [10.0.0.2/24, 10.0.0.3/24, "fd00::2/64"],
      mode: wire}
 )";
 
