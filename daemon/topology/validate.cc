@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/impair/trace.h"
@@ -325,6 +326,13 @@ MaybeError CheckEndpoint(const Endpoint& end, const std::string& path, const Lin
     return Invalid(path, absl::StrCat("interface name \"", end.interface(), "\" is taken by the ",
                                       is_switch ? "switch's bridge" : "stack's bridge and TAP",
                                       " nslab makes in ", end.node(), "; choose another name"));
+  }
+  // A switch past a bridge's 1,023 ports is a tree: nslab-br<k> leaves joined to the root by
+  // nslab-up<k>/nslab-dn<k> veths (daemon/lab/builder.cc).
+  if (is_switch && absl::StartsWith(end.interface(), "nslab-")) {
+    return Invalid(path, absl::StrCat("interface name \"", end.interface(),
+                                      "\": names starting with \"nslab-\" are for the bridges "
+                                      "nslab makes in a big switch; choose another name"));
   }
   if (is_switch && end.addresses_size() > 0) {
     return Invalid(path + "_addr", "a switch port carries no address; put it on the other end");

@@ -189,8 +189,13 @@ TEST(ValidateLinks, InterfaceNamesNslabTakesInANode) {
                            "\" is taken by the stack's bridge and TAP nslab makes in u; choose "
                            "another name (line 2)"));
   }
+  // A big switch's leaf bridges and their veths.
+  EXPECT_EQ(ErrorOf("nodes: {a: {}, s: {kind: switch}}\nlinks: [{a: a:eth0, b: s:nslab-up3}]\n"),
+            "links[0].b: interface name \"nslab-up3\": names starting with \"nslab-\" are for the "
+            "bridges nslab makes in a big switch; choose another name (line 2)");
   // On a host, br0 is just a name.
   EXPECT_EQ(ErrorOf("nodes: {a: {}, b: {}}\nlinks: [{a: a:br0, b: b:nsl-tap0}]\n"), "ok");
+  EXPECT_EQ(ErrorOf("nodes: {a: {}, b: {}}\nlinks: [{a: a:nslab-up3, b: b:eth0}]\n"), "ok");
 }
 
 }  // namespace
