@@ -33,11 +33,17 @@ function(nslab_executable name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
 endfunction()
 
-# nslab_unit_test(NAME SOURCES x_test.cc DEPS lib) — gtest, no root, no kernel objects.
-function(nslab_unit_test name)
+# nslab_gtest_executable(NAME SOURCES x_test.cc DEPS lib) — a gtest program with nslab's main
+# (which reports skipped tests to ctest as skipped); the test functions below add its test.
+function(nslab_gtest_executable name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   nslab_executable(${name} SOURCES ${ARG_SOURCES} DEPS ${ARG_DEPS} GTest::gtest GTest::gmock
                    nslab_gtest_main)
+endfunction()
+
+# nslab_unit_test(NAME SOURCES x_test.cc DEPS lib) — gtest, no root, no kernel objects.
+function(nslab_unit_test name)
+  nslab_gtest_executable(${name} ${ARGN})
   add_test(NAME unit.${name} COMMAND ${name})
   # nslab_gtest_main exits 77 when tests were skipped: ctest then says skipped, not passed.
   set_tests_properties(unit.${name} PROPERTIES LABELS unit TIMEOUT 120 SKIP_RETURN_CODE 77)
@@ -50,12 +56,27 @@ function(nslab_integration_test name)
   if(NSLAB_SANITIZE)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
-  nslab_executable(${name} SOURCES ${ARG_SOURCES} DEPS ${ARG_DEPS} GTest::gtest GTest::gmock
-                   nslab_gtest_main)
+  nslab_gtest_executable(${name} ${ARGN})
   add_test(NAME integration.${name} COMMAND ${name})
   set_tests_properties(integration.${name} PROPERTIES LABELS integration TIMEOUT 600
                                                       SKIP_RETURN_CODE 77)
+endfunction()
+
+# nslab_netem_test(NAME SOURCES x_test.cc DEPS lib) — a gtest program run inside Debian's
+# user-mode-linux kernel, which has sch_netem, by tests/netem/run_in_uml.sh: ctest test
+# netem.<NAME>, its output and exit code handed back through files in its own work directory
+# under the build folder. Never built in the sanitizer tree.
+function(nslab_netem_test name)
+  if(NSLAB_SANITIZE)
+    return()
+  endif()
+  nslab_gtest_executable(${name} ${ARGN})
+  add_test(NAME netem.${name}
+           COMMAND ${PROJECT_SOURCE_DIR}/tests/netem/run_in_uml.sh
+                   --work ${CMAKE_CURRENT_BINARY_DIR}/${name}-uml
+                   --keep ${PROJECT_SOURCE_DIR} --keep ${PROJECT_BINARY_DIR}
+                   -- $<TARGET_FILE:${name}>)
+  set_tests_properties(netem.${name} PROPERTIES LABELS netem TIMEOUT 900 SKIP_RETURN_CODE 77)
 endfunction()
 
 # nslab_fuzz_target(NAME SOURCES x_fuzz.cc DEPS lib CORPUS dir) — built only in the clang

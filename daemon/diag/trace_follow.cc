@@ -107,11 +107,9 @@ absl::StatusOr<std::vector<FlowForm>> FollowTranslations(
     for (const auto& translation : found) {
       auto* out = (*hops)[i].add_translations();
       out->set_kind(translation.kind);
-      const std::string text = TranslationText(translation, probe.protocol);
-      const size_t arrow = text.find(" -> ");
-      const size_t space = text.find(' ');
-      out->set_from(text.substr(space + 1, arrow - space - 1));
-      out->set_to(text.substr(arrow + 4));
+      RewrittenEnds ends = RewrittenEndsOf(translation, probe.protocol);
+      out->set_from(std::move(ends.from));
+      out->set_to(std::move(ends.to));
       if (node_events != events.end()) {
         out->set_rule(TranslatingRule(node_events->second, translation.kind));
       }

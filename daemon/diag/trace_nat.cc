@@ -62,8 +62,7 @@ std::optional<Translation> TranslationInHeader(const Probe& probe, const FlowFor
     return std::nullopt;
   }
   const bool icmp = probe.protocol == "icmp";
-  const int protocol = icmp ? IPPROTO_ICMP : probe.protocol == "tcp" ? IPPROTO_TCP : IPPROTO_UDP;
-  if (seen.protocol != protocol) {
+  if (seen.protocol != IpProtocolOf(probe)) {
     return std::nullopt;
   }
   // Ports as FlowForm keeps them: the echo id on both sides for ICMP.
@@ -85,15 +84,18 @@ std::optional<Translation> TranslationInHeader(const Probe& probe, const FlowFor
   return std::nullopt;
 }
 
-std::string TranslationText(const Translation& translation, const std::string& protocol) {
+RewrittenEnds RewrittenEndsOf(const Translation& translation, const std::string& protocol) {
   const bool ports = protocol != "icmp";
   const bool dnat = translation.kind == "dnat";
   const FlowForm& a = translation.before;
   const FlowForm& b = translation.after;
-  return absl::StrCat(translation.kind, " ",
-                      dnat ? Endpoint(a.dst, a.dport, ports) : Endpoint(a.src, a.sport, ports),
-                      " -> ",
-                      dnat ? Endpoint(b.dst, b.dport, ports) : Endpoint(b.src, b.sport, ports));
+  return {dnat ? Endpoint(a.dst, a.dport, ports) : Endpoint(a.src, a.sport, ports),
+          dnat ? Endpoint(b.dst, b.dport, ports) : Endpoint(b.src, b.sport, ports)};
+}
+
+std::string TranslationText(const Translation& translation, const std::string& protocol) {
+  const RewrittenEnds ends = RewrittenEndsOf(translation, protocol);
+  return absl::StrCat(translation.kind, " ", ends.from, " -> ", ends.to);
 }
 
 }  // namespace nslab::diag

@@ -34,7 +34,15 @@ std::vector<Translation> TranslationsInConntrack(const nslab::v1::ConntrackRespo
 std::optional<Translation> TranslationInHeader(const Probe& probe, const FlowForm& arriving,
                                                const Packet& seen);
 
-// "dnat 198.51.100.1:80 -> 10.0.0.10:8080" (addresses alone for ICMP).
+// What a translation rewrote, before and after: "198.51.100.1:80" and "10.0.0.10:8080" for a
+// dnat (the destination), the source for an snat; addresses alone for ICMP.
+struct RewrittenEnds {
+  std::string from;
+  std::string to;
+};
+RewrittenEnds RewrittenEndsOf(const Translation& translation, const std::string& protocol);
+
+// "dnat 198.51.100.1:80 -> 10.0.0.10:8080".
 std::string TranslationText(const Translation& translation, const std::string& protocol);
 
 }  // namespace nslab::diag

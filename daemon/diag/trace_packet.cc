@@ -134,15 +134,19 @@ Packet ParseHeaders(std::string_view network, std::string_view transport) {
   return ParseIpv4(reinterpret_cast<const u_char*>(joined.data()), joined.size());
 }
 
+int IpProtocolOf(const Probe& probe) {
+  return probe.protocol == "icmp"  ? IPPROTO_ICMP
+         : probe.protocol == "tcp" ? IPPROTO_TCP
+                                   : IPPROTO_UDP;
+}
+
 PacketDirection DirectionOf(const Probe& probe, const std::vector<FlowForm>& forms,
                             const Packet& p) {
   if (!p.ok) {
     return PacketDirection::kUnrelated;
   }
   const bool icmp_probe = probe.protocol == "icmp";
-  const int protocol = icmp_probe                ? IPPROTO_ICMP
-                       : probe.protocol == "tcp" ? IPPROTO_TCP
-                                                 : IPPROTO_UDP;
+  const int protocol = IpProtocolOf(probe);
   if (p.protocol == IPPROTO_ICMP &&
       (p.icmp_type == ICMP_DEST_UNREACH || p.icmp_type == ICMP_TIME_EXCEEDED)) {
     // An error about the probe goes back to where some form of it came from.

@@ -37,6 +37,9 @@ struct Probe {
   uint16_t source_port = 0;  // or the ICMP echo id
 };
 
+// The probe's IP protocol number: IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP.
+int IpProtocolOf(const Probe& probe);
+
 // One form the probe's flow takes on its way: NAT rewrites addresses and ports, so a hop
 // after a translation sees another form than the source sent. For ICMP echo both ports hold
 // the echo id.
