@@ -223,7 +223,7 @@ int Run(const GlobalOptions& options, const RunArgs& args) {
     return kExitBadInput;
   }
   request->set_name(args.name);
-  std::optional<nslab::v1::Scenario> scenario;
+  std::optional<std::string> scenario;
   if (!args.scenario.empty()) {
     scenario = ReadScenarioFile(args.scenario);
     if (!scenario) {
@@ -242,13 +242,14 @@ int Run(const GlobalOptions& options, const RunArgs& args) {
   if (scenario) {
     auto scenarios = nslab::v1::ScenarioService::NewStub(channel);
     nslab::v1::PlanScenarioRequest check;
-    *check.mutable_scenario() = *scenario;
+    check.set_scenario_yaml(*scenario);
     *check.mutable_topology() = plan.topology();
     if (args.seed) {
       check.set_seed(*args.seed);
     }
     nslab::v1::PlanScenarioResponse planned;
-    if (auto status = scenarios->PlanScenario(NewContext(options).get(), check, &planned);
+    if (auto status = NameScenarioFile(
+            scenarios->PlanScenario(NewContext(options).get(), check, &planned), args.scenario);
         !status.ok()) {
       ReportError(status, options);
       return IsBadInput(status) ? kExitBadInput : kExitInfrastructure;

@@ -36,6 +36,7 @@ void AddScenarioCommand(CLI::App& app, const GlobalOptions& options, int& exit_c
     grpc::ClientContext context;
     PlayResult played =
         PlayScenario(Connect(options), lab, *scenario, seed, options.output == "table", &context);
+    played.status = NameScenarioFile(played.status, file);
     RunOutcome outcome;
     outcome.lab = lab;
     outcome.seconds = absl::ToDoubleSeconds(absl::Now() - start);

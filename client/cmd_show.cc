@@ -9,7 +9,6 @@
 #include "client/output.h"
 #include "client/table.h"
 #include "client/ustack_print.h"
-#include "daemon/topology/yaml_writer.h"
 #include "nslab/v1/labs.grpc.pb.h"
 #include "nslab/v1/participants.grpc.pb.h"
 
@@ -89,6 +88,7 @@ void AddShowCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
     auto stub = nslab::v1::LabsService::NewStub(Connect(options));
     nslab::v1::GetLabRequest request;
     request.set_name(name);
+    request.set_include_topology_yaml(topology_yaml);
     nslab::v1::GetLabResponse response;
     auto status = stub->GetLab(NewContext(options).get(), request, &response);
     if (!status.ok()) {
@@ -97,14 +97,7 @@ void AddShowCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
     }
     const nslab::v1::Lab& lab = response.lab();
     if (topology_yaml) {
-      auto yaml = topology::WriteTopologyYaml(lab.topology());
-      if (!yaml.ok()) {
-        std::cerr << "nslab: cannot print the topology of " << name << ": "
-                  << yaml.status().message() << "\n";
-        exit_code = 1;
-        return;
-      }
-      std::cout << *yaml;
+      std::cout << response.topology_yaml();
       return;
     }
     if (PrintStructured(lab, options.output)) {

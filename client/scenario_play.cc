@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "daemon/common/file_text.h"
-#include "daemon/scenario/spec/yaml_reader.h"
 #include "nslab/v1/scenario.grpc.pb.h"
 
 namespace nslab::client {
@@ -47,18 +46,24 @@ const char* KindWord(nslab::v1::LabEventKind kind) {
 
 }  // namespace
 
-std::optional<nslab::v1::Scenario> ReadScenarioFile(const std::string& path) {
+std::optional<std::string> ReadScenarioFile(const std::string& path) {
   auto text = ReadTextFile(path);
   if (!text.ok()) {
     std::cerr << "nslab: cannot read scenario file: " << text.status().message() << "\n";
     return std::nullopt;
   }
-  auto scenario = scenario::ReadScenarioYaml(*text);
-  if (!scenario.ok()) {
-    std::cerr << "nslab: " << path << ": " << scenario.status().message() << "\n";
+  if (text->empty()) {
+    std::cerr << "nslab: " << path << ": the scenario file is empty\n";
     return std::nullopt;
   }
-  return *scenario;
+  return *text;
+}
+
+grpc::Status NameScenarioFile(const grpc::Status& status, const std::string& path) {
+  if (status.error_code() != grpc::StatusCode::INVALID_ARGUMENT) {
+    return status;
+  }
+  return grpc::Status(status.error_code(), absl::StrCat(path, ": ", status.error_message()));
 }
 
 std::string FormatEvent(const nslab::v1::LabEvent& event) {
@@ -78,12 +83,12 @@ std::string FormatEvent(const nslab::v1::LabEvent& event) {
 }
 
 PlayResult PlayScenario(const std::shared_ptr<grpc::Channel>& channel, const std::string& lab,
-                        const nslab::v1::Scenario& scenario, std::optional<uint64_t> seed,
+                        const std::string& scenario_yaml, std::optional<uint64_t> seed,
                         bool print_events, grpc::ClientContext* context) {
   auto stub = nslab::v1::ScenarioService::NewStub(channel);
   nslab::v1::RunScenarioRequest request;
   request.set_lab(lab);
-  *request.mutable_scenario() = scenario;
+  request.set_scenario_yaml(scenario_yaml);
   if (seed) {
     request.set_seed(*seed);
   }

@@ -20,14 +20,19 @@ inline constexpr int kExitFailed = 1;    // a check or the command failed
 inline constexpr int kExitBadInput = 2;  // topology or scenario wrong; nothing built
 inline constexpr int kExitInfrastructure = 3;
 
-// The scenario file at `path`, read and validated (ReadScenarioYaml); prints why not.
-std::optional<nslab::v1::Scenario> ReadScenarioFile(const std::string& path);
+// The text of the scenario file at `path`; prints why not. nslabd reads and validates it (the
+// same reader for every client), so a wrong scenario comes back as INVALID_ARGUMENT.
+std::optional<std::string> ReadScenarioFile(const std::string& path);
+
+// `status` with the scenario file's path before its message when it says the scenario is wrong
+// (INVALID_ARGUMENT), as "scenario.yaml: steps[2].partition.mode: ... (line 7)".
+grpc::Status NameScenarioFile(const grpc::Status& status, const std::string& path);
 
 // One line: "  1.002s  step applied   steps[1]  partition [client] | [server] (drop)".
 std::string FormatEvent(const nslab::v1::LabEvent& event);
 
-// Plays `scenario` on `lab` (ScenarioService.RunScenario), printing each event to stderr as it
-// comes; the report, or the call's failure.
+// Plays the scenario (a file's text) on `lab` (ScenarioService.RunScenario), printing each event to
+// stderr as it comes; the report, or the call's failure.
 struct PlayResult {
   grpc::Status status;
   std::optional<nslab::v1::ScenarioReport> report;
@@ -35,7 +40,7 @@ struct PlayResult {
 // `context` (the caller's, so that it can cancel the call) has no deadline: a scenario runs
 // as long as its timeline.
 PlayResult PlayScenario(const std::shared_ptr<grpc::Channel>& channel, const std::string& lab,
-                        const nslab::v1::Scenario& scenario, std::optional<uint64_t> seed,
+                        const std::string& scenario_yaml, std::optional<uint64_t> seed,
                         bool print_events, grpc::ClientContext* context);
 
 // A summary for the terminal: each check's verdict, then "3/4 checks passed".

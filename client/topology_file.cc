@@ -10,14 +10,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "daemon/common/file_text.h"
-#include "daemon/topology/yaml_limits.h"
+#include "daemon/common/request_limits.h"
 
 namespace nslab::client {
 
 namespace {
 
 // One limit for both: the reader's, which is gRPC's default receive limit too (4 MiB).
-constexpr size_t kMaxBytes = topology::kMaxTopologyBytes;
+constexpr size_t kMaxBytes = kMaxTopologyBytes;
 
 std::string Mebibytes(size_t bytes) {
   return absl::StrFormat("%.1f MiB", static_cast<double>(bytes) / (1 << 20));

@@ -9,6 +9,7 @@
 #include "daemon/topology/client_files.h"
 #include "daemon/topology/graph.h"
 #include "daemon/topology/yaml_reader.h"
+#include "daemon/topology/yaml_writer.h"
 
 namespace nslab::server {
 
@@ -96,6 +97,15 @@ grpc::Status LabsService::GetLab(grpc::ServerContext*, const nslab::v1::GetLabRe
   auto lab = registry_->Get(request->name());
   if (!lab.ok()) {
     return ToGrpc(lab.status());
+  }
+  if (request->include_topology_yaml()) {
+    auto yaml = topology::WriteTopologyYaml(lab->topology());
+    if (!yaml.ok()) {
+      return grpc::Status(grpc::StatusCode::INTERNAL,
+                          absl::StrCat("cannot write lab ", request->name(),
+                                       "'s topology back as a file: ", yaml.status().message()));
+    }
+    response->set_topology_yaml(std::move(*yaml));
   }
   *response->mutable_lab() = std::move(*lab);
   return grpc::Status::OK;

@@ -2,7 +2,9 @@
 
 #include <mutex>
 #include <optional>
+#include <utility>
 
+#include "daemon/scenario/spec/yaml_reader.h"
 #include "daemon/server/status_mapping.h"
 
 namespace nslab::server {
@@ -22,7 +24,12 @@ grpc::Status ScenarioService::RunScenario(
   if (request->has_seed()) {
     seed = request->seed();
   }
-  auto report = scenarios_->Run(request->lab(), request->scenario(), seed, on_event,
+  auto scenario = scenario::ScenarioOfRequest(
+      request->has_scenario() ? &request->scenario() : nullptr, request->scenario_yaml());
+  if (!scenario.ok()) {
+    return ToGrpc(scenario.status());
+  }
+  auto report = scenarios_->Run(request->lab(), *scenario, seed, on_event,
                                 [context] { return context->IsCancelled(); });
   if (!report.ok()) {
     return ToGrpc(report.status());
@@ -37,7 +44,15 @@ grpc::Status ScenarioService::RunScenario(
 grpc::Status ScenarioService::PlanScenario(grpc::ServerContext*,
                                            const nslab::v1::PlanScenarioRequest* request,
                                            nslab::v1::PlanScenarioResponse* response) {
-  auto plan = scenarios_->Plan(*request);
+  auto scenario = scenario::ScenarioOfRequest(
+      request->has_scenario() ? &request->scenario() : nullptr, request->scenario_yaml());
+  if (!scenario.ok()) {
+    return ToGrpc(scenario.status());
+  }
+  nslab::v1::PlanScenarioRequest resolved = *request;
+  *resolved.mutable_scenario() = std::move(*scenario);
+  resolved.clear_scenario_yaml();
+  auto plan = scenarios_->Plan(resolved);
   if (!plan.ok()) {
     return ToGrpc(plan.status());
   }

@@ -8,12 +8,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "daemon/common/request_limits.h"
 #include "daemon/topology/field_error.h"
 
 namespace nslab::topology {
 
-// The largest topology text nslab reads (and so prints).
-inline constexpr size_t kMaxTopologyBytes = 4 << 20;
 // How deep the text may nest: brackets ('[' and '{', wherever they are, strings included)
 // and, at the start of a line, indentation and "- " markers (4 columns a level).
 inline constexpr int kMaxNesting = 64;

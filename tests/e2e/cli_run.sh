@@ -48,6 +48,8 @@ YAML
 run -t "$topology" --name "$lab-c" -s "$WORK/misspelt.yaml"
 expect_eq "$code" 2 "a misspelt action exits 2"
 expect_contains "$err" "partiton" "the error names the key"
+expect_contains "$err" "misspelt.yaml: " "the error names the file (nslabd read its text)"
+expect_contains "$err" "line 3" "the error names the line"
 [[ -z $(ls /run/netns 2>/dev/null | grep "^$lab-c" || true) ]] || fail "bad input built something"
 
 # 4. A scenario naming a node the topology lacks: refused before building, too.

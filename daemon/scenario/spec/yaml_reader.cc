@@ -319,4 +319,20 @@ absl::StatusOr<Scenario> ReadScenarioYaml(absl::string_view text) {
   return scenario;
 }
 
+absl::StatusOr<Scenario> ScenarioOfRequest(const Scenario* message, absl::string_view yaml) {
+  if (message != nullptr && !yaml.empty()) {
+    return absl::InvalidArgumentError(
+        "the request carries both scenario and scenario_yaml; send the scenario one way");
+  }
+  if (message != nullptr) {
+    return *message;
+  }
+  if (yaml.empty()) {
+    return absl::InvalidArgumentError(
+        "the request carries no scenario: set scenario_yaml to a scenario file's text, or "
+        "scenario");
+  }
+  return ReadScenarioYaml(yaml);
+}
+
 }  // namespace nslab::scenario

@@ -15,4 +15,11 @@ inline constexpr size_t kMaxScenarioBytes = 1 << 20;
 // keys are errors.
 absl::StatusOr<nslab::v1::Scenario> ReadScenarioYaml(absl::string_view text);
 
+// A request's scenario, which it carries either as the message (`message`, null when absent)
+// or as the text of a scenario file (`yaml`, read as ReadScenarioYaml reads it). Clients send
+// the text so that every client, in any language, gets the same reader and the same errors.
+// INVALID_ARGUMENT when both or neither are given.
+absl::StatusOr<nslab::v1::Scenario> ScenarioOfRequest(const nslab::v1::Scenario* message,
+                                                      absl::string_view yaml);
+
 }  // namespace nslab::scenario

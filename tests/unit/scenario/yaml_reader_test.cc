@@ -237,6 +237,35 @@ TEST(ReadScenarioYaml, SerialMembersMayOmitAt) {
   EXPECT_EQ(scenario->steps(0).serial().steps(1).at_ms(), 500u);
 }
 
+TEST(ScenarioOfRequest, TakesTheMessageOrTheTextNotBoth) {
+  constexpr absl::string_view kText = R"(name: one
+steps:
+  - {at: 1s, link_down: {link: wan}, for: 1s}
+)";
+  auto from_text = ScenarioOfRequest(nullptr, kText);
+  ASSERT_TRUE(from_text.ok()) << from_text.status();
+  EXPECT_EQ(from_text->name(), "one");
+  ASSERT_EQ(from_text->steps_size(), 1);
+
+  auto from_message = ScenarioOfRequest(&*from_text, "");
+  ASSERT_TRUE(from_message.ok()) << from_message.status();
+  EXPECT_EQ(from_message->name(), "one");
+
+  auto both = ScenarioOfRequest(&*from_text, kText);
+  EXPECT_EQ(both.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(both.status().message(), ::testing::HasSubstr("both scenario and scenario_yaml"));
+
+  auto neither = ScenarioOfRequest(nullptr, "");
+  EXPECT_EQ(neither.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(neither.status().message(), ::testing::HasSubstr("no scenario"));
+
+  // The text goes through the file reader: its errors name the key and the line.
+  auto wrong = ScenarioOfRequest(nullptr, "name: two\nsteps:\n  - {at: 0s, partiton: {}}\n");
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(wrong.status().message(), ::testing::HasSubstr("partiton"));
+  EXPECT_THAT(wrong.status().message(), ::testing::HasSubstr("line 3"));
+}
+
 TEST(SignalNumber, NamesWithAndWithoutPrefix) {
   EXPECT_EQ(*SignalNumber("TERM"), SIGTERM);
   EXPECT_EQ(*SignalNumber("SIGTERM"), SIGTERM);
