@@ -29,7 +29,7 @@
 #include "daemon/netns/netns.h"
 #include "daemon/nft/nft_context.h"
 #include "daemon/topology/names.h"
-#include "daemon/wire/tap_device.h"
+#include "daemon/wire/netns_tap.h"
 
 namespace nslab::lab {
 namespace {
@@ -304,8 +304,8 @@ class LabBuilder {
       NSLAB_RETURN_IF_ERROR(netlink::CreateBridge(sock, kUstackBridge, {}));
       // Persistent, so the stack's process (and its restarts) attach to the same port.
       NSLAB_RETURN_IF_ERROR(
-          wire::TapDevice::Create(handle.netns.get(), kUstackTap,
-                                  {.mtu = 0, .mac = std::nullopt, .up = false, .persistent = true})
+          wire::OpenTapInNetns(handle.netns.get(), kUstackTap,
+                               {.mode = tap::OpenMode::kCreate, .persistent = true})
               .status());
       NSLAB_RETURN_IF_ERROR(netlink::SetMaster(sock, kUstackTap, kUstackBridge));
       NSLAB_RETURN_IF_ERROR(netlink::SetLinkUp(sock, kUstackTap, true));

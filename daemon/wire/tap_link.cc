@@ -19,7 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/common/log.h"
 #include "daemon/impair/spec.h"
-#include "daemon/wire/vnet_header.h"
+#include "daemon/tap/vnet_header.h"
+#include "daemon/wire/netns_tap.h"
 
 namespace nslab::wire {
 namespace {
@@ -41,8 +42,17 @@ size_t MaxFrameBytes(uint32_t mtu) { return std::max<size_t>(2048, size_t{mtu} +
 // gso_max_size) plus Ethernet header and VLAN tag.
 constexpr size_t kMaxSuperFrameBytes = 65536 + 18;
 
+// The wire's TAPs carry the 10-byte virtio-net header (no mergeable-buffer count).
+constexpr tap::VnetHeaderSize kVnetHeaderSize = tap::VnetHeaderSize::kBasic;
+constexpr size_t kVnetHeaderBytes = static_cast<size_t>(kVnetHeaderSize);
+
 // Written before frames that went through the pipeline: no offload, the checksum is complete.
 constexpr std::array<std::byte, kVnetHeaderBytes> kPlainVnetHeader{};
+
+// With offloads on, the sending TAP hands over TSO super-frames (IPv4 and IPv6) with partial
+// checksums; off, the kernel segments and checksums every frame before the wire reads it.
+constexpr tap::Offloads kPassThroughOffloads{
+    .checksum = true, .tso4 = true, .tso6 = true, .tso_ecn = true};
 
 size_t Index(Direction direction) { return static_cast<size_t>(direction); }
 
@@ -50,8 +60,8 @@ size_t Index(Direction direction) { return static_cast<size_t>(direction); }
 
 class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
  public:
-  Core(std::string name, asio::io_context& io, TapDevice a, TapDevice b, ImpairmentPipeline a_to_b,
-       ImpairmentPipeline b_to_a, size_t max_frame_bytes)
+  Core(std::string name, asio::io_context& io, tap::TapDevice a, tap::TapDevice b,
+       ImpairmentPipeline a_to_b, ImpairmentPipeline b_to_a, size_t max_frame_bytes)
       : name_(std::move(name)),
         strand_(asio::make_strand(io)),
         taps_{std::move(a), std::move(b)},
@@ -164,16 +174,16 @@ class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
         path.source.release();
       }
     }
-    for (TapDevice& tap : taps_) {
-      if (!tap.valid()) {
+    for (tap::TapDevice& device : taps_) {
+      if (!device.valid()) {
         continue;
       }
       if (mode == StopMode::kDeleteDevices) {
-        if (auto deleted = tap.DeletePersistent(); !deleted.ok() && status.ok()) {
+        if (auto deleted = device.DeletePersistent(); !deleted.ok() && status.ok()) {
           status = deleted;
         }
       } else {
-        tap.Close();
+        device.Close();
       }
     }
     Publish(Direction::kAToB);
@@ -211,8 +221,12 @@ class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
     bool offloads_unsupported = false;
   };
 
-  TapDevice& SourceTap(Direction direction) { return taps_[direction == Direction::kAToB ? 0 : 1]; }
-  TapDevice& SinkTap(Direction direction) { return taps_[direction == Direction::kAToB ? 1 : 0]; }
+  tap::TapDevice& SourceTap(Direction direction) {
+    return taps_[direction == Direction::kAToB ? 0 : 1];
+  }
+  tap::TapDevice& SinkTap(Direction direction) {
+    return taps_[direction == Direction::kAToB ? 1 : 0];
+  }
 
   void WaitReadable(Direction direction) {
     Path& path = paths_[Index(direction)];
@@ -277,7 +291,7 @@ class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
 
   // One read from the source TAP: the virtio-net header, then the frame.
   void Receive(Path& path, std::span<std::byte> read) {
-    const std::optional<VnetHeader> header = ParseVnetHeader(read);
+    const auto header = tap::VnetHeaderView<tap::ConstBytes>::Checked(read, kVnetHeaderSize);
     if (!header) {
       ++path.extra.rx_errors;
       return;
@@ -296,7 +310,8 @@ class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
       ++path.extra.dropped_super_frames;
       return;
     }
-    if (header->needs_checksum && !CompleteChecksum(frame, *header)) {
+    if (header->needs_checksum() &&
+        !tap::CompleteChecksum(frame, header->csum_start(), header->csum_offset())) {
       ++path.extra.rx_errors;
       return;
     }
@@ -339,7 +354,9 @@ class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
     if (wanted == path.extra.offloads) {
       return;
     }
-    if (auto status = SourceTap(direction).SetOffloads(wanted); !status.ok()) {
+    if (auto status =
+            SourceTap(direction).SetOffloads(wanted ? kPassThroughOffloads : tap::Offloads{});
+        !status.ok()) {
       if (wanted) {
         NSLAB_LOG(Warning) << "wire " << name_ << ": no offloads, every frame is forwarded "
                            << "MTU-sized: " << status.message();
@@ -377,8 +394,8 @@ class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
 
   const std::string name_;
   asio::strand<asio::io_context::executor_type> strand_;
-  std::array<TapDevice, 2> taps_;  // a, b
-  std::array<Path, 2> paths_;      // indexed by Direction
+  std::array<tap::TapDevice, 2> taps_;  // a, b
+  std::array<Path, 2> paths_;           // indexed by Direction
   bool stopped_ = false;
 
   mutable std::mutex snapshot_mutex_;
@@ -407,20 +424,21 @@ absl::StatusOr<std::unique_ptr<WireLink>> WireLink::Create(asio::io_context& io,
   }
 
   auto open = [&spec](int ns, const std::string& ifname,
-                      const std::optional<MacAddress>& mac) -> absl::StatusOr<TapDevice> {
-    TapOptions tap;
-    tap.vnet_header = true;
-    tap.mtu = spec.mtu;
-    tap.mac = mac;
-    tap.up = spec.up;
-    return spec.reattach ? TapDevice::OpenExisting(ns, ifname, tap)
-                         : TapDevice::Create(ns, ifname, tap);
+                      const std::optional<MacAddress>& mac) -> absl::StatusOr<tap::TapDevice> {
+    tap::TapOptions tap_options;
+    tap_options.mode = spec.reattach ? tap::OpenMode::kAttach : tap::OpenMode::kCreate;
+    tap_options.persistent = true;
+    tap_options.vnet_header = kVnetHeaderSize;
+    tap_options.mtu = spec.mtu;
+    tap_options.mac = mac;
+    tap_options.up = spec.up;
+    return OpenTapInNetns(ns, ifname, tap_options);
   };
-  absl::StatusOr<TapDevice> a = open(spec.ns_a, spec.ifname_a, spec.mac_a);
+  absl::StatusOr<tap::TapDevice> a = open(spec.ns_a, spec.ifname_a, spec.mac_a);
   if (!a.ok()) {
     return a.status();
   }
-  absl::StatusOr<TapDevice> b = open(spec.ns_b, spec.ifname_b, spec.mac_b);
+  absl::StatusOr<tap::TapDevice> b = open(spec.ns_b, spec.ifname_b, spec.mac_b);
   if (!b.ok()) {
     if (!spec.reattach) {
       a->DeletePersistent().IgnoreError();

@@ -8,8 +8,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "daemon/impair/rng.h"
+#include "daemon/tap/tap_device.h"
 #include "daemon/wire/pipeline.h"
-#include "daemon/wire/tap_device.h"
 #include "nslab/v1/topology.pb.h"
 
 namespace boost::asio {
@@ -19,6 +19,7 @@ class io_context;
 namespace nslab::wire {
 
 using impair::Direction;
+using tap::MacAddress;
 
 struct WireLinkSpec {
   // The seed of each direction is SeedFor(lab_seed, link_name, direction): the same lab seed
@@ -40,7 +41,7 @@ struct WireLinkSpec {
   // IFF_UP on both TAPs once created. The daemon may leave this off and bring them up with its
   // netlink layer after the addresses are in.
   bool up = true;
-  // Attach to the TAPs a previous daemon left (TapDevice::OpenExisting) instead of creating them.
+  // Attach to the TAPs a previous daemon left (tap::OpenMode::kAttach) instead of creating them.
   bool reattach = false;
 };
 

@@ -13,7 +13,7 @@
 namespace nslab::ustack::driver {
 
 absl::StatusOr<EventNotifier> EventNotifier::create() {
-  OwnedFd fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  tap::OwnedFd fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
   if (!fd.valid()) {
     return absl::ResourceExhaustedError(
         absl::StrCat("eventfd: ", std::strerror(errno), " (raise the open-file limit?)"));

@@ -5,7 +5,7 @@
 // sleeps in poll() on fd() and consume()s the notification when it wakes.
 
 #include "absl/status/statusor.h"
-#include "daemon/ustack/driver/owned_fd.h"
+#include "daemon/tap/owned_fd.h"
 
 namespace nslab::ustack::driver {
 
@@ -20,8 +20,8 @@ class EventNotifier {
   int fd() const { return fd_.get(); }
 
  private:
-  explicit EventNotifier(OwnedFd fd) : fd_(std::move(fd)) {}
-  OwnedFd fd_;
+  explicit EventNotifier(tap::OwnedFd fd) : fd_(std::move(fd)) {}
+  tap::OwnedFd fd_;
 };
 
 }  // namespace nslab::ustack::driver

@@ -5,7 +5,7 @@
 // frame, and each write() takes one.
 
 #include "absl/status/status.h"
-#include "daemon/ustack/packet/virtio_net_hdr.h"
+#include "daemon/tap/vnet_header.h"
 
 namespace nslab::ustack::driver {
 
@@ -15,7 +15,7 @@ class FramePort {
 
   // Non-blocking, message-preserving.
   virtual int fd() const = 0;
-  virtual packet::VirtioNetHdrSize vnet_hdr_size() const = 0;
+  virtual tap::VnetHeaderSize vnet_hdr_size() const = 0;
   // What the other side may hand over: with `checksum`, frames with partial checksums
   // (NEEDS_CSUM) or checksums it vouches for (DATA_VALID); with `tso` too, TCP segments larger
   // than the MTU (GSO TCPV4). TUNSETOFFLOAD on a TAP.

@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "daemon/ustack/packet/virtio_net_hdr.h"
+#include "daemon/tap/vnet_header.h"
 
 namespace nslab::ustack::driver {
 
@@ -140,11 +140,9 @@ bool VirtioNet::poll_rx(std::size_t budget, absl::FunctionRef<void(const RxFrame
       const auto index = static_cast<std::uint32_t>(used->token);
       const std::span<const std::byte> buffer = q.rx_buffers.buffer(index);
       if (used->len > hdr_size_ && used->len <= buffer.size()) {
-        const std::uint8_t flags =
-            std::to_integer<std::uint8_t>(buffer[packet::virtio_net_field::kFlags]);
+        const std::uint8_t flags = std::to_integer<std::uint8_t>(buffer[tap::vnet_field::kFlags]);
         const bool trusted =
-            (flags & (packet::virtio_net_flag::kNeedsCsum | packet::virtio_net_flag::kDataValid)) !=
-            0;
+            (flags & (tap::vnet_flag::kNeedsChecksum | tap::vnet_flag::kDataValid)) != 0;
         const std::size_t frame_len = used->len - hdr_size_;
         if (frame_len > max_frame_len_) {
           counters_.add(&NicCounters::rx_lro_frames);
@@ -210,22 +208,22 @@ bool VirtioNet::transmit(std::size_t frame_len, std::optional<TxChecksumOffload>
     return false;
   }
   const std::span<std::byte> buffer = q.tx_buffers.buffer(*index);
-  packet::VirtioNetHdrRepr header;
+  tap::VnetHeaderRepr header;
   if (checksum) {
-    header.flags = packet::virtio_net_flag::kNeedsCsum;
+    header.flags = tap::vnet_flag::kNeedsChecksum;
     header.csum_start = checksum->start;
     header.csum_offset = checksum->offset;
   }
   if (segmented && frame_len > max_frame_len_) {
-    header.gso_type = packet::virtio_net_gso::kTcpV4;
+    header.gso_type = tap::vnet_gso::kTcpV4;
     header.gso_size = segmentation->mss;
     header.hdr_len = segmentation->header_len;
     counters_.add(&NicCounters::tx_tso_frames);
   }
-  if (port_.vnet_hdr_size() == packet::VirtioNetHdrSize::kWithNumBuffers) {
+  if (port_.vnet_hdr_size() == tap::VnetHeaderSize::kWithNumBuffers) {
     header.num_buffers = 0;
   }
-  header.emit(buffer);
+  header.Emit(buffer);
   fill(buffer.subspan(hdr_size_, frame_len));
   const ring::Segment segment{q.tx_buffers.segment(*index).addr,
                               static_cast<std::uint32_t>(hdr_size_ + frame_len)};

@@ -18,7 +18,7 @@ constexpr std::size_t kDropBufferSize = 65536 + 64;
 
 }  // namespace
 
-VirtioNetDevice::VirtioNetDevice(int frame_fd, packet::VirtioNetHdrSize hdr_size,
+VirtioNetDevice::VirtioNetDevice(int frame_fd, tap::VnetHeaderSize hdr_size,
                                  const DeviceRings& rings, const EventNotifier& kick,
                                  const EventNotifier& interrupt, const DeviceTuning& tuning,
                                  NicCounters& counters, EventNotifier stop)
@@ -178,12 +178,11 @@ void VirtioNetDevice::deliver_rx(const ring::Chain& chain, std::size_t length) {
   // anything else is delivered unverified.
   if (tuning_.csum_offload.load(std::memory_order_relaxed) && first.len >= length) {
     const std::span<std::byte> buffer = *rings_.rx_memory.translate(first.addr, first.len);
-    const std::uint8_t flags =
-        std::to_integer<std::uint8_t>(buffer[packet::virtio_net_field::kFlags]);
+    const std::uint8_t flags = std::to_integer<std::uint8_t>(buffer[tap::vnet_field::kFlags]);
     if (flags == 0) {
       switch (verify_rx_checksum(buffer.subspan(hdr_size_, length - hdr_size_))) {
         case RxChecksumVerdict::kValid:
-          buffer[packet::virtio_net_field::kFlags] = std::byte{packet::virtio_net_flag::kDataValid};
+          buffer[tap::vnet_field::kFlags] = std::byte{tap::vnet_flag::kDataValid};
           break;
         case RxChecksumVerdict::kInvalid:
           counters_.add(&NicCounters::rx_csum_errors);

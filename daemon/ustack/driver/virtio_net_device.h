@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "daemon/tap/vnet_header.h"
 #include "daemon/ustack/driver/event_notifier.h"
 #include "daemon/ustack/driver/nic_settings.h"
-#include "daemon/ustack/packet/virtio_net_hdr.h"
 #include "daemon/ustack/ring/device_queue.h"
 #include "daemon/ustack/ring/memory_region.h"
 #include "daemon/ustack/ring/virtqueue.h"
@@ -47,7 +47,7 @@ class VirtioNetDevice {
  public:
   // Construct before the driver offers any buffer: the device starts at the rings' current
   // indices. Everything passed in must outlive this object. `frame_fd` must be non-blocking.
-  VirtioNetDevice(int frame_fd, packet::VirtioNetHdrSize hdr_size, const DeviceRings& rings,
+  VirtioNetDevice(int frame_fd, tap::VnetHeaderSize hdr_size, const DeviceRings& rings,
                   const EventNotifier& kick, const EventNotifier& interrupt,
                   const DeviceTuning& tuning, NicCounters& counters, EventNotifier stop);
   ~VirtioNetDevice();

@@ -24,7 +24,7 @@
 #include "absl/strings/str_split.h"
 #include "daemon/ustack/apps/service.h"
 #include "daemon/ustack/control/control_server.h"
-#include "daemon/ustack/driver/tap_device.h"
+#include "daemon/ustack/driver/tap_port.h"
 #include "daemon/ustack/node/node.h"
 
 namespace nslab::ustack {
@@ -161,8 +161,8 @@ int run(const CommandLine& line) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  absl::StatusOr<driver::TapDevice> tap =
-      driver::TapDevice::open(line.tap, driver::TapOptions{line.mtu, /*up=*/true});
+  absl::StatusOr<driver::TapPort> tap =
+      driver::TapPort::open(line.tap, driver::TapPortOptions{line.mtu, /*up=*/true});
   if (!tap.ok()) {
     return fail(tap.status());
   }

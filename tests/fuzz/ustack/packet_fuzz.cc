@@ -11,13 +11,13 @@
 #include <cstring>
 #include <vector>
 
+#include "daemon/tap/vnet_header.h"
 #include "daemon/ustack/packet/arp.h"
 #include "daemon/ustack/packet/ethernet.h"
 #include "daemon/ustack/packet/icmp.h"
 #include "daemon/ustack/packet/ipv4.h"
 #include "daemon/ustack/packet/tcp.h"
 #include "daemon/ustack/packet/udp.h"
-#include "daemon/ustack/packet/virtio_net_hdr.h"
 
 namespace nslab::ustack::packet {
 namespace {
@@ -196,17 +196,18 @@ void walk_ethernet(ConstBytes frame) {
   }
 }
 
-void walk(ConstBytes input, VirtioNetHdrSize size) {
-  const auto view = VirtioNetHdrView<ConstBytes>::checked(input, size);
+void walk(ConstBytes input, tap::VnetHeaderSize size) {
+  const auto view = tap::VnetHeaderView<ConstBytes>::Checked(input, size);
   if (!view) {
     return;
   }
-  if (const auto repr = VirtioNetHdrRepr::parse(*view)) {
-    (void)repr->checksum_in_bounds(view->payload().size());
+  if (const auto repr = tap::VnetHeaderRepr::Parse(*view)) {
+    (void)repr->ChecksumInBounds(view->payload().size());
     std::vector<std::byte> out(repr->buffer_len());
-    repr->emit(out);
+    repr->Emit(out);
     check(std::memcmp(out.data(), input.data(), out.size()) == 0, "virtio_net_hdr not identical");
-    const auto again = VirtioNetHdrRepr::parse(*VirtioNetHdrView<ConstBytes>::checked(out, size));
+    const auto again =
+        tap::VnetHeaderRepr::Parse(*tap::VnetHeaderView<ConstBytes>::Checked(out, size));
     check(again.has_value() && *again == *repr, "virtio_net_hdr round trip");
   }
   // The frame is walked whatever the header says: the stack drops on a bad header, but the
@@ -218,11 +219,11 @@ void walk(ConstBytes input, VirtioNetHdrSize size) {
 }  // namespace nslab::ustack::packet
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using nslab::ustack::packet::VirtioNetHdrSize;
+  using nslab::tap::VnetHeaderSize;
   // An exactly sized copy: libFuzzer's own buffer may have slack after `size`.
   const std::vector<std::byte> input(reinterpret_cast<const std::byte*>(data),
                                      reinterpret_cast<const std::byte*>(data) + size);
-  nslab::ustack::packet::walk(input, VirtioNetHdrSize::kBasic);
-  nslab::ustack::packet::walk(input, VirtioNetHdrSize::kWithNumBuffers);
+  nslab::ustack::packet::walk(input, VnetHeaderSize::kBasic);
+  nslab::ustack::packet::walk(input, VnetHeaderSize::kWithNumBuffers);
   return 0;
 }

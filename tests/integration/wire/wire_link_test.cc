@@ -14,7 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/netns/netns.h"
-#include "daemon/wire/tap_device.h"
+#include "daemon/wire/netns_tap.h"
 #include "daemon/wire/tap_link.h"
 #include "nslab/v1/topology.pb.h"
 #include "tests/integration/wire/wire_lab.h"
@@ -25,8 +25,8 @@ namespace {
 using ::nslab::v1::Impairment;
 using ::nslab::wire::Direction;
 using ::nslab::wire::MacAddress;
+using ::nslab::wire::OpenTapInNetns;
 using ::nslab::wire::StopMode;
-using ::nslab::wire::TapDevice;
 using ::nslab::wire::WireLink;
 using ::nslab::wire::WireLinkSpec;
 
@@ -380,10 +380,13 @@ TEST_F(WireLinkTest, TapFdsKeepADeletedNamespaceAlive) {
 }
 
 TEST_F(WireLinkTest, TapDeviceLifecycle) {
-  auto tap = TapDevice::Create(ns_a_->fd(), "tapx0", {.mtu = 1400, .mac = kMacA, .up = true});
-  ASSERT_TRUE(tap.ok()) << tap.status();
-  EXPECT_GT(tap->ifindex(), 0);
-  auto mac = tap->Mac();
+  const tap::TapOptions kAttach{.mode = tap::OpenMode::kAttach};
+  auto device = OpenTapInNetns(
+      ns_a_->fd(), "tapx0",
+      {.mode = tap::OpenMode::kCreate, .mtu = 1400, .mac = kMacA, .up = true, .persistent = true});
+  ASSERT_TRUE(device.ok()) << device.status();
+  EXPECT_GT(device->ifindex(), 0);
+  auto mac = device->Mac();
   ASSERT_TRUE(mac.ok());
   EXPECT_EQ(*mac, kMacA);
   auto shown = Shell(absl::StrCat("ip -n ", ns_a_->name(), " link show dev tapx0"));
@@ -393,24 +396,25 @@ TEST_F(WireLinkTest, TapDeviceLifecycle) {
   // Created in A only.
   EXPECT_FALSE(Shell(absl::StrCat("ip -n ", ns_b_->name(), " link show dev tapx0")).ok());
 
-  EXPECT_EQ(TapDevice::Create(ns_a_->fd(), "tapx0").status().code(),
+  EXPECT_EQ(OpenTapInNetns(ns_a_->fd(), "tapx0", {}).status().code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(TapDevice::Create(ns_a_->fd(), "lo").status().code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(TapDevice::OpenExisting(ns_a_->fd(), "lo").status().code(),
+  EXPECT_EQ(OpenTapInNetns(ns_a_->fd(), "lo", {}).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(OpenTapInNetns(ns_a_->fd(), "lo", kAttach).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(TapDevice::OpenExisting(ns_a_->fd(), "nosuchtap").status().code(),
+  EXPECT_EQ(OpenTapInNetns(ns_a_->fd(), "nosuchtap", kAttach).status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(TapDevice::Create(ns_a_->fd(), "a-name-far-too-long").status().code(),
+  EXPECT_EQ(OpenTapInNetns(ns_a_->fd(), "a-name-far-too-long", {}).status().code(),
             absl::StatusCode::kInvalidArgument);
 
-  const int ifindex = tap->ifindex();
-  tap->Close();  // persistent: the device stays
-  auto again = TapDevice::OpenExisting(ns_a_->fd(), "tapx0");
+  const int ifindex = device->ifindex();
+  device->Close();  // persistent: the device stays
+  auto again = OpenTapInNetns(ns_a_->fd(), "tapx0", kAttach);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->ifindex(), ifindex);
   ASSERT_TRUE(again->DeletePersistent().ok());
   EXPECT_FALSE(Shell(absl::StrCat("ip -n ", ns_a_->name(), " link show dev tapx0")).ok());
-  EXPECT_EQ(TapDevice::OpenExisting(ns_a_->fd(), "tapx0").status().code(),
+  EXPECT_EQ(OpenTapInNetns(ns_a_->fd(), "tapx0", kAttach).status().code(),
             absl::StatusCode::kNotFound);
 }
 

@@ -15,17 +15,17 @@
 #include <thread>
 #include <vector>
 
-#include "daemon/ustack/driver/owned_fd.h"
-#include "daemon/ustack/packet/virtio_net_hdr.h"
+#include "daemon/tap/owned_fd.h"
+#include "daemon/tap/vnet_header.h"
 #include "tests/unit/ustack/net/frames.h"
 
 namespace nslab::ustack::driver {
 namespace {
 
-using packet::VirtioNetHdrSize;
 using std::chrono::milliseconds;
+using tap::VnetHeaderSize;
 
-constexpr std::size_t kHdr = static_cast<std::size_t>(VirtioNetHdrSize::kWithNumBuffers);
+constexpr std::size_t kHdr = static_cast<std::size_t>(VnetHeaderSize::kWithNumBuffers);
 constexpr std::size_t kMaxFrame = 1518;
 
 class SocketPairPort final : public FramePort {
@@ -42,7 +42,7 @@ class SocketPairPort final : public FramePort {
     ::setsockopt(fds[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
   }
   int fd() const override { return device_end_.get(); }
-  VirtioNetHdrSize vnet_hdr_size() const override { return VirtioNetHdrSize::kWithNumBuffers; }
+  VnetHeaderSize vnet_hdr_size() const override { return VnetHeaderSize::kWithNumBuffers; }
   absl::Status set_offloads(bool checksum, bool segmentation) override {
     offload = checksum;
     tso = segmentation;
@@ -75,8 +75,8 @@ class SocketPairPort final : public FramePort {
   bool tso = false;
 
  private:
-  OwnedFd device_end_;
-  OwnedFd kernel_end_;
+  tap::OwnedFd device_end_;
+  tap::OwnedFd kernel_end_;
 };
 
 std::vector<std::byte> test_frame(std::uint8_t tag, std::size_t len = 60) {
@@ -153,11 +153,10 @@ TEST(VirtioNetTest, TransmitsFramesWithTheirHeader) {
   EXPECT_TRUE(std::equal(frame.begin(), frame.end(), first->begin() + kHdr));
   const auto second = port.receive_message(milliseconds(5000));
   ASSERT_TRUE(second);
-  const auto header =
-      packet::VirtioNetHdrRepr::parse(*packet::VirtioNetHdrView<packet::ConstBytes>::checked(
-          *second, VirtioNetHdrSize::kWithNumBuffers));
+  const auto header = tap::VnetHeaderRepr::Parse(
+      *tap::VnetHeaderView<tap::ConstBytes>::Checked(*second, VnetHeaderSize::kWithNumBuffers));
   ASSERT_TRUE(header);
-  EXPECT_EQ(header->flags, packet::virtio_net_flag::kNeedsCsum);
+  EXPECT_EQ(header->flags, tap::vnet_flag::kNeedsChecksum);
   EXPECT_EQ(header->csum_start, 34);
   EXPECT_EQ(header->csum_offset, 6);
   EXPECT_TRUE(eventually([&] { return nic->counters().tx_packets == 2; }));
@@ -277,7 +276,7 @@ TEST(VirtioNetTest, NeedsCsumFromTheKernelIsTrusted) {
   SocketPairPort port;
   auto nic = make_nic(port);
   ASSERT_TRUE(nic);
-  port.send_frame(test_frame(3), packet::virtio_net_flag::kNeedsCsum);
+  port.send_frame(test_frame(3), tap::vnet_flag::kNeedsChecksum);
   std::vector<bool> trusted;
   eventually([&] {
     nic->poll_rx(16, [&](const RxFrame& frame) { trusted.push_back(frame.checksum_trusted); });
@@ -315,18 +314,16 @@ TEST(VirtioNetTest, TsoHandsLargeTcpFramesToThePortWithTheirCutSize) {
   const auto large = port.receive_message(milliseconds(5000));
   ASSERT_TRUE(large);
   ASSERT_EQ(large->size(), kHdr + kLarge);
-  const auto header =
-      packet::VirtioNetHdrRepr::parse(*packet::VirtioNetHdrView<packet::ConstBytes>::checked(
-          *large, VirtioNetHdrSize::kWithNumBuffers));
+  const auto header = tap::VnetHeaderRepr::Parse(
+      *tap::VnetHeaderView<tap::ConstBytes>::Checked(*large, VnetHeaderSize::kWithNumBuffers));
   ASSERT_TRUE(header);
-  EXPECT_EQ(header->gso_type, packet::virtio_net_gso::kTcpV4);
+  EXPECT_EQ(header->gso_type, tap::vnet_gso::kTcpV4);
   EXPECT_EQ(header->gso_size, 1448);
   EXPECT_EQ(header->hdr_len, 66);
-  EXPECT_EQ(header->flags, packet::virtio_net_flag::kNeedsCsum);
+  EXPECT_EQ(header->flags, tap::vnet_flag::kNeedsChecksum);
   const auto small = port.receive_message(milliseconds(5000));
   ASSERT_TRUE(small);
-  EXPECT_EQ(std::to_integer<int>((*small)[packet::virtio_net_field::kGsoType]),
-            packet::virtio_net_gso::kNone);
+  EXPECT_EQ(std::to_integer<int>((*small)[tap::vnet_field::kGsoType]), tap::vnet_gso::kNone);
   EXPECT_EQ(nic->counters().tx_tso_frames, 1u);
 }
 
@@ -349,7 +346,7 @@ TEST(VirtioNetTest, TsoReceivesTheKernelsLargeFramesWholeAndCanBeTurnedOff) {
   settings.tso = true;
   auto nic = make_nic(port, settings);
   ASSERT_TRUE(nic);
-  port.send_frame(test_frame(0x44, 40'000), packet::virtio_net_flag::kNeedsCsum);
+  port.send_frame(test_frame(0x44, 40'000), tap::vnet_flag::kNeedsChecksum);
   std::vector<std::size_t> sizes;
   eventually([&] {
     nic->poll_rx(16, [&](const RxFrame& frame) { sizes.push_back(frame.frame.size()); });

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
-#include "daemon/ustack/driver/owned_fd.h"
+#include "daemon/tap/owned_fd.h"
 #include "daemon/ustack/node/node.h"
 
 namespace nslab::ustack::node {
@@ -21,14 +21,14 @@ class IdlePort final : public driver::FramePort {
     ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
   }
   int fd() const override { return device_end_.get(); }
-  packet::VirtioNetHdrSize vnet_hdr_size() const override {
-    return packet::VirtioNetHdrSize::kWithNumBuffers;
+  tap::VnetHeaderSize vnet_hdr_size() const override {
+    return tap::VnetHeaderSize::kWithNumBuffers;
   }
   absl::Status set_offloads(bool, bool) override { return absl::OkStatus(); }
 
  private:
-  driver::OwnedFd device_end_;
-  driver::OwnedFd other_end_;
+  tap::OwnedFd device_end_;
+  tap::OwnedFd other_end_;
 };
 
 NodeConfig config_with(std::vector<PortFault> faults) {

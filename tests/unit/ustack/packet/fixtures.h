@@ -5,8 +5,7 @@
 // closed port 53 and `ping -s 16`. On lo the Ethernet addresses are zero and TCP/UDP leave
 // CHECKSUM_PARTIAL pseudo-header sums, so the addresses were replaced and the checksums
 // completed; everything else is byte for byte what the kernel built. ARP, the IPv4 option and
-// fragment frames and the virtio_net_hdrs were written by hand in the same shape, since lo has
-// neither ARP nor a vnet header.
+// fragment frames were written by hand in the same shape, since lo has no ARP.
 
 #include <array>
 #include <cstdint>
@@ -154,16 +153,6 @@ inline constexpr std::array<std::uint8_t, 66> kIpv4SecondFragment = {
     0x02, 0x0f, 0x0a, 0x00, 0x02, 0x02, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
     0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d,
     0x2e, 0x2f, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37,
-};
-
-// tx: NEEDS_CSUM, GSO_TCPV4, hdr_len 66, gso_size 1448, csum_start 34, csum_offset 16
-inline constexpr std::array<std::uint8_t, 10> kVirtioNetHdrGso = {
-    0x01, 0x01, 0x42, 0x00, 0xa8, 0x05, 0x22, 0x00, 0x10, 0x00,
-};
-
-// rx, 12-byte layout: DATA_VALID, no GSO, num_buffers 1
-inline constexpr std::array<std::uint8_t, 12> kVirtioNetHdrRx12 = {
-    0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,
 };
 
 }  // namespace nslab::ustack::packet::fixtures

@@ -1,13 +1,13 @@
 #pragma once
 
-// A file descriptor closed on destruction. The ustack depends on nothing of the daemon, so it
-// keeps its own (daemon/common has the daemon's).
+// A file descriptor closed on destruction. This leaf and the ustack depend on nothing else of
+// the daemon, so they share this one (daemon/common has the daemon's).
 
 #include <unistd.h>
 
 #include <utility>
 
-namespace nslab::ustack::driver {
+namespace nslab::tap {
 
 class OwnedFd {
  public:
@@ -37,4 +37,4 @@ class OwnedFd {
   int fd_ = -1;
 };
 
-}  // namespace nslab::ustack::driver
+}  // namespace nslab::tap
