@@ -7,6 +7,7 @@
 
 #include "client/commands.h"
 #include "client/output.h"
+#include "client/progress_watch.h"
 #include "client/topology_file.h"
 #include "nslab/v1/labs.grpc.pb.h"
 
@@ -40,6 +41,7 @@ void AddUpCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
   static bool dry_run = false;
   static std::vector<std::string> wait_for;
   static int wait_timeout = 60;
+  static bool no_progress = false;
   cmd->add_option("-t,--topology", file, "Topology file (YAML)")->required();
   cmd->add_flag("--dry-run", dry_run, "Validate and print what would be built; build nothing");
   cmd->add_option("--wait-for", wait_for,
@@ -47,6 +49,8 @@ void AddUpCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
   cmd->add_option("--wait-timeout", wait_timeout, "Seconds to wait for --wait-for")
       ->capture_default_str();
   cmd->add_option("--name", name, "Lab name (overrides the file's name:)");
+  cmd->add_flag("--no-progress", no_progress,
+                "Print no progress on stderr (shown for builds that take over half a second)");
   cmd->callback([&options, &exit_code] {
     auto request_or = RequestFromFile(file);
     if (!request_or) {
@@ -67,7 +71,8 @@ void AddUpCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
     }
     request.set_wait_timeout_seconds(wait_timeout);
 
-    auto stub = nslab::v1::LabsService::NewStub(Connect(options));
+    auto channel = Connect(options);
+    auto stub = nslab::v1::LabsService::NewStub(channel);
     if (dry_run) {
       nslab::v1::PlanLabResponse plan;
       auto status = ExplainSizeRefusal(
@@ -85,9 +90,17 @@ void AddUpCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
       }
       return;
     }
+    std::unique_ptr<ProgressWatch> progress;
+    if (const std::string lab = LabNameOf(request); !no_progress && !lab.empty()) {
+      progress = std::make_unique<ProgressWatch>(channel, lab, ProgressWatch::Operation::kBuild,
+                                                 StderrIsTerminal());
+    }
     nslab::v1::CreateLabResponse response;
     auto status =
         ExplainSizeRefusal(stub->CreateLab(NewContext(options).get(), request, &response), file);
+    if (progress) {
+      progress->Finish(status.ok());
+    }
     if (!status.ok()) {
       exit_code = ReportError(status, options);
       return;

@@ -128,6 +128,24 @@ grpc::Status ExplainSizeRefusal(const grpc::Status& status, const std::string& p
                                   status.error_message(), ")")));
 }
 
+std::string LabNameOf(const nslab::v1::CreateLabRequest& request) {
+  if (!request.name().empty()) {
+    return request.name();
+  }
+  if (request.has_topology()) {
+    return request.topology().name();
+  }
+  try {
+    const YAML::Node root = YAML::Load(request.topology_yaml());
+    if (root.IsMap() && root["name"] && root["name"].IsScalar()) {
+      return root["name"].Scalar();
+    }
+  } catch (const YAML::Exception&) {
+    // Not YAML: nslabd says what is wrong with it.
+  }
+  return "";
+}
+
 nslab::v1::PlanLabRequest PlanRequestOf(const nslab::v1::CreateLabRequest& request) {
   nslab::v1::PlanLabRequest plan;
   if (request.has_topology()) {

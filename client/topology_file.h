@@ -30,6 +30,10 @@ absl::Status CheckRequestSize(const nslab::v1::CreateLabRequest& request, const 
 // (N vs. M)") said as CheckRequestSize says them; any other status as it is.
 grpc::Status ExplainSizeRefusal(const grpc::Status& status, const std::string& path);
 
+// The name of the lab `request` builds, as nslabd will name it: its name, else the
+// topology's name:. Empty when the text gives none (nslabd then refuses it).
+std::string LabNameOf(const nslab::v1::CreateLabRequest& request);
+
 // The same topology, name and files as a PlanLabRequest (a dry run of `request`).
 nslab::v1::PlanLabRequest PlanRequestOf(const nslab::v1::CreateLabRequest& request);
 

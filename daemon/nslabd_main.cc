@@ -52,6 +52,11 @@ int main(int argc, char** argv) {
   app.add_option("--ustack-binary", options.ustack_binary,
                  "nslab-ustack executable for ustack nodes")
       ->capture_default_str();
+  app.add_option("--progress-after", options.progress_after_ms,
+                 "Milliseconds a lab's build or removal runs before its PROGRESS events start "
+                 "(0: one at each phase's end, however quick)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("-v,--verbose", verbose, "Debug logging");
   app.set_version_flag("--version", nslab::kVersion);
   CLI11_PARSE(app, argc, argv);

@@ -90,13 +90,16 @@ class LabBuilder {
  public:
   LabBuilder(const Topology& topology, std::string lab,
              const impair::kernel::KernelFeatures& features, const LinkModes& modes,
-             LabWires* wires, const NamespacesMade& namespaces_made)
+             LabWires* wires, const NamespacesMade& namespaces_made,
+             events::ProgressReporter* progress)
       : topology_(topology),
         lab_(std::move(lab)),
         features_(features),
         modes_(modes),
         wires_(wires),
         namespaces_made_(namespaces_made),
+        unreported_(nullptr, lab_, nslab::v1::LAB_OPERATION_BUILD, 0, 0),
+        progress_(progress != nullptr ? progress : &unreported_),
         handles_(NamespacesOf(topology, lab_), kBuildHandleWindow),
         link_local_(UsesIpv6(topology)) {
     for (int i = 0; i < topology_.nodes_size(); ++i) {
@@ -152,26 +155,40 @@ class LabBuilder {
 
   absl::Status BuildSteps() {
     const size_t nodes = topology_.nodes_size();
+    const size_t links = topology_.links_size();
     PhaseClock clock(lab_);
     std::vector<netns::Identity> identities(nodes);
+    progress_->BeginPhase(nslab::v1::LAB_PHASE_NAMESPACES, static_cast<uint32_t>(nodes));
     NSLAB_RETURN_IF_ERROR(ParallelFor(nodes, kWorkers, [&](size_t i) {
       const Node& node = topology_.nodes(i);
-      return AtStep(CreateNode(node, &identities[i]), "nodes." + node.name());
+      NSLAB_RETURN_IF_ERROR(AtStep(CreateNode(node, &identities[i]), "nodes." + node.name()));
+      progress_->NodeDone();
+      return absl::OkStatus();
     }));
     clock.Done("namespaces", nodes);
     if (namespaces_made_) {
       NSLAB_RETURN_IF_ERROR(namespaces_made_(identities));
     }
     clock.Done("record namespaces", nodes);
-    NSLAB_RETURN_IF_ERROR(ParallelFor(topology_.links_size(), kWorkers, [&](size_t i) {
+    progress_->EndPhase();
+    progress_->BeginPhase(nslab::v1::LAB_PHASE_LINKS, static_cast<uint32_t>(links));
+    NSLAB_RETURN_IF_ERROR(ParallelFor(links, kWorkers, [&](size_t i) {
       const auto& link = topology_.links(i);
-      return AtStep(BuildLink(link, i),
-                    absl::StrCat("links[", i, "] (", link.a().node(), ":", link.a().interface(),
-                                 " <-> ", link.b().node(), ":", link.b().interface(), ")"));
+      NSLAB_RETURN_IF_ERROR(
+          AtStep(BuildLink(link, i),
+                 absl::StrCat("links[", i, "] (", link.a().node(), ":", link.a().interface(),
+                              " <-> ", link.b().node(), ":", link.b().interface(), ")")));
+      progress_->LinkDone();
+      return absl::OkStatus();
     }));
-    clock.Done("links", topology_.links_size());
-    NSLAB_RETURN_IF_ERROR(
-        ParallelFor(nodes, kWorkers, [&](size_t i) { return FinishNode(topology_.nodes(i)); }));
+    clock.Done("links", links);
+    progress_->EndPhase();
+    progress_->BeginPhase(nslab::v1::LAB_PHASE_ROUTES, static_cast<uint32_t>(nodes));
+    NSLAB_RETURN_IF_ERROR(ParallelFor(nodes, kWorkers, [&](size_t i) {
+      NSLAB_RETURN_IF_ERROR(FinishNode(topology_.nodes(i)));
+      progress_->StepDone();
+      return absl::OkStatus();
+    }));
     for (int i = 0; i < topology_.links_size(); ++i) {
       if (IsWire(i)) {
         continue;  // its pipelines started with their impairments
@@ -180,11 +197,17 @@ class LabBuilder {
           AtStep(ImpairLink(topology_.links(i)), absl::StrCat("links[", i, "].impair")));
     }
     clock.Done("routes, rules, sysctls, rulesets, impairments", nodes);
+    progress_->EndPhase();
     // Ready means ready: the first packet must not vanish into a link that is not yet
     // transmitting.
-    NSLAB_RETURN_IF_ERROR(ParallelFor(
-        nodes, kWorkers, [&](size_t i) { return WaitLinksRunning(topology_.nodes(i)); }));
+    progress_->BeginPhase(nslab::v1::LAB_PHASE_LINKS_RUNNING, static_cast<uint32_t>(nodes));
+    NSLAB_RETURN_IF_ERROR(ParallelFor(nodes, kWorkers, [&](size_t i) {
+      NSLAB_RETURN_IF_ERROR(WaitLinksRunning(topology_.nodes(i)));
+      progress_->StepDone();
+      return absl::OkStatus();
+    }));
     clock.Done("links running", nodes);
+    progress_->EndPhase();
     NSLAB_LOG(Debug) << "lab " << lab_ << ": opened " << handles_.opened()
                      << " node handles (window " << kBuildHandleWindow << ")";
     return absl::OkStatus();
@@ -502,6 +525,9 @@ class LabBuilder {
   const LinkModes& modes_;
   LabWires* wires_;
   const NamespacesMade& namespaces_made_;
+  // Counts for no one when the caller wants no progress.
+  events::ProgressReporter unreported_;
+  events::ProgressReporter* const progress_;
   std::mutex created_mutex_;
   std::vector<std::string> created_;
   // A bounded window of open namespaces and netlink sockets, so that fds do not grow with
@@ -532,8 +558,9 @@ std::vector<std::string> NamespacesOf(const Topology& topology, const std::strin
 
 absl::Status BuildLab(const Topology& topology, const std::string& lab,
                       const impair::kernel::KernelFeatures& features, const LinkModes& modes,
-                      LabWires* wires, const NamespacesMade& namespaces_made) {
-  return LabBuilder(topology, lab, features, modes, wires, namespaces_made).Build();
+                      LabWires* wires, const NamespacesMade& namespaces_made,
+                      events::ProgressReporter* progress) {
+  return LabBuilder(topology, lab, features, modes, wires, namespaces_made, progress).Build();
 }
 
 }  // namespace nslab::lab

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "daemon/events/progress.h"
 #include "daemon/impair/kernel/kernel_plan.h"
 #include "daemon/lab/lab_wires.h"
 #include "daemon/netns/netns.h"
@@ -27,8 +28,10 @@ using LinkModes = std::vector<nslab::v1::LinkMode>;
 using NamespacesMade = std::function<absl::Status(const std::vector<netns::Identity>&)>;
 
 // Wire links are created through `wires`, which keeps them running after the build.
+// `progress` (may be null) counts each node, link and phase as it is done.
 absl::Status BuildLab(const nslab::v1::Topology& topology, const std::string& lab,
                       const impair::kernel::KernelFeatures& features, const LinkModes& modes,
-                      LabWires* wires, const NamespacesMade& namespaces_made = nullptr);
+                      LabWires* wires, const NamespacesMade& namespaces_made = nullptr,
+                      events::ProgressReporter* progress = nullptr);
 
 }  // namespace nslab::lab

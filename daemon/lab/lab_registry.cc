@@ -60,7 +60,18 @@ std::string LabRegistry::UstackControlSocket(const std::string& lab,
   return absl::StrCat(store_.dir(), "/", topology::NamespaceOf(lab, node), ".ustack.sock");
 }
 
-absl::Status LabRegistry::StartProcesses(const Lab& lab) {
+absl::Status LabRegistry::StartProcesses(const Lab& lab, events::ProgressReporter* counter) {
+  events::ProgressReporter unreported(nullptr, lab.name(), nslab::v1::LAB_OPERATION_BUILD, 0, 0);
+  events::ProgressReporter& progress = counter != nullptr ? *counter : unreported;
+  uint32_t processes = 0;
+  for (const auto& node : lab.topology().nodes()) {
+    processes += (node.kind() == nslab::v1::NODE_KIND_USTACK ? 1 : 0) + node.run_size();
+  }
+  if (processes == 0) {
+    return absl::OkStatus();
+  }
+  // Each start waits for the process's ready condition: this phase can be the long one.
+  progress.BeginPhase(nslab::v1::LAB_PHASE_PROCESSES, processes);
   for (const auto& node : lab.topology().nodes()) {
     if (node.kind() != nslab::v1::NODE_KIND_USTACK) {
       continue;
@@ -83,6 +94,7 @@ absl::Status LabRegistry::StartProcesses(const Lab& lab) {
       return absl::Status(status.code(),
                           absl::StrCat("nodes.", node.name(), " (ustack): ", status.message()));
     }
+    progress.StepDone();
   }
   for (const auto& node : lab.topology().nodes()) {
     for (int i = 0; i < node.run_size(); ++i) {
@@ -92,8 +104,10 @@ absl::Status LabRegistry::StartProcesses(const Lab& lab) {
         return absl::Status(status.code(),
                             absl::StrCat("run.", node.name(), "[", i, "]: ", status.message()));
       }
+      progress.StepDone();
     }
   }
+  progress.EndPhase();
   return absl::OkStatus();
 }
 
@@ -102,7 +116,10 @@ LabRegistry::~LabRegistry() {
   wires_.clear();  // stops every wire, keeping its TAPs for the next daemon
 }
 
-absl::Status LabRegistry::RemoveKernelObjects(const Lab& lab) {
+absl::Status LabRegistry::RemoveKernelObjects(const Lab& lab, events::ProgressReporter* counter) {
+  events::ProgressReporter unreported(nullptr, lab.name(), nslab::v1::LAB_OPERATION_REMOVE, 0, 0);
+  events::ProgressReporter& counted = counter != nullptr ? *counter : unreported;
+  counted.BeginPhase(nslab::v1::LAB_PHASE_STOPPING, 0);
   std::shared_ptr<LabWires> wires;
   {
     absl::MutexLock lock(&mutex_);
@@ -130,7 +147,12 @@ absl::Status LabRegistry::RemoveKernelObjects(const Lab& lab) {
   // Anything else still inside (a command's background child) would keep the
   // namespace and its links alive after the bind mount is gone.
   exec::KillProcessesIn(ownership.own);
-  return DeleteNamespaces(ownership.own);
+  counted.EndPhase();
+  counted.BeginPhase(nslab::v1::LAB_PHASE_NAMESPACE_REMOVAL,
+                     static_cast<uint32_t>(lab.nodes_size()));
+  NSLAB_RETURN_IF_ERROR(DeleteLabNamespaces(lab, ownership.own, counted));
+  counted.EndPhase();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<nslab::v1::Topology> LabRegistry::Prepare(nslab::v1::Topology topology,
@@ -212,8 +234,12 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
   }
   Announce(lab_name, nslab::v1::LAB_EVENT_KIND_LAB_CREATED,
            absl::StrCat("building lab ", lab_name));
+  events::ProgressReporter progress(events_, lab_name, nslab::v1::LAB_OPERATION_BUILD,
+                                    static_cast<uint32_t>(topology.nodes_size()),
+                                    static_cast<uint32_t>(topology.links_size()), progress_after_);
   // A failed build leaves nothing: its watchers hear LAB_DELETED, their last event.
   auto forget = [&] {
+    progress.Stop();
     {
       absl::MutexLock lock(&mutex_);
       labs_.erase(lab_name);
@@ -234,13 +260,14 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
     }
     return store_.Save(lab);
   };
-  if (auto status = BuildLab(topology, lab_name, features_, modes, wires.get(), record_namespaces);
+  if (auto status =
+          BuildLab(topology, lab_name, features_, modes, wires.get(), record_namespaces, &progress);
       !status.ok()) {
     (void)store_.Remove(lab_name);
     forget();
     return status;
   }
-  if (auto status = StartProcesses(lab); !status.ok()) {
+  if (auto status = StartProcesses(lab, &progress); !status.ok()) {
     (void)RemoveKernelObjects(lab);
     (void)store_.Remove(lab_name);
     forget();
@@ -260,6 +287,7 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
     labs_[lab_name] = lab;
   }
   link_watches_.Start(lab);
+  progress.Stop();
   Announce(lab_name, nslab::v1::LAB_EVENT_KIND_LAB_READY,
            absl::StrCat("lab ", lab_name, " is ready"));
   return Get(lab_name);
@@ -359,13 +387,17 @@ absl::Status LabRegistry::Delete(const std::string& name) {
   }
   // Links going down as the lab is taken apart are not news.
   link_watches_.Stop(name);
+  events::ProgressReporter progress(events_, name, nslab::v1::LAB_OPERATION_REMOVE,
+                                    static_cast<uint32_t>(lab.nodes_size()),
+                                    static_cast<uint32_t>(lab.links_size()), progress_after_);
   absl::Status status = store_.Save(lab);
   if (status.ok()) {
-    status = RemoveKernelObjects(lab);
+    status = RemoveKernelObjects(lab, &progress);
   }
   if (status.ok()) {
     status = store_.Remove(name);
   }
+  progress.Stop();
   if (!status.ok()) {
     lab.set_state(nslab::v1::LAB_STATE_READY);  // still there; deleting again may work
     {

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "daemon/events/progress.h"
 #include "daemon/exec/process_registry.h"
 #include "daemon/exec/supervisor.h"
 #include "daemon/impair/kernel/kernel_plan.h"
@@ -22,8 +23,9 @@ namespace nslab::lab {
 // Thread-safe; builds of different labs run concurrently.
 class LabRegistry {
  public:
-  // `events` (may be null) hears LAB_CREATED, LAB_READY, LAB_DELETED and the LINK_STATE of
-  // every ready lab's interfaces; it must outlive the registry.
+  // `events` (may be null) hears LAB_CREATED, LAB_READY, LAB_DELETED, the PROGRESS of long
+  // builds and removals, and the LINK_STATE of every ready lab's interfaces; it must outlive
+  // the registry.
   LabRegistry(StateStore store, exec::ProcessRegistry* processes, exec::Supervisor* supervisor,
               impair::kernel::KernelFeatures features = {}, events::EventBus* events = nullptr);
   ~LabRegistry();
@@ -35,6 +37,8 @@ class LabRegistry {
 
   // The nslab-ustack executable that ustack nodes run.
   void set_ustack_binary(std::string path) { ustack_binary_ = std::move(path); }
+  // How long a build or removal runs before its PROGRESS events start.
+  void set_progress_after(absl::Duration quiet) { progress_after_ = quiet; }
   // The control socket of a ustack node's process.
   std::string UstackControlSocket(const std::string& lab, const std::string& node) const;
 
@@ -85,9 +89,13 @@ class LabRegistry {
   absl::StatusOr<nslab::v1::Lab> Find(const std::string& name) const
       ABSL_SHARED_LOCKS_REQUIRED(mutex_);
   // Starts every `run:` process of the lab; on failure stops those already started.
-  absl::Status StartProcesses(const nslab::v1::Lab& lab);
-  // Stops everything running inside the lab's namespaces and deletes them.
-  absl::Status RemoveKernelObjects(const nslab::v1::Lab& lab);
+  // `progress` (may be null) counts them.
+  absl::Status StartProcesses(const nslab::v1::Lab& lab,
+                              events::ProgressReporter* progress = nullptr);
+  // Stops everything running inside the lab's namespaces and deletes them; `progress` (may
+  // be null) counts it.
+  absl::Status RemoveKernelObjects(const nslab::v1::Lab& lab,
+                                   events::ProgressReporter* progress = nullptr);
   // After a restart: opens the TAPs of the lab's wire links again.
   absl::Status ReattachWires(const nslab::v1::Lab& lab);
   void Announce(const std::string& lab, nslab::v1::LabEventKind kind, const std::string& message);
@@ -101,6 +109,7 @@ class LabRegistry {
   events::EventBus* const events_;
   LabLinkWatches link_watches_;
   std::string ustack_binary_;
+  absl::Duration progress_after_ = events::ProgressThrottle::kQuiet;
   // Declared before wires_ so that it outlives every link it runs.
   std::unique_ptr<WireRuntime> wire_runtime_;
   mutable absl::Mutex mutex_;

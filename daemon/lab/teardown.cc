@@ -1,5 +1,8 @@
 #include "daemon/lab/teardown.h"
 
+#include <unordered_map>
+#include <unordered_set>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/common/parallel.h"
@@ -15,6 +18,48 @@ absl::Status DeleteNamespaces(const std::vector<std::string>& namespaces) {
     if (auto status = netns::Delete(name); !status.ok() && first_error.ok()) {
       first_error = status;
     }
+  }
+  return first_error;
+}
+
+absl::Status DeleteLabNamespaces(const nslab::v1::Lab& lab, const std::vector<std::string>& own,
+                                 events::ProgressReporter& progress) {
+  const auto& topology = lab.topology();
+  std::unordered_map<std::string, std::vector<int>> links_of;  // node -> its links
+  for (int i = 0; i < topology.links_size(); ++i) {
+    links_of[topology.links(i).a().node()].push_back(i);
+    links_of[topology.links(i).b().node()].push_back(i);
+  }
+  std::vector<bool> link_gone(topology.links_size(), false);
+  auto gone = [&](const std::string& node) {
+    progress.NodeDone();
+    for (int link : links_of[node]) {
+      if (!link_gone[link]) {
+        link_gone[link] = true;
+        progress.LinkDone();
+      }
+    }
+  };
+  const std::unordered_set<std::string> owned(own.begin(), own.end());
+  for (const auto& node : lab.nodes()) {
+    if (owned.count(node.netns()) == 0) {
+      gone(node.name());
+    }
+  }
+  absl::Status first_error;
+  for (const auto& node : lab.nodes()) {
+    if (owned.count(node.netns()) == 0) {
+      continue;
+    }
+    if (netns::Exists(node.netns())) {
+      if (auto status = netns::Delete(node.netns()); !status.ok()) {
+        if (first_error.ok()) {
+          first_error = status;
+        }
+        continue;
+      }
+    }
+    gone(node.name());
   }
   return first_error;
 }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "daemon/events/progress.h"
 #include "daemon/netns/netns.h"
 #include "nslab/v1/labs.pb.h"
 
@@ -13,6 +14,12 @@ namespace nslab::lab {
 // every link inside one goes with it. Only names the daemon knows to be its own may be
 // passed here: those it has just made, or those OwnNamespaces returned.
 absl::Status DeleteNamespaces(const std::vector<std::string>& namespaces);
+
+// DeleteNamespaces of `own` (what OwnNamespaces found of `lab`), counted in `progress`: a
+// node when its namespace is gone (those already gone or not the lab's at once, as nothing
+// is left to do for them), a link when the first of its ends is.
+absl::Status DeleteLabNamespaces(const nslab::v1::Lab& lab, const std::vector<std::string>& own,
+                                 events::ProgressReporter& progress);
 
 // The identity of the namespace a node of a lab got, in the form its state records.
 nslab::v1::NamespaceIdentity ToProto(const netns::Identity& identity);

@@ -141,6 +141,7 @@ absl::Status DaemonServer::Start() {
   labs_ = std::make_unique<lab::LabRegistry>(lab::StateStore(options_.state_dir), &processes_,
                                              &supervisor_, features, &events_);
   labs_->set_ustack_binary(options_.ustack_binary);
+  labs_->set_progress_after(absl::Milliseconds(options_.progress_after_ms));
   std::vector<std::string> log;
   if (auto status = labs_->Recover(&log); !status.ok()) {
     return status;

@@ -39,6 +39,9 @@ struct DaemonOptions {
   std::string tls_ca_file;
   // The participant node's stack, run by ustack nodes.
   std::string ustack_binary;
+  // Builds and removals publish PROGRESS events once they have run this long (0: as each
+  // phase ends, however quick).
+  int progress_after_ms = 500;
 };
 
 // nslabd: recovers labs from state files, probes the kernel, serves the API on a unix

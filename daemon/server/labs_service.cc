@@ -149,16 +149,42 @@ grpc::Status LabsService::GetLogs(grpc::ServerContext*, const nslab::v1::GetLogs
 grpc::Status LabsService::WatchEvents(grpc::ServerContext* context,
                                       const nslab::v1::WatchEventsRequest* request,
                                       grpc::ServerWriter<nslab::v1::WatchEventsResponse>* writer) {
+  if (request->await_creation() && request->lab().empty()) {
+    return ToGrpc(absl::InvalidArgumentError("lab: name the lab whose creation to await"));
+  }
   // Subscribed before the lab is looked up: a lab found now announces its deletion to this
   // subscription, and one deleted meanwhile is not found.
   auto subscription = events_->Subscribe(request->lab());
+  // Holds one of the awaiting places until the lab is created (or the watch ends).
+  struct AwaitingPlace {
+    std::atomic<int>* count = nullptr;
+    void Release() {
+      if (count != nullptr) {
+        count->fetch_sub(1);
+        count = nullptr;
+      }
+    }
+    ~AwaitingPlace() { Release(); }
+  } awaiting;
   if (auto status = registry_->Exists(request->lab()); !status.ok()) {
-    return ToGrpc(status);
+    if (!request->await_creation() || !absl::IsNotFound(status)) {
+      return ToGrpc(status);
+    }
+    if (awaiting_watches_.fetch_add(1) >= kMaxAwaitingWatches) {
+      awaiting_watches_.fetch_sub(1);
+      return ToGrpc(absl::ResourceExhaustedError(absl::StrCat(
+          kMaxAwaitingWatches,
+          " watches already wait for labs that do not exist yet; cancel one, or watch lab ",
+          request->lab(), " once it exists")));
+    }
+    awaiting.count = &awaiting_watches_;
   }
   nslab::v1::WatchEventsResponse armed;
   *armed.mutable_event()->mutable_time() = google::protobuf::util::TimeUtil::GetCurrentTime();
   armed.mutable_event()->set_lab(request->lab());
-  armed.mutable_event()->set_message(absl::StrCat("watching lab ", request->lab()));
+  armed.mutable_event()->set_message(
+      awaiting.count != nullptr ? absl::StrCat("waiting for lab ", request->lab(), " to be built")
+                                : absl::StrCat("watching lab ", request->lab()));
   if (!writer->Write(armed)) {
     return grpc::Status::OK;  // the client went away
   }
@@ -168,6 +194,9 @@ grpc::Status LabsService::WatchEvents(grpc::ServerContext* context,
     auto event = subscription->Next(absl::Now() + kCancelCheck);
     if (!event.has_value()) {
       continue;
+    }
+    if (event->kind() == nslab::v1::LAB_EVENT_KIND_LAB_CREATED) {
+      awaiting.Release();
     }
     const bool last = event->kind() == nslab::v1::LAB_EVENT_KIND_LAB_DELETED;
     nslab::v1::WatchEventsResponse response;

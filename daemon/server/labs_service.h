@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+
 #include "daemon/events/event_bus.h"
 #include "daemon/lab/lab_registry.h"
 #include "nslab/v1/labs.grpc.pb.h"
@@ -29,8 +31,13 @@ class LabsService final : public nslab::v1::LabsService::Service {
                            grpc::ServerWriter<nslab::v1::WatchEventsResponse>* writer) override;
 
  private:
+  // Watches armed for a lab that does not exist yet (await_creation) hold a thread each
+  // until the lab is built and deleted or their client cancels: only so many may wait.
+  static constexpr int kMaxAwaitingWatches = 64;
+
   lab::LabRegistry* registry_;
   events::EventBus* events_;
+  std::atomic<int> awaiting_watches_{0};
 };
 
 }  // namespace nslab::server
