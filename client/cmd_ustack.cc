@@ -65,14 +65,18 @@ void PrintStats(const nslab::v1::UstackStats& stats) {
   if (!stats.tcp_sockets().empty()) {
     std::cout << "TCP sockets (ss -tni):\n";
     Table table({"STATE", "RECV-Q", "SEND-Q", "LOCAL", "PEER", "RTT/VAR MS", "RTO MS", "MSS",
-                 "CWND", "SSTHRESH", "RETRANS"});
+                 "CWND", "SSTHRESH", "RETRANS", "OPTS"});
     const auto ms = [](uint64_t us) { return absl::StrFormat("%.3f", us / 1000.0); };
     for (const auto& socket : stats.tcp_sockets()) {
       table.AddRow({socket.state(), std::to_string(socket.recv_q()),
                     std::to_string(socket.send_q()), socket.local(), socket.remote(),
                     ms(socket.rtt_us()) + "/" + ms(socket.rttvar_us()), ms(socket.rto_us()),
                     std::to_string(socket.mss()), std::to_string(socket.cwnd()),
-                    std::to_string(socket.ssthresh()), std::to_string(socket.retransmits())});
+                    std::to_string(socket.ssthresh()), std::to_string(socket.retransmits()),
+                    socket.no_delay() && socket.cork() ? "nodelay,cork"
+                    : socket.no_delay()                ? "nodelay"
+                    : socket.cork()                    ? "cork"
+                                                       : "-"});
     }
     std::cout << table.ToString();
   }

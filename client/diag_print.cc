@@ -1,5 +1,6 @@
 #include "client/diag_print.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -22,6 +23,19 @@ std::string HostPort(const std::string& address, uint32_t port, const std::strin
 
 std::string Ms(uint32_t us) { return absl::StrFormat("%.3f", us / 1000.0); }
 
+// What a socket's options say about small writes, as ss words its flags: "nodelay", "cork",
+// both, or "-".
+std::string SendOptions(const nslab::v1::TcpInfo& tcp) {
+  std::vector<std::string> words;
+  if (tcp.nodelay()) {
+    words.push_back("nodelay");
+  }
+  if (tcp.cork()) {
+    words.push_back("cork");
+  }
+  return words.empty() ? "-" : absl::StrJoin(words, ",");
+}
+
 std::string Bytes(uint64_t bytes) {
   if (bytes >= 10ull * 1024 * 1024) {
     return absl::StrCat(bytes / (1024 * 1024), "Mb");
@@ -40,6 +54,13 @@ std::string FormatSockets(const nslab::v1::SocketsResponse& list, bool memory) {
       "Process", "rtt(ms)", "cwnd",   "retrans"};
   if (memory) {
     header.push_back("skmem");
+  }
+  // Only a ustack node reports TCP_NODELAY and TCP_CORK; a kernel node's table keeps ss's shape.
+  const bool send_options = std::any_of(
+      list.sockets().begin(), list.sockets().end(),
+      [](const nslab::v1::Socket& s) { return s.tcp().has_nodelay() || s.tcp().has_cork(); });
+  if (send_options) {
+    header.push_back("opts");
   }
   Table table(header);
   for (const auto& s : list.sockets()) {
@@ -69,6 +90,9 @@ std::string FormatSockets(const nslab::v1::SocketsResponse& list, bool memory) {
       row.push_back(absl::StrCat("(r", m.rmem_alloc(), ",rb", m.rcvbuf(), ",t", m.wmem_alloc(),
                                  ",tb", m.sndbuf(), ",f", m.fwd_alloc(), ",w", m.wmem_queued(),
                                  ",o", m.optmem(), ",bl", m.backlog(), ",d", m.drops(), ")"));
+    }
+    if (send_options) {
+      row.push_back(s.protocol() == "tcp" ? SendOptions(s.tcp()) : "-");
     }
     table.AddRow(std::move(row));
   }

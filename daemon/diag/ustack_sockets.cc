@@ -56,6 +56,8 @@ nslab::v1::Socket ToSocket(const nslab::v1::UstackTcpSocket& from) {
   tcp->set_retransmits(from.backoff());
   tcp->set_total_retrans(Clamp(from.retransmits()));
   tcp->set_congestion("reno");
+  tcp->set_nodelay(from.no_delay());
+  tcp->set_cork(from.cork());
   return socket;
 }
 

@@ -116,19 +116,28 @@ void HttpServer::respond(Session& session) {
   }
 }
 
+void HttpServer::on_accepted(tcp::SocketId connection) {
+  // The last piece of a response must not wait for the ACK of the ones before it.
+  tcp_.set_no_delay(connection, true, tcp_.now()).IgnoreError();
+}
+
 bool HttpServer::send_pending(tcp::SocketId connection, Session& session, bool& failed) {
   for (;;) {
     std::span<const std::byte> data;
+    std::uint64_t left_after = 0;  // of the response, once `data` is written
     if (session.head_sent < session.head.size()) {
       data = std::as_bytes(std::span<const char>(session.head)).subspan(session.head_sent);
+      left_after = session.body_size - session.body_sent;
     } else if (session.body_sent < session.body_size) {
       data = pattern_from(session.body_sent);
       data = data.first(static_cast<std::size_t>(
           std::min<std::uint64_t>(data.size(), session.body_size - session.body_sent)));
+      left_after = session.body_size - session.body_sent - data.size();
     } else {
       return true;
     }
-    const absl::StatusOr<std::size_t> written = tcp_.write(connection, data, tcp_.now());
+    const std::uint8_t flags = left_after > 0 ? tcp::write_flag::kMore : 0;
+    const absl::StatusOr<std::size_t> written = tcp_.write(connection, data, tcp_.now(), flags);
     if (!written.ok()) {
       if (!absl::IsUnavailable(written.status())) {
         failed = true;

@@ -14,6 +14,11 @@
 // pipelined requests are answered in order. The body is generated as the send buffer takes it,
 // so a response of any size costs the same memory; the next request is read only once the
 // current response is out, which bounds what a pipelining client can make the server hold.
+//
+// A response leaves whole: its pieces (the head, then the body as the send buffer takes it) are
+// written with write_flag::kMore but the last, and Nagle is off (TCP_NODELAY), as nginx does
+// with tcp_nopush and tcp_nodelay. Otherwise Nagle would hold the body's partial segment until
+// the client ACKed the head, and a client delaying its ACK (Linux: ~40 ms) stalled the response.
 
 #include <cstddef>
 #include <cstdint>
@@ -52,6 +57,7 @@ class HttpServer final : public TcpServer {
   };
 
   explicit HttpServer(tcp::Tcp& tcp) : TcpServer(tcp) {}
+  void on_accepted(tcp::SocketId connection) override;
   void serve(tcp::SocketId connection, std::uint8_t events) override;
   void forget(tcp::SocketId connection) override { sessions_.erase(connection); }
 

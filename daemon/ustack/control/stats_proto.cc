@@ -171,6 +171,8 @@ void to_proto(const tcp::TcpSocketInfo& socket, v1::UstackTcpSocket* out) {
   out->set_retransmits(socket.retransmits);
   out->set_backoff(static_cast<std::uint32_t>(socket.backoff));
   out->set_orphaned(socket.orphaned);
+  out->set_no_delay(socket.no_delay);
+  out->set_cork(socket.cork);
 }
 
 driver::NicSettingsUpdate from_proto(const v1::UstackControlServiceSetNicRequest& request) {

@@ -23,11 +23,17 @@ struct SocketOptions {
   std::size_t send_buffer_size = 256 * 1024;     // SO_SNDBUF
   std::size_t receive_buffer_size = 256 * 1024;  // SO_RCVBUF
   bool no_delay = false;                         // TCP_NODELAY: Nagle off
-  bool keep_alive = false;                       // SO_KEEPALIVE
-  Duration keep_alive_idle = seconds(7200);      // TCP_KEEPIDLE
-  Duration keep_alive_interval = seconds(75);    // TCP_KEEPINTVL
-  int keep_alive_probes = 9;                     // TCP_KEEPCNT
+  // TCP_CORK: partial segments wait for more data, the uncork, or kCorkCeiling; full ones go.
+  bool cork = false;
+  bool keep_alive = false;                     // SO_KEEPALIVE
+  Duration keep_alive_idle = seconds(7200);    // TCP_KEEPIDLE
+  Duration keep_alive_interval = seconds(75);  // TCP_KEEPINTVL
+  int keep_alive_probes = 9;                   // TCP_KEEPCNT
 };
+
+// How long corked data (TCP_CORK, or a write flagged kMore) may wait for the rest of its segment:
+// Linux's ceiling, tcp(7).
+inline constexpr Duration kCorkCeiling = milliseconds(200);
 
 struct TcpConfig {
   SocketOptions socket_defaults;

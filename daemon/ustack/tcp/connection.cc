@@ -69,20 +69,25 @@ void Connection::adopt_peer_syn(const packet::TcpRepr& syn) {
   snd_wl2_ = SeqNumber(syn.ack_number);
 }
 
-std::size_t Connection::write(packet::ConstBytes data, Instant now) {
+std::size_t Connection::write(packet::ConstBytes data, bool more, Instant now) {
   if (fin_queued_ || (state_ != TcpState::kSynSent && state_ != TcpState::kSynReceived &&
                       state_ != TcpState::kEstablished && state_ != TcpState::kCloseWait)) {
     return 0;
   }
   const std::size_t accepted = send_buffer_.append(data);
+  // A write refused for want of room says nothing about the message (Linux pushes only after
+  // copying something); an empty one is how an application ends a message it flagged `more`.
+  if (accepted > 0 || data.empty()) {
+    more_ = more;
+  }
   output(now);
   return accepted;
 }
 
-std::size_t Connection::read(packet::MutableBytes out, Instant now) {
+std::size_t Connection::read(packet::MutableBytes out) {
   const std::size_t len = receive_buffer_.read(out);
   if (len > 0) {
-    maybe_send_window_update(now);
+    maybe_send_window_update();
   }
   return len;
 }
@@ -139,9 +144,13 @@ void Connection::set_options(const SocketOptions& options, Instant now) {
   if (options.receive_buffer_size != options_.receive_buffer_size) {
     receive_buffer_.set_capacity(options.receive_buffer_size);
   }
+  // tcp(7): setting TCP_NODELAY flushes what is queued even while TCP_CORK stays set; later
+  // writes are corked again. Clearing TCP_CORK sends what it held, under Nagle unless
+  // TCP_NODELAY is set (Linux's tcp_push_pending_frames on uncork).
+  const bool push = options.no_delay && !options_.no_delay;
   options_ = options;
   restart_keep_alive(now);
-  output(now);
+  output(now, push);
 }
 
 void Connection::set_fault_policy(const FaultPolicy& policy, Instant now) {
@@ -206,6 +215,8 @@ TcpSocketInfo Connection::info() const {
   info.retransmits = retransmits_;
   info.backoff = rtt_.backoff_count();
   info.orphaned = orphaned_;
+  info.no_delay = options_.no_delay;
+  info.cork = options_.cork;
   return info;
 }
 

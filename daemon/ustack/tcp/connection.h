@@ -55,6 +55,9 @@ class ConnectionHost {
   virtual void connection_closed(Connection& connection) = 0;
   virtual TcpCounters& mutable_counters() = 0;
   virtual const TcpConfig& config() const = 0;
+  // The connection owes an ACK that data the application is about to write may carry: the host
+  // calls flush_deferred_ack() once the callbacks of the event being handled have run.
+  virtual void defer_ack(Connection& connection) = 0;
 };
 
 class Connection {
@@ -75,8 +78,11 @@ class Connection {
   std::optional<Instant> next_deadline() const;
 
   // The application's side. write() and read() return how much moved; 0 when nothing could.
-  std::size_t write(packet::ConstBytes data, Instant now);
-  std::size_t read(packet::MutableBytes out, Instant now);
+  // `more` (MSG_MORE): the rest of the message follows at once, so a partial segment waits for
+  // it as under TCP_CORK. A write without it that moved something (or moved nothing because
+  // `data` was empty) ends the message.
+  std::size_t write(packet::ConstBytes data, bool more, Instant now);
+  std::size_t read(packet::MutableBytes out);
   // No more writes: a FIN follows the data.
   void shutdown_send(Instant now);
   // The application lets go. With unread data the connection is reset (RFC 2525 2.17), else
@@ -84,10 +90,17 @@ class Connection {
   void close(Instant now);
   // Sends a RST and goes to CLOSED.
   void abort(Instant now);
+  // Clearing `cork` sends what it held (Nagle still applies); setting `no_delay` pushes, below.
   void set_options(const SocketOptions& options, Instant now);
+  // Sends everything queued that the windows allow, cork and Nagle aside (what setting
+  // TCP_NODELAY does in Linux, even while TCP_CORK stays set).
+  void push(Instant now);
+  // Sends the ACK deferred through ConnectionHost::defer_ack, unless a segment carried it since.
+  void flush_deferred_ack(Instant now);
   // From the next segment on (fault_policy.h); the bytes already moved count toward a reset.
   void set_fault_policy(const FaultPolicy& policy, Instant now);
   const FaultPolicy& fault_policy() const { return fault_; }
+  const SocketOptions& options() const { return options_; }
 
   SocketId id() const { return id_; }
   const FourTuple& tuple() const { return tuple_; }
@@ -120,8 +133,11 @@ class Connection {
   void adopt_peer_syn(const packet::TcpRepr& syn);
 
   // --- output (connection_output.cc)
-  // Sends what the windows, Nagle and the FIN allow; answers a pending ACK.
-  void output(Instant now);
+  // Sends what the windows, cork, Nagle and the FIN allow (`push`: cork and Nagle aside); a
+  // pending ACK that no segment carried is deferred to the host (owe_ack).
+  void output(Instant now, bool push = false);
+  // An ACK is due; it goes with the next segment, at the latest when the host flushes.
+  void owe_ack();
   // One segment from `seq`: up to `max_len` bytes of the send buffer, and the FIN when it
   // follows them. Returns the sequence space it covered.
   std::uint32_t send_from(SeqNumber seq, std::size_t max_len, Instant now);
@@ -145,7 +161,7 @@ class Connection {
   void retransmit_first_unacked(Instant now);
   // In recovery: resends the first hole the SACK scoreboard shows above what was resent.
   void retransmit_next_hole(Instant now);
-  void maybe_send_window_update(Instant now);
+  void maybe_send_window_update();
   // The window we offer: the buffer's free space, or 0 under the zero-window fault.
   std::size_t receive_window() const;
 
@@ -219,9 +235,13 @@ class Connection {
   std::optional<SeqNumber> timed_seq_;
   Instant timed_at_{};
 
-  // ACKs owed.
+  // ACKs owed; ack_deferred_: the host holds this connection in its list of ACKs to flush.
   bool ack_now_ = false;
+  bool ack_deferred_ = false;
   int unacked_segments_ = 0;
+
+  // The last write was flagged `more` (MSG_MORE): corked until a write without it.
+  bool more_ = false;
 
   // Timers.
   std::optional<Instant> retransmit_deadline_;
@@ -229,6 +249,7 @@ class Connection {
   std::optional<Instant> delayed_ack_deadline_;
   std::optional<Instant> keep_alive_deadline_;
   std::optional<Instant> linger_deadline_;  // TIME_WAIT, or an orphan's FIN_WAIT_2
+  std::optional<Instant> cork_deadline_;    // corked partial data goes at kCorkCeiling
   int consecutive_timeouts_ = 0;
   Instant last_ack_at_{};  // when the peer last sent an acceptable ACK
   int persist_backoff_ = 0;

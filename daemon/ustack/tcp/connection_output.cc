@@ -1,5 +1,6 @@
-// What to send and how a segment is built: windows, Nagle (RFC 9293 3.7.4), sender-side silly
-// window avoidance, the FIN after the data, ACKs with timestamps and SACK blocks.
+// What to send and how a segment is built: windows, cork (Linux's TCP_CORK and MSG_MORE, tcp(7)),
+// Nagle (RFC 9293 3.7.4), sender-side silly window avoidance, the FIN after the data, ACKs with
+// timestamps and SACK blocks.
 
 #include <algorithm>
 #include <limits>
@@ -17,11 +18,14 @@ bool sends_data(TcpState state) {
 }
 }  // namespace
 
-void Connection::output(Instant now) {
+void Connection::output(Instant now, bool push) {
   if (state_ == TcpState::kClosed) {
     return;
   }
   if (sends_data(state_)) {
+    const bool corked = (options_.cork || more_) && !push;
+    bool held_by_cork = false;
+    bool sent_data = false;
     for (;;) {
       // A reset-after budget ends the stream early: nothing past it is sent, and the silly
       // window and Nagle rules see its edge as the stream's end. Retransmissions after a timeout
@@ -45,6 +49,15 @@ void Connection::output(Instant now) {
       if (len > mss && len < unsent) {
         len -= len % mss;  // only the stream's last segment may be short
       }
+      if (corked && !fin_pending && len == unsent && len % mss != 0) {
+        // Corked: the full segments go, the partial one waits for the rest of the message. A
+        // FIN ends the message (shutdown uncorks, as in Linux).
+        if (len < mss) {
+          held_by_cork = true;
+          break;
+        }
+        len -= len % mss;
+      }
       if (unsent > 0 && len == 0) {
         break;
       }
@@ -52,7 +65,7 @@ void Connection::output(Instant now) {
         // Sender-side silly window avoidance: wait for the window to open further.
         break;
       }
-      if (len == unsent && len > 0 && len < mss && !options_.no_delay && in_flight > 0 &&
+      if (len == unsent && len > 0 && len < mss && !options_.no_delay && !push && in_flight > 0 &&
           !fin_pending) {
         // Nagle: one small segment in flight at a time.
         break;
@@ -62,8 +75,17 @@ void Connection::output(Instant now) {
         break;
       }
       snd_nxt_ += covered;
+      sent_data = sent_data || len > 0;
     }
-    const bool unsent_left = data_end() > snd_nxt_;
+    // The ceiling counts from when the partial segment began to wait: what is held now is new
+    // when data went out before it.
+    if (!held_by_cork) {
+      cork_deadline_.reset();
+    } else if (sent_data || !cork_deadline_) {
+      cork_deadline_ = now + kCorkCeiling;
+    }
+    // Data the cork holds is not waiting for the window: its timer is the cork's, not persist.
+    const bool unsent_left = data_end() > snd_nxt_ && !held_by_cork;
     if (flight_size() == 0 && unsent_left) {
       if (!persist_deadline_) {
         persist_deadline_ = now + rtt_.rto();
@@ -73,10 +95,27 @@ void Connection::output(Instant now) {
     }
   }
   if (ack_now_) {
-    send_ack(now);
+    owe_ack();
   }
   charge_byte_budget(0, now);  // what this call sent may have spent the reset-after budget
 }
+
+void Connection::owe_ack() {
+  ack_now_ = true;
+  if (!ack_deferred_) {
+    ack_deferred_ = true;
+    host_.defer_ack(*this);
+  }
+}
+
+void Connection::flush_deferred_ack(Instant now) {
+  ack_deferred_ = false;
+  if (ack_now_ && state_ != TcpState::kClosed) {
+    send_ack(now);
+  }
+}
+
+void Connection::push(Instant now) { output(now, /*push=*/true); }
 
 std::uint32_t Connection::send_from(SeqNumber seq, std::size_t max_len, Instant now) {
   packet::TcpRepr segment = make_segment(seq, flag::kAck, now);
@@ -276,7 +315,7 @@ std::uint32_t Connection::timestamp_clock(Instant now) const {
   return static_cast<std::uint32_t>(ms) + ts_offset_;
 }
 
-void Connection::maybe_send_window_update(Instant now) {
+void Connection::maybe_send_window_update() {
   if (state_ != TcpState::kEstablished && state_ != TcpState::kFinWait1 &&
       state_ != TcpState::kFinWait2) {
     return;
@@ -287,7 +326,8 @@ void Connection::maybe_send_window_update(Instant now) {
   const std::size_t threshold =
       std::min<std::size_t>(receive_buffer_.capacity() / 2, 2 * std::size_t{our_mss_});
   if (now_open >= peer_sees + threshold) {
-    send_ack(now);
+    // Deferred: a reply the application writes next carries the window update too.
+    owe_ack();
   }
 }
 

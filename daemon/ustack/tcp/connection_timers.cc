@@ -1,5 +1,6 @@
 // The connection's timers: retransmission (RFC 6298, with the SYN's own retry limits), persist
-// (zero-window probes), delayed ACK, keep-alive, TIME_WAIT and an orphan's FIN_WAIT_2.
+// (zero-window probes), delayed ACK, keep-alive, TIME_WAIT and an orphan's FIN_WAIT_2, and the
+// cork's ceiling.
 
 #include <algorithm>
 
@@ -23,6 +24,7 @@ std::optional<Instant> Connection::next_deadline() const {
   consider(earliest, delayed_ack_deadline_);
   consider(earliest, keep_alive_deadline_);
   consider(earliest, linger_deadline_);
+  consider(earliest, cork_deadline_);
   return earliest;
 }
 
@@ -51,6 +53,11 @@ void Connection::on_timers(Instant now) {
   }
   if (keep_alive_deadline_ && now >= *keep_alive_deadline_) {
     on_keep_alive_timeout(now);
+  }
+  if (cork_deadline_ && now >= *cork_deadline_) {
+    // tcp(7): corked data waits at most this long; then it goes as if pushed.
+    cork_deadline_.reset();
+    push(now);
   }
 }
 
@@ -172,6 +179,7 @@ void Connection::enter_closed(absl::Status error) {
   delayed_ack_deadline_.reset();
   keep_alive_deadline_.reset();
   linger_deadline_.reset();
+  cork_deadline_.reset();
   ack_now_ = false;
   error_ = std::move(error);
   notify(socket_event::kReadable | socket_event::kWritable | socket_event::kClosed);

@@ -35,6 +35,8 @@ struct TcpSocketInfo {
   std::uint64_t retransmits = 0;  // segments, over the connection's life
   int backoff = 0;
   bool orphaned = false;  // closed by the application, still finishing
+  bool no_delay = false;  // TCP_NODELAY
+  bool cork = false;      // TCP_CORK
 };
 
 }  // namespace nslab::ustack::tcp

@@ -250,7 +250,7 @@ absl::StatusOr<std::size_t> Tcp::read(SocketId socket, packet::MutableBytes out,
   if (!connection) {
     return absl::NotFoundError(absl::StrCat("no TCP connection ", socket));
   }
-  const std::size_t len = connection->read(out, now);
+  const std::size_t len = connection->read(out);
   settle();
   if (len > 0 || out.empty() || connection->end_of_stream()) {
     return len;
@@ -264,7 +264,8 @@ absl::StatusOr<std::size_t> Tcp::read(SocketId socket, packet::MutableBytes out,
   return absl::UnavailableError("nothing to read yet");
 }
 
-absl::StatusOr<std::size_t> Tcp::write(SocketId socket, packet::ConstBytes data, Instant now) {
+absl::StatusOr<std::size_t> Tcp::write(SocketId socket, packet::ConstBytes data, Instant now,
+                                       std::uint8_t flags) {
   now_ = std::max(now_, now);
   Connection* connection = connection_for(socket);
   if (!connection) {
@@ -280,7 +281,7 @@ absl::StatusOr<std::size_t> Tcp::write(SocketId socket, packet::ConstBytes data,
     return absl::FailedPreconditionError(absl::StrCat(
         "TCP connection ", socket, " cannot send any more (", std::string(state_name(state)), ")"));
   }
-  const std::size_t len = connection->write(data, now);
+  const std::size_t len = connection->write(data, (flags & write_flag::kMore) != 0, now);
   settle();
   if (len == 0 && !data.empty()) {
     return absl::UnavailableError("send buffer full");
@@ -348,99 +349,6 @@ absl::Status Tcp::abort(SocketId socket, Instant now) {
   }
   settle();
   return absl::OkStatus();
-}
-
-absl::Status Tcp::set_fault_policy(SocketId socket, const FaultPolicy& policy, Instant now) {
-  now_ = std::max(now_, now);
-  const auto found = handles_.find(socket);
-  if (found == handles_.end() || !found->second.user_owned) {
-    return absl::NotFoundError(absl::StrCat("no TCP socket ", socket));
-  }
-  if (Listener* listener = found->second.listener.get()) {
-    listener->set_fault_policy(policy);
-    std::vector<SocketId> queued(listener->handshaking().begin(), listener->handshaking().end());
-    queued.insert(queued.end(), listener->established().begin(), listener->established().end());
-    for (const SocketId id : queued) {
-      if (Connection* connection = connection_for(id)) {
-        connection->set_fault_policy(policy, now);
-      }
-    }
-  } else {
-    found->second.connection->set_fault_policy(policy, now);
-  }
-  settle();
-  return absl::OkStatus();
-}
-
-absl::Status Tcp::set_options(SocketId socket, const SocketOptions& options, Instant now) {
-  now_ = std::max(now_, now);
-  const auto found = handles_.find(socket);
-  if (found == handles_.end() || !found->second.user_owned) {
-    return absl::NotFoundError(absl::StrCat("no TCP socket ", socket));
-  }
-  if (options.send_buffer_size == 0 || options.receive_buffer_size == 0) {
-    return absl::InvalidArgumentError("TCP buffer sizes must be at least 1 byte");
-  }
-  if (found->second.listener) {
-    found->second.listener->set_socket_options(options);
-  } else {
-    found->second.connection->set_options(options, now);
-  }
-  settle();
-  return absl::OkStatus();
-}
-
-absl::Status Tcp::set_readiness_callback(SocketId socket, ReadinessCallback callback) {
-  const auto found = handles_.find(socket);
-  if (found == handles_.end() || !found->second.user_owned) {
-    return absl::NotFoundError(absl::StrCat("no TCP socket ", socket));
-  }
-  found->second.callback = std::move(callback);
-  return absl::OkStatus();
-}
-
-absl::StatusOr<TcpState> Tcp::state(SocketId socket) const {
-  const auto info_or = info(socket);
-  if (!info_or.ok()) {
-    return info_or.status();
-  }
-  return info_or->state;
-}
-
-absl::StatusOr<TcpSocketInfo> Tcp::info(SocketId socket) const {
-  const Handle* handle = handle_for(socket);
-  if (!handle) {
-    return absl::NotFoundError(absl::StrCat("no TCP socket ", socket));
-  }
-  if (handle->connection) {
-    return handle->connection->info();
-  }
-  TcpSocketInfo info;
-  info.id = socket;
-  info.local = handle->listener->local();
-  info.state = TcpState::kListen;
-  info.recv_q = handle->listener->accept_queue_size();
-  info.send_q = handle->listener->limits().backlog;
-  return info;
-}
-
-std::vector<TcpSocketInfo> Tcp::sockets() const {
-  std::vector<TcpSocketInfo> table;
-  for (const auto& [id, handle] : handles_) {
-    if (handle.connection && handle.connection->state() == TcpState::kClosed) {
-      continue;
-    }
-    table.push_back(*info(id));
-  }
-  return table;
-}
-
-std::uint64_t Tcp::current_established() const {
-  return std::count_if(handles_.begin(), handles_.end(), [](const auto& entry) {
-    const Connection* connection = entry.second.connection.get();
-    return connection && (connection->state() == TcpState::kEstablished ||
-                          connection->state() == TcpState::kCloseWait);
-  });
 }
 
 void Tcp::send_segment(const FourTuple& connection, const packet::TcpRepr& segment,
@@ -535,7 +443,7 @@ void Tcp::settle() {
     return;
   }
   settling_ = true;
-  while (!closed_orphans_.empty() || !pending_events_.empty()) {
+  while (!closed_orphans_.empty() || !pending_events_.empty() || !acks_owed_.empty()) {
     const std::vector<SocketId> orphans = std::move(closed_orphans_);
     closed_orphans_.clear();
     for (const SocketId id : orphans) {
@@ -556,6 +464,15 @@ void Tcp::settle() {
       // A copy: the callback may replace itself or close the socket.
       const ReadinessCallback callback = found->second.callback;
       callback(id, bits);
+    }
+    if (closed_orphans_.empty() && pending_events_.empty() && !acks_owed_.empty()) {
+      acks_flushing_.swap(acks_owed_);
+      for (const SocketId id : acks_flushing_) {
+        if (Connection* connection = connection_for(id)) {
+          connection->flush_deferred_ack(now_);
+        }
+      }
+      acks_flushing_.clear();
     }
   }
   settling_ = false;

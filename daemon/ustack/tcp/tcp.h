@@ -3,12 +3,18 @@
 // One TCP instance: the table of connections and listeners, demultiplexing of arriving
 // segments, answers for closed ports, and a socket-like API over small integer handles. Pure
 // logic like the rest of the stack: segments arrive through receive(), leave through the
-// SegmentOutput, and every entry point is told the time.
+// SegmentOutput, and every entry point is told the time. Split by concern: tcp.cc (segments,
+// timers, the life of a socket, reading and writing) and tcp_control.cc (options, fault
+// policies, callbacks, the socket table).
 //
 // The API does not block. read()/write()/accept() answer UNAVAILABLE when they would block
 // (EAGAIN); the readiness callback says when to try again. Callbacks run on the caller's thread
 // after the segment or timer that caused them has been fully processed, so they may call back
 // into the API.
+//
+// An ACK an event makes due is sent when that entry point returns, after its callbacks ran, not
+// at once: a reply the application writes from the callback carries it, and no bare ACK goes
+// before the reply (the delayed ACK's purpose, RFC 9293 3.8.6.3, met within one event).
 
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +42,14 @@ namespace nslab::ustack::tcp {
 
 // `events` is a socket_event bit set.
 using ReadinessCallback = std::function<void(SocketId socket, std::uint8_t events)>;
+
+// Flags of Tcp::write, as send(2)'s.
+namespace write_flag {
+// MSG_MORE: the rest of the message follows at once. A partial segment waits for it, as under
+// TCP_CORK, until a write without the flag (an empty one will do), a push (set_no_delay), the
+// FIN, or the cork's ceiling (kCorkCeiling).
+inline constexpr std::uint8_t kMore = 1;
+}  // namespace write_flag
 
 class Tcp final : private ConnectionHost {
  public:
@@ -67,8 +81,9 @@ class Tcp final : private ConnectionHost {
   // (reset, refused, timed out) when it failed.
   absl::StatusOr<std::size_t> read(SocketId socket, packet::MutableBytes out, Instant now);
   // How much was taken into the send buffer; UNAVAILABLE when none fits; FAILED_PRECONDITION
-  // after shutdown or when the connection ended.
-  absl::StatusOr<std::size_t> write(SocketId socket, packet::ConstBytes data, Instant now);
+  // after shutdown or when the connection ended. `flags`: write_flag bits.
+  absl::StatusOr<std::size_t> write(SocketId socket, packet::ConstBytes data, Instant now,
+                                    std::uint8_t flags = 0);
   // Shuts the sending side (SHUT_WR): a FIN follows the data.
   absl::Status shutdown(SocketId socket, Instant now);
   // Releases the handle; the connection finishes closing on its own (or is reset when data
@@ -77,7 +92,17 @@ class Tcp final : private ConnectionHost {
   // Releases the handle and resets the connection at once, whatever is queued (close() with
   // SO_LINGER 0). A listener is closed as by close().
   absl::Status abort(SocketId socket, Instant now);
+  // Every option at once; on a listener, for the connections it accepts from then on. Clearing
+  // `cork` sends what it held; setting `no_delay` pushes as set_no_delay(true) does.
   absl::Status set_options(SocketId socket, const SocketOptions& options, Instant now);
+  // setsockopt(TCP_NODELAY): Nagle off (or back on). Turning it on also sends everything
+  // queued at once, even while corked (tcp(7)); the cork keeps holding later writes.
+  absl::Status set_no_delay(SocketId socket, bool on, Instant now);
+  // setsockopt(TCP_CORK): while on, only full segments leave; turning it off sends the rest
+  // (under Nagle unless no_delay). Corked data waits kCorkCeiling at most.
+  absl::Status set_cork(SocketId socket, bool on, Instant now);
+  // The options in force (a listener's: what its connections inherit).
+  absl::StatusOr<SocketOptions> options(SocketId socket) const;
   // Makes the socket break TCP on purpose (fault_policy.h). On a listener: how it answers SYNs,
   // and the policy of the connections it makes, including those still in its queues. On a
   // connection: from its next segment on.
@@ -113,6 +138,7 @@ class Tcp final : private ConnectionHost {
   void connection_closed(Connection& connection) override;
   TcpCounters& mutable_counters() override { return counters_; }
   const TcpConfig& config() const override { return config_; }
+  void defer_ack(Connection& connection) override { acks_owed_.push_back(connection.id()); }
 
   void receive_for_listener(Listener& listener, const FourTuple& tuple,
                             const packet::TcpRepr& segment, Instant now);
@@ -124,8 +150,11 @@ class Tcp final : private ConnectionHost {
                                               const SocketOptions& options, Instant now);
   std::optional<std::uint16_t> pick_ephemeral_port(const Endpoint& remote,
                                                    packet::Ipv4Address local);
-  // Frees connections nobody holds that reached CLOSED; then runs the queued callbacks.
+  // Frees connections nobody holds that reached CLOSED; then runs the queued callbacks; then
+  // sends the ACKs still owed (what the callbacks wrote carried the others).
   void settle();
+  // A listener or a connection the application holds, or nullptr.
+  Handle* user_handle(SocketId socket);
 
   TcpConfig config_;
   SegmentOutput& output_;
@@ -138,6 +167,10 @@ class Tcp final : private ConnectionHost {
   std::uint16_t next_ephemeral_port_;
   std::map<SocketId, std::uint8_t> pending_events_;
   std::vector<SocketId> closed_orphans_;
+  // Connections that owe an ACK (ConnectionHost::defer_ack), and the list being flushed: two
+  // vectors swapped, so that their memory is reused event after event.
+  std::vector<SocketId> acks_owed_;
+  std::vector<SocketId> acks_flushing_;
   bool settling_ = false;
 };
 

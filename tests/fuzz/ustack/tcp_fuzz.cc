@@ -302,7 +302,8 @@ class Harness {
       case 0:
       case 1: {
         const std::vector<std::byte> data(std::size_t{input.u8()} * 64, std::byte{0x42});
-        (void)tcp.write(socket, data, now_);
+        // Case 0 writes say more follows (MSG_MORE), case 1 ones end the message.
+        (void)tcp.write(socket, data, now_, action % 8 == 0 ? write_flag::kMore : 0);
         break;
       }
       case 2:
@@ -333,7 +334,9 @@ class Harness {
         break;
       case 7: {
         SocketOptions options;
-        options.no_delay = input.u8() & 1;
+        const std::uint8_t bits = input.u8();
+        options.no_delay = bits & 1;
+        options.cork = bits & 2;
         options.keep_alive = true;
         options.keep_alive_idle = std::chrono::seconds(1);
         options.keep_alive_interval = std::chrono::seconds(1);

@@ -237,7 +237,7 @@ UstackLab::~UstackLab() {
 
 std::string UstackLab::ustack_log() const { return dir_ + "/ustack.log"; }
 
-absl::StatusOr<int> UstackLab::SocketIn(const std::string& ns, int type) {
+absl::StatusOr<int> UstackLab::SocketIn(const std::string& ns, int family, int type, int protocol) {
   absl::StatusOr<int> result = absl::InternalError("not run");
   // A fresh thread enters the namespace, so this thread never switches.
   std::thread([&] {
@@ -245,7 +245,7 @@ absl::StatusOr<int> UstackLab::SocketIn(const std::string& ns, int type) {
     if (ns_fd < 0 || ::setns(ns_fd, CLONE_NEWNET) != 0) {
       result = ErrnoError("enter " + ns);
     } else {
-      const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+      const int fd = ::socket(family, type | SOCK_CLOEXEC, protocol);
       result = fd >= 0 ? absl::StatusOr<int>(fd) : ErrnoError("socket");
     }
     if (ns_fd >= 0) {

@@ -10,6 +10,7 @@
 // so the kernel in B reaches the ustack node and, for comparison, a kernel node through the
 // same bridge. Child processes (nslab-ustack, tcpdump) are killed by their exact pids.
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -94,7 +95,11 @@ class UstackLab {
   // A socket created inside the peer namespace B (it stays there).
   absl::StatusOr<int> PeerSocket(int type) { return SocketIn(ns_b_, type); }
   // A socket created inside namespace `ns`.
-  static absl::StatusOr<int> SocketIn(const std::string& ns, int type);
+  static absl::StatusOr<int> SocketIn(const std::string& ns, int type) {
+    return SocketIn(ns, AF_INET, type, 0);
+  }
+  // Any family: an AF_PACKET socket made here captures the namespace's frames.
+  static absl::StatusOr<int> SocketIn(const std::string& ns, int family, int type, int protocol);
   // `ip netns exec B <command>`.
   absl::StatusOr<std::string> InPeer(const std::string& command);
 

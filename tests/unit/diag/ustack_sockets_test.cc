@@ -26,7 +26,7 @@ nslab::v1::UstackStats Table() {
   add("10.0.0.2:80", "0.0.0.0:0", "LISTEN");
   add("10.0.0.2:80", "10.0.0.1:40000", "CLOSE-WAIT");
   add("10.0.0.2:80", "10.0.0.1:40001", "CLOSE-WAIT");
-  add("10.0.0.2:7", "10.0.0.1:40002", "ESTAB");
+  add("10.0.0.2:7", "10.0.0.1:40002", "ESTAB")->set_no_delay(true);
   return stats;
 }
 
@@ -49,6 +49,18 @@ TEST(SocketsFromUstack, RowsInTheKernelsColumns) {
   ASSERT_GE(list->summary_size(), 1);
   EXPECT_EQ(list->summary(0).state(), "CLOSE-WAIT");
   EXPECT_EQ(list->summary(0).count(), 2u);
+}
+
+TEST(SocketsFromUstack, NoDelayAndCorkAreReportedForEverySocket) {
+  auto list = SocketsFromUstack(Table(), {});
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->sockets_size(), 4);
+  // Present (the stack knows them), unlike a kernel socket's.
+  EXPECT_TRUE(list->sockets(1).tcp().has_nodelay());
+  EXPECT_FALSE(list->sockets(1).tcp().nodelay());
+  EXPECT_TRUE(list->sockets(1).tcp().has_cork());
+  EXPECT_TRUE(list->sockets(3).tcp().nodelay());
+  EXPECT_FALSE(list->sockets(3).tcp().cork());
 }
 
 TEST(SocketsFromUstack, FiltersAsForAKernelNode) {
