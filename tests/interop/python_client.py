@@ -116,8 +116,18 @@ def main():
 
         local = grpc.insecure_channel(f"unix:{socket}")
         grpc.channel_ready_future(local).result(timeout=20)
-        health = health_grpc.HealthStub(local).Check(health_pb2.HealthCheckRequest())
-        assert health.status == health_pb2.HealthCheckResponse.SERVING, health
+        # While nslabd probes the kernel and brings its labs back, its socket is served by the
+        # recovery server, which answers NOT_SERVING and means "ask again" (docs/api.md); a
+        # client waits for SERVING as a Kubernetes readiness probe does. Any other status is
+        # a failure at once.
+        deadline = time.monotonic() + 20
+        while True:
+            health = health_grpc.HealthStub(local).Check(health_pb2.HealthCheckRequest())
+            if health.status == health_pb2.HealthCheckResponse.SERVING:
+                break
+            assert health.status == health_pb2.HealthCheckResponse.NOT_SERVING, health
+            assert time.monotonic() < deadline, "nslabd did not become SERVING in 20 s"
+            time.sleep(0.05)
 
         # What a Python client elsewhere does: nslabd's address, the CA that signed nslabd's
         # certificate, and this client's certificate and key from the CA nslabd trusts.
