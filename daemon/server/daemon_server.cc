@@ -210,7 +210,8 @@ absl::Status DaemonServer::Start() {
   if (::rename(serving_path.c_str(), options_.socket_path.c_str()) != 0) {
     return ErrnoStatus(absl::StrCat("rename ", serving_path, " to ", options_.socket_path), errno);
   }
-  recovery->reset();  // its clients reconnect to the serving daemon
+  recovery_ = std::move(*recovery);
+  recovery_->Retire();  // its clients reconnect to the serving daemon
   NSLAB_LOG(Info) << "nslabd listening on unix:" << options_.socket_path
                   << (socket_gid ? absl::StrCat(" (group ", options_.socket_group, ")") : "");
   reaper_ = std::thread([this] { ReapExpiredLabs(); });
@@ -240,6 +241,7 @@ void DaemonServer::Shutdown() {
     if (!stopping_.HasBeenNotified()) {
       stopping_.Notify();
     }
+    recovery_.reset();
     if (server_) {
       server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
       // gRPC removes the path it bound (the .serving name, renamed since); this one is ours.

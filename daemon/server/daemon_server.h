@@ -18,6 +18,7 @@
 #include "daemon/exec/supervisor.h"
 #include "daemon/lab/lab_registry.h"
 #include "daemon/scenario/lab/lab_scenarios.h"
+#include "daemon/server/recovery_server.h"
 
 namespace grpc {
 class Server;
@@ -72,6 +73,8 @@ class DaemonServer {
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Service> reflection_v1_;
   std::unique_ptr<grpc::Server> server_;
+  // Answered the socket while the labs came back; goes once its clients have moved over.
+  std::unique_ptr<RecoveryServer> recovery_;
   absl::Notification stopping_;
   std::thread reaper_;
   // Shutdown runs once: the signal thread and the destructor may call it at the same time.

@@ -1,5 +1,6 @@
 #include "daemon/server/recovery_server.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
@@ -12,10 +13,21 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "daemon/common/errno_status.h"
 
 namespace nslab::server {
 namespace {
+
+// Every connection here gets its GOAWAY this long after it was made (gRPC adds up to 10%
+// jitter), and a call under way then has the grace period to finish; calls here answer at
+// once. Clients of a long recovery reconnect this often, which over a unix socket costs
+// nothing they could notice.
+constexpr int kConnectionAgeMs = 200;
+constexpr int kConnectionAgeGraceMs = 200;
+// Past this, every connection made before Retire() has been told to go and has finished.
+constexpr auto kRetireAfter =
+    std::chrono::milliseconds(kConnectionAgeMs * 11 / 10 + kConnectionAgeGraceMs + 100);
 
 // Every method the recovery server does not serve (all but health and reflection).
 class UnavailableWhileRecovering final : public grpc::CallbackGenericService {
@@ -55,6 +67,8 @@ absl::StatusOr<std::unique_ptr<RecoveryServer>> RecoveryServer::Start(
   ::unlink(own_path.c_str());
   builder.AddListeningPort(absl::StrCat("unix:", own_path), grpc::InsecureServerCredentials());
   builder.RegisterCallbackGenericService(recovery->unavailable_.get());
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, kConnectionAgeMs);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, kConnectionAgeGraceMs);
   recovery->server_ = builder.BuildAndStart();
   if (!recovery->server_) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", socket_path));
@@ -70,9 +84,32 @@ absl::StatusOr<std::unique_ptr<RecoveryServer>> RecoveryServer::Start(
   return recovery;
 }
 
-RecoveryServer::~RecoveryServer() {
+void RecoveryServer::Retire() {
+  if (retiring_.joinable()) {
+    return;
+  }
+  retiring_ = std::thread([this] {
+    stop_waiting_.WaitForNotificationWithTimeout(absl::FromChrono(kRetireAfter));
+    ShutdownNow();
+  });
+}
+
+void RecoveryServer::ShutdownNow() {
   if (server_) {
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
+    server_.reset();
+  }
+}
+
+RecoveryServer::~RecoveryServer() {
+  // nslabd stopping while a retirement waits: stop now.
+  if (!stop_waiting_.HasBeenNotified()) {
+    stop_waiting_.Notify();
+  }
+  if (retiring_.joinable()) {
+    retiring_.join();
+  } else {
+    ShutdownNow();
   }
 }
 

@@ -2,9 +2,11 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 
 namespace grpc {
 class CallbackGenericService;
@@ -24,12 +26,23 @@ class RecoveryServer {
   static absl::StatusOr<std::unique_ptr<RecoveryServer>> Start(
       const std::string& socket_path, const std::string& state_dir,
       const std::vector<std::string>& services);
+  // Stops it once `socket_path` names the serving daemon. A client connected here is not
+  // cut off mid-call: every connection here is told to go (an HTTP/2 GOAWAY, which gRPC
+  // clients follow by reconnecting, now to the serving daemon, retrying what was not yet
+  // taken), and only after every one has been told does the server shut down. Shutting
+  // down at once cancelled a call that crossed the handoff (CANCELLED, seen in CI by a
+  // client polling health).
+  void Retire();
   ~RecoveryServer();
 
  private:
   RecoveryServer() = default;
+  void ShutdownNow();
+
   std::unique_ptr<grpc::CallbackGenericService> unavailable_;
   std::unique_ptr<grpc::Server> server_;
+  absl::Notification stop_waiting_;
+  std::thread retiring_;
 };
 
 }  // namespace nslab::server
