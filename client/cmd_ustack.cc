@@ -95,6 +95,8 @@ void PrintStats(const nslab::v1::UstackStats& stats) {
     std::cout << table.ToString();
   }
   std::cout << "Faults (nslab ustack fault):\n" << UstackFaultTable(stats.faults());
+  std::cout << "Service times (frames off the rx ring -> answer handed to the device):\n"
+            << UstackServiceTimesText(stats.service_times());
 }
 
 }  // namespace

@@ -16,7 +16,23 @@ void to_proto(const driver::NicSettings& settings, v1::UstackNicSettings* out) {
   out->set_tso(settings.tso);
 }
 
+void to_proto(const node::LatencyHistogram& histogram, v1::UstackLatencyHistogram* out) {
+  out->set_count(histogram.count());
+  out->set_sum_ns(histogram.sum_ns());
+  out->set_max_ns(histogram.max_ns());
+  for (std::size_t bucket = 0; bucket < node::LatencyHistogram::kBoundedBuckets; ++bucket) {
+    if (histogram.bucket_count(bucket) != 0) {
+      v1::UstackLatencyBucket* b = out->add_buckets();
+      b->set_le_ns(node::LatencyHistogram::bound_ns(bucket));
+      b->set_count(histogram.bucket_count(bucket));
+    }
+  }
+  out->set_above_largest_bound(histogram.bucket_count(node::LatencyHistogram::kBoundedBuckets));
+}
+
 void to_proto(const node::NodeStats& stats, v1::UstackStats* out) {
+  to_proto(stats.service_times.handshake, out->mutable_service_times()->mutable_handshake());
+  to_proto(stats.service_times.answer, out->mutable_service_times()->mutable_answer());
   to_proto(stats.nic_settings, out->mutable_nic_settings());
 
   const driver::NicCounterValues& nic = stats.nic;

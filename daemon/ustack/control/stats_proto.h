@@ -14,6 +14,7 @@
 namespace nslab::ustack::control {
 
 void to_proto(const driver::NicSettings& settings, v1::UstackNicSettings* out);
+void to_proto(const node::LatencyHistogram& histogram, v1::UstackLatencyHistogram* out);
 void to_proto(const node::NodeStats& stats, v1::UstackStats* out);
 void to_proto(const tcp::TcpSocketInfo& socket, v1::UstackTcpSocket* out);
 driver::NicSettingsUpdate from_proto(const v1::UstackControlServiceSetNicRequest& request);

@@ -126,7 +126,10 @@ void Node::run() {
       run_posted();
     }
     now = Clock::now();
+    const TurnMarks before = turn_marks();
+    std::size_t received = 0;
     rx_pending = nic_->poll_rx(kRxBudget, [&](const driver::RxFrame& frame) {
+      ++received;
       stack_.receive(frame.frame, frame.checksum_trusted, now);
     });
     if (const auto deadline = stack_.next_deadline(); deadline && *deadline <= now) {
@@ -138,8 +141,33 @@ void Node::run() {
       }
     }
     nic_->flush_tx();
+    if (received > 0) {
+      record_turn(before, now);
+    }
   }
   run_posted();
+}
+
+Node::TurnMarks Node::turn_marks() {
+  const tcp::Tcp& tcp = stack_.tcp();
+  return {tcp.counters().passive_opens, tcp.data_segments_in(), tcp.data_segments_out()};
+}
+
+void Node::record_turn(const TurnMarks& before, net::Instant frames_taken) {
+  const TurnMarks after = turn_marks();
+  if (after.passive_opens == before.passive_opens &&
+      (after.data_segments_in == before.data_segments_in ||
+       after.data_segments_out == before.data_segments_out)) {
+    return;  // nothing answered (ACKs, a bulk transfer's data): not a service time
+  }
+  const auto took = std::chrono::steady_clock::now() - frames_taken;
+  if (after.passive_opens != before.passive_opens) {
+    service_times_.handshake.record(took);
+  }
+  if (after.data_segments_in != before.data_segments_in &&
+      after.data_segments_out != before.data_segments_out) {
+    service_times_.answer.record(took);
+  }
 }
 
 std::optional<net::Instant> Node::next_deadline() const {
@@ -154,7 +182,7 @@ std::optional<net::Instant> Node::next_deadline() const {
 }
 
 NodeStats Node::stats() const {
-  NodeStats stats{nic_->settings(), nic_->counters(), stack_.stats(), {}};
+  NodeStats stats{nic_->settings(), nic_->counters(), stack_.stats(), {}, service_times_};
   for (const auto& service : services_) {
     if (auto report = service->client_report()) {
       stats.clients.push_back(*std::move(report));

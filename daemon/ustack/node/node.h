@@ -20,6 +20,7 @@
 #include "daemon/ustack/driver/virtio_net.h"
 #include "daemon/ustack/net/stack.h"
 #include "daemon/ustack/node/nic_link.h"
+#include "daemon/ustack/node/service_time.h"
 
 namespace nslab::ustack::node {
 
@@ -50,6 +51,7 @@ struct NodeStats {
   driver::NicCounterValues nic;
   net::StackStats stack;
   std::vector<apps::ClientReport> clients;  // the built-in clients, in --service order
+  ServiceTimes service_times;
 };
 
 class Node {
@@ -86,6 +88,15 @@ class Node {
   void run_posted();
   // The stack's next timer or a service's (a client's connect), whichever is first.
   std::optional<net::Instant> next_deadline() const;
+  // What the stack had done before a turn began, to tell what the turn answered.
+  struct TurnMarks {
+    std::uint64_t passive_opens = 0;
+    std::uint64_t data_segments_in = 0;
+    std::uint64_t data_segments_out = 0;
+  };
+  TurnMarks turn_marks();
+  // A turn that received frames: into the histograms of what it answered.
+  void record_turn(const TurnMarks& before, net::Instant frames_taken);
 
   std::unique_ptr<driver::VirtioNet> nic_;
   NicLink link_;
@@ -97,6 +108,7 @@ class Node {
   std::mutex mutex_;
   std::vector<std::function<void()>> posted_;  // guarded by mutex_
   std::atomic<bool> stopping_{false};
+  ServiceTimes service_times_;
 };
 
 }  // namespace nslab::ustack::node

@@ -60,6 +60,7 @@ void Tcp::receive(packet::Ipv4Address source, packet::Ipv4Address destination,
     return;
   }
   ++counters_.in_segs;
+  data_segments_in_ += segment->payload.empty() ? 0 : 1;
   const FourTuple tuple{{destination, segment->destination_port}, {source, segment->source_port}};
   if (const auto found = by_tuple_.find(tuple); found != by_tuple_.end()) {
     Connection& connection = *handles_.at(found->second).connection;
@@ -355,6 +356,7 @@ void Tcp::send_segment(const FourTuple& connection, const packet::TcpRepr& segme
                        std::uint16_t cut_payload_len) {
   counters_.out_segs +=
       cut_payload_len == 0 ? 1 : (segment.payload.size() + cut_payload_len - 1) / cut_payload_len;
+  data_segments_out_ += segment.payload.empty() ? 0 : 1;
   output_.send_segment(connection, segment, cut_payload_len);
 }
 

@@ -114,6 +114,10 @@ class Tcp final : private ConnectionHost {
   // Every listener and connection, as `ss -tan` lists them (TIME_WAIT and orphans included).
   std::vector<TcpSocketInfo> sockets() const;
   const TcpCounters& counters() const { return counters_; }
+  // Segments that carried data, each way: the node tells a turn of its loop that answered a
+  // request by them (its service-time histogram). Not SNMP counters, so not in TcpCounters.
+  std::uint64_t data_segments_in() const { return data_segments_in_; }
+  std::uint64_t data_segments_out() const { return data_segments_out_; }
   // The time of the event being handled: what callbacks pass back into the API.
   Instant now() const { return now_; }
   // Connections in ESTABLISHED or CLOSE_WAIT (Tcp: CurrEstab).
@@ -159,6 +163,8 @@ class Tcp final : private ConnectionHost {
   TcpConfig config_;
   SegmentOutput& output_;
   TcpCounters counters_;
+  std::uint64_t data_segments_in_ = 0;
+  std::uint64_t data_segments_out_ = 0;
   Instant now_{};
   SocketId next_id_ = 1;
   std::map<SocketId, Handle> handles_;

@@ -301,6 +301,18 @@ TEST_P(UstackHttpKeepAliveTest, ResponsesLeaveWholeWithTheRequestsAck) {
           << trace;
     }
   }
+
+  // The node timed its own part of each exchange: one handshake, and a turn that answered
+  // each request (a response never waits for a later turn). Times are printed, not judged.
+  const absl::StatusOr<v1::UstackStats> stats = lab_->Stats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  const v1::UstackServiceTimes& times = stats->service_times();
+  EXPECT_EQ(times.handshake().count(), 1u) << times.DebugString();
+  EXPECT_EQ(times.answer().count(), static_cast<std::uint64_t>(kRequests)) << times.DebugString();
+  std::printf("%s: service time, handshake max %.1f us; answer mean %.1f us, max %.1f us\n",
+              GetParam().name, static_cast<double>(times.handshake().max_ns()) / 1e3,
+              static_cast<double>(times.answer().sum_ns()) / 1e3 / kRequests,
+              static_cast<double>(times.answer().max_ns()) / 1e3);
 }
 
 // Responses of up to three segments, the last one partial (all within the initial congestion
