@@ -95,6 +95,9 @@ void AddUpCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
       progress = std::make_unique<ProgressWatch>(channel, lab, ProgressWatch::Operation::kBuild,
                                                  StderrIsTerminal());
     }
+    // The table output is the lab's name alone: no need to have every node's status read.
+    request.set_view(options.output == "table" ? nslab::v1::LAB_VIEW_BASIC
+                                               : nslab::v1::LAB_VIEW_FULL);
     nslab::v1::CreateLabResponse response;
     auto status =
         ExplainSizeRefusal(stub->CreateLab(NewContext(options).get(), request, &response), file);

@@ -173,7 +173,8 @@ absl::StatusOr<nslab::v1::Topology> LabRegistry::Prepare(nslab::v1::Topology top
   return topology;
 }
 
-absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std::string& name) {
+absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std::string& name,
+                                        View view) {
   auto prepared = Prepare(std::move(requested), name);
   if (!prepared.ok()) {
     return prepared.status();
@@ -290,7 +291,7 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
   progress.Stop();
   Announce(lab_name, nslab::v1::LAB_EVENT_KIND_LAB_READY,
            absl::StrCat("lab ", lab_name, " is ready"));
-  return Get(lab_name);
+  return Get(lab_name, view);
 }
 
 absl::StatusOr<Lab> LabRegistry::Find(const std::string& name) const {
@@ -301,7 +302,7 @@ absl::StatusOr<Lab> LabRegistry::Find(const std::string& name) const {
   return it->second;
 }
 
-absl::StatusOr<Lab> LabRegistry::Get(const std::string& name) const {
+absl::StatusOr<Lab> LabRegistry::Get(const std::string& name, View view) const {
   Lab lab;
   {
     absl::ReaderMutexLock lock(&mutex_);
@@ -312,6 +313,10 @@ absl::StatusOr<Lab> LabRegistry::Get(const std::string& name) const {
     lab = std::move(*found);
   }
   if (lab.state() != nslab::v1::LAB_STATE_READY) {
+    return lab;
+  }
+  if (view == View::kBasic) {
+    FillLinkCounters(name, &lab);
     return lab;
   }
   const auto& nodes = lab.topology().nodes();
@@ -346,13 +351,17 @@ absl::StatusOr<Lab> LabRegistry::Get(const std::string& name) const {
   for (auto& status : statuses) {
     *lab.add_nodes() = std::move(status);
   }
-  std::vector<nslab::v1::LinkStatus> links(lab.links().begin(), lab.links().end());
-  FillWireCounters(name, &links);
-  lab.clear_links();
-  for (auto& link : links) {
-    *lab.add_links() = std::move(link);
-  }
+  FillLinkCounters(name, &lab);
   return lab;
+}
+
+void LabRegistry::FillLinkCounters(const std::string& name, Lab* lab) const {
+  std::vector<nslab::v1::LinkStatus> links(lab->links().begin(), lab->links().end());
+  FillWireCounters(name, &links);
+  lab->clear_links();
+  for (auto& link : links) {
+    *lab->add_links() = std::move(link);
+  }
 }
 
 std::vector<Lab> LabRegistry::List() const {

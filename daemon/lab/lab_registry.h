@@ -50,10 +50,16 @@ class LabRegistry {
   static absl::StatusOr<nslab::v1::Topology> Prepare(nslab::v1::Topology topology,
                                                      const std::string& name);
 
+  // How much of a lab Get and Create return. kFull reads every node's live status
+  // (interfaces, addresses, stack) from its namespace, which a lab of thousands of nodes takes
+  // a while to answer; kBasic is the lab as recorded — its nodes' names, kinds and namespaces —
+  // with its links' counters.
+  enum class View { kBasic, kFull };
+
   // `name` overrides the topology's. Files it names must come inline (InlineClientFiles).
-  absl::StatusOr<nslab::v1::Lab> Create(nslab::v1::Topology topology, const std::string& name);
-  // With the live status of every node.
-  absl::StatusOr<nslab::v1::Lab> Get(const std::string& name) const;
+  absl::StatusOr<nslab::v1::Lab> Create(nslab::v1::Topology topology, const std::string& name,
+                                        View view = View::kFull);
+  absl::StatusOr<nslab::v1::Lab> Get(const std::string& name, View view = View::kFull) const;
   std::vector<nslab::v1::Lab> List() const;
   // OK if a lab of that name exists (being built, ready or being deleted); else NOT_FOUND.
   absl::Status Exists(const std::string& name) const;
@@ -101,6 +107,7 @@ class LabRegistry {
   void Announce(const std::string& lab, nslab::v1::LabEventKind kind, const std::string& message);
   // Live wire counters into `links`.
   void FillWireCounters(const std::string& lab, std::vector<nslab::v1::LinkStatus>* links) const;
+  void FillLinkCounters(const std::string& name, nslab::v1::Lab* lab) const;
 
   StateStore store_;
   exec::ProcessRegistry* processes_;

@@ -40,16 +40,34 @@ absl::StatusOr<nslab::v1::Topology> TopologyOf(const Request& request) {
   return topology;
 }
 
+absl::Status CheckView(nslab::v1::LabView view) {
+  if (!nslab::v1::LabView_IsValid(view)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("view ", static_cast<int>(view),
+                     " is not a LabView: send LAB_VIEW_BASIC (1), LAB_VIEW_FULL (2) or leave it "
+                     "unset (full)"));
+  }
+  return absl::OkStatus();
+}
+
+lab::LabRegistry::View ViewOf(nslab::v1::LabView view) {
+  return view == nslab::v1::LAB_VIEW_BASIC ? lab::LabRegistry::View::kBasic
+                                           : lab::LabRegistry::View::kFull;
+}
+
 }  // namespace
 
 grpc::Status LabsService::CreateLab(grpc::ServerContext*,
                                     const nslab::v1::CreateLabRequest* request,
                                     nslab::v1::CreateLabResponse* response) {
+  if (auto status = CheckView(request->view()); !status.ok()) {
+    return ToGrpc(status);
+  }
   auto topology = TopologyOf(*request);
   if (!topology.ok()) {
     return ToGrpc(topology.status());
   }
-  auto lab = registry_->Create(std::move(*topology), request->name());
+  auto lab = registry_->Create(std::move(*topology), request->name(), ViewOf(request->view()));
   if (!lab.ok()) {
     return ToGrpc(lab.status());
   }
@@ -94,7 +112,10 @@ grpc::Status LabsService::PlanLab(grpc::ServerContext*, const nslab::v1::PlanLab
 
 grpc::Status LabsService::GetLab(grpc::ServerContext*, const nslab::v1::GetLabRequest* request,
                                  nslab::v1::GetLabResponse* response) {
-  auto lab = registry_->Get(request->name());
+  if (auto status = CheckView(request->view()); !status.ok()) {
+    return ToGrpc(status);
+  }
+  auto lab = registry_->Get(request->name(), ViewOf(request->view()));
   if (!lab.ok()) {
     return ToGrpc(lab.status());
   }

@@ -233,5 +233,51 @@ TEST_F(LabFeaturesTest, WaitForTimesOutNamingTheCondition) {
   EXPECT_THAT(status.error_message(), HasSubstr("s:udp:5353"));
 }
 
+// LAB_VIEW_BASIC returns the lab as recorded, without visiting every node's namespace (what
+// `nslab up` asks for, since it prints the name alone); FULL, and unset, read each node's
+// interfaces. A view that is not a LabView is refused before anything is built.
+TEST_F(LabFeaturesTest, ViewsSayHowMuchOfTheLabComesBack) {
+  const std::string name = UniqueLabName("view");
+  LabGuard guard(daemon_, name);
+  const std::string yaml =
+      "nodes: {a: {}, b: {}}\n"
+      "links: [{a: a:eth0, b: b:eth0, a_addr: 10.0.0.1/24, b_addr: 10.0.0.2/24}]\n";
+  {
+    nslab::v1::CreateLabRequest request;
+    request.set_topology_yaml(yaml);
+    request.set_name(name);
+    request.set_view(static_cast<nslab::v1::LabView>(7));
+    nslab::v1::CreateLabResponse response;
+    grpc::ClientContext context;
+    const grpc::Status status = daemon_->labs().CreateLab(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("LAB_VIEW_BASIC"));
+    EXPECT_FALSE(std::filesystem::exists("/run/netns/" + name + "-a"));
+  }
+  nslab::v1::CreateLabRequest request;
+  request.set_topology_yaml(yaml);
+  request.set_name(name);
+  request.set_view(nslab::v1::LAB_VIEW_BASIC);
+  nslab::v1::CreateLabResponse created;
+  grpc::ClientContext context;
+  ASSERT_TRUE(daemon_->labs().CreateLab(&context, request, &created).ok());
+  ASSERT_EQ(created.lab().nodes_size(), 2);
+  EXPECT_EQ(created.lab().state(), nslab::v1::LAB_STATE_READY);
+  EXPECT_EQ(created.lab().nodes(0).netns(), name + "-a");
+  EXPECT_EQ(created.lab().nodes(0).interfaces_size(), 0);
+  EXPECT_EQ(created.lab().links_size(), 1);
+
+  for (const auto view : {nslab::v1::LAB_VIEW_UNSPECIFIED, nslab::v1::LAB_VIEW_FULL}) {
+    nslab::v1::GetLabRequest get;
+    get.set_name(name);
+    get.set_view(view);
+    nslab::v1::GetLabResponse full;
+    grpc::ClientContext get_context;
+    ASSERT_TRUE(daemon_->labs().GetLab(&get_context, get, &full).ok());
+    ASSERT_EQ(full.lab().nodes_size(), 2);
+    EXPECT_GE(full.lab().nodes(0).interfaces_size(), 1) << nslab::v1::LabView_Name(view);
+  }
+}
+
 }  // namespace
 }  // namespace nslab::testing
