@@ -22,6 +22,9 @@ test_packages=(
   podman runc mmdebstrap uidmap
   # The netem tier (tests/netem): a Linux kernel with sch_netem that runs as a process.
   user-mode-linux
+  # The HTTP benchmark (tests/bench/http): two load generators and the baseline server, run
+  # with its own config in a namespace (the package's own service is not used).
+  wrk apache2-utils nginx
 )
 
 packages=("${build_packages[@]}")
