@@ -50,7 +50,20 @@ if ((${#missing[@]})); then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # nginx is a benchmark baseline run in a namespace with its own config; its package would
+  # also start a host nginx listening on port 80. While installing, services may not start
+  # (policy-rc.d, as Debian's container images do), unless the machine has a policy of its own.
+  policy=/usr/sbin/policy-rc.d
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\n# nslab scripts/setup.sh: no service starts while it installs\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [[ $(trap -p EXIT) ]]; then
+    rm -f "$policy"
+    trap - EXIT
+  fi
 fi
 
 if [[ ${1:-} != --build ]]; then
