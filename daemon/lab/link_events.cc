@@ -15,9 +15,11 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/common/errno_status.h"
 #include "daemon/common/log.h"
+#include "daemon/common/parallel.h"
 #include "daemon/events/event_bus.h"
 #include "daemon/netlink/route_socket.h"
 #include "daemon/netns/netns.h"
@@ -45,6 +47,9 @@ struct LinkEvents::NodeSocket {
 
 namespace {
 
+// Threads that open a big lab's link sockets, each in its node's namespace.
+constexpr size_t kOpenWorkers = 4;
+
 // Asks for every link's state now: the baseline, or a resynchronisation after the kernel
 // dropped announcements (the replies arrive like announcements and are handled alike).
 absl::Status RequestLinkDump(nl_sock* socket) {
@@ -55,22 +60,23 @@ absl::Status RequestLinkDump(nl_sock* socket) {
 }  // namespace
 
 std::vector<WatchedNode> WatchedNodesOf(const nslab::v1::Lab& lab) {
+  // One pass over the links: asking every link of every node was quadratic, seconds at 10,000.
+  absl::flat_hash_map<std::string, std::vector<std::string>> interfaces;
+  for (const auto& link : lab.topology().links()) {
+    for (const auto* end : {&link.a(), &link.b()}) {
+      interfaces[end->node()].push_back(end->interface());
+    }
+  }
   std::vector<WatchedNode> nodes;
   for (const auto& node : lab.topology().nodes()) {
-    WatchedNode watched{.node = node.name(),
-                        .netns = topology::NamespaceOf(lab.name(), node.name()),
-                        .interfaces = {}};
-    for (const auto& link : lab.topology().links()) {
-      for (const auto* end : {&link.a(), &link.b()}) {
-        if (end->node() == node.name()) {
-          watched.interfaces.push_back(end->interface());
-        }
-      }
-    }
+    auto found = interfaces.find(node.name());
     // A node without links has nothing to follow (and an empty list would mean "all").
-    if (!watched.interfaces.empty()) {
-      nodes.push_back(std::move(watched));
+    if (found == interfaces.end()) {
+      continue;
     }
+    nodes.push_back(WatchedNode{.node = node.name(),
+                                .netns = topology::NamespaceOf(lab.name(), node.name()),
+                                .interfaces = std::move(found->second)});
   }
   return nodes;
 }
@@ -104,8 +110,11 @@ LinkEvents::~LinkEvents() {
 
 absl::StatusOr<std::unique_ptr<LinkEvents::LabWatch>> LinkEvents::Watch(
     const std::string& lab, const std::vector<WatchedNode>& nodes) {
-  std::vector<std::unique_ptr<NodeSocket>> opened;
-  for (const auto& node : nodes) {
+  // In parallel: each socket is opened inside its namespace on a thread of its own, about a
+  // quarter of a millisecond apiece, which a lab of thousands of nodes waited for in turn.
+  std::vector<std::unique_ptr<NodeSocket>> opened(nodes.size());
+  auto status = ParallelFor(nodes.size(), kOpenWorkers, [&](size_t i) -> absl::Status {
+    const WatchedNode& node = nodes[i];
     auto netns = netns::Open(node.netns);
     if (!netns.ok()) {
       return netns.status();
@@ -130,8 +139,12 @@ absl::StatusOr<std::unique_ptr<LinkEvents::LabWatch>> LinkEvents::Watch(
     if (auto status = RequestLinkDump(sock); !status.ok()) {
       return status;
     }
-    opened.push_back(std::make_unique<NodeSocket>(
-        NodeSocket{.lab = lab, .node = node, .socket = std::move(*socket), .interfaces = {}}));
+    opened[i] = std::make_unique<NodeSocket>(
+        NodeSocket{.lab = lab, .node = node, .socket = std::move(*socket), .interfaces = {}});
+    return absl::OkStatus();
+  });
+  if (!status.ok()) {
+    return status;
   }
   std::vector<uint64_t> ids;
   absl::MutexLock lock(&mutex_);
