@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "client/commands.h"
 #include "client/output.h"
+#include "client/progress_watch.h"
 #include "client/run_report.h"
 #include "client/scenario_play.h"
 #include "client/topology_file.h"
@@ -38,6 +39,7 @@ struct RunArgs {
   std::string junit;
   std::string json;
   bool keep = false;
+  bool no_progress = false;
   std::string in_node;
   std::vector<std::string> command;
 };
@@ -263,9 +265,20 @@ int Run(const GlobalOptions& options, const RunArgs& args) {
   nslab::v1::CreateLabResponse created;
   std::cerr << "nslab run: building lab " << lab << "\n";
   bool built = true;
-  if (auto status = ExplainSizeRefusal(
-          labs->CreateLab(NewContext(options).get(), *request, &created), args.topology);
-      !status.ok()) {
+  // The reports name the lab; its nodes' live status is not read for them.
+  request->set_view(nslab::v1::LAB_VIEW_BASIC);
+  std::unique_ptr<ProgressWatch> build_progress;
+  if (!args.no_progress) {
+    build_progress = std::make_unique<ProgressWatch>(channel, lab, ProgressWatch::Operation::kBuild,
+                                                     StderrIsTerminal());
+  }
+  auto create_status = ExplainSizeRefusal(
+      labs->CreateLab(NewContext(options).get(), *request, &created), args.topology);
+  if (build_progress) {
+    build_progress->Finish(create_status.ok());
+    build_progress.reset();
+  }
+  if (auto status = create_status; !status.ok()) {
     ReportError(status, options);
     if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
       return kExitBadInput;
@@ -320,7 +333,16 @@ int Run(const GlobalOptions& options, const RunArgs& args) {
     nslab::v1::DeleteLabRequest down;
     down.set_name(lab);
     nslab::v1::DeleteLabResponse deleted;
-    if (auto status = labs->DeleteLab(NewContext(options).get(), down, &deleted); !status.ok()) {
+    std::unique_ptr<ProgressWatch> remove_progress;
+    if (!args.no_progress) {
+      remove_progress = std::make_unique<ProgressWatch>(
+          channel, lab, ProgressWatch::Operation::kRemove, StderrIsTerminal());
+    }
+    auto delete_status = labs->DeleteLab(NewContext(options).get(), down, &deleted);
+    if (remove_progress) {
+      remove_progress->Finish(delete_status.ok());
+    }
+    if (auto status = delete_status; !status.ok()) {
       ReportError(status, options);
       if (outcome.infrastructure_error.empty()) {
         outcome.infrastructure_error = absl::StrCat("removing the lab: ", status.error_message());
@@ -373,6 +395,8 @@ void AddRunCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) 
   cmd->add_option("--junit", args.junit, "Write a JUnit XML report here");
   cmd->add_option("--json", args.json, "Write a JSON report here");
   cmd->add_flag("--keep", args.keep, "Leave the lab up afterwards");
+  cmd->add_flag("--no-progress", args.no_progress,
+                "Print no build or removal progress on stderr (shown for work over half a second)");
   cmd->add_option("--in", args.in_node, "Node to run the command in (the command after --)");
   cmd->add_option("command", args.command, "Command and arguments (after --)");
   cmd->footer(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `nslab up` and `nslab down` of a lab of a few hundred nodes print their progress on stderr:
 # plain lines when stderr is not a terminal, counting to the lab's totals, then a closing
-# "built:"/"removed:" line; stdout keeps only what it printed before. On a terminal one line
+# "built:"/"removed:" line; stdout keeps only what it printed before. `nslab run` shows both. On a terminal one line
 # is rewritten in place. Another client's `nslab events` sees the removal as PROGRESS events
 # before LAB_DELETED. --no-progress prints none.
 source "$(dirname "$0")/lib.sh"
@@ -65,6 +65,17 @@ assert (last["nodes_done"], last["nodes_total"]) == (400, 400), last
 assert (last["links_done"], last["links_total"]) == (399, 399), last
 assert kinds.index("LAB_EVENT_KIND_PROGRESS") < kinds.index("LAB_EVENT_KIND_LAB_DELETED")
 PY
+
+# `nslab run` builds and removes the lab itself: the same progress around its own lines.
+ran=e2e-$$-progress-run
+LABS_MADE+=("$ran")
+"$NSLAB" run -t "$topology" --name "$ran" --in h1 -- true >"$WORK/run.out" 2>"$WORK/run.err" ||
+  fail "nslab run: $(cat "$WORK/run.err")"
+run_err=$(cat "$WORK/run.err")
+expect_contains "$run_err" "built: nodes 400/400, links 399/399" "run's build progress"
+expect_contains "$run_err" "removed: nodes 400/400, links 399/399" "run's removal progress"
+err=$("$NSLAB" run -t "$topology" --name "$ran" --in h1 --no-progress -- true 2>&1 >/dev/null)
+[[ $err != *"built:"* && $err != *"removed:"* ]] || fail "run --no-progress: $err"
 
 # On a terminal (script(1) gives the CLI one): a line rewritten with \r, ended once.
 small=e2e-$$-progress-tty
