@@ -88,6 +88,7 @@ std::size_t Connection::read(packet::MutableBytes out) {
   const std::size_t len = receive_buffer_.read(out);
   if (len > 0) {
     maybe_send_window_update();
+    release_finished_buffers();
   }
   return len;
 }
@@ -217,6 +218,7 @@ TcpSocketInfo Connection::info() const {
   info.orphaned = orphaned_;
   info.no_delay = options_.no_delay;
   info.cork = options_.cork;
+  info.buffer_bytes = buffer_memory();
   return info;
 }
 
@@ -235,6 +237,15 @@ void Connection::set_state(TcpState state) {
 }
 
 void Connection::notify(std::uint8_t events) { host_.notify(id_, events); }
+
+void Connection::release_finished_buffers() {
+  if (fin_received_ || state_ == TcpState::kClosed) {
+    receive_buffer_.release_if_empty();
+  }
+  if (fin_queued_ || state_ == TcpState::kClosed) {
+    send_buffer_.release_if_empty();
+  }
+}
 
 SeqNumber Connection::rcv_nxt() const {
   return receive_buffer_.rcv_nxt() + (fin_received_ ? 1u : 0u);

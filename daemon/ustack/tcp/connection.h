@@ -117,6 +117,10 @@ class Connection {
   std::size_t send_space() const { return send_buffer_.free_space(); }
   bool writable() const;
   TcpSocketInfo info() const;
+  // Buffer memory allocated now (send and receive storage; the buffers grow on demand).
+  std::size_t buffer_memory() const {
+    return send_buffer_.allocated() + receive_buffer_.allocated();
+  }
 
  private:
   // --- input (connection_input.cc)
@@ -182,6 +186,11 @@ class Connection {
   void enter_closed(absl::Status error);
 
   // --- shared
+  // Gives back the storage of a direction that is done: the receive side once the peer's FIN
+  // came and everything before it was read, the send side once our FIN is queued and every byte
+  // before it acknowledged. TIME_WAIT and CLOSED then hold no buffer memory, as Linux's
+  // timewait sockets hold none.
+  void release_finished_buffers();
   void set_state(TcpState state);
   void notify(std::uint8_t events);
   SeqNumber rcv_nxt() const;
