@@ -138,6 +138,27 @@ void Connection::abort(Instant now) {
   enter_closed(absl::AbortedError("connection aborted"));
 }
 
+bool Connection::accepts_new_incarnation(const packet::TcpRepr& syn) const {
+  namespace flag = packet::tcp_flag;
+  if (state_ != TcpState::kTimeWait ||
+      (syn.flags & (flag::kSyn | flag::kAck | flag::kRst)) != flag::kSyn) {
+    return false;
+  }
+  const bool timestamped = negotiated_.timestamps && syn.timestamps;
+  const auto ts_age =
+      timestamped ? static_cast<std::int32_t>(syn.timestamps->value - ts_recent_) : 0;
+  if (ts_age < 0) {
+    return false;  // PAWS: older than the last segment of the old incarnation
+  }
+  return SeqNumber(syn.seq_number) > rcv_nxt() || ts_age > 0;
+}
+
+void Connection::end_time_wait() {
+  if (state_ == TcpState::kTimeWait) {
+    enter_closed(absl::OkStatus());
+  }
+}
+
 void Connection::set_options(const SocketOptions& options, Instant now) {
   if (options.send_buffer_size != options_.send_buffer_size) {
     send_buffer_.set_capacity(options.send_buffer_size);

@@ -90,6 +90,13 @@ class Connection {
   void close(Instant now);
   // Sends a RST and goes to CLOSED.
   void abort(Instant now);
+  // In TIME_WAIT: whether `syn` (a SYN without ACK or RST for this four-tuple) may open a new
+  // incarnation of the connection: its sequence number lies past the old one's, or its
+  // timestamp is newer (RFC 9293 3.6.1, RFC 6191; Linux's tcp_timewait_state_process). A client
+  // opening thousands of short connections reuses its ports long before TIME_WAIT ends.
+  bool accepts_new_incarnation(const packet::TcpRepr& syn) const;
+  // Ends TIME_WAIT early for that new incarnation: CLOSED, without a word to the peer.
+  void end_time_wait();
   // Clearing `cork` sends what it held (Nagle still applies); setting `no_delay` pushes, below.
   void set_options(const SocketOptions& options, Instant now);
   // Sends everything queued that the windows allow, cork and Nagle aside (what setting

@@ -64,6 +64,15 @@ void Tcp::receive(packet::Ipv4Address source, packet::Ipv4Address destination,
   if (const auto found = by_tuple_.find(tuple); found != by_tuple_.end()) {
     Handle& handle = handles_.at(found->second);
     Connection& connection = *handle.connection;
+    if (Listener* listener = listener_for(tuple.local);
+        listener && connection.accepts_new_incarnation(*segment)) {
+      // The old incarnation gives way (and leaves by_tuple_); the listener takes the SYN.
+      touch(found->second, handle);
+      connection.end_time_wait();
+      receive_for_listener(*listener, tuple, *segment, now);
+      settle();
+      return;
+    }
     // A full accept queue leaves the handshake unfinished: the final ACK is dropped and the
     // peer's retransmission tries again later (Linux with tcp_abort_on_overflow = 0).
     if (connection.state() == TcpState::kSynReceived && connection.listener() &&
@@ -206,10 +215,12 @@ absl::StatusOr<SocketId> Tcp::listen(Endpoint local, ListenOptions limits, Insta
   if (local.port == 0) {
     return absl::InvalidArgumentError("TCP port 0 cannot be listened on; pick 1-65535");
   }
-  if (limits.backlog == 0 || limits.syn_backlog == 0) {
+  if (limits.syn_backlog == 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("TCP port ", local.port, ": backlog and SYN backlog must be at least 1"));
+        absl::StrCat("TCP port ", local.port, ": the SYN backlog must be at least 1"));
   }
+  // As listen(2) with net.core.somaxconn.
+  limits.backlog = std::min(limits.backlog, config_.max_listen_backlog);
   if (listeners_by_port_.contains(local.port)) {
     return absl::AlreadyExistsError(
         absl::StrCat("TCP port ", local.port, " is already listened on"));
