@@ -189,9 +189,11 @@ void HttpServer::serve(tcp::SocketId connection, std::uint8_t /*events*/) {
       finish(connection);  // the client is done; any partial request is dropped with it
       return;
     }
-    session.input.resize(kReadChunk);
+    // Read onto this call's stack and keep only what came: a session's input then takes what
+    // a request needs, not a read chunk per connection (thousands may be open at once).
+    char chunk[kReadChunk];
     const absl::StatusOr<std::size_t> read =
-        TcpServer::read(connection, std::as_writable_bytes(std::span<char>(session.input)));
+        TcpServer::read(connection, std::as_writable_bytes(std::span<char>(chunk)));
     if (!read.ok()) {
       session.input.clear();
       if (!absl::IsUnavailable(read.status())) {
@@ -199,7 +201,7 @@ void HttpServer::serve(tcp::SocketId connection, std::uint8_t /*events*/) {
       }
       return;
     }
-    session.input.resize(*read);
+    session.input.assign(chunk, *read);
     session.end_of_stream = *read == 0;
   }
 }

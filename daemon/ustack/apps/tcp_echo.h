@@ -20,7 +20,8 @@ class TcpEcho final : public TcpServer {
 
  private:
   struct Session {
-    std::vector<std::byte> unsent;  // read, not yet taken by the send buffer
+    // Read, not yet taken by the send buffer (empty, and unallocated, while the peer reads).
+    std::vector<std::byte> unsent;
     bool end_of_stream = false;
   };
 

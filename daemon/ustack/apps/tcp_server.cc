@@ -14,7 +14,8 @@ TcpServer::~TcpServer() {
 }
 
 absl::Status TcpServer::listen(std::uint16_t port) {
-  absl::StatusOr<tcp::SocketId> listener = tcp_.listen(tcp::Endpoint{{}, port}, {}, tcp_.now());
+  absl::StatusOr<tcp::SocketId> listener =
+      tcp_.listen(tcp::Endpoint{{}, port}, kListenOptions, tcp_.now());
   if (!listener.ok()) {
     return listener.status();
   }

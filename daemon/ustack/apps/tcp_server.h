@@ -24,6 +24,13 @@ namespace nslab::ustack::apps {
 
 class TcpServer : public RunningService {
  public:
+  // What every built-in server listens with: Linux's default somaxconn for the accept queue, as
+  // a server calling listen(fd, SOMAXCONN) gets, and a SYN queue as long, so that a burst of
+  // thousands of connects (a load generator's first second) waits in the queues instead of
+  // losing SYNs to a second-long retransmission timeout.
+  static constexpr tcp::ListenOptions kListenOptions{tcp::kDefaultMaxListenBacklog,
+                                                     tcp::kDefaultMaxListenBacklog};
+
   ~TcpServer() override;
   TcpServer(const TcpServer&) = delete;
   TcpServer& operator=(const TcpServer&) = delete;

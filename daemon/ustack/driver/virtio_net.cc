@@ -152,6 +152,10 @@ bool VirtioNet::poll_rx(std::size_t budget, absl::FunctionRef<void(const RxFrame
         counters_.add(&NicCounters::rx_length_errors);
       }
       q.rx_buffers.release(index);
+      // Straight back on the ring: while the stack works through a batch the device keeps
+      // every descriptor but the one in hand, rather than losing a batch's worth until the
+      // batch ends. Only the kick waits for the batch's end (refill_rx).
+      post_rx_buffer();
     }
     refill_rx();
     if (delivered >= budget) {
@@ -167,15 +171,23 @@ bool VirtioNet::poll_rx(std::size_t budget, absl::FunctionRef<void(const RxFrame
   return false;
 }
 
+bool VirtioNet::post_rx_buffer() {
+  Queues& q = *queues_;
+  if (q.rx.num_free() == 0) {
+    return false;
+  }
+  const std::optional<std::uint32_t> index = q.rx_buffers.acquire();
+  if (!index) {
+    return false;
+  }
+  const ring::Segment segment = q.rx_buffers.segment(*index);
+  q.rx.add({}, {&segment, 1}, *index);
+  return true;
+}
+
 void VirtioNet::refill_rx() {
   Queues& q = *queues_;
-  while (q.rx.num_free() > 0) {
-    const std::optional<std::uint32_t> index = q.rx_buffers.acquire();
-    if (!index) {
-      break;
-    }
-    const ring::Segment segment = q.rx_buffers.segment(*index);
-    q.rx.add({}, {&segment, 1}, *index);
+  while (post_rx_buffer()) {
   }
   // The device looks for rx buffers whenever a frame arrives, so it rarely asks for this kick.
   if (q.rx.kick_needed()) {

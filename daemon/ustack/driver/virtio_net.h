@@ -102,6 +102,10 @@ class VirtioNet {
   VirtioNet(FramePort& port, std::size_t max_frame_len, EventNotifier kick,
             EventNotifier interrupt);
   absl::Status build(const NicSettings& settings);
+  // Offers one free buffer to the device (visible to it at once, no kick); false when the ring
+  // or the pool has none free.
+  bool post_rx_buffer();
+  // Offers every free buffer, then kicks the device if it asked to be told.
   void refill_rx();
   void reclaim_tx();
 

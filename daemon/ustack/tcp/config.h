@@ -18,6 +18,10 @@ namespace nslab::ustack::tcp {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
+// Linux's default net.core.somaxconn (since 5.4): what listen() clamps its backlog to, and the
+// backlog the built-in apps listen with.
+inline constexpr std::size_t kDefaultMaxListenBacklog = 4096;
+
 // Per socket; a listener's options are inherited by the connections it accepts.
 struct SocketOptions {
   std::size_t send_buffer_size = 256 * 1024;     // SO_SNDBUF
@@ -57,6 +61,8 @@ struct TcpConfig {
   std::uint64_t isn_secret = 0x6e736c6162746370;
   // Replaces the RFC 6528 generator (tests choose ISNs near 2^32 with it).
   std::function<std::uint32_t(const FourTuple&, Instant)> isn_override;
+  // net.core.somaxconn: listen() clamps its backlog to this.
+  std::size_t max_listen_backlog = kDefaultMaxListenBacklog;
   // Range of ports connect() picks from when none is given.
   std::uint16_t ephemeral_port_first = 32768;
   std::uint16_t ephemeral_port_last = 60999;

@@ -88,6 +88,7 @@ std::size_t Connection::read(packet::MutableBytes out) {
   const std::size_t len = receive_buffer_.read(out);
   if (len > 0) {
     maybe_send_window_update();
+    release_finished_buffers();
   }
   return len;
 }
@@ -135,6 +136,27 @@ void Connection::abort(Instant now) {
     send_reset(now);
   }
   enter_closed(absl::AbortedError("connection aborted"));
+}
+
+bool Connection::accepts_new_incarnation(const packet::TcpRepr& syn) const {
+  namespace flag = packet::tcp_flag;
+  if (state_ != TcpState::kTimeWait ||
+      (syn.flags & (flag::kSyn | flag::kAck | flag::kRst)) != flag::kSyn) {
+    return false;
+  }
+  const bool timestamped = negotiated_.timestamps && syn.timestamps;
+  const auto ts_age =
+      timestamped ? static_cast<std::int32_t>(syn.timestamps->value - ts_recent_) : 0;
+  if (ts_age < 0) {
+    return false;  // PAWS: older than the last segment of the old incarnation
+  }
+  return SeqNumber(syn.seq_number) > rcv_nxt() || ts_age > 0;
+}
+
+void Connection::end_time_wait() {
+  if (state_ == TcpState::kTimeWait) {
+    enter_closed(absl::OkStatus());
+  }
 }
 
 void Connection::set_options(const SocketOptions& options, Instant now) {
@@ -217,6 +239,7 @@ TcpSocketInfo Connection::info() const {
   info.orphaned = orphaned_;
   info.no_delay = options_.no_delay;
   info.cork = options_.cork;
+  info.buffer_bytes = buffer_memory();
   return info;
 }
 
@@ -235,6 +258,15 @@ void Connection::set_state(TcpState state) {
 }
 
 void Connection::notify(std::uint8_t events) { host_.notify(id_, events); }
+
+void Connection::release_finished_buffers() {
+  if (fin_received_ || state_ == TcpState::kClosed) {
+    receive_buffer_.release_if_empty();
+  }
+  if (fin_queued_ || state_ == TcpState::kClosed) {
+    send_buffer_.release_if_empty();
+  }
+}
 
 SeqNumber Connection::rcv_nxt() const {
   return receive_buffer_.rcv_nxt() + (fin_received_ ? 1u : 0u);

@@ -90,6 +90,13 @@ class Connection {
   void close(Instant now);
   // Sends a RST and goes to CLOSED.
   void abort(Instant now);
+  // In TIME_WAIT: whether `syn` (a SYN without ACK or RST for this four-tuple) may open a new
+  // incarnation of the connection: its sequence number lies past the old one's, or its
+  // timestamp is newer (RFC 9293 3.6.1, RFC 6191; Linux's tcp_timewait_state_process). A client
+  // opening thousands of short connections reuses its ports long before TIME_WAIT ends.
+  bool accepts_new_incarnation(const packet::TcpRepr& syn) const;
+  // Ends TIME_WAIT early for that new incarnation: CLOSED, without a word to the peer.
+  void end_time_wait();
   // Clearing `cork` sends what it held (Nagle still applies); setting `no_delay` pushes, below.
   void set_options(const SocketOptions& options, Instant now);
   // Sends everything queued that the windows allow, cork and Nagle aside (what setting
@@ -117,6 +124,10 @@ class Connection {
   std::size_t send_space() const { return send_buffer_.free_space(); }
   bool writable() const;
   TcpSocketInfo info() const;
+  // Buffer memory allocated now (send and receive storage; the buffers grow on demand).
+  std::size_t buffer_memory() const {
+    return send_buffer_.allocated() + receive_buffer_.allocated();
+  }
 
  private:
   // --- input (connection_input.cc)
@@ -182,6 +193,11 @@ class Connection {
   void enter_closed(absl::Status error);
 
   // --- shared
+  // Gives back the storage of a direction that is done: the receive side once the peer's FIN
+  // came and everything before it was read, the send side once our FIN is queued and every byte
+  // before it acknowledged. TIME_WAIT and CLOSED then hold no buffer memory, as Linux's
+  // timewait sockets hold none.
+  void release_finished_buffers();
   void set_state(TcpState state);
   void notify(std::uint8_t events);
   SeqNumber rcv_nxt() const;

@@ -326,6 +326,9 @@ void Connection::process_new_ack(const packet::TcpRepr& segment, Instant now) {
     data_acked = seq_min(ack, data_end()) - data_seq_;
     send_buffer_.consume(data_acked);
     data_seq_ += static_cast<std::uint32_t>(data_acked);
+    if (fin_queued_) {
+      send_buffer_.release_if_empty();
+    }
   }
   take_rtt_sample(segment, ack, now);
   snd_una_ = ack;
@@ -421,6 +424,7 @@ void Connection::receive_fin(Instant now) {
   fin_received_ = true;
   peer_fin_seq_.reset();
   ack_now_ = true;
+  receive_buffer_.release_if_empty();
   notify(socket_event::kReadable);
   switch (state_) {
     case TcpState::kSynReceived:

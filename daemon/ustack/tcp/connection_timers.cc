@@ -169,6 +169,7 @@ void Connection::enter_time_wait(Instant now) {
   persist_deadline_.reset();
   keep_alive_deadline_.reset();
   linger_deadline_ = now + 2 * host_.config().msl;
+  release_finished_buffers();
   notify(socket_event::kReadable);
 }
 
@@ -182,6 +183,7 @@ void Connection::enter_closed(absl::Status error) {
   cork_deadline_.reset();
   ack_now_ = false;
   error_ = std::move(error);
+  release_finished_buffers();
   notify(socket_event::kReadable | socket_event::kWritable | socket_event::kClosed);
   host_.connection_closed(*this);
 }

@@ -2,7 +2,10 @@
 
 // A listening socket's two queues (Linux's): the SYN queue holds handshakes in progress
 // (SYN_RECEIVED), the accept queue holds established connections the application has not
-// accepted yet. Each has a limit; what does not fit is dropped and counted by the caller.
+// accepted yet. Each has a limit; what does not fit is dropped and counted by the caller, as
+// Linux does with tcp_abort_on_overflow = 0 and no SYN cookies: a SYN that finds the accept
+// queue full is dropped (ListenOverflows, ListenDrops), so is a handshake's last ACK (the peer's
+// retransmission tries again later), and a SYN that finds the SYN queue full (ListenDrops).
 
 #include <cstddef>
 #include <deque>
@@ -17,8 +20,11 @@
 namespace nslab::ustack::tcp {
 
 struct ListenOptions {
-  std::size_t backlog = 128;      // accept queue (listen()'s argument)
-  std::size_t syn_backlog = 256;  // SYN queue (net.ipv4.tcp_max_syn_backlog)
+  // listen()'s argument, clamped to TcpConfig::max_listen_backlog. The accept queue is full once
+  // it holds more than this, so it takes backlog + 1 connections and a backlog of 0 still one,
+  // as Linux's does (sk_acceptq_is_full).
+  std::size_t backlog = 128;
+  std::size_t syn_backlog = 256;  // SYN queue (net.ipv4.tcp_max_syn_backlog); at least 1
 };
 
 class Listener {
@@ -36,7 +42,7 @@ class Listener {
   void set_fault_policy(const FaultPolicy& policy) { fault_policy_ = policy; }
 
   bool syn_queue_full() const { return syn_queue_.size() >= limits_.syn_backlog; }
-  bool accept_queue_full() const { return accept_queue_.size() >= limits_.backlog; }
+  bool accept_queue_full() const { return accept_queue_.size() > limits_.backlog; }
   std::size_t syn_queue_size() const { return syn_queue_.size(); }
   std::size_t accept_queue_size() const { return accept_queue_.size(); }
   const std::set<SocketId>& handshaking() const { return syn_queue_; }

@@ -5,7 +5,8 @@
 
 namespace nslab::ustack::tcp {
 
-ReceiveBuffer::ReceiveBuffer(std::size_t capacity) : storage_(std::max<std::size_t>(capacity, 1)) {}
+ReceiveBuffer::ReceiveBuffer(std::size_t capacity)
+    : capacity_(std::max<std::size_t>(capacity, 1)) {}
 
 void ReceiveBuffer::reset(SeqNumber rcv_nxt) {
   rcv_nxt_ = rcv_nxt;
@@ -15,14 +16,46 @@ void ReceiveBuffer::reset(SeqNumber rcv_nxt) {
 }
 
 std::size_t ReceiveBuffer::position_of(SeqNumber seq) const {
-  return (head_ + readable_ + (seq - rcv_nxt_)) % storage_.size();
+  return (head_ + readable_ + (seq - rcv_nxt_)) % storage_size_;
 }
 
 void ReceiveBuffer::copy_in(SeqNumber seq, packet::ConstBytes data) {
+  reserve(readable_ + (seq - rcv_nxt_) + data.size());
   const std::size_t at = position_of(seq);
-  const std::size_t first = std::min(data.size(), storage_.size() - at);
-  std::memcpy(storage_.data() + at, data.data(), first);
-  std::memcpy(storage_.data(), data.data() + first, data.size() - first);
+  const std::size_t first = std::min(data.size(), storage_size_ - at);
+  std::memcpy(storage_.get() + at, data.data(), first);
+  std::memcpy(storage_.get(), data.data() + first, data.size() - first);
+}
+
+std::size_t ReceiveBuffer::in_use() const {
+  return readable_ + (ranges_.empty() ? 0 : ranges_.back().right - rcv_nxt_);
+}
+
+void ReceiveBuffer::reserve(std::size_t needed) {
+  if (needed <= storage_size_) {
+    return;
+  }
+  std::size_t grown = std::max(kInitialStorage, storage_size_);
+  while (grown < needed) {
+    grown *= 2;
+  }
+  // The window never reaches past the capacity, but set_capacity may have shrunk it below
+  // what a range already holds.
+  reallocate(std::max(std::min(grown, capacity_), needed));
+}
+
+void ReceiveBuffer::reallocate(std::size_t size) {
+  const std::size_t used = in_use();
+  // Not value-initialized: pages the data never reaches stay untouched (and out of the RSS).
+  auto resized = std::make_unique_for_overwrite<std::byte[]>(size);
+  if (used > 0) {
+    const std::size_t first = std::min(used, storage_size_ - head_);
+    std::memcpy(resized.get(), storage_.get() + head_, first);
+    std::memcpy(resized.get() + first, storage_.get(), used - first);
+  }
+  storage_ = std::move(resized);
+  storage_size_ = size;
+  head_ = 0;
 }
 
 void ReceiveBuffer::add_range(SeqNumber left, SeqNumber right) {
@@ -85,10 +118,10 @@ std::size_t ReceiveBuffer::read(packet::MutableBytes out) {
   if (len == 0) {
     return 0;  // `out` may be empty with no storage behind it: memcpy must not see it
   }
-  const std::size_t first = std::min(len, storage_.size() - head_);
-  std::memcpy(out.data(), storage_.data() + head_, first);
-  std::memcpy(out.data() + first, storage_.data(), len - first);
-  head_ = (head_ + len) % storage_.size();
+  const std::size_t first = std::min(len, storage_size_ - head_);
+  std::memcpy(out.data(), storage_.get() + head_, first);
+  std::memcpy(out.data() + first, storage_.get(), len - first);
+  head_ = (head_ + len) % storage_size_;
   readable_ -= len;
   return len;
 }
@@ -110,14 +143,18 @@ std::size_t ReceiveBuffer::sack_blocks(std::span<packet::TcpSackBlock> out) cons
 }
 
 void ReceiveBuffer::set_capacity(std::size_t capacity) {
-  const std::size_t in_use = readable_ + (ranges_.empty() ? 0 : ranges_.back().right - rcv_nxt_);
-  capacity = std::max({capacity, in_use, std::size_t{1}});
-  std::vector<std::byte> resized(capacity);
-  for (std::size_t i = 0; i < in_use; ++i) {
-    resized[i] = storage_[(head_ + i) % storage_.size()];
+  capacity_ = std::max({capacity, in_use(), std::size_t{1}});
+  if (storage_size_ > capacity_) {
+    reallocate(capacity_);
   }
-  storage_ = std::move(resized);
-  head_ = 0;
+}
+
+void ReceiveBuffer::release_if_empty() {
+  if (in_use() == 0) {
+    storage_.reset();
+    storage_size_ = 0;
+    head_ = 0;
+  }
 }
 
 }  // namespace nslab::ustack::tcp

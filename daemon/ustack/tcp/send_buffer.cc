@@ -5,19 +5,24 @@
 
 namespace nslab::ustack::tcp {
 
-SendBuffer::SendBuffer(std::size_t capacity) : storage_(capacity), capacity_(capacity) {}
-
 std::size_t SendBuffer::append(packet::ConstBytes data) {
   const std::size_t len = std::min(data.size(), free_space());
   if (len == 0) {
     return 0;
   }
-  if (storage_.size() - end_ < len) {
-    std::memmove(storage_.data(), storage_.data() + begin_, size());
+  const std::size_t needed = size() + len;
+  if (storage_size_ < capacity_ && 2 * needed > storage_size_) {
+    std::size_t grown = std::max(kInitialStorage, storage_size_);
+    while (grown < 2 * needed) {
+      grown *= 2;
+    }
+    reallocate(std::max(std::min(grown, capacity_), needed));
+  } else if (storage_size_ - end_ < len) {
+    std::memmove(storage_.get(), storage_.get() + begin_, size());
     end_ -= begin_;
     begin_ = 0;
   }
-  std::memcpy(storage_.data() + end_, data.data(), len);
+  std::memcpy(storage_.get() + end_, data.data(), len);
   end_ += len;
   return len;
 }
@@ -26,7 +31,7 @@ packet::ConstBytes SendBuffer::peek(std::size_t offset, std::size_t len) const {
   if (offset >= size()) {
     return {};
   }
-  return packet::ConstBytes(storage_).subspan(begin_ + offset, std::min(len, size() - offset));
+  return packet::ConstBytes(storage_.get() + begin_ + offset, std::min(len, size() - offset));
 }
 
 void SendBuffer::consume(std::size_t len) {
@@ -37,15 +42,30 @@ void SendBuffer::consume(std::size_t len) {
 }
 
 void SendBuffer::set_capacity(std::size_t capacity) {
-  capacity = std::max(capacity, size());
-  std::vector<std::byte> resized(capacity);
-  if (size() > 0) {
-    std::memcpy(resized.data(), storage_.data() + begin_, size());
+  capacity_ = std::max(capacity, size());
+  if (storage_size_ > capacity_) {
+    reallocate(capacity_);
   }
-  end_ = size();
+}
+
+void SendBuffer::release_if_empty() {
+  if (size() == 0) {
+    storage_.reset();
+    storage_size_ = 0;
+    begin_ = end_ = 0;
+  }
+}
+
+void SendBuffer::reallocate(std::size_t size) {
+  // Not value-initialized: pages the data never reaches stay untouched (and out of the RSS).
+  auto resized = std::make_unique_for_overwrite<std::byte[]>(size);
+  if (this->size() > 0) {
+    std::memcpy(resized.get(), storage_.get() + begin_, this->size());
+  }
+  end_ = this->size();
   begin_ = 0;
   storage_ = std::move(resized);
-  capacity_ = capacity;
+  storage_size_ = size;
 }
 
 }  // namespace nslab::ustack::tcp

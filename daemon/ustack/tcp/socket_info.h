@@ -37,6 +37,9 @@ struct TcpSocketInfo {
   bool orphaned = false;  // closed by the application, still finishing
   bool no_delay = false;  // TCP_NODELAY
   bool cork = false;      // TCP_CORK
+  // Send and receive buffer storage allocated now (ss -m's tb + rb are the limits; this is what
+  // the connection holds of them: the buffers grow on demand and are given back once done).
+  std::uint64_t buffer_bytes = 0;
 };
 
 }  // namespace nslab::ustack::tcp

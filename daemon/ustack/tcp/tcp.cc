@@ -63,7 +63,17 @@ void Tcp::receive(packet::Ipv4Address source, packet::Ipv4Address destination,
   data_segments_in_ += segment->payload.empty() ? 0 : 1;
   const FourTuple tuple{{destination, segment->destination_port}, {source, segment->source_port}};
   if (const auto found = by_tuple_.find(tuple); found != by_tuple_.end()) {
-    Connection& connection = *handles_.at(found->second).connection;
+    Handle& handle = handles_.at(found->second);
+    Connection& connection = *handle.connection;
+    if (Listener* listener = listener_for(tuple.local);
+        listener && connection.accepts_new_incarnation(*segment)) {
+      // The old incarnation gives way (and leaves by_tuple_); the listener takes the SYN.
+      touch(found->second, handle);
+      connection.end_time_wait();
+      receive_for_listener(*listener, tuple, *segment, now);
+      settle();
+      return;
+    }
     // A full accept queue leaves the handshake unfinished: the final ACK is dropped and the
     // peer's retransmission tries again later (Linux with tcp_abort_on_overflow = 0).
     if (connection.state() == TcpState::kSynReceived && connection.listener() &&
@@ -76,6 +86,7 @@ void Tcp::receive(packet::Ipv4Address source, packet::Ipv4Address destination,
         return;
       }
     }
+    touch(found->second, handle);
     connection.receive(*segment, now);
   } else if (Listener* listener = listener_for(tuple.local)) {
     receive_for_listener(*listener, tuple, *segment, now);
@@ -123,7 +134,7 @@ void Tcp::receive_for_listener(Listener& listener, const FourTuple& tuple,
   handle.connection = make_connection(id, tuple, listener.socket_options(), now);
   handle.user_owned = false;
   Connection& connection = *handle.connection;
-  handles_.emplace(id, std::move(handle));
+  touch(id, handles_.emplace(id, std::move(handle)).first->second);
   by_tuple_[tuple] = id;
   listener.add_handshake(id);
   connection.set_fault_policy(listener.fault_policy(), now);
@@ -139,34 +150,65 @@ void Tcp::answer_with_reset(const FourTuple& tuple, const packet::TcpRepr& segme
 
 void Tcp::poll(Instant now) {
   now_ = std::max(now_, now);
-  std::vector<SocketId> due;
-  for (const auto& [id, handle] : handles_) {
-    if (handle.connection) {
-      const auto deadline = handle.connection->next_deadline();
-      if (deadline && *deadline <= now) {
-        due.push_back(id);
-      }
-    }
-  }
-  for (const SocketId id : due) {
-    if (Connection* connection = connection_for(id)) {
-      connection->on_timers(now);
-    }
+  // Each due connection leaves the index as it runs; settle() files its next deadline.
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    const SocketId id = timers_.begin()->second;
+    Handle& handle = handles_.at(id);
+    handle.parked_timer = timers_.extract(timers_.begin());
+    handle.timer.reset();
+    touch(id, handle);
+    handle.connection->on_timers(now);
   }
   settle();
 }
 
 std::optional<Instant> Tcp::next_deadline() const {
-  std::optional<Instant> earliest;
-  for (const auto& [id, handle] : handles_) {
-    if (handle.connection) {
-      const auto deadline = handle.connection->next_deadline();
-      if (deadline && (!earliest || *deadline < *earliest)) {
-        earliest = deadline;
-      }
+  if (timers_.empty()) {
+    return std::nullopt;
+  }
+  return timers_.begin()->first;
+}
+
+void Tcp::touch(SocketId socket, Handle& handle) {
+  if (handle.connection && !handle.touched) {
+    handle.touched = true;
+    touched_.push_back(socket);
+  }
+}
+
+void Tcp::reschedule_touched() {
+  for (const SocketId id : touched_) {
+    const auto found = handles_.find(id);
+    if (found == handles_.end()) {
+      continue;
+    }
+    Handle& handle = found->second;
+    handle.touched = false;
+    const std::optional<Instant> deadline = handle.connection->next_deadline();
+    if (deadline == handle.timer) {
+      continue;
+    }
+    // The entry's node moves with the deadline (or waits for the next one): no allocation.
+    TimerIndex::node_type node =
+        handle.timer ? timers_.extract({*handle.timer, id}) : std::move(handle.parked_timer);
+    handle.timer = deadline;
+    if (!deadline) {
+      handle.parked_timer = std::move(node);
+    } else if (node.empty()) {
+      timers_.emplace(*deadline, id);  // the connection's first timer
+    } else {
+      node.value() = {*deadline, id};
+      timers_.insert(std::move(node));
     }
   }
-  return earliest;
+  touched_.clear();
+}
+
+void Tcp::unschedule(SocketId socket, Handle& handle) {
+  if (handle.timer) {
+    timers_.erase({*handle.timer, socket});
+    handle.timer.reset();
+  }
 }
 
 absl::StatusOr<SocketId> Tcp::listen(Endpoint local, ListenOptions limits, Instant now) {
@@ -174,10 +216,12 @@ absl::StatusOr<SocketId> Tcp::listen(Endpoint local, ListenOptions limits, Insta
   if (local.port == 0) {
     return absl::InvalidArgumentError("TCP port 0 cannot be listened on; pick 1-65535");
   }
-  if (limits.backlog == 0 || limits.syn_backlog == 0) {
+  if (limits.syn_backlog == 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("TCP port ", local.port, ": backlog and SYN backlog must be at least 1"));
+        absl::StrCat("TCP port ", local.port, ": the SYN backlog must be at least 1"));
   }
+  // As listen(2) with net.core.somaxconn.
+  limits.backlog = std::min(limits.backlog, config_.max_listen_backlog);
   if (listeners_by_port_.contains(local.port)) {
     return absl::AlreadyExistsError(
         absl::StrCat("TCP port ", local.port, " is already listened on"));
@@ -219,7 +263,7 @@ absl::StatusOr<SocketId> Tcp::connect(Endpoint remote, std::uint16_t local_port,
   Handle handle;
   handle.connection = make_connection(id, tuple, config_.socket_defaults, now);
   Connection& connection = *handle.connection;
-  handles_.emplace(id, std::move(handle));
+  touch(id, handles_.emplace(id, std::move(handle)).first->second);
   by_tuple_[tuple] = id;
   connection.open_active(now);
   settle();
@@ -324,6 +368,7 @@ absl::Status Tcp::close(SocketId socket, Instant now) {
   } else {
     handle.user_owned = false;
     handle.callback = nullptr;
+    touch(socket, handle);
     handle.connection->close(now);
     if (handle.connection->state() == TcpState::kClosed) {
       closed_orphans_.push_back(socket);
@@ -344,6 +389,7 @@ absl::Status Tcp::abort(SocketId socket, Instant now) {
   }
   found->second.user_owned = false;
   found->second.callback = nullptr;
+  touch(socket, found->second);
   found->second.connection->abort(now);
   if (found->second.connection->state() == TcpState::kClosed) {
     closed_orphans_.push_back(socket);
@@ -404,7 +450,11 @@ Listener* Tcp::listener_for(const Endpoint& local) {
 
 Connection* Tcp::connection_for(SocketId socket) {
   const auto found = handles_.find(socket);
-  return found == handles_.end() ? nullptr : found->second.connection.get();
+  if (found == handles_.end()) {
+    return nullptr;
+  }
+  touch(socket, found->second);
+  return found->second.connection.get();
 }
 
 const Tcp::Handle* Tcp::handle_for(SocketId socket) const {
@@ -452,6 +502,7 @@ void Tcp::settle() {
       const auto found = handles_.find(id);
       if (found != handles_.end() && !found->second.user_owned && found->second.connection &&
           found->second.connection->state() == TcpState::kClosed) {
+        unschedule(id, found->second);
         handles_.erase(found);
         pending_events_.erase(id);
       }
@@ -477,6 +528,7 @@ void Tcp::settle() {
       acks_flushing_.clear();
     }
   }
+  reschedule_touched();
   settling_ = false;
 }
 

@@ -22,6 +22,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -124,11 +126,21 @@ class Tcp final : private ConnectionHost {
   std::uint64_t current_established() const;
 
  private:
+  // Every connection's next deadline, earliest first.
+  using TimerIndex = std::set<std::pair<Instant, SocketId>>;
+
   struct Handle {
     std::unique_ptr<Connection> connection;
     std::unique_ptr<Listener> listener;
     ReadinessCallback callback;
     bool user_owned = true;  // false: embryonic, or closed by the application
+    // The connection's entry in timers_, if it has one.
+    std::optional<Instant> timer;
+    // The entry's node while it is out of timers_ (no deadline): kept for the next deadline, so
+    // that filing one allocates once in the connection's life, not once per segment.
+    TimerIndex::node_type parked_timer;
+    // In touched_: its timers are looked at again when the event settles.
+    bool touched = false;
   };
 
   // ConnectionHost
@@ -155,8 +167,15 @@ class Tcp final : private ConnectionHost {
   std::optional<std::uint16_t> pick_ephemeral_port(const Endpoint& remote,
                                                    packet::Ipv4Address local);
   // Frees connections nobody holds that reached CLOSED; then runs the queued callbacks; then
-  // sends the ACKs still owed (what the callbacks wrote carried the others).
+  // sends the ACKs still owed (what the callbacks wrote carried the others); then files the
+  // timers of every connection the event touched.
   void settle();
+  // The event about to reach this connection may change its timers: settle() files them again.
+  void touch(SocketId socket, Handle& handle);
+  // Files each touched connection's next deadline in timers_.
+  void reschedule_touched();
+  // Takes the connection's entry out of timers_ (it is going away).
+  void unschedule(SocketId socket, Handle& handle);
   // A listener or a connection the application holds, or nullptr.
   Handle* user_handle(SocketId socket);
 
@@ -173,6 +192,12 @@ class Tcp final : private ConnectionHost {
   std::uint16_t next_ephemeral_port_;
   std::map<SocketId, std::uint8_t> pending_events_;
   std::vector<SocketId> closed_orphans_;
+  // Every connection's next deadline, earliest first: poll() and next_deadline() look only at
+  // the due ones rather than at every connection, of which thousands may be held, nearly all
+  // idle. Kept current by touch(): an entry point that reaches a connection touches it, and
+  // settle() files its deadline again.
+  TimerIndex timers_;
+  std::vector<SocketId> touched_;
   // Connections that owe an ACK (ConnectionHost::defer_ack), and the list being flushed: two
   // vectors swapped, so that their memory is reused event after event.
   std::vector<SocketId> acks_owed_;

@@ -29,6 +29,7 @@ absl::Status Tcp::set_fault_policy(SocketId socket, const FaultPolicy& policy, I
       }
     }
   } else {
+    touch(socket, *handle);
     handle->connection->set_fault_policy(policy, now);
   }
   settle();
@@ -47,6 +48,7 @@ absl::Status Tcp::set_options(SocketId socket, const SocketOptions& options, Ins
   if (handle->listener) {
     handle->listener->set_socket_options(options);
   } else {
+    touch(socket, *handle);
     handle->connection->set_options(options, now);
   }
   settle();
@@ -66,6 +68,7 @@ absl::Status Tcp::set_no_delay(SocketId socket, bool on, Instant now) {
   // a corked socket without uncorking it.
   Handle* handle = user_handle(socket);
   if (on && handle->connection) {
+    touch(socket, *handle);
     handle->connection->push(now);
     settle();
   }
