@@ -10,13 +10,14 @@
 //
 // --ustack runs another build's nslab-ustack (to compare with an older one).
 
+#include <CLI/CLI.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tests/integration/ustack/many_connections.h"
 #include "tests/integration/ustack/ustack_lab.h"
@@ -136,27 +137,14 @@ int Run(const Options& options) {
 
 int main(int argc, char** argv) {
   nslab::ustack::testing::Options options;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const char* value = argv[i + 1];
-    bool ok = true;
-    if (flag == "--connections") {
-      ok = absl::SimpleAtoi(value, &options.connections) && options.connections > 0;
-    } else if (flag == "--wave") {
-      ok = absl::SimpleAtoi(value, &options.wave) && options.wave > 0;
-    } else if (flag == "--hold") {
-      ok = absl::SimpleAtoi(value, &options.hold_seconds);
-    } else if (flag == "--ustack") {
-      options.ustack = value;
-    } else {
-      ok = false;
-    }
-    if (!ok) {
-      std::fprintf(stderr,
-                   "usage: %s [--connections N] [--wave N] [--hold SECONDS] [--ustack PATH]\n",
-                   argv[0]);
-      return 2;
-    }
-  }
+  CLI::App app{"How many connections one ustack node holds, and what each costs in memory"};
+  app.add_option("--connections", options.connections, "Connections to hold")
+      ->check(CLI::Range(1, 1 << 30));
+  app.add_option("--wave", options.wave, "Connects in flight at once")
+      ->check(CLI::Range(1, 1 << 30));
+  app.add_option("--hold", options.hold_seconds, "Seconds to hold them")
+      ->check(CLI::Range(0, 1 << 30));
+  app.add_option("--ustack", options.ustack, "The nslab-ustack binary to measure");
+  CLI11_PARSE(app, argc, argv);
   return nslab::ustack::testing::Run(options);
 }

@@ -14,6 +14,8 @@
 // --pause-ms 1000, about 700 requests a second on average instead of as many as ab can.
 // --ustack runs another build's nslab-ustack (to compare with an older one).
 
+#include <CLI/CLI.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -21,7 +23,6 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "tests/integration/ustack/many_connections.h"
@@ -138,32 +139,15 @@ int Run(const Options& options) {
 
 int main(int argc, char** argv) {
   nslab::ustack::testing::Options options;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const char* value = argv[i + 1];
-    bool ok = true;
-    if (flag == "--requests") {
-      ok = absl::SimpleAtoi(value, &options.requests) && options.requests > 0;
-    } else if (flag == "--concurrency") {
-      ok = absl::SimpleAtoi(value, &options.concurrency) && options.concurrency > 0;
-    } else if (flag == "--rounds") {
-      ok = absl::SimpleAtoi(value, &options.rounds) && options.rounds > 0;
-    } else if (flag == "--pause-ms") {
-      ok = absl::SimpleAtoi(value, &options.pause_ms) && options.pause_ms >= 0;
-    } else if (flag == "--rx-ring") {
-      ok = absl::SimpleAtoi(value, &options.rx_ring) && options.rx_ring > 0;
-    } else if (flag == "--ustack") {
-      options.ustack = value;
-    } else {
-      ok = false;
-    }
-    if (!ok) {
-      std::fprintf(stderr,
-                   "usage: %s [--requests N] [--concurrency N] [--rounds N] [--pause-ms MS] "
-                   "[--rx-ring N] [--ustack PATH]\n",
-                   argv[0]);
-      return 2;
-    }
-  }
+  CLI::App app{"ab -r (a connection per request) against the ustack's HTTP service"};
+  app.add_option("--requests", options.requests, "ab -n")->check(CLI::Range(1, 1 << 30));
+  app.add_option("--concurrency", options.concurrency, "ab -c")->check(CLI::Range(1, 1 << 30));
+  app.add_option("--rounds", options.rounds, "Runs of ab")->check(CLI::Range(1, 1 << 30));
+  app.add_option("--pause-ms", options.pause_ms, "Pause between rounds")
+      ->check(CLI::Range(0, 1 << 30));
+  app.add_option("--rx-ring", options.rx_ring, "The node's rx ring entries")
+      ->check(CLI::Range(1, 1 << 30));
+  app.add_option("--ustack", options.ustack, "The nslab-ustack binary to measure");
+  CLI11_PARSE(app, argc, argv);
   return nslab::ustack::testing::Run(options);
 }
