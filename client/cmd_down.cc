@@ -17,18 +17,12 @@ void AddDownCommand(CLI::App& app, const GlobalOptions& options, int& exit_code)
     auto channel = Connect(options);
     auto stub = nslab::v1::LabsService::NewStub(channel);
     for (const auto& name : names) {
-      std::unique_ptr<ProgressWatch> progress;
-      if (!no_progress) {
-        progress = std::make_unique<ProgressWatch>(channel, name, ProgressWatch::Operation::kRemove,
-                                                   StderrIsTerminal());
-      }
       nslab::v1::DeleteLabRequest request;
       request.set_name(name);
       nslab::v1::DeleteLabResponse response;
-      auto status = stub->DeleteLab(NewContext(options).get(), request, &response);
-      if (progress) {
-        progress->Finish(status.ok());
-      }
+      auto status = CallWithProgress(
+          channel, name, ProgressWatch::Operation::kRemove, !no_progress,
+          [&] { return stub->DeleteLab(NewContext(options).get(), request, &response); });
       if (!status.ok()) {
         exit_code = ReportError(status, options);
       }

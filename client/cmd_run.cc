@@ -267,18 +267,13 @@ int Run(const GlobalOptions& options, const RunArgs& args) {
   bool built = true;
   // The reports name the lab; its nodes' live status is not read for them.
   request->set_view(nslab::v1::LAB_VIEW_BASIC);
-  std::unique_ptr<ProgressWatch> build_progress;
-  if (!args.no_progress) {
-    build_progress = std::make_unique<ProgressWatch>(channel, lab, ProgressWatch::Operation::kBuild,
-                                                     StderrIsTerminal());
-  }
-  auto create_status = ExplainSizeRefusal(
-      labs->CreateLab(NewContext(options).get(), *request, &created), args.topology);
-  if (build_progress) {
-    build_progress->Finish(create_status.ok());
-    build_progress.reset();
-  }
-  if (auto status = create_status; !status.ok()) {
+  if (auto status = CallWithProgress(
+          channel, lab, ProgressWatch::Operation::kBuild, !args.no_progress,
+          [&] {
+            return ExplainSizeRefusal(
+                labs->CreateLab(NewContext(options).get(), *request, &created), args.topology);
+          });
+      !status.ok()) {
     ReportError(status, options);
     if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
       return kExitBadInput;
@@ -333,16 +328,10 @@ int Run(const GlobalOptions& options, const RunArgs& args) {
     nslab::v1::DeleteLabRequest down;
     down.set_name(lab);
     nslab::v1::DeleteLabResponse deleted;
-    std::unique_ptr<ProgressWatch> remove_progress;
-    if (!args.no_progress) {
-      remove_progress = std::make_unique<ProgressWatch>(
-          channel, lab, ProgressWatch::Operation::kRemove, StderrIsTerminal());
-    }
-    auto delete_status = labs->DeleteLab(NewContext(options).get(), down, &deleted);
-    if (remove_progress) {
-      remove_progress->Finish(delete_status.ok());
-    }
-    if (auto status = delete_status; !status.ok()) {
+    if (auto status = CallWithProgress(
+            channel, lab, ProgressWatch::Operation::kRemove, !args.no_progress,
+            [&] { return labs->DeleteLab(NewContext(options).get(), down, &deleted); });
+        !status.ok()) {
       ReportError(status, options);
       if (outcome.infrastructure_error.empty()) {
         outcome.infrastructure_error = absl::StrCat("removing the lab: ", status.error_message());

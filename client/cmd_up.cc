@@ -90,20 +90,15 @@ void AddUpCommand(CLI::App& app, const GlobalOptions& options, int& exit_code) {
       }
       return;
     }
-    std::unique_ptr<ProgressWatch> progress;
-    if (const std::string lab = LabNameOf(request); !no_progress && !lab.empty()) {
-      progress = std::make_unique<ProgressWatch>(channel, lab, ProgressWatch::Operation::kBuild,
-                                                 StderrIsTerminal());
-    }
     // The table output is the lab's name alone: no need to have every node's status read.
     request.set_view(options.output == "table" ? nslab::v1::LAB_VIEW_BASIC
                                                : nslab::v1::LAB_VIEW_FULL);
     nslab::v1::CreateLabResponse response;
-    auto status =
-        ExplainSizeRefusal(stub->CreateLab(NewContext(options).get(), request, &response), file);
-    if (progress) {
-      progress->Finish(status.ok());
-    }
+    auto status = CallWithProgress(
+        channel, LabNameOf(request), ProgressWatch::Operation::kBuild, !no_progress, [&] {
+          return ExplainSizeRefusal(stub->CreateLab(NewContext(options).get(), request, &response),
+                                    file);
+        });
     if (!status.ok()) {
       exit_code = ReportError(status, options);
       return;

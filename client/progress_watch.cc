@@ -79,4 +79,16 @@ void ProgressWatch::Finish(bool succeeded) {
   Write(printer_.Finish(succeeded && closed_));
 }
 
+grpc::Status CallWithProgress(const std::shared_ptr<grpc::Channel>& channel, const std::string& lab,
+                              ProgressWatch::Operation operation, bool show,
+                              const std::function<grpc::Status()>& call) {
+  if (!show || lab.empty()) {
+    return call();
+  }
+  ProgressWatch progress(channel, lab, operation, StderrIsTerminal());
+  grpc::Status status = call();
+  progress.Finish(status.ok());
+  return status;
+}
+
 }  // namespace nslab::client

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -52,5 +53,11 @@ class ProgressWatch {
 
 // Whether stderr is a terminal (progress rewrites its line there).
 bool StderrIsTerminal();
+
+// Makes `call`, the CLI's own CreateLab or DeleteLab of `lab`, with its progress shown on
+// stderr (no progress when `show` is false or `lab` is empty); returns what `call` returned.
+grpc::Status CallWithProgress(const std::shared_ptr<grpc::Channel>& channel, const std::string& lab,
+                              ProgressWatch::Operation operation, bool show,
+                              const std::function<grpc::Status()>& call);
 
 }  // namespace nslab::client
