@@ -82,7 +82,9 @@ for compiler in cc c++ gcc g++ clang; do
 done
 
 step "the client alone: docker run --rm IMAGE nslab ..."
-"${P[@]}" run --rm "${NONET[@]}" "${U[@]}" "$image" nslab --version | grep -q . || fail "nslab --version"
+version=$("${P[@]}" run --rm "${NONET[@]}" "${U[@]}" "$image" nslab --version) ||
+  fail "nslab --version"
+[[ -n $version ]] || fail "nslab --version printed nothing"
 
 step "nslabd in the container, with the documented flags"
 # `ip netns` makes /run/netns a shared mount on first use; do the same, by an exact name, so
@@ -104,10 +106,14 @@ step "a lab from the host's CLI through the mounted socket"
 ip netns exec "$lab-client" ping -c1 -W2 10.7.0.2 >/dev/null || fail "ip netns exec ping on the host"
 # The ruleset came from the file beside the topology, read by the host's client and sent:
 # the daemon in the container cannot see that file.
-ip netns exec "$lab-server" nft list chain inet server_filter input | grep -q "reject with tcp" ||
+# Each check captures its command's output before matching: with pipefail, `cmd | grep -q`
+# fails whenever grep exits at the match while cmd still writes (nft flushes line by line)
+# and cmd dies of SIGPIPE.
+chain=$(ip netns exec "$lab-server" nft list chain inet server_filter input)
+grep -q "reject with tcp" <<<"$chain" ||
   fail "the server's ruleset from firewall-file.nft is not loaded"
-"${P[@]}" run --rm "${NONET[@]}" "${U[@]}" -v "$run_dir:/run/nslab" "$image" nslab ls | grep -q "$lab" ||
-  fail "nslab in a second container does not list the lab"
+listed=$("${P[@]}" run --rm "${NONET[@]}" "${U[@]}" -v "$run_dir:/run/nslab" "$image" nslab ls)
+grep -q "$lab" <<<"$listed" || fail "nslab in a second container does not list the lab"
 
 step "SIGTERM stops nslabd cleanly; the lab survives a container restart"
 "${P[@]}" stop -t 10 "$container" >/dev/null
@@ -117,7 +123,8 @@ ip netns exec "$lab-client" ping -c1 -W2 10.7.0.2 >/dev/null || fail "the lab di
 rm -f "$socket"
 "${P[@]}" start "$container" >/dev/null
 wait_for_socket
-"$nslab_bin" --socket "$socket" show "$lab" | grep -q ready || fail "the lab is not ready after restart"
+shown=$("$nslab_bin" --socket "$socket" show "$lab")
+grep -q ready <<<"$shown" || fail "the lab is not ready after restart"
 "$nslab_bin" --socket "$socket" exec "$lab" client -- ping -c1 -W2 10.7.0.2 ||
   fail "nslab exec ping after restart"
 

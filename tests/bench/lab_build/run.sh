@@ -190,8 +190,11 @@ settle() {
   while ((quiet < 3)); do
     # A kworker's name ends in "+netns" while it runs netns work ("-netns" when idle);
     # ps shows the full name, pgrep matches a truncated one.
-    # shellcheck disable=SC2009
-    if ps -e -o comm= | grep -q '+netns$'; then quiet=0; else quiet=$((quiet + 1)); fi
+    # Captured first: under pipefail, `ps | grep -q` fails when grep exits at the match and
+    # ps dies of SIGPIPE, which would count a busy sample as quiet.
+    local names
+    names=$(ps -e -o comm=)
+    if grep -q '+netns$' <<<"$names"; then quiet=0; else quiet=$((quiet + 1)); fi
     stamp now
     if ((now - start > SETTLE_TIMEOUT_S * 1000000)); then
       echo "run.sh: kernel netns cleanup still busy after ${SETTLE_TIMEOUT_S}s; going on" >&2
