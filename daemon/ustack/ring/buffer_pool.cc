@@ -1,12 +1,12 @@
 #include "daemon/ustack/ring/buffer_pool.h"
 
-#include <cstdlib>
-#include <cstring>
+#include <sys/mman.h>
+
 #include <utility>
 
 namespace nslab::ustack::ring {
 
-void BufferPool::FreeDeleter::operator()(std::byte* p) const { std::free(p); }
+void BufferPool::Unmapper::operator()(std::byte* p) const { ::munmap(p, length); }
 
 std::optional<BufferPool> BufferPool::create(std::uint32_t count, std::uint32_t buffer_size) {
   if (count == 0 || buffer_size == 0) {
@@ -15,15 +15,17 @@ std::optional<BufferPool> BufferPool::create(std::uint32_t count, std::uint32_t 
   const std::size_t stride =
       (std::size_t{buffer_size} + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
   const std::size_t total = stride * count;
-  auto* raw = static_cast<std::byte*>(std::aligned_alloc(kBufferAlignment, total));
-  if (raw == nullptr) {
+  // Page-aligned, so every buffer starts on a cache line.
+  void* mapped = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) {
     return std::nullopt;
   }
-  std::memset(raw, 0, total);
-  return BufferPool(std::unique_ptr<std::byte, FreeDeleter>(raw), count, buffer_size, stride);
+  return BufferPool(
+      std::unique_ptr<std::byte, Unmapper>(static_cast<std::byte*>(mapped), Unmapper{total}), count,
+      buffer_size, stride);
 }
 
-BufferPool::BufferPool(std::unique_ptr<std::byte, FreeDeleter> memory, std::uint32_t count,
+BufferPool::BufferPool(std::unique_ptr<std::byte, Unmapper> memory, std::uint32_t count,
                        std::uint32_t buffer_size, std::size_t stride)
     : memory_(std::move(memory)),
       region_(std::span<std::byte>(memory_.get(), stride * count)),

@@ -2,6 +2,8 @@
 
 // Fixed-size frame buffers in one allocation, handed out by index. The driver owns the pool
 // (single-threaded); the device reaches the buffers only through region().translate().
+// The allocation is an anonymous mapping whose pages the kernel provides on first touch: a deep
+// ring of 64 KiB buffers (TSO) costs what its frames have written, not count x 64 KiB.
 
 #include <cstddef>
 #include <cstdint>
@@ -20,7 +22,7 @@ class BufferPool {
   // Buffers start on cache lines so that two threads working on neighbours do not share one.
   static constexpr std::size_t kBufferAlignment = 64;
 
-  // nullopt when count or buffer_size is zero or the allocation fails.
+  // nullopt when count or buffer_size is zero or the mapping fails. The buffers read as zeros.
   static std::optional<BufferPool> create(std::uint32_t count, std::uint32_t buffer_size);
 
   // An unused buffer's index, or nullopt when all are in use.
@@ -41,14 +43,15 @@ class BufferPool {
   std::uint32_t available() const { return static_cast<std::uint32_t>(free_.size()); }
 
  private:
-  struct FreeDeleter {
+  struct Unmapper {
+    std::size_t length = 0;
     void operator()(std::byte* p) const;
   };
 
-  BufferPool(std::unique_ptr<std::byte, FreeDeleter> memory, std::uint32_t count,
+  BufferPool(std::unique_ptr<std::byte, Unmapper> memory, std::uint32_t count,
              std::uint32_t buffer_size, std::size_t stride);
 
-  std::unique_ptr<std::byte, FreeDeleter> memory_;
+  std::unique_ptr<std::byte, Unmapper> memory_;
   MemoryRegion region_;
   std::uint32_t count_;
   std::uint32_t buffer_size_;

@@ -8,9 +8,15 @@
 #           a temporary directory and it serves the ustack's /bytes/N bodies byte for byte
 #           (byte i = i % 251, as static files)
 # Loads:
-#   keep-alive  wrk -c50 -t2 -d<seconds>s --latency  GET /bytes/1024  (50 persistent connections)
+#   keep-alive  wrk -c50 -t1 -d<seconds>s --latency  GET /bytes/1024  (50 persistent connections)
 #   new conn    ab -r -c100 -n<requests> -e CSV      GET /bytes/100   (HTTP/1.0, one connection
 #               per request, 100 at once; -r: a receive error is counted, not the end of the run)
+# One wrk thread, as ab has one: on two cores, two wrk threads and the server are three busy
+# threads, and a wrk thread woken while its sibling holds the other core waits for the next
+# scheduler tick (4 ms at HZ=250) before it reads the response it is timing. That put a 4.2 ms
+# p99 on whichever server kept wrk busiest (perf sched: wrk's threads waited 0.97 ms on average
+# per switch, the servers' 0.04 ms). One thread drives both servers faster than two did here
+# (ustack 100k req/s, nginx 55k, against 85-97k and 50-69k) and times them, not itself.
 # Prints per server and load: req/s (connects/s for ab: one connection per request), p50/p99
 # latency (wrk --latency; ab's -e CSV, which has the per-cent table with µs), failed requests
 # (wrk: non-2xx/3xx + socket errors; ab: Failed requests + non-2xx), the server's CPU, the
@@ -210,7 +216,7 @@ run_load() {  # load server
   ticks_before=$(server_ticks "$server")
   t0=$(now)
   if [[ $load == keepalive ]]; then
-    ip netns exec "${NS[$server]}" wrk -c50 -t2 -d"${SECONDS_PER_RUN}s" --latency "$url" \
+    ip netns exec "${NS[$server]}" wrk -c50 -t1 -d"${SECONDS_PER_RUN}s" --latency "$url" \
       >"$out" 2>&1 || rc=$?
   else
     ip netns exec "${NS[$server]}" ab -r -c100 -n"$REQUESTS" -e "$csv" "$url" >"$out" 2>&1 || rc=$?
@@ -291,7 +297,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a + 0 > 0 && b + 0 > 0) printf "%.
 declare -A LABEL=([keepalive]="keep-alive 1 KiB" [newconn]="new conn 100 B")
 
 echo "HTTP servers under load, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, Linux $(uname -r)"
-echo "keep-alive: wrk -c50 -t2 -d${SECONDS_PER_RUN}s --latency GET /bytes/$SIZE_KA"
+echo "keep-alive: wrk -c50 -t1 -d${SECONDS_PER_RUN}s --latency GET /bytes/$SIZE_KA"
 echo "new conn:   ab -r -c100 -n$REQUESTS GET /bytes/$SIZE_NC (HTTP/1.0, a connection per request:"
 echo "            req/s = connects/s)"
 echo "ustack/nginx rows: the ustack's figure over nginx's (latency: above 1 is slower)"

@@ -163,7 +163,7 @@ TEST_F(UstackNodeTest, DiagLinksShowTheStacksRingsAndCounters) {
       continue;
     }
     found = true;
-    EXPECT_EQ(link.ring().rx(), 256u);
+    EXPECT_EQ(link.ring().rx(), 1024u);  // the default
     uint64_t rx_packets = 0;
     for (const auto& counter : link.driver_counters()) {
       if (counter.name() == "ustack_rx_packets") {

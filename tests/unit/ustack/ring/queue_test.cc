@@ -2,7 +2,10 @@
 // other gets back.
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <deque>
@@ -286,6 +289,35 @@ TEST(BufferPoolTest, HandsOutEachBufferOnce) {
   EXPECT_EQ(pool->acquire(), taken[1]);
   EXPECT_FALSE(BufferPool::create(0, 64).has_value());
   EXPECT_FALSE(BufferPool::create(4, 0).has_value());
+}
+
+// A deep ring of TSO-sized buffers costs the pages frames write, not count x size: the
+// default rx ring is 1024 buffers, 64 KiB each with TSO.
+TEST(BufferPoolTest, BuffersCostOnlyThePagesWritten) {
+  constexpr std::uint32_t kCount = 1024;
+  constexpr std::uint32_t kSize = 65536 + 12;
+  auto pool = BufferPool::create(kCount, kSize);
+  ASSERT_TRUE(pool.has_value());
+  const std::span<std::byte> memory = pool->region().memory();
+  const long page = ::sysconf(_SC_PAGESIZE);
+  const auto resident = [&] {
+    std::vector<unsigned char> pages((memory.size() + page - 1) / page);
+    EXPECT_EQ(::mincore(memory.data(), memory.size(), pages.data()), 0);
+    std::size_t count = 0;
+    for (unsigned char p : pages) {
+      count += p & 1;
+    }
+    return count;
+  };
+  EXPECT_EQ(resident(), 0u);
+  // Small frames into every buffer: each touches the page its buffer starts on.
+  for (std::uint32_t i = 0; i < kCount; ++i) {
+    const std::span<std::byte> buffer = pool->buffer(i);
+    EXPECT_EQ(buffer[100], std::byte{0});  // a fresh buffer reads as zeros
+    std::fill_n(buffer.begin(), 128, std::byte{0xab});
+  }
+  EXPECT_LE(resident(), 2u * kCount);
+  EXPECT_LT(resident() * static_cast<std::size_t>(page), memory.size() / 8);
 }
 
 TEST(BufferPoolTest, RegionTranslatesOnlyInsideThePool) {
