@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/chaos/partition_rules.h"
+#include "daemon/impair/flow_match.h"
 #include "daemon/impair/validate.h"
 #include "daemon/lab/link_impairment.h"
 #include "daemon/lab/node_routes.h"
@@ -123,6 +124,35 @@ absl::StatusOr<std::vector<LinkImpairmentView>> ChaosEngine::SetImpairment(
   return ListImpairments(lab);
 }
 
+absl::StatusOr<std::vector<LinkImpairmentView>> ChaosEngine::SetFlowImpairment(
+    const std::string& lab, const std::string& link, const std::vector<int>& directions,
+    const nslab::v1::FlowMatch& match, const std::optional<nslab::v1::Impairment>& impairment) {
+  auto topology = labs_->TopologyOf(lab);
+  if (!topology.ok()) {
+    return topology.status();
+  }
+  auto index = FindLink(*topology, link);
+  if (!index.ok()) {
+    return index.status();
+  }
+  if (match.ByteSizeLong() == 0) {
+    return absl::InvalidArgumentError(
+        "an empty match selects every frame: set the link's impairment instead (no match)");
+  }
+  if (auto status = impair::ValidateFlowMatch(match); !status.ok()) {
+    return status;
+  }
+  if (impairment && impairment->ByteSizeLong() != 0) {
+    if (auto status = impair::ValidateImpairment(*impairment); !status.ok()) {
+      return status;
+    }
+  }
+  if (auto status = labs_->SetLinkFlow(lab, *index, directions, match, impairment); !status.ok()) {
+    return status;
+  }
+  return ListImpairments(lab);
+}
+
 absl::StatusOr<std::vector<LinkImpairmentView>> ChaosEngine::ListImpairments(
     const std::string& lab) {
   auto links = labs_->Links(lab);
@@ -138,7 +168,11 @@ absl::StatusOr<std::vector<LinkImpairmentView>> ChaosEngine::ListImpairments(
     result.push_back({link.name(),
                       {link.a_to_b(), link.b_to_a()},
                       wire,
-                      {link.a_to_b_counters(), link.b_to_a_counters()}});
+                      {link.a_to_b_counters(), link.b_to_a_counters()},
+                      {std::vector<nslab::v1::FlowImpairmentState>(link.a_to_b_flows().begin(),
+                                                                   link.a_to_b_flows().end()),
+                       std::vector<nslab::v1::FlowImpairmentState>(link.b_to_a_flows().begin(),
+                                                                   link.b_to_a_flows().end())}});
   }
   return result;
 }

@@ -427,6 +427,7 @@ class LabBuilder {
     }
     if (IsWire(static_cast<int>(index))) {
       const auto impairments = RequestedImpairments(link);
+      const auto flows = RequestedFlows(link);
       NSLAB_RETURN_IF_ERROR(wires_->Add({.lab_seed = topology_.seed(),
                                          .link = &link,
                                          .index = static_cast<int>(index),
@@ -434,6 +435,8 @@ class LabBuilder {
                                          .ns_b = b_node.netns.get(),
                                          .a_to_b = impairments[0],
                                          .b_to_a = impairments[1],
+                                         .a_to_b_flows = FlowRulesOf(flows[0]),
+                                         .b_to_a_flows = FlowRulesOf(flows[1]),
                                          .ustack_a = ustack_a,
                                          .ustack_b = ustack_b}));
     } else {

@@ -29,6 +29,9 @@ absl::Status LabRegistry::Recover(std::vector<std::string>* log) {
         const auto impairments = RequestedImpairments(link);
         *status->mutable_a_to_b() = impairments[0];
         *status->mutable_b_to_a() = impairments[1];
+        const auto flows = RequestedFlows(link);
+        status->mutable_a_to_b_flows()->Assign(flows[0].begin(), flows[0].end());
+        status->mutable_b_to_a_flows()->Assign(flows[1].begin(), flows[1].end());
       }
     }
     const NamespaceOwnership ownership = OwnNamespaces(lab);
@@ -89,6 +92,8 @@ absl::Status LabRegistry::ReattachWires(const Lab& lab) {
                            .ns_b = ns_b->get(),
                            .a_to_b = lab.links(i).a_to_b(),
                            .b_to_a = lab.links(i).b_to_a(),
+                           .a_to_b_flows = FlowRulesOf(lab.links(i).a_to_b_flows()),
+                           .b_to_a_flows = FlowRulesOf(lab.links(i).b_to_a_flows()),
                            .reattach = true});
     }
     if (!status.ok() && first_error.ok()) {

@@ -13,6 +13,7 @@
 #include "daemon/common/status_macros.h"
 #include "daemon/events/event_bus.h"
 #include "daemon/exec/netns_processes.h"
+#include "daemon/impair/flow_match.h"
 #include "daemon/lab/builder.h"
 #include "daemon/lab/lab_fit.h"
 #include "daemon/lab/link_impairment.h"
@@ -204,6 +205,9 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
     const auto impairments = RequestedImpairments(link);
     *status->mutable_a_to_b() = impairments[0];
     *status->mutable_b_to_a() = impairments[1];
+    const auto flows = RequestedFlows(link);
+    status->mutable_a_to_b_flows()->Assign(flows[0].begin(), flows[0].end());
+    status->mutable_b_to_a_flows()->Assign(flows[1].begin(), flows[1].end());
   }
   // Refused before anything is recorded or built: a lab that cannot fit would otherwise
   // fail thousands of steps in, and take as long again to roll back.
@@ -506,8 +510,19 @@ void LabRegistry::FillWireCounters(const std::string& lab,
     }
     auto wire = WireOf(lab, i);
     if (wire.ok() && *wire) {
-      *link.mutable_a_to_b_counters() = ToProto((*wire)->Counters(impair::Direction::kAToB));
-      *link.mutable_b_to_a_counters() = ToProto((*wire)->Counters(impair::Direction::kBToA));
+      const wire::WireCounters a_to_b = (*wire)->Counters(impair::Direction::kAToB);
+      const wire::WireCounters b_to_a = (*wire)->Counters(impair::Direction::kBToA);
+      *link.mutable_a_to_b_counters() = ToProto(a_to_b);
+      *link.mutable_b_to_a_counters() = ToProto(b_to_a);
+      // The snapshot may lag a change of flows by one batch; only counters it has are shown.
+      for (int j = 0; j < link.a_to_b_flows_size() && j < static_cast<int>(a_to_b.flows.size());
+           ++j) {
+        *link.mutable_a_to_b_flows(j)->mutable_counters() = ToProto(a_to_b.flows[j]);
+      }
+      for (int j = 0; j < link.b_to_a_flows_size() && j < static_cast<int>(b_to_a.flows.size());
+           ++j) {
+        *link.mutable_b_to_a_flows(j)->mutable_counters() = ToProto(b_to_a.flows[j]);
+      }
     }
   }
 }
@@ -574,6 +589,84 @@ absl::Status LabRegistry::SetLinkImpairment(const std::string& lab, int index,
   }
   for (int direction : directions) {
     *current[direction] = impairment;
+  }
+  absl::MutexLock lock(&mutex_);
+  auto it = labs_.find(lab);
+  if (it == labs_.end()) {
+    return absl::NotFoundError(absl::StrCat("lab ", lab, " was deleted meanwhile"));
+  }
+  *it->second.mutable_links(index) = status;
+  return store_.Save(it->second);
+}
+
+absl::Status LabRegistry::SetLinkFlow(const std::string& lab, int index,
+                                      const std::vector<int>& directions,
+                                      const nslab::v1::FlowMatch& match,
+                                      const std::optional<nslab::v1::Impairment>& impairment) {
+  absl::MutexLock serial(&impair_mutex_);
+  Lab snapshot;
+  {
+    absl::ReaderMutexLock lock(&mutex_);
+    auto found = Find(lab);
+    if (!found.ok()) {
+      return found.status();
+    }
+    if (found->state() != nslab::v1::LAB_STATE_READY) {
+      return absl::FailedPreconditionError(absl::StrCat("lab ", lab, " is not ready"));
+    }
+    snapshot = std::move(*found);
+  }
+  if (index < 0 || index >= snapshot.links_size()) {
+    return absl::NotFoundError(absl::StrCat("lab ", lab, " has no link #", index));
+  }
+  nslab::v1::LinkStatus& status = *snapshot.mutable_links(index);
+  NSLAB_ASSIGN_OR_RETURN(auto wire, WireOf(lab, index));
+  if (!wire) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("link ", status.name(),
+                     " is a veth; flows are played on wire links (build it with mode: wire, or "
+                     "give it flows in the topology and mode: auto picks wire)"));
+  }
+  const uint64_t key = impair::FlowMatchKey(match);
+  std::array<google::protobuf::RepeatedPtrField<nslab::v1::FlowImpairmentState>*, 2> current = {
+      status.mutable_a_to_b_flows(), status.mutable_b_to_a_flows()};
+  std::array<google::protobuf::RepeatedPtrField<nslab::v1::FlowImpairmentState>, 2> wanted = {
+      *current[0], *current[1]};
+  for (int direction : directions) {
+    auto& flows = wanted[direction];
+    auto same = std::find_if(flows.begin(), flows.end(), [&](const auto& flow) {
+      return impair::FlowMatchKey(flow.match()) == key;
+    });
+    if (!impairment) {
+      if (same != flows.end()) {
+        flows.erase(same);
+      }
+      continue;
+    }
+    nslab::v1::FlowImpairmentState state;
+    *state.mutable_match() = impair::CanonicalFlowMatch(match);
+    state.set_match_text(impair::FlowMatchText(match));
+    *state.mutable_impairment() = *impairment;
+    if (same != flows.end()) {
+      *same = std::move(state);
+    } else {
+      *flows.Add() = std::move(state);
+    }
+  }
+  std::vector<int> applied;
+  for (int direction : directions) {
+    if (auto result = wire->SetFlows(static_cast<impair::Direction>(direction),
+                                     FlowRulesOf(wanted[direction]));
+        !result.ok()) {
+      for (int done : applied) {  // put back what was there: a refused change changes nothing
+        (void)wire->SetFlows(static_cast<impair::Direction>(done), FlowRulesOf(*current[done]));
+      }
+      return result;
+    }
+    applied.push_back(direction);
+  }
+  for (int direction : directions) {
+    *current[direction] = wanted[direction];
   }
   absl::MutexLock lock(&mutex_);
   auto it = labs_.find(lab);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,12 @@ class LabRegistry {
   absl::Status SetLinkImpairment(const std::string& lab, int index,
                                  const std::vector<int>& directions,
                                  const nslab::v1::Impairment& impairment);
+  // Sets (`impairment` given) or removes (nullopt) the flow with `match` in `directions` of
+  // wire link `index`: an equal match is replaced where it stands, else the flow goes last.
+  // FAILED_PRECONDITION on a veth link; a refused change changes nothing.
+  absl::Status SetLinkFlow(const std::string& lab, int index, const std::vector<int>& directions,
+                           const nslab::v1::FlowMatch& match,
+                           const std::optional<nslab::v1::Impairment>& impairment);
 
   // Every link of a ready lab: mode, impairments in force, wire counters.
   absl::StatusOr<std::vector<nslab::v1::LinkStatus>> Links(const std::string& lab) const;

@@ -66,6 +66,8 @@ absl::Status LabWires::Add(const WireLinkRequest& request) {
   spec.ifname_b = link.b().interface();
   spec.a_to_b = request.a_to_b;
   spec.b_to_a = request.b_to_a;
+  spec.a_to_b_flows = request.a_to_b_flows;
+  spec.b_to_a_flows = request.b_to_a_flows;
   spec.mtu = link.mtu() == 0 ? 1500 : link.mtu();
   auto mac_a = ParseMac(request.ustack_a ? "" : link.a().mac());
   auto mac_b = ParseMac(request.ustack_b ? "" : link.b().mac());
@@ -104,8 +106,43 @@ void LabWires::StopAll(wire::StopMode mode) {
   }
 }
 
-nslab::v1::WireCounters ToProto(const wire::WireCounters& counters) {
+nslab::v1::WireCounters ToProto(const wire::PipelineCounters& p) {
   nslab::v1::WireCounters out;
+  out.set_offered(p.offered);
+  out.set_forwarded(p.forwarded);
+  out.set_bytes(p.bytes);
+  out.set_dropped_loss(p.dropped_loss);
+  out.set_dropped_queue_full(p.dropped_queue_full);
+  out.set_dropped_link_down(p.dropped_link_down);
+  out.set_dropped_oversize(p.dropped_oversize);
+  out.set_duplicated(p.duplicated);
+  out.set_corrupted(p.corrupted);
+  out.set_reordered(p.reordered);
+  out.set_queue_depth(p.queue_depth);
+  return out;
+}
+
+std::vector<wire::FlowRule> FlowRulesOf(
+    const google::protobuf::RepeatedPtrField<nslab::v1::FlowImpairmentState>& flows) {
+  std::vector<wire::FlowRule> rules;
+  rules.reserve(flows.size());
+  for (const auto& flow : flows) {
+    rules.push_back({flow.match(), flow.impairment()});
+  }
+  return rules;
+}
+
+std::vector<wire::FlowRule> FlowRulesOf(const std::vector<nslab::v1::FlowImpairmentState>& flows) {
+  std::vector<wire::FlowRule> rules;
+  rules.reserve(flows.size());
+  for (const auto& flow : flows) {
+    rules.push_back({flow.match(), flow.impairment()});
+  }
+  return rules;
+}
+
+nslab::v1::WireCounters ToProto(const wire::WireCounters& counters) {
+  nslab::v1::WireCounters out = ToProto(counters.pipeline);
   const auto& p = counters.pipeline;
   out.set_offered(p.offered);
   out.set_forwarded(p.forwarded);

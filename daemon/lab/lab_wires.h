@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
@@ -39,6 +40,8 @@ struct WireLinkRequest {
   int ns_b = -1;
   nslab::v1::Impairment a_to_b;
   nslab::v1::Impairment b_to_a;
+  std::vector<wire::FlowRule> a_to_b_flows;
+  std::vector<wire::FlowRule> b_to_a_flows;
   bool reattach = false;  // a previous daemon left the TAPs: open them, create nothing
   // That end is a ustack node's: the topology's MAC there is the stack's own, so its TAP keeps
   // the kernel's (a bridge port with the stack's MAC would take the stack's frames as its own).
@@ -74,5 +77,11 @@ std::string LinkLabel(const nslab::v1::Link& link);
 
 // Pipeline and TAP counters in the API's form.
 nslab::v1::WireCounters ToProto(const wire::WireCounters& counters);
+nslab::v1::WireCounters ToProto(const wire::PipelineCounters& counters);
+
+// The flows of one direction as a wire plays them.
+std::vector<wire::FlowRule> FlowRulesOf(
+    const google::protobuf::RepeatedPtrField<nslab::v1::FlowImpairmentState>& flows);
+std::vector<wire::FlowRule> FlowRulesOf(const std::vector<nslab::v1::FlowImpairmentState>& flows);
 
 }  // namespace nslab::lab

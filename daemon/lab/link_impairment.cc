@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/common/status_macros.h"
+#include "daemon/impair/flow_match.h"
 #include "daemon/impair/kernel/ingress_loss.h"
 #include "daemon/impair/kernel/kernel_impairment.h"
 #include "daemon/impair/rng.h"
@@ -29,6 +30,27 @@ std::array<LinkDirection, 2> DirectionsOf(const std::string& lab, const nslab::v
 std::array<nslab::v1::Impairment, 2> RequestedImpairments(const nslab::v1::Link& link) {
   return {link.has_a_to_b() ? link.a_to_b() : link.impair(),
           link.has_b_to_a() ? link.b_to_a() : link.impair()};
+}
+
+std::array<std::vector<nslab::v1::FlowImpairmentState>, 2> RequestedFlows(
+    const nslab::v1::Link& link) {
+  std::array<std::vector<nslab::v1::FlowImpairmentState>, 2> flows;
+  for (const nslab::v1::FlowImpairment& flow : link.flows()) {
+    const std::array<const nslab::v1::Impairment*, 2> wanted = {
+        flow.has_a_to_b() ? &flow.a_to_b() : (flow.has_impair() ? &flow.impair() : nullptr),
+        flow.has_b_to_a() ? &flow.b_to_a() : (flow.has_impair() ? &flow.impair() : nullptr)};
+    for (int direction = 0; direction < 2; ++direction) {
+      if (wanted[direction] == nullptr) {
+        continue;
+      }
+      nslab::v1::FlowImpairmentState state;
+      *state.mutable_match() = flow.match();
+      state.set_match_text(impair::FlowMatchText(flow.match()));
+      *state.mutable_impairment() = *wanted[direction];
+      flows[direction].push_back(std::move(state));
+    }
+  }
+  return flows;
 }
 
 absl::Status ApplyLinkDirection(const LinkDirection& direction,

@@ -2,9 +2,11 @@
 
 #include <array>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "daemon/impair/kernel/kernel_plan.h"
+#include "nslab/v1/labs.pb.h"
 #include "nslab/v1/topology.pb.h"
 
 namespace nslab::lab {
@@ -30,6 +32,11 @@ std::array<LinkDirection, 2> DirectionsOf(const std::string& lab, const nslab::v
 // What each direction of a link asks for in its topology: a_to_b / b_to_a where given,
 // else `impair`.
 std::array<nslab::v1::Impairment, 2> RequestedImpairments(const nslab::v1::Link& link);
+
+// What each direction's flows are in the topology ([0] a -> b, [1] b -> a), in order: a flow
+// is in a direction when it has an impairment there (a_to_b / b_to_a, else `impair`).
+std::array<std::vector<nslab::v1::FlowImpairmentState>, 2> RequestedFlows(
+    const nslab::v1::Link& link);
 
 // Applies (or, for an empty impairment, clears) one direction through the kernel backend.
 // FAILED_PRECONDITION names what this kernel cannot do.

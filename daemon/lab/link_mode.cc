@@ -19,6 +19,9 @@ LinkModeChoice ChooseLinkMode(const nslab::v1::Link& link,
     default:
       break;
   }
+  if (link.flows_size() > 0) {
+    return {nslab::v1::LINK_MODE_WIRE, "auto: flows are played on a wire"};
+  }
   std::set<std::string> unsupported;
   bool impaired = false;
   for (const auto& impairment : RequestedImpairments(link)) {

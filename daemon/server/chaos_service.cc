@@ -51,6 +51,8 @@ grpc::Status FillImpairments(const absl::StatusOr<std::vector<chaos::LinkImpairm
       *out->mutable_a_to_b_counters() = view.counters[0];
       *out->mutable_b_to_a_counters() = view.counters[1];
     }
+    out->mutable_a_to_b_flows()->Assign(view.flows[0].begin(), view.flows[0].end());
+    out->mutable_b_to_a_flows()->Assign(view.flows[1].begin(), view.flows[1].end());
   }
   return grpc::Status::OK;
 }
@@ -66,6 +68,15 @@ grpc::Status ChaosService::SetImpairment(grpc::ServerContext*,
   }
   if (request->direction() != nslab::v1::DIRECTION_A_TO_B) {
     directions.push_back(1);
+  }
+  if (request->has_match()) {
+    std::optional<nslab::v1::Impairment> impairment;
+    if (request->has_impairment()) {
+      impairment = request->impairment();
+    }
+    return FillImpairments(engine_->SetFlowImpairment(request->lab(), request->link(), directions,
+                                                      request->match(), impairment),
+                           response->mutable_links());
   }
   return FillImpairments(
       engine_->SetImpairment(request->lab(), request->link(), directions, request->impairment()),

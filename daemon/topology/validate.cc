@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "daemon/impair/flow_match.h"
 #include "daemon/impair/trace.h"
 #include "daemon/impair/validate.h"
 #include "daemon/topology/ip_address.h"
@@ -36,6 +37,60 @@ MaybeError Invalid(std::string path, std::string message) {
 
 MaybeError Unsupported(std::string path, std::string message) {
   return FieldError{absl::StatusCode::kUnimplemented, std::move(path), std::move(message)};
+}
+
+// Bounds the per-frame match on the wire, far above what a person writes by hand.
+constexpr int kMaxFlowsPerLink = 64;
+
+MaybeError CheckFlows(const Link& link, const std::string& path) {
+  if (link.flows_size() == 0) {
+    return std::nullopt;
+  }
+  if (link.mode() == nslab::v1::LINK_MODE_VETH) {
+    return Invalid(path + ".mode",
+                   "flows are played on a wire link: drop mode: veth (auto picks wire for a link "
+                   "with flows) or write mode: wire");
+  }
+  if (link.flows_size() > kMaxFlowsPerLink) {
+    return Invalid(path + ".flows",
+                   absl::StrCat(link.flows_size(), " flows; at most ", kMaxFlowsPerLink,
+                                " per link (merge matches, e.g. a port range)"));
+  }
+  std::set<uint64_t> keys;
+  for (int i = 0; i < link.flows_size(); ++i) {
+    const nslab::v1::FlowImpairment& flow = link.flows(i);
+    const std::string flow_path = absl::StrCat(path, ".flows[", i, "]");
+    if (flow.match().ByteSizeLong() == 0) {
+      return Invalid(flow_path + ".match",
+                     "an empty match selects every frame: put that impairment in the link's "
+                     "impair (or a_to_b, b_to_a) instead");
+    }
+    if (auto status = impair::ValidateFlowMatch(flow.match()); !status.ok()) {
+      return Invalid(flow_path + ".match", std::string(status.message()));
+    }
+    if (!keys.insert(impair::FlowMatchKey(flow.match())).second) {
+      return Invalid(flow_path + ".match",
+                     absl::StrCat("\"", impair::FlowMatchText(flow.match()),
+                                  "\" is an earlier flow's match too; that one would always be "
+                                  "taken"));
+    }
+    if (!flow.has_impair() && !flow.has_a_to_b() && !flow.has_b_to_a()) {
+      return Invalid(flow_path,
+                     "no impairment: give impair, a_to_b or b_to_a (impair: {} lets the matched "
+                     "traffic pass untouched)");
+    }
+    for (const auto& [key, impairment] :
+         {std::pair{"impair", &flow.impair()}, std::pair{"a_to_b", &flow.a_to_b()},
+          std::pair{"b_to_a", &flow.b_to_a()}}) {
+      if (impairment->ByteSizeLong() == 0) {
+        continue;
+      }
+      if (auto status = impair::ValidateImpairment(*impairment); !status.ok()) {
+        return Invalid(absl::StrCat(flow_path, ".", key), std::string(status.message()));
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 MaybeError FromStatus(const absl::Status& status, std::string path) {
@@ -375,6 +430,7 @@ MaybeError CheckLink(const Link& link, const std::string& path, Index& index,
   if (!nslab::v1::LinkMode_IsValid(link.mode())) {
     return Invalid(path + ".mode", "unknown mode (auto, veth, wire)");
   }
+  NSLAB_TRY_FIELD(CheckFlows(link, path));
   for (const auto& [key, impairment] :
        {std::pair{"impair", &link.impair()}, std::pair{"a_to_b", &link.a_to_b()},
         std::pair{"b_to_a", &link.b_to_a()}}) {

@@ -1,4 +1,5 @@
 #include "daemon/topology/yaml_reader.h"
+#include "daemon/impair/flow_match.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -339,7 +340,7 @@ MaybeError Reader::ReadEndpoint(const YAML::Node& link, char side, const std::st
 MaybeError Reader::ReadLink(const YAML::Node& node, const std::string& path, Link* out) {
   NSLAB_TRY_FIELD(ExpectMap(node, path,
                             {"name", "a", "b", "a_addr", "b_addr", "a_mac", "b_mac", "mtu", "mode",
-                             "impair", "a_to_b", "b_to_a"}));
+                             "impair", "a_to_b", "b_to_a", "flows"}));
   if (node["name"]) {
     NSLAB_TRY_FIELD(String(node["name"], JoinPath(path, "name"), out->mutable_name()));
   }
@@ -365,6 +366,36 @@ MaybeError Reader::ReadLink(const YAML::Node& node, const std::string& path, Lin
   if (node["b_to_a"]) {
     NSLAB_TRY_FIELD(
         ReadImpairment(node["b_to_a"], JoinPath(path, "b_to_a"), out->mutable_b_to_a()));
+  }
+  if (const YAML::Node flows = node["flows"]) {
+    const std::string flows_path = JoinPath(path, "flows");
+    NSLAB_TRY_FIELD(ExpectSequence(flows, flows_path));
+    for (size_t i = 0; i < flows.size(); ++i) {
+      const std::string flow_path = IndexPath(flows_path, i);
+      NSLAB_TRY_FIELD(ExpectMap(flows[i], flow_path, {"match", "impair", "a_to_b", "b_to_a"}));
+      auto* flow = out->add_flows();
+      const std::string match_path = JoinPath(flow_path, "match");
+      if (!flows[i]["match"]) {
+        return Fail(flows[i], match_path,
+                    "missing: what the flow selects, e.g. \"tcp dport 5432\"");
+      }
+      std::string text;
+      NSLAB_TRY_FIELD(String(flows[i]["match"], match_path, &text));
+      absl::StatusOr<nslab::v1::FlowMatch> match = impair::ParseFlowMatch(text);
+      if (!match.ok()) {
+        return Fail(flows[i]["match"], match_path, std::string(match.status().message()));
+      }
+      *flow->mutable_match() = *std::move(match);
+      for (const auto& [key, field] :
+           {std::pair{"impair", &nslab::v1::FlowImpairment::mutable_impair},
+            std::pair{"a_to_b", &nslab::v1::FlowImpairment::mutable_a_to_b},
+            std::pair{"b_to_a", &nslab::v1::FlowImpairment::mutable_b_to_a}}) {
+        if (flows[i][key]) {
+          NSLAB_TRY_FIELD(
+              ReadImpairment(flows[i][key], JoinPath(flow_path, key), (flow->*field)()));
+        }
+      }
+    }
   }
   return std::nullopt;
 }

@@ -1,4 +1,5 @@
 #include "daemon/topology/yaml_writer.h"
+#include "daemon/impair/flow_match.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -249,7 +250,8 @@ void Writer::WriteUstack(const Node& node, const std::string& path) {
 }
 
 void Writer::WriteLink(const Link& link, const std::string& path) {
-  const bool impaired = link.has_impair() || link.has_a_to_b() || link.has_b_to_a();
+  const bool impaired =
+      link.has_impair() || link.has_a_to_b() || link.has_b_to_a() || link.flows_size() > 0;
   out_ << (impaired ? YAML::Block : YAML::Flow) << YAML::BeginMap;
   if (!link.name().empty()) {
     Key("name");
@@ -293,6 +295,32 @@ void Writer::WriteLink(const Link& link, const std::string& path) {
       Key(key);
       WriteImpairment(*impairment, absl::StrCat(path, ".", key));
     }
+  }
+  if (link.flows_size() > 0) {
+    Key("flows");
+    out_ << YAML::Block << YAML::BeginSeq;
+    for (int i = 0; i < link.flows_size(); ++i) {
+      const nslab::v1::FlowImpairment& flow = link.flows(i);
+      const std::string flow_path = absl::StrCat(path, ".flows[", i, "]");
+      // A trace's text is a block scalar, which a flow-style map cannot hold.
+      const bool block = !flow.impair().trace().empty() || !flow.a_to_b().trace().empty() ||
+                         !flow.b_to_a().trace().empty();
+      out_ << (block ? YAML::Block : YAML::Flow) << YAML::BeginMap;
+      Key("match");
+      Text(impair::FlowMatchText(flow.match()), flow_path + ".match");
+      const std::pair<const char*, const Impairment*> flow_directions[] = {
+          {"impair", flow.has_impair() ? &flow.impair() : nullptr},
+          {"a_to_b", flow.has_a_to_b() ? &flow.a_to_b() : nullptr},
+          {"b_to_a", flow.has_b_to_a() ? &flow.b_to_a() : nullptr}};
+      for (const auto& [key, impairment] : flow_directions) {
+        if (impairment != nullptr) {
+          Key(key);
+          WriteImpairment(*impairment, absl::StrCat(flow_path, ".", key));
+        }
+      }
+      out_ << YAML::EndMap;
+    }
+    out_ << YAML::EndSeq;
   }
   out_ << YAML::EndMap;
 }

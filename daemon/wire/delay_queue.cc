@@ -12,8 +12,8 @@ bool Later(const DelayQueue::Entry& a, const DelayQueue::Entry& b) {
 
 }  // namespace
 
-void DelayQueue::Push(int64_t due_ns, uint32_t slot, uint32_t length) {
-  heap_.push_back(Entry{due_ns, next_sequence_++, slot, length});
+void DelayQueue::Push(int64_t due_ns, uint32_t slot, uint32_t length, uint32_t flow) {
+  heap_.push_back(Entry{due_ns, next_sequence_++, slot, length, flow});
   std::push_heap(heap_.begin(), heap_.end(), Later);
 }
 

@@ -19,11 +19,12 @@ class DelayQueue {
     uint64_t sequence;
     uint32_t slot;
     uint32_t length;
+    uint32_t flow;  // the pipeline's: which flow of the direction took the frame (0: none)
   };
 
   void Reserve(size_t entries) { heap_.reserve(entries); }
 
-  void Push(int64_t due_ns, uint32_t slot, uint32_t length);
+  void Push(int64_t due_ns, uint32_t slot, uint32_t length, uint32_t flow = 0);
   const Entry& Top() const { return heap_.front(); }
   void Pop();
 

@@ -4,11 +4,13 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "daemon/impair/fate.h"
+#include "daemon/impair/flow_match.h"
 #include "daemon/impair/spec.h"
 #include "daemon/impair/time.h"
 #include "daemon/wire/delay_queue.h"
@@ -64,6 +66,23 @@ struct PipelineCounters {
   uint64_t queue_depth = 0;  // frames held now
 };
 
+// One flow of a direction: the frames its match selects take its impairment instead of the
+// direction's own.
+struct FlowRule {
+  nslab::v1::FlowMatch match;
+  nslab::v1::Impairment impairment;
+};
+
+// What a flow is now and what it did.
+struct FlowState {
+  nslab::v1::FlowMatch match;
+  impair::ImpairmentSpec spec;
+  PipelineCounters counters;  // the frames this flow took; queue_depth: those held now
+};
+
+// More flows than a person would write by hand; a bound on the linear match per frame.
+inline constexpr size_t kMaxFlows = 64;
+
 // One direction of a userspace wire: frames go in with Offer(), wait for their time, and come
 // out of PopDue(). The caller owns time and I/O (later: a TAP fd and an Asio timer armed at
 // NextDeadline()); the pipeline never reads a clock, so a seed and a sequence of
@@ -71,6 +90,12 @@ struct PipelineCounters {
 // traffic class, and each class has a random stream of its own (impair::FateEngine): a
 // class's fates do not depend on the frames of other classes. Not thread-safe: one
 // direction belongs to one strand.
+//
+// Flows (SetFlows): a frame takes the first flow whose match it fits, else the direction's own
+// impairment. Each flow is a netem of its own, as a leaf of a kernel qdisc tree is: its own
+// random streams (seeded from the direction's seed and the match, so the order of the flows
+// and the other flows' traffic do not change its fates), its own rate limiter and its own
+// queue limit. All share one delay queue, so frames leave in time order whatever flow took them.
 //
 // Offer copies the frame into a preallocated slot (see FramePool) and never allocates once
 // the queue has been as deep before.
@@ -102,6 +127,15 @@ class ImpairmentPipeline {
   absl::Status SetImpairment(const nslab::v1::Impairment& impairment);
   void SetSpec(impair::ImpairmentSpec spec);
 
+  // Replaces the flows, in the order they are tried (validated first; on error nothing
+  // changes). A flow whose match was there before keeps its streams and counters, and takes a
+  // changed impairment as SetImpairment does; frames held keep their times.
+  absl::Status SetFlows(std::span<const FlowRule> flows);
+  std::vector<FlowState> flows() const;
+  // Each flow's counters, in flow order, into `out` (its storage reused: no allocation once
+  // it has held as many).
+  void CopyFlowCounters(std::vector<PipelineCounters>* out) const;
+
   // A link going down loses what is in flight (as a veth going down purges its qdisc) and
   // drops whatever is offered until it comes back up.
   void SetLinkUp(bool up);
@@ -111,7 +145,9 @@ class ImpairmentPipeline {
   // is held, and the impairment is empty (impair::IsUnimpaired). The caller may then forward
   // frames itself, including TSO/GSO super-frames no slot can hold, and only count them here,
   // which keeps offered/forwarded/bytes whole and the fates of later frames as they would be.
-  bool passes_through() const { return link_up_ && unimpaired_ && queue_.empty(); }
+  bool passes_through() const {
+    return link_up_ && unimpaired_ && flows_.empty() && queue_.empty();
+  }
   void CountPassedThrough(size_t frame_bytes) {
     ++counters_.offered;
     ++counters_.forwarded;
@@ -122,10 +158,24 @@ class ImpairmentPipeline {
   const impair::ImpairmentSpec& spec() const { return engine_.spec(); }
 
  private:
-  CopyVerdict Hold(const impair::CopyFate& fate, std::span<const std::byte> frame);
-  void SizeStorage(uint32_t limit_packets);
+  struct Flow {
+    uint32_t id;  // in the delay queue's entries; never reused
+    nslab::v1::FlowMatch match;
+    uint64_t key;  // impair::FlowMatchKey(match)
+    impair::FlowMatcher matcher;
+    impair::FateEngine engine;
+    PipelineCounters counters;
+  };
 
+  CopyVerdict Hold(const impair::CopyFate& fate, std::span<const std::byte> frame, Flow* flow);
+  Flow* FlowById(uint32_t id);
+  void SizeStorage();
+
+  uint64_t seed_;
   impair::FateEngine engine_;
+  uint64_t own_depth_ = 0;  // frames held that no flow took
+  std::vector<Flow> flows_;
+  uint32_t next_flow_id_ = 1;
   FramePool pool_;
   DelayQueue queue_;
   bool link_up_ = true;

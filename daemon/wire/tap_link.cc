@@ -142,6 +142,20 @@ class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
     return absl::OkStatus();
   }
 
+  absl::Status SetFlows(Direction direction, const std::vector<FlowRule>& flows) {
+    if (stopped_) {
+      return absl::FailedPreconditionError(absl::StrCat("wire link ", name_, " is stopped"));
+    }
+    Path& path = paths_[Index(direction)];
+    if (absl::Status status = path.pipeline.SetFlows(flows); !status.ok()) {
+      return absl::Status(status.code(), absl::StrCat("wire link ", name_, ": ", status.message()));
+    }
+    UpdateOffloads(direction);
+    ArmTimer(direction);
+    Publish(direction);
+    return absl::OkStatus();
+  }
+
   absl::Status SetLinkUp(bool up) {
     if (stopped_) {
       return absl::FailedPreconditionError(absl::StrCat("wire link ", name_, " is stopped"));
@@ -388,8 +402,11 @@ class WireLink::Core : public std::enable_shared_from_this<WireLink::Core> {
     const Path& path = paths_[Index(direction)];
     std::lock_guard<std::mutex> lock(snapshot_mutex_);
     WireCounters& snapshot = snapshots_[Index(direction)];
+    std::vector<PipelineCounters> flows = std::move(snapshot.flows);
     snapshot = path.extra;
     snapshot.pipeline = path.pipeline.counters();
+    path.pipeline.CopyFlowCounters(&flows);
+    snapshot.flows = std::move(flows);
   }
 
   const std::string name_;
@@ -421,6 +438,14 @@ absl::StatusOr<std::unique_ptr<WireLink>> WireLink::Create(asio::io_context& io,
   if (!b_to_a.ok()) {
     return absl::Status(b_to_a.status().code(), absl::StrCat("wire link ", spec.link_name,
                                                              " b->a: ", b_to_a.status().message()));
+  }
+  if (absl::Status status = a_to_b->SetFlows(spec.a_to_b_flows); !status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("wire link ", spec.link_name, " a->b: ", status.message()));
+  }
+  if (absl::Status status = b_to_a->SetFlows(spec.b_to_a_flows); !status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("wire link ", spec.link_name, " b->a: ", status.message()));
   }
 
   auto open = [&spec](int ns, const std::string& ifname,
@@ -468,6 +493,12 @@ absl::Status WireLink::SetImpairment(Direction direction, const nslab::v1::Impai
   }
   return core_->RunOnStrand(
       [direction, spec = *std::move(spec)](Core& core) { return core.SetSpec(direction, spec); });
+}
+
+absl::Status WireLink::SetFlows(Direction direction, std::vector<FlowRule> flows) {
+  return core_->RunOnStrand([direction, flows = std::move(flows)](Core& core) {
+    return core.SetFlows(direction, flows);
+  });
 }
 
 absl::Status WireLink::SetUp(bool up) {

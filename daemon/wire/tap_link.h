@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -34,6 +35,9 @@ struct WireLinkSpec {
   std::string ifname_b;
   nslab::v1::Impairment a_to_b;
   nslab::v1::Impairment b_to_a;
+  // Each direction's flows (ImpairmentPipeline::SetFlows), in the order they are tried.
+  std::vector<FlowRule> a_to_b_flows;
+  std::vector<FlowRule> b_to_a_flows;
   // Set on both TAPs; frames up to mtu + 18 (Ethernet header and one VLAN tag) are carried.
   uint32_t mtu = 1500;
   std::optional<MacAddress> mac_a;
@@ -65,6 +69,8 @@ struct WireCounters {
   uint64_t dropped_super_frames = 0;
   // Whether the sending TAP offers offloads now (the direction is unimpaired and idle).
   bool offloads = false;
+  // Each flow's share of `pipeline`, in flow order.
+  std::vector<PipelineCounters> flows;
 };
 
 enum class StopMode : uint8_t {
@@ -117,6 +123,8 @@ class WireLink {
   // Validated (and a trace file loaded) on the calling thread; on error nothing changes.
   // Frames in flight keep their times.
   absl::Status SetImpairment(Direction direction, const nslab::v1::Impairment& impairment);
+  // Replaces a direction's flows (ImpairmentPipeline::SetFlows); on error nothing changes.
+  absl::Status SetFlows(Direction direction, std::vector<FlowRule> flows);
 
   // Down: frames in flight are lost and new ones dropped in both directions (counted as
   // dropped_link_down), as on a pulled cable. The TAPs themselves stay up.

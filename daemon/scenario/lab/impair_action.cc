@@ -1,8 +1,10 @@
 #include <array>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/chaos/chaos_engine.h"
+#include "daemon/impair/flow_match.h"
 #include "daemon/lab/lab_registry.h"
 #include "daemon/scenario/lab/actions.h"
 #include "daemon/scenario/lab/lab_targets.h"
@@ -58,6 +60,52 @@ absl::StatusOr<Applied> SetImpairment(LabContext& context, const std::string& li
                  }};
 }
 
+// Sets (`impairment` given) or removes (nullopt) one flow of the link's directions; the undo
+// puts back each direction's flow as it was, or removes it where there was none.
+absl::StatusOr<Applied> SetFlow(LabContext& context, const std::string& link,
+                                nslab::v1::Direction direction, const nslab::v1::FlowMatch& match,
+                                const std::optional<nslab::v1::Impairment>& impairment) {
+  auto index = LinkIndex(context.topology, link);
+  if (!index.ok()) {
+    return index.status();
+  }
+  auto links = context.labs->Links(context.lab);
+  if (!links.ok()) {
+    return links.status();
+  }
+  if (*index >= static_cast<int>(links->size())) {
+    return absl::InternalError(absl::StrCat("lab ", context.lab, " lists no link ", *index));
+  }
+  const uint64_t key = impair::FlowMatchKey(match);
+  std::array<std::optional<nslab::v1::Impairment>, 2> before;
+  const nslab::v1::LinkStatus& status = (*links)[*index];
+  for (int d = 0; d < 2; ++d) {
+    for (const auto& flow : d == 0 ? status.a_to_b_flows() : status.b_to_a_flows()) {
+      if (impair::FlowMatchKey(flow.match()) == key) {
+        before[d] = flow.impairment();
+      }
+    }
+  }
+  const std::vector<int> directions = DirectionsOf(direction);
+  auto set = context.chaos->SetFlowImpairment(context.lab, link, directions, match, impairment);
+  if (!set.ok()) {
+    return set.status();
+  }
+  chaos::ChaosEngine* chaos = context.chaos;
+  const std::string lab = context.lab;
+  return Applied{
+      absl::StrCat(impairment ? "impaired " : "cleared ", link, " ", impair::FlowMatchText(match)),
+      [chaos, lab, link, directions, match, before]() -> absl::Status {
+        for (const int d : directions) {
+          if (auto restored = chaos->SetFlowImpairment(lab, link, {d}, match, before[d]);
+              !restored.ok()) {
+            return restored.status();
+          }
+        }
+        return absl::OkStatus();
+      }};
+}
+
 }  // namespace
 
 ActionHandler ImpairHandler() {
@@ -66,6 +114,10 @@ ActionHandler ImpairHandler() {
           },
           [](LabContext& context, const nslab::v1::Action& action) {
             const auto& impair = action.impair();
+            if (impair.has_match()) {
+              return SetFlow(context, impair.link(), impair.direction(), impair.match(),
+                             impair.impairment());
+            }
             return SetImpairment(context, impair.link(), impair.direction(), impair.impairment());
           }};
 }
@@ -75,7 +127,11 @@ ActionHandler ClearHandler() {
             return RequireLink(topology, action.clear().link());
           },
           [](LabContext& context, const nslab::v1::Action& action) {
-            return SetImpairment(context, action.clear().link(), action.clear().direction(), {});
+            const auto& clear = action.clear();
+            if (clear.has_match()) {
+              return SetFlow(context, clear.link(), clear.direction(), clear.match(), std::nullopt);
+            }
+            return SetImpairment(context, clear.link(), clear.direction(), {});
           }};
 }
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "daemon/common/units.h"
+#include "daemon/impair/flow_match.h"
 #include "daemon/scenario/spec/words.h"
 
 namespace nslab::scenario {
@@ -162,12 +163,21 @@ absl::string_view ActionKey(const Action& action) {
 std::string DescribeAction(const Action& action) {
   switch (action.kind_case()) {
     case Action::kImpair:
-      return absl::StrCat("impair ", action.impair().link(), " ",
-                          DirectionText(action.impair().direction()), ": ",
-                          ImpairmentText(action.impair().impairment()));
+      return absl::StrCat(
+          "impair ", action.impair().link(), " ", DirectionText(action.impair().direction()),
+          action.impair().has_match()
+              ? absl::StrCat(" ", impair::FlowMatchText(action.impair().match()))
+              : "",
+          ": ",
+          action.impair().has_match() && action.impair().impairment().ByteSizeLong() == 0
+              ? "passes untouched"
+              : ImpairmentText(action.impair().impairment()));
     case Action::kClear:
       return absl::StrCat("clear ", action.clear().link(), " ",
-                          DirectionText(action.clear().direction()));
+                          DirectionText(action.clear().direction()),
+                          action.clear().has_match()
+                              ? absl::StrCat(" ", impair::FlowMatchText(action.clear().match()))
+                              : "");
     case Action::kLinkDown:
       return absl::StrCat("link down ", action.link_down().link(),
                           EndSuffix(action.link_down().end()));

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "daemon/common/units.h"
+#include "daemon/impair/flow_match.h"
 #include "daemon/impair/validate.h"
 #include "daemon/scenario/spec/describe.h"
 #include "daemon/scenario/spec/signals.h"
@@ -132,6 +133,7 @@ class Validator {
  private:
   MaybeError CheckStep(const Step& step, const std::string& path, int depth);
   MaybeError CheckAction(const Action& action, const std::string& path);
+  MaybeError CheckFlowMatch(const std::string& path, const nslab::v1::FlowMatch& match);
   MaybeError CheckCheck(const Check& check, uint32_t for_ms, const std::string& step_path);
   MaybeError CheckCounter(const Check& check, const std::string& check_path);
 
@@ -205,6 +207,13 @@ MaybeError Validator::CheckStep(const Step& step, const std::string& path, int d
   return Fail(path, "a step needs one action, check, parallel or serial");
 }
 
+MaybeError Validator::CheckFlowMatch(const std::string& path, const nslab::v1::FlowMatch& match) {
+  if (match.ByteSizeLong() == 0) {
+    return Fail(path, "an empty match selects every frame: leave match out to impair the link");
+  }
+  return FromStatus(path, impair::ValidateFlowMatch(match));
+}
+
 MaybeError Validator::CheckAction(const Action& action, const std::string& path) {
   auto field = [&](absl::string_view key) { return Join(path, key); };
   switch (action.kind_case()) {
@@ -214,8 +223,13 @@ MaybeError Validator::CheckAction(const Action& action, const std::string& path)
       if (!nslab::v1::Direction_IsValid(impair.direction())) {
         return Fail(field("direction"), "not one of both, a-to-b, b-to-a");
       }
-      if (impair.impairment().ByteSizeLong() == 0) {
+      if (impair.has_match()) {
+        NSLAB_TRY_FIELD(CheckFlowMatch(field("match"), impair.match()));
+      } else if (impair.impairment().ByteSizeLong() == 0) {
         return Fail(path, "sets no impairment (give delay, loss, rate, ...; clear: removes one)");
+      }
+      if (impair.impairment().ByteSizeLong() == 0) {
+        return std::nullopt;  // a flow that passes untouched
       }
       return FromStatus(path, impair::ValidateImpairment(impair.impairment()));
     }
@@ -223,6 +237,9 @@ MaybeError Validator::CheckAction(const Action& action, const std::string& path)
       NSLAB_TRY_FIELD(CheckLink(field("link"), action.clear().link()));
       if (!nslab::v1::Direction_IsValid(action.clear().direction())) {
         return Fail(field("direction"), "not one of both, a-to-b, b-to-a");
+      }
+      if (action.clear().has_match()) {
+        return CheckFlowMatch(field("match"), action.clear().match());
       }
       return std::nullopt;
     case Action::kLinkDown:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "daemon/impair/flow_match.h"
 #include "daemon/topology/yaml_reader.h"
 
 namespace nslab::scenario {
@@ -26,22 +27,42 @@ MaybeError ReadLinkAndDirection(YamlFields& fields, const YAML::Node& node, cons
   return std::nullopt;
 }
 
+// `match:`, the FlowMatch text of one flow, into `out`'s match when present.
+template <typename ActionWithMatch>
+MaybeError ReadMatch(YamlFields& fields, const YAML::Node& node, const std::string& path,
+                     ActionWithMatch* out) {
+  if (!node["match"]) {
+    return std::nullopt;
+  }
+  const std::string match_path = JoinPath(path, "match");
+  std::string text;
+  NSLAB_TRY_FIELD(fields.String(node["match"], match_path, &text));
+  absl::StatusOr<nslab::v1::FlowMatch> match = impair::ParseFlowMatch(text);
+  if (!match.ok()) {
+    return fields.Fail(node["match"], match_path, std::string(match.status().message()));
+  }
+  *out->mutable_match() = *std::move(match);
+  return std::nullopt;
+}
+
 MaybeError ReadImpair(YamlFields& fields, const YAML::Node& node, const std::string& path,
                       Action* out) {
   NSLAB_TRY_FIELD(fields.ExpectMap(
       node, path,
-      {"link", "direction", "delay", "jitter", "delay_correlation", "distribution", "loss",
+      {"link", "direction", "match", "delay", "jitter", "delay_correlation", "distribution", "loss",
        "loss_correlation", "gilbert_elliott", "duplicate", "reorder", "reorder_gap", "corrupt",
        "rate", "burst", "limit", "trace_file", "trace"}));
   auto* impair = out->mutable_impair();
   nslab::v1::Direction direction = nslab::v1::DIRECTION_UNSPECIFIED;
   NSLAB_TRY_FIELD(ReadLinkAndDirection(fields, node, path, impair->mutable_link(), &direction));
   impair->set_direction(direction);
+  NSLAB_TRY_FIELD(ReadMatch(fields, node, path, impair));
   // The impairment's keys, read by the topology reader so that both files spell them alike.
   // The key and value nodes are shared, not copied: errors keep their lines.
   YAML::Node keys(YAML::NodeType::Map);
   for (auto it = node.begin(); it != node.end(); ++it) {
-    if (it->first.Scalar() != "link" && it->first.Scalar() != "direction") {
+    if (it->first.Scalar() != "link" && it->first.Scalar() != "direction" &&
+        it->first.Scalar() != "match") {
       keys.force_insert(it->first, it->second);
     }
   }
@@ -57,11 +78,12 @@ MaybeError ReadImpair(YamlFields& fields, const YAML::Node& node, const std::str
 
 MaybeError ReadClear(YamlFields& fields, const YAML::Node& node, const std::string& path,
                      Action* out) {
-  NSLAB_TRY_FIELD(fields.ExpectMap(node, path, {"link", "direction"}));
+  NSLAB_TRY_FIELD(fields.ExpectMap(node, path, {"link", "direction", "match"}));
   nslab::v1::Direction direction = nslab::v1::DIRECTION_UNSPECIFIED;
   NSLAB_TRY_FIELD(
       ReadLinkAndDirection(fields, node, path, out->mutable_clear()->mutable_link(), &direction));
   out->mutable_clear()->set_direction(direction);
+  NSLAB_TRY_FIELD(ReadMatch(fields, node, path, out->mutable_clear()));
   return std::nullopt;
 }
 

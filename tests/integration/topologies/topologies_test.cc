@@ -80,6 +80,21 @@ std::vector<Example> Examples() {
           "ping -n -c5 -i0.1 -W2 10.41.0.2 | awk -F/ '/^rtt/ { print ($4 >= 70) ? \"slow\" : "
           "\"fast\" }'"},
          "slow"}}},
+      {"flows.yaml",
+       {{"app", {"ip", "-d", "link", "show", "eth0"}, "tun type tap"},
+        // The SYN to 5432 waits 100 ms on the wire, the one to 6379 does not.
+        {"app",
+         {"python3", "-c",
+          "import socket, time\n"
+          "def ms(port):\n"
+          "    s = socket.socket(); start = time.monotonic()\n"
+          "    try: s.connect(('10.7.1.2', port))\n"
+          "    except OSError: pass\n"
+          "    return (time.monotonic() - start) * 1000\n"
+          "ms(1)\n"
+          "print('db slow' if ms(5432) >= 100 else 'db fast', "
+          "'cache fast' if ms(6379) < 50 else 'cache slow')"},
+         "db slow cache fast"}}},
       {"firewall-file.yaml",
        // The ruleset came from firewall-file.nft, sent by the client as text.
        {{"server", {"nft", "list", "chain", "inet", "server_filter", "input"}, "reject with tcp"},

@@ -123,11 +123,12 @@ TEST(ScenarioYamlErrors, Actions) {
   EXPECT_EQ(ErrorOf("  - {at: 0s, partition: {mode: drop}}\n"),
             "steps[0].partition.groups: missing (the groups of nodes, e.g. [[client], [server]]) "
             "(line 3)");
-  EXPECT_EQ(ErrorOf("  - {at: 0s, impair: {link: wan, dleay: 1ms}}\n"),
-            "steps[0].impair.dleay: unknown key \"dleay\" (did you mean delay?); known: link, "
-            "direction, delay, jitter, delay_correlation, distribution, loss, loss_correlation, "
-            "gilbert_elliott, duplicate, reorder, reorder_gap, corrupt, rate, burst, limit, "
-            "trace_file, trace (line 3)");
+  EXPECT_EQ(
+      ErrorOf("  - {at: 0s, impair: {link: wan, dleay: 1ms}}\n"),
+      "steps[0].impair.dleay: unknown key \"dleay\" (did you mean delay?); known: link, "
+      "direction, match, delay, jitter, delay_correlation, distribution, loss, loss_correlation, "
+      "gilbert_elliott, duplicate, reorder, reorder_gap, corrupt, rate, burst, limit, "
+      "trace_file, trace (line 3)");
   EXPECT_EQ(ErrorOf("  - {at: 0s, impair: {link: wan, loss: lots}}\n"),
             "steps[0].impair.loss: \"lots\" is not a percentage (e.g. 1%, 0.5%) (line 3)");
   EXPECT_THAT(ErrorOf("  - {at: 0s, impair: {link: wan, loss: 120%}}\n"),

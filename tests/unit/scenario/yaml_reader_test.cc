@@ -159,6 +159,28 @@ TEST(ReadScenarioYaml, EveryLinkAction) {
   EXPECT_EQ(flap.count(), 3u);
 }
 
+TEST(ReadScenarioYaml, FlowActionsTakeAMatch) {
+  auto scenario = Read(R"(
+  - {at: 0s, impair: {link: wan, match: "tcp  dport 5432", delay: 100ms}, for: 1s}
+  - {at: 0s, impair: {link: wan, match: "udp"}}
+  - {at: 2s, clear: {link: wan, direction: a-to-b, match: "tcp dport 5432"}}
+)");
+  ASSERT_TRUE(scenario.ok()) << scenario.status();
+  const auto& impair = scenario->steps(0).action().impair();
+  EXPECT_EQ(impair.match().protocol(), "tcp");
+  EXPECT_EQ(impair.match().destination_port().first(), 5432u);
+  EXPECT_EQ(impair.impairment().delay_us(), 100000u);
+  EXPECT_EQ(scenario->steps(1).action().impair().impairment().ByteSizeLong(), 0u);
+  EXPECT_EQ(scenario->steps(2).action().clear().match().destination_port().first(), 5432u);
+
+  auto bad = Read(R"(
+  - {at: 0s, impair: {link: wan, match: "dport 5432", delay: 1ms}}
+)");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr("steps[0].impair.match"));
+  EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr("tcp dport"));
+}
+
 TEST(ReadScenarioYaml, EveryNodeAction) {
   auto scenario = Read(R"(
   - {at: 0s, partition: {groups: [client, [server, db]], mode: reject}}

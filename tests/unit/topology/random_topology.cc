@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "daemon/impair/flow_match.h"
 #include "daemon/impair/validate.h"
 
 namespace nslab::topology::testing {
@@ -370,6 +371,63 @@ void RandomTopology::AddLink(Topology* topology, int a, int b, bool a_ustack, bo
   if (Chance(25)) {
     *link->mutable_b_to_a() = Impairment();
   }
+  if (link->mode() != nslab::v1::LINK_MODE_VETH && Chance(20)) {
+    std::set<std::string> matches;  // one flow per match
+    for (uint64_t n = 1 + Below(3); n > 0; --n) {
+      nslab::v1::FlowMatch match = FlowMatch();
+      if (!matches.insert(impair::FlowMatchText(match)).second) {
+        continue;
+      }
+      auto* flow = link->add_flows();
+      *flow->mutable_match() = std::move(match);
+      if (Chance(30)) {
+        *flow->mutable_a_to_b() = Impairment();
+      }
+      if (Chance(30)) {
+        *flow->mutable_b_to_a() = Impairment();
+      }
+      if (Chance(60) || (!flow->has_a_to_b() && !flow->has_b_to_a())) {
+        *flow->mutable_impair() = Impairment();
+      }
+    }
+  }
+}
+
+// A valid match in the canonical form the reader returns.
+nslab::v1::FlowMatch RandomTopology::FlowMatch() {
+  nslab::v1::FlowMatch match;
+  const bool ipv6 = Chance(30);
+  std::vector<std::string> protocols = {"", "tcp", "udp", "sctp", ipv6 ? "icmpv6" : "icmp"};
+  match.set_protocol(Pick(protocols));
+  for (std::string* address : {match.mutable_source(), match.mutable_destination()}) {
+    if (Chance(40)) {
+      *address = ipv6 ? (Chance(50) ? absl::StrFormat("fd00:%x::/64", Below(65536))
+                                    : absl::StrFormat("fd00::%x", 1 + Below(9999)))
+                      : (Chance(50) ? absl::StrCat("10.", Below(256), ".0.0/16")
+                                    : absl::StrCat("10.0.", Below(256), ".", 1 + Below(254)));
+    }
+  }
+  const std::string& protocol = match.protocol();
+  if (protocol == "tcp" || protocol == "udp" || protocol == "sctp") {
+    using Field = nslab::v1::PortRange* (nslab::v1::FlowMatch::*)();
+    for (Field field : {&nslab::v1::FlowMatch::mutable_source_port,
+                        &nslab::v1::FlowMatch::mutable_destination_port}) {
+      if (Chance(50)) {
+        nslab::v1::PortRange* ports = (match.*field)();  // present only when it has a port
+        ports->set_first(static_cast<uint32_t>(1 + Below(65535)));
+        if (Chance(40)) {
+          ports->set_last(ports->first() + static_cast<uint32_t>(Below(65536 - ports->first())));
+        }
+      }
+    }
+    if (!match.has_source_port() && !match.has_destination_port() && Chance(50)) {
+      match.mutable_destination_port()->set_first(5432);
+    }
+  }
+  if (match.ByteSizeLong() == 0) {
+    match.set_protocol("udp");
+  }
+  return impair::CanonicalFlowMatch(match);
 }
 
 nslab::v1::Impairment RandomTopology::Impairment() {

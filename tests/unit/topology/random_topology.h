@@ -57,6 +57,7 @@ class RandomTopology {
 
   void AddLink(nslab::v1::Topology* topology, int a, int b, bool a_ustack, bool b_ustack);
   nslab::v1::Impairment Impairment();
+  nslab::v1::FlowMatch FlowMatch();
   void AddRoutes(nslab::v1::Node* node, NodeInfo& info);
   void AddRules(nslab::v1::Node* node, const NodeInfo& info);
   void AddProcesses(nslab::v1::Node* node);

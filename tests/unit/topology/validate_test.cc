@@ -169,6 +169,29 @@ TEST(ValidateLinks, Ipv6NeedsAnMtuOf1280) {
             "ok");
 }
 
+TEST(ValidateLinks, FlowsNeedAMatchAnImpairmentAndAWire) {
+  const auto flows = [](const std::string& link_extra, const std::string& list) {
+    return ErrorOf(absl::StrCat("nodes: {a: {}, b: {}}\nlinks: [{a: a:eth0, b: b:eth0", link_extra,
+                                ", flows: ", list, "}]\n"));
+  };
+  EXPECT_EQ(flows("", R"([{match: "tcp dport 5432", impair: {delay: 10ms}},
+                          {match: "udp", a_to_b: {}}])"),
+            "ok");
+  EXPECT_THAT(flows(", mode: veth", R"([{match: "udp", impair: {delay: 1ms}}])"),
+              ::testing::StartsWith("links[0].mode: flows are played on a wire link"));
+  EXPECT_THAT(flows("", R"([{impair: {delay: 1ms}}])"),
+              ::testing::StartsWith("links[0].flows[0].match: missing"));
+  EXPECT_THAT(flows("", R"([{match: "udp dport 0", impair: {delay: 1ms}}])"),
+              ::testing::StartsWith("links[0].flows[0].match: "));
+  EXPECT_THAT(flows("", R"([{match: "udp"}])"),
+              ::testing::StartsWith("links[0].flows[0]: no impairment"));
+  EXPECT_THAT(flows("", R"([{match: "udp", impair: {loss: 101%}}])"),
+              ::testing::StartsWith("links[0].flows[0].impair"));
+  EXPECT_THAT(
+      flows("", R"([{match: "udp  sport 53", impair: {}}, {match: "udp sport 53", impair: {}}])"),
+      ::testing::StartsWith("links[0].flows[1].match: \"udp sport 53\" is an earlier"));
+}
+
 TEST(ValidateLinks, UstackMtuIsTheStacks) {
   const std::string nodes = "nodes: {k: {}, s: {kind: ustack}}\n";
   EXPECT_EQ(ErrorOf(nodes + "links: [{a: k:eth0, b: s:eth0, mtu: 9001, b_addr: 10.0.0.2/24}]\n"),
