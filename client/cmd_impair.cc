@@ -37,8 +37,8 @@ void PrintImpairments(const nslab::v1::ListImpairmentsResponse& links,
                                            : DescribeImpairment(flow.impairment());
         flows.AddRow({link.link(), dir, flow.match_text(), impairment});
         if (wire) {
-          counters.push_back(
-              {link.link(), absl::StrCat(dir, " ", flow.match_text()), &flow.counters()});
+          counters.push_back({link.link(), absl::StrCat(dir, " ", flow.match_text()),
+                              &flow.counters(), /*flow=*/true});
         }
       }
     }

@@ -120,8 +120,9 @@ std::string WireCountersTable(const std::vector<WireCountersRow>& rows) {
          std::to_string(c.dropped_queue_full()), std::to_string(c.dropped_link_down()),
          std::to_string(c.duplicated()), std::to_string(c.corrupted()),
          std::to_string(c.reordered()), std::to_string(c.queue_depth()),
-         c.offloads() ? "on" : "off",
-         c.dropped_super_frames() == 0
+         row.flow ? "-" : (c.offloads() ? "on" : "off"),
+         row.flow ? "-"
+         : c.dropped_super_frames() == 0
              ? std::to_string(c.super_frames())
              : absl::StrCat(c.super_frames(), " (", c.dropped_super_frames(), " dropped)")});
   }

@@ -29,6 +29,8 @@ struct WireCountersRow {
   std::string link;
   std::string direction;
   const nslab::v1::WireCounters* counters;
+  // One flow's share of a direction: offloads and super-frames are the direction's, not its.
+  bool flow = false;
 };
 std::string WireCountersTable(const std::vector<WireCountersRow>& rows);
 

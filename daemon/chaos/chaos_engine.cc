@@ -102,14 +102,18 @@ absl::StatusOr<UniqueFd> ChaosEngine::OpenNode(const std::string& lab,
   return netns::Open(*netns);
 }
 
-absl::StatusOr<std::vector<LinkImpairmentView>> ChaosEngine::SetImpairment(
-    const std::string& lab, const std::string& link, const std::vector<int>& directions,
-    const nslab::v1::Impairment& impairment) {
+absl::StatusOr<int> ChaosEngine::LinkIndexIn(const std::string& lab, const std::string& link) {
   auto topology = labs_->TopologyOf(lab);
   if (!topology.ok()) {
     return topology.status();
   }
-  auto index = FindLink(*topology, link);
+  return FindLink(*topology, link);
+}
+
+absl::StatusOr<std::vector<LinkImpairmentView>> ChaosEngine::SetImpairment(
+    const std::string& lab, const std::string& link, const std::vector<int>& directions,
+    const nslab::v1::Impairment& impairment) {
+  auto index = LinkIndexIn(lab, link);
   if (!index.ok()) {
     return index.status();
   }
@@ -127,11 +131,7 @@ absl::StatusOr<std::vector<LinkImpairmentView>> ChaosEngine::SetImpairment(
 absl::StatusOr<std::vector<LinkImpairmentView>> ChaosEngine::SetFlowImpairment(
     const std::string& lab, const std::string& link, const std::vector<int>& directions,
     const nslab::v1::FlowMatch& match, const std::optional<nslab::v1::Impairment>& impairment) {
-  auto topology = labs_->TopologyOf(lab);
-  if (!topology.ok()) {
-    return topology.status();
-  }
-  auto index = FindLink(*topology, link);
+  auto index = LinkIndexIn(lab, link);
   if (!index.ok()) {
     return index.status();
   }

@@ -84,6 +84,8 @@ class ChaosEngine {
   absl::StatusOr<std::vector<std::string>> Heal(const std::string& lab);
 
  private:
+  // The index of `link` in lab `lab`'s topology (FindLink).
+  absl::StatusOr<int> LinkIndexIn(const std::string& lab, const std::string& link);
   struct Flap {
     absl::Notification stop;
     std::thread thread;

@@ -545,25 +545,37 @@ absl::StatusOr<std::vector<nslab::v1::LinkStatus>> LabRegistry::Links(
   return links;
 }
 
+absl::StatusOr<Lab> LabRegistry::ReadyLabWithLink(const std::string& lab, int index) const {
+  absl::ReaderMutexLock lock(&mutex_);
+  auto found = Find(lab);
+  if (!found.ok()) {
+    return found.status();
+  }
+  if (found->state() != nslab::v1::LAB_STATE_READY) {
+    return absl::FailedPreconditionError(absl::StrCat("lab ", lab, " is not ready"));
+  }
+  if (index < 0 || index >= found->links_size()) {
+    return absl::NotFoundError(absl::StrCat("lab ", lab, " has no link #", index));
+  }
+  return found;
+}
+
+absl::Status LabRegistry::RecordLink(const std::string& lab, int index,
+                                     const nslab::v1::LinkStatus& status) {
+  absl::MutexLock lock(&mutex_);
+  auto it = labs_.find(lab);
+  if (it == labs_.end()) {
+    return absl::NotFoundError(absl::StrCat("lab ", lab, " was deleted meanwhile"));
+  }
+  *it->second.mutable_links(index) = status;
+  return store_.Save(it->second);
+}
+
 absl::Status LabRegistry::SetLinkImpairment(const std::string& lab, int index,
                                             const std::vector<int>& directions,
                                             const nslab::v1::Impairment& impairment) {
   absl::MutexLock serial(&impair_mutex_);
-  Lab snapshot;
-  {
-    absl::ReaderMutexLock lock(&mutex_);
-    auto found = Find(lab);
-    if (!found.ok()) {
-      return found.status();
-    }
-    if (found->state() != nslab::v1::LAB_STATE_READY) {
-      return absl::FailedPreconditionError(absl::StrCat("lab ", lab, " is not ready"));
-    }
-    snapshot = std::move(*found);
-  }
-  if (index < 0 || index >= snapshot.links_size()) {
-    return absl::NotFoundError(absl::StrCat("lab ", lab, " has no link #", index));
-  }
+  NSLAB_ASSIGN_OR_RETURN(Lab snapshot, ReadyLabWithLink(lab, index));
   nslab::v1::LinkStatus& status = *snapshot.mutable_links(index);
   std::array<nslab::v1::Impairment*, 2> current = {status.mutable_a_to_b(),
                                                    status.mutable_b_to_a()};
@@ -590,13 +602,7 @@ absl::Status LabRegistry::SetLinkImpairment(const std::string& lab, int index,
   for (int direction : directions) {
     *current[direction] = impairment;
   }
-  absl::MutexLock lock(&mutex_);
-  auto it = labs_.find(lab);
-  if (it == labs_.end()) {
-    return absl::NotFoundError(absl::StrCat("lab ", lab, " was deleted meanwhile"));
-  }
-  *it->second.mutable_links(index) = status;
-  return store_.Save(it->second);
+  return RecordLink(lab, index, status);
 }
 
 absl::Status LabRegistry::SetLinkFlow(const std::string& lab, int index,
@@ -604,21 +610,7 @@ absl::Status LabRegistry::SetLinkFlow(const std::string& lab, int index,
                                       const nslab::v1::FlowMatch& match,
                                       const std::optional<nslab::v1::Impairment>& impairment) {
   absl::MutexLock serial(&impair_mutex_);
-  Lab snapshot;
-  {
-    absl::ReaderMutexLock lock(&mutex_);
-    auto found = Find(lab);
-    if (!found.ok()) {
-      return found.status();
-    }
-    if (found->state() != nslab::v1::LAB_STATE_READY) {
-      return absl::FailedPreconditionError(absl::StrCat("lab ", lab, " is not ready"));
-    }
-    snapshot = std::move(*found);
-  }
-  if (index < 0 || index >= snapshot.links_size()) {
-    return absl::NotFoundError(absl::StrCat("lab ", lab, " has no link #", index));
-  }
+  NSLAB_ASSIGN_OR_RETURN(Lab snapshot, ReadyLabWithLink(lab, index));
   nslab::v1::LinkStatus& status = *snapshot.mutable_links(index);
   NSLAB_ASSIGN_OR_RETURN(auto wire, WireOf(lab, index));
   if (!wire) {
@@ -668,13 +660,7 @@ absl::Status LabRegistry::SetLinkFlow(const std::string& lab, int index,
   for (int direction : directions) {
     *current[direction] = wanted[direction];
   }
-  absl::MutexLock lock(&mutex_);
-  auto it = labs_.find(lab);
-  if (it == labs_.end()) {
-    return absl::NotFoundError(absl::StrCat("lab ", lab, " was deleted meanwhile"));
-  }
-  *it->second.mutable_links(index) = status;
-  return store_.Save(it->second);
+  return RecordLink(lab, index, status);
 }
 
 }  // namespace nslab::lab

@@ -99,6 +99,12 @@ class LabRegistry {
   std::vector<std::string> ExpireLabs(absl::Time now);
 
  private:
+  // A copy of `lab` when it is ready and has link `index`; the impairment changes start there.
+  absl::StatusOr<nslab::v1::Lab> ReadyLabWithLink(const std::string& lab, int index) const
+      ABSL_LOCKS_EXCLUDED(mutex_);
+  // Records link `index`'s new status and saves the lab.
+  absl::Status RecordLink(const std::string& lab, int index, const nslab::v1::LinkStatus& status)
+      ABSL_LOCKS_EXCLUDED(mutex_);
   absl::StatusOr<nslab::v1::Lab> Find(const std::string& name) const
       ABSL_SHARED_LOCKS_REQUIRED(mutex_);
   // Starts every `run:` process of the lab; on failure stops those already started.

@@ -122,39 +122,31 @@ nslab::v1::WireCounters ToProto(const wire::PipelineCounters& p) {
   return out;
 }
 
-std::vector<wire::FlowRule> FlowRulesOf(
-    const google::protobuf::RepeatedPtrField<nslab::v1::FlowImpairmentState>& flows) {
+namespace {
+
+template <typename Flows>
+std::vector<wire::FlowRule> RulesOf(const Flows& flows) {
   std::vector<wire::FlowRule> rules;
   rules.reserve(flows.size());
-  for (const auto& flow : flows) {
+  for (const nslab::v1::FlowImpairmentState& flow : flows) {
     rules.push_back({flow.match(), flow.impairment()});
   }
   return rules;
 }
 
+}  // namespace
+
+std::vector<wire::FlowRule> FlowRulesOf(
+    const google::protobuf::RepeatedPtrField<nslab::v1::FlowImpairmentState>& flows) {
+  return RulesOf(flows);
+}
+
 std::vector<wire::FlowRule> FlowRulesOf(const std::vector<nslab::v1::FlowImpairmentState>& flows) {
-  std::vector<wire::FlowRule> rules;
-  rules.reserve(flows.size());
-  for (const auto& flow : flows) {
-    rules.push_back({flow.match(), flow.impairment()});
-  }
-  return rules;
+  return RulesOf(flows);
 }
 
 nslab::v1::WireCounters ToProto(const wire::WireCounters& counters) {
   nslab::v1::WireCounters out = ToProto(counters.pipeline);
-  const auto& p = counters.pipeline;
-  out.set_offered(p.offered);
-  out.set_forwarded(p.forwarded);
-  out.set_bytes(p.bytes);
-  out.set_dropped_loss(p.dropped_loss);
-  out.set_dropped_queue_full(p.dropped_queue_full);
-  out.set_dropped_link_down(p.dropped_link_down);
-  out.set_dropped_oversize(p.dropped_oversize);
-  out.set_duplicated(p.duplicated);
-  out.set_corrupted(p.corrupted);
-  out.set_reordered(p.reordered);
-  out.set_queue_depth(p.queue_depth);
   out.set_tx_dropped(counters.tx_dropped);
   out.set_tx_errors(counters.tx_errors);
   out.set_rx_errors(counters.rx_errors);

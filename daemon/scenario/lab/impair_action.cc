@@ -23,11 +23,8 @@ std::vector<int> DirectionsOf(nslab::v1::Direction direction) {
   }
 }
 
-// Sets `impairment` on the link's directions; the undo puts back what each had before (the
-// topology's, or an earlier step's), not merely nothing.
-absl::StatusOr<Applied> SetImpairment(LabContext& context, const std::string& link,
-                                      nslab::v1::Direction direction,
-                                      const nslab::v1::Impairment& impairment) {
+// The link's state in the running lab: its impairments and flows in force now.
+absl::StatusOr<nslab::v1::LinkStatus> LinkStatusOf(LabContext& context, const std::string& link) {
   auto index = LinkIndex(context.topology, link);
   if (!index.ok()) {
     return index.status();
@@ -39,8 +36,19 @@ absl::StatusOr<Applied> SetImpairment(LabContext& context, const std::string& li
   if (*index >= static_cast<int>(links->size())) {
     return absl::InternalError(absl::StrCat("lab ", context.lab, " lists no link ", *index));
   }
-  const std::array<nslab::v1::Impairment, 2> before = {(*links)[*index].a_to_b(),
-                                                       (*links)[*index].b_to_a()};
+  return (*links)[*index];
+}
+
+// Sets `impairment` on the link's directions; the undo puts back what each had before (the
+// topology's, or an earlier step's), not merely nothing.
+absl::StatusOr<Applied> SetImpairment(LabContext& context, const std::string& link,
+                                      nslab::v1::Direction direction,
+                                      const nslab::v1::Impairment& impairment) {
+  auto status = LinkStatusOf(context, link);
+  if (!status.ok()) {
+    return status.status();
+  }
+  const std::array<nslab::v1::Impairment, 2> before = {status->a_to_b(), status->b_to_a()};
   const std::vector<int> directions = DirectionsOf(direction);
   auto set = context.chaos->SetImpairment(context.lab, link, directions, impairment);
   if (!set.ok()) {
@@ -65,22 +73,14 @@ absl::StatusOr<Applied> SetImpairment(LabContext& context, const std::string& li
 absl::StatusOr<Applied> SetFlow(LabContext& context, const std::string& link,
                                 nslab::v1::Direction direction, const nslab::v1::FlowMatch& match,
                                 const std::optional<nslab::v1::Impairment>& impairment) {
-  auto index = LinkIndex(context.topology, link);
-  if (!index.ok()) {
-    return index.status();
-  }
-  auto links = context.labs->Links(context.lab);
-  if (!links.ok()) {
-    return links.status();
-  }
-  if (*index >= static_cast<int>(links->size())) {
-    return absl::InternalError(absl::StrCat("lab ", context.lab, " lists no link ", *index));
+  auto status = LinkStatusOf(context, link);
+  if (!status.ok()) {
+    return status.status();
   }
   const uint64_t key = impair::FlowMatchKey(match);
   std::array<std::optional<nslab::v1::Impairment>, 2> before;
-  const nslab::v1::LinkStatus& status = (*links)[*index];
   for (int d = 0; d < 2; ++d) {
-    for (const auto& flow : d == 0 ? status.a_to_b_flows() : status.b_to_a_flows()) {
+    for (const auto& flow : d == 0 ? status->a_to_b_flows() : status->b_to_a_flows()) {
       if (impair::FlowMatchKey(flow.match()) == key) {
         before[d] = flow.impairment();
       }

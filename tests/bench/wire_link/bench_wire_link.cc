@@ -7,8 +7,12 @@
 //   sudo build/tests/bench/wire_link/bench_wire_link [--bytes N] [--seconds S] [--repeat R]
 //   sudo build/tests/bench/wire_link/bench_wire_link --smoke     (ctest bench.wire_link_smoke)
 //
-// The wire is unimpaired and served by one io_context thread, as in the daemon. Rows:
-//   wire          two TAPs without offloads: every 1514-byte frame crosses userspace
+// Each wire is served by one io_context thread, as in the daemon. Rows:
+//   wire          unimpaired: its TAPs offer TSO, and 64 KiB super-frames cross userspace whole
+//   + 8 flows     the same with eight flows (Link.flows) that match none of the traffic: TSO
+//                 goes off, since a flow may act on any MTU-sized frame
+//   wire 1us      a 1 us delay both ways: every 1514-byte frame goes through the pipeline
+//   + 8 flows     the same with the eight flows: what matching each frame against them costs
 //   veth          the kernel's pair with its defaults (TSO/GSO: 64 KiB segments cross it)
 //   veth gso 1    the same pair with gso_max_segs 1, i.e. one MTU-sized frame at a time, the
 //                 per-frame work the wire does (shown only if the kernel accepts the setting)
@@ -26,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/impair/flow_match.h"
 #include "daemon/wire/tap_link.h"
 #include "tests/integration/wire/wire_lab.h"
 
@@ -172,10 +177,29 @@ absl::Status RunImpaired(const Options& options, const ScopedNamespace& a,
   return status;
 }
 
+// The flows of the "+ flows" rows: none matches the bulk TCP or the UDP blast (port 5001 and
+// 9), so each frame is matched against all eight and takes the direction's own impairment.
+std::vector<wire::FlowRule> NonMatchingFlows() {
+  std::vector<wire::FlowRule> flows;
+  for (const char* text : {"tcp dport 5432", "tcp dport 6379", "udp dport 53", "udp sport 53",
+                           "ip saddr 10.99.0.0/16", "ip daddr 10.99.0.1 tcp", "sctp", "icmpv6"}) {
+    nslab::v1::Impairment delay;
+    delay.set_delay_us(100'000);
+    flows.push_back({*impair::ParseFlowMatch(text), delay});
+  }
+  return flows;
+}
+
+// `own`: both directions' impairment; `flows`: both directions' flows.
 absl::Status RunWire(const Options& options, const ScopedNamespace& a, const ScopedNamespace& b,
-                     Row& row) {
+                     Row& row, const nslab::v1::Impairment& own = {},
+                     const std::vector<wire::FlowRule>& flows = {}) {
   IoThread io;
-  const wire::WireLinkSpec spec = SpecBetween("bench", a, b);
+  wire::WireLinkSpec spec = SpecBetween("bench", a, b);
+  spec.a_to_b = own;
+  spec.b_to_a = own;
+  spec.a_to_b_flows = flows;
+  spec.b_to_a_flows = flows;
   auto link = wire::WireLink::Create(io.io(), spec);
   if (!link.ok()) {
     return link.status();
@@ -268,11 +292,26 @@ int Main(int argc, char** argv) {
               static_cast<double>(options.bytes) / 1e6, options.small_payload, options.seconds,
               options.repeat);
   Row wire("wire");
+  Row wire_flows("+ 8 flows");
+  Row per_frame("wire 1us");
+  Row per_frame_flows("+ 8 flows");
   Row veth("veth");
   Row veth_one("veth gso 1");
-  if (auto status = RunWire(options, **a, **b, wire); !status.ok()) {
-    std::fprintf(stderr, "wire: %s\n", status.ToString().c_str());
-    return 1;
+  // A 1 us delay takes every frame through the pipeline, as any impairment does; the flows'
+  // cost is the difference of the rows below it. Flows alone do the same to an unimpaired wire:
+  // its TAPs stop offering TSO, since a flow may have to act on each MTU-sized frame.
+  nslab::v1::Impairment one_us;
+  one_us.set_delay_us(1);
+  const std::pair<Row*, std::pair<nslab::v1::Impairment, std::vector<wire::FlowRule>>> wires[] = {
+      {&wire, {{}, {}}},
+      {&wire_flows, {{}, NonMatchingFlows()}},
+      {&per_frame, {one_us, {}}},
+      {&per_frame_flows, {one_us, NonMatchingFlows()}}};
+  for (const auto& [row, setup] : wires) {
+    if (auto status = RunWire(options, **a, **b, *row, setup.first, setup.second); !status.ok()) {
+      std::fprintf(stderr, "%s: %s\n", row->name.c_str(), status.ToString().c_str());
+      return 1;
+    }
   }
   if (auto status = RunVeth(options, **a, **b, false, veth); !status.ok()) {
     std::fprintf(stderr, "veth: %s\n", status.ToString().c_str());
@@ -286,7 +325,7 @@ int Main(int argc, char** argv) {
 
   std::printf("\n%-12s %14s %14s %12s %14s %12s\n", "path", "bulk Mbit/s", "wire/this", "small pps",
               "delivered", "rtt ms");
-  for (const Row* row : {&wire, &veth, &veth_one}) {
+  for (const Row* row : {&wire, &wire_flows, &per_frame, &per_frame_flows, &veth, &veth_one}) {
     if (row->mbps.empty()) {
       continue;
     }
