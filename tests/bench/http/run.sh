@@ -15,8 +15,9 @@
 # threads, and a wrk thread woken while its sibling holds the other core waits for the next
 # scheduler tick (4 ms at HZ=250) before it reads the response it is timing. That put a 4.2 ms
 # p99 on whichever server kept wrk busiest (perf sched: wrk's threads waited 0.97 ms on average
-# per switch, the servers' 0.04 ms). One thread drives both servers faster than two did here
-# (ustack 100k req/s, nginx 55k, against 85-97k and 50-69k) and times them, not itself.
+# per switch, the servers' 0.04 ms). One thread drives both servers at least as fast as two did
+# here (ustack 100-102k req/s against 83-101k, nginx 54-61k against 37-70k) and times them, not
+# itself.
 # Prints per server and load: req/s (connects/s for ab: one connection per request), p50/p99
 # latency (wrk --latency; ab's -e CSV, which has the per-cent table with µs), failed requests
 # (wrk: non-2xx/3xx + socket errors; ab: Failed requests + non-2xx), the server's CPU, the
