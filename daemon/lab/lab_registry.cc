@@ -305,6 +305,14 @@ absl::StatusOr<Lab> LabRegistry::Find(const std::string& name) const {
   return it->second;
 }
 
+absl::StatusOr<Lab> LabRegistry::FindReady(const std::string& name) const {
+  auto found = Find(name);
+  if (found.ok() && found->state() != nslab::v1::LAB_STATE_READY) {
+    return absl::FailedPreconditionError(absl::StrCat("lab ", name, " is not ready"));
+  }
+  return found;
+}
+
 absl::StatusOr<Lab> LabRegistry::Get(const std::string& name, View view) const {
   Lab lab;
   {
@@ -430,12 +438,9 @@ absl::Status LabRegistry::Delete(const std::string& name) {
 absl::StatusOr<std::string> LabRegistry::NodeNamespace(const std::string& lab,
                                                        const std::string& node) const {
   absl::ReaderMutexLock lock(&mutex_);
-  auto found = Find(lab);
+  auto found = FindReady(lab);
   if (!found.ok()) {
     return found.status();
-  }
-  if (found->state() != nslab::v1::LAB_STATE_READY) {
-    return absl::FailedPreconditionError(absl::StrCat("lab ", lab, " is not ready"));
   }
   for (const auto& status : found->nodes()) {
     if (status.name() == node) {
@@ -447,12 +452,9 @@ absl::StatusOr<std::string> LabRegistry::NodeNamespace(const std::string& lab,
 
 absl::StatusOr<nslab::v1::Topology> LabRegistry::TopologyOf(const std::string& lab) const {
   absl::ReaderMutexLock lock(&mutex_);
-  auto found = Find(lab);
+  auto found = FindReady(lab);
   if (!found.ok()) {
     return found.status();
-  }
-  if (found->state() != nslab::v1::LAB_STATE_READY) {
-    return absl::FailedPreconditionError(absl::StrCat("lab ", lab, " is not ready"));
   }
   return found->topology();
 }

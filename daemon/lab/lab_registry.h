@@ -107,6 +107,9 @@ class LabRegistry {
       ABSL_LOCKS_EXCLUDED(mutex_);
   absl::StatusOr<nslab::v1::Lab> Find(const std::string& name) const
       ABSL_SHARED_LOCKS_REQUIRED(mutex_);
+  // Find, and FAILED_PRECONDITION unless the lab is ready.
+  absl::StatusOr<nslab::v1::Lab> FindReady(const std::string& name) const
+      ABSL_SHARED_LOCKS_REQUIRED(mutex_);
   // Starts every `run:` process of the lab; on failure stops those already started.
   // `progress` (may be null) counts them.
   absl::Status StartProcesses(const nslab::v1::Lab& lab,

@@ -57,12 +57,9 @@ absl::StatusOr<std::vector<nslab::v1::LinkStatus>> LabRegistry::Links(
   std::vector<nslab::v1::LinkStatus> links;
   {
     absl::ReaderMutexLock lock(&mutex_);
-    auto found = Find(lab);
+    auto found = FindReady(lab);
     if (!found.ok()) {
       return found.status();
-    }
-    if (found->state() != nslab::v1::LAB_STATE_READY) {
-      return absl::FailedPreconditionError(absl::StrCat("lab ", lab, " is not ready"));
     }
     links.assign(found->links().begin(), found->links().end());
   }
@@ -72,12 +69,9 @@ absl::StatusOr<std::vector<nslab::v1::LinkStatus>> LabRegistry::Links(
 
 absl::StatusOr<Lab> LabRegistry::ReadyLabWithLink(const std::string& lab, int index) const {
   absl::ReaderMutexLock lock(&mutex_);
-  auto found = Find(lab);
+  auto found = FindReady(lab);
   if (!found.ok()) {
     return found.status();
-  }
-  if (found->state() != nslab::v1::LAB_STATE_READY) {
-    return absl::FailedPreconditionError(absl::StrCat("lab ", lab, " is not ready"));
   }
   if (index < 0 || index >= found->links_size()) {
     return absl::NotFoundError(absl::StrCat("lab ", lab, " has no link #", index));
