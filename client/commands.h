@@ -9,6 +9,7 @@ namespace nslab::client {
 // Each verb adds its subcommand to the app; the callback sets `exit_code`.
 void AddCapsCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddUpCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
+void AddApplyCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddDownCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddLsCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);
 void AddShowCommand(CLI::App& app, const GlobalOptions& options, int& exit_code);

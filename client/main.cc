@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   nslab::client::AddCapsCommand(app, options, exit_code);
   nslab::client::AddUpCommand(app, options, exit_code);
+  nslab::client::AddApplyCommand(app, options, exit_code);
   nslab::client::AddRunCommand(app, options, exit_code);
   nslab::client::AddScenarioCommand(app, options, exit_code);
   nslab::client::AddLsCommand(app, options, exit_code);

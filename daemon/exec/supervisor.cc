@@ -318,14 +318,23 @@ absl::Status Supervisor::Start(const ProcessSpec& spec) {
 }
 
 void Supervisor::StopLab(const std::string& lab) {
+  StopWhere(lab, [](const ProcessSpec&) { return true; });
+}
+
+void Supervisor::StopWhere(const std::string& lab,
+                           const std::function<bool(const ProcessSpec&)>& which) {
   std::vector<std::shared_ptr<Entry>> stopping;
   {
     absl::MutexLock lock(&mutex_);
     auto [begin, end] = entries_.equal_range(lab);
-    for (auto it = begin; it != end; ++it) {
-      stopping.push_back(std::move(it->second));
+    for (auto it = begin; it != end;) {
+      if (which(it->second->spec)) {
+        stopping.push_back(std::move(it->second));
+        it = entries_.erase(it);
+      } else {
+        ++it;
+      }
     }
-    entries_.erase(begin, end);
   }
   for (auto& entry : stopping) {
     absl::MutexLock lock(&entry->mutex);

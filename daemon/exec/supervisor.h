@@ -77,6 +77,9 @@ class Supervisor {
   absl::Status Start(const ProcessSpec& spec);
   // Stops every process of `lab` (SIGKILL to each process group) and forgets them.
   void StopLab(const std::string& lab);
+  // Stops and forgets the processes of `lab` whose spec `which` picks (an apply stops a
+  // removed node's, or one whose definition changed, and leaves the rest running).
+  void StopWhere(const std::string& lab, const std::function<bool(const ProcessSpec&)>& which);
   std::vector<ProcessReport> Report(const std::string& lab, const std::string& node) const;
 
   // Sends `signal` to the process group of the node's supervised process selected by

@@ -48,56 +48,19 @@ absl::Status AtStep(const absl::Status& status, const std::string& step) {
   return absl::Status(status.code(), absl::StrCat(step, ": ", status.message()));
 }
 
-// Whether the topology asks for IPv6 anywhere: an address, a route or a rule with one, or
-// a net.ipv6 sysctl.
-bool UsesIpv6(const Topology& topology) {
-  auto v6 = [](const std::string& text) { return text.find(':') != std::string::npos; };
-  for (const auto& link : topology.links()) {
-    for (const auto* end : {&link.a(), &link.b()}) {
-      for (const auto& address : end->addresses()) {
-        if (v6(address)) {
-          return true;
-        }
-      }
-    }
-  }
-  for (const Node& node : topology.nodes()) {
-    for (const auto& route : node.routes()) {
-      if (v6(route.to()) || v6(route.via())) {
-        return true;
-      }
-      for (const auto& hop : route.nexthops()) {
-        if (v6(hop.via())) {
-          return true;
-        }
-      }
-    }
-    for (const auto& rule : node.rules()) {
-      if (v6(rule.from()) || v6(rule.to())) {
-        return true;
-      }
-    }
-    for (const auto& [key, value] : node.sysctls()) {
-      if (key.rfind("net.ipv6.", 0) == 0) {
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
 class LabBuilder {
  public:
   LabBuilder(const Topology& topology, std::string lab,
              const impair::kernel::KernelFeatures& features, const LinkModes& modes,
              LabWires* wires, const NamespacesMade& namespaces_made,
-             events::ProgressReporter* progress)
+             events::ProgressReporter* progress, const BuildScope* scope = nullptr)
       : topology_(topology),
         lab_(std::move(lab)),
         features_(features),
         modes_(modes),
         wires_(wires),
         namespaces_made_(namespaces_made),
+        scope_(scope),
         unreported_(nullptr, lab_, nslab::v1::LAB_OPERATION_BUILD, 0, 0),
         progress_(progress != nullptr ? progress : &unreported_),
         handles_(NamespacesOf(topology, lab_), kBuildHandleWindow),
@@ -134,6 +97,12 @@ class LabBuilder {
 
   absl::Status Build() {
     auto status = BuildSteps();
+    if (!status.ok() && scope_ != nullptr) {
+      RemovePart();
+      return absl::Status(status.code(),
+                          absl::StrCat("changing lab ", lab_, " failed at ", status.message(),
+                                       " (what this change had built was removed)"));
+    }
     if (!status.ok()) {
       // A wire's TAP fds hold their namespaces; closed first, the namespaces take every
       // link along.
@@ -153,6 +122,54 @@ class LabBuilder {
   // Far above what a namespace hands out itself (it counts from 1), so never taken.
   static constexpr int kFirstLinkIfindex = 1000;
 
+  // Whether this build makes node `i`'s namespace, sets its routes and the rest, makes link
+  // `i`: everything without a scope.
+  bool MakesNode(size_t i) const { return scope_ == nullptr || scope_->make_node.at(i); }
+  bool FinishesNode(size_t i) const { return scope_ == nullptr || scope_->finish_node.at(i); }
+  bool MakesLink(size_t i) const { return scope_ == nullptr || scope_->make_link.at(i); }
+  // Whether node `i` is made, finished or at an end of a link made here: the nodes whose links
+  // must be running before the build returns.
+  bool Touches(size_t i) const {
+    if (MakesNode(i) || FinishesNode(i)) {
+      return true;
+    }
+    const std::string& name = topology_.nodes(static_cast<int>(i)).name();
+    for (int l = 0; l < topology_.links_size(); ++l) {
+      const auto& link = topology_.links(l);
+      if (MakesLink(l) && (link.a().node() == name || link.b().node() == name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // A failed part: removes its wires and the veths it made between nodes it did not make
+  // (the others go with their namespaces), then its namespaces. The lab's own stay.
+  void RemovePart() {
+    std::vector<int> built;
+    {
+      std::lock_guard<std::mutex> lock(created_mutex_);
+      built = built_links_;
+    }
+    std::unordered_set<std::string> made(created_.begin(), created_.end());
+    for (int i : built) {
+      if (IsWire(i)) {
+        wires_->Remove(i, wire::StopMode::kDeleteDevices);
+        continue;
+      }
+      const auto& a = topology_.links(i).a();
+      if (made.count(topology::NamespaceOf(lab_, a.node())) != 0) {
+        continue;
+      }
+      if (auto handle = Handle(a.node()); handle.ok()) {
+        std::lock_guard<std::mutex> lock((*handle)->mutex);
+        (void)netlink::DeleteLink((*handle)->socket, a.interface());
+      }
+    }
+    handles_.Clear();
+    (void)DeleteNamespaces(created_);
+  }
+
   absl::Status BuildSteps() {
     const size_t nodes = topology_.nodes_size();
     const size_t links = topology_.links_size();
@@ -161,6 +178,9 @@ class LabBuilder {
     progress_->BeginPhase(nslab::v1::LAB_PHASE_NAMESPACES, static_cast<uint32_t>(nodes));
     NSLAB_RETURN_IF_ERROR(ParallelFor(nodes, kWorkers, [&](size_t i) {
       const Node& node = topology_.nodes(i);
+      if (!MakesNode(i)) {
+        return absl::OkStatus();
+      }
       NSLAB_RETURN_IF_ERROR(AtStep(CreateNode(node, &identities[i]), "nodes." + node.name()));
       progress_->NodeDone();
       return absl::OkStatus();
@@ -174,6 +194,13 @@ class LabBuilder {
     progress_->BeginPhase(nslab::v1::LAB_PHASE_LINKS, static_cast<uint32_t>(links));
     NSLAB_RETURN_IF_ERROR(ParallelFor(links, kWorkers, [&](size_t i) {
       const auto& link = topology_.links(i);
+      if (!MakesLink(i)) {
+        return absl::OkStatus();
+      }
+      {
+        std::lock_guard<std::mutex> lock(created_mutex_);
+        built_links_.push_back(static_cast<int>(i));
+      }
       NSLAB_RETURN_IF_ERROR(
           AtStep(BuildLink(link, i),
                  absl::StrCat("links[", i, "] (", link.a().node(), ":", link.a().interface(),
@@ -185,12 +212,15 @@ class LabBuilder {
     progress_->EndPhase();
     progress_->BeginPhase(nslab::v1::LAB_PHASE_ROUTES, static_cast<uint32_t>(nodes));
     NSLAB_RETURN_IF_ERROR(ParallelFor(nodes, kWorkers, [&](size_t i) {
+      if (!FinishesNode(i)) {
+        return absl::OkStatus();
+      }
       NSLAB_RETURN_IF_ERROR(FinishNode(topology_.nodes(i)));
       progress_->StepDone();
       return absl::OkStatus();
     }));
     for (int i = 0; i < topology_.links_size(); ++i) {
-      if (IsWire(i)) {
+      if (IsWire(i) || !MakesLink(i)) {
         continue;  // its pipelines started with their impairments
       }
       NSLAB_RETURN_IF_ERROR(
@@ -202,6 +232,9 @@ class LabBuilder {
     // transmitting.
     progress_->BeginPhase(nslab::v1::LAB_PHASE_LINKS_RUNNING, static_cast<uint32_t>(nodes));
     NSLAB_RETURN_IF_ERROR(ParallelFor(nodes, kWorkers, [&](size_t i) {
+      if (!Touches(i)) {
+        return absl::OkStatus();
+      }
       NSLAB_RETURN_IF_ERROR(WaitLinksRunning(topology_.nodes(i)));
       progress_->StepDone();
       return absl::OkStatus();
@@ -411,7 +444,9 @@ class LabBuilder {
     // same ifindex; the kernel's link watcher then takes the pair for a non-stacked
     // device and batches its carrier change by up to a second instead of handling it at
     // once (linkwatch_urgent_event). Lab-unique indexes keep a new link usable at once.
-    const int ifindex = kFirstLinkIfindex + 2 * static_cast<int>(index);
+    const int first =
+        scope_ != nullptr && scope_->first_ifindex != 0 ? scope_->first_ifindex : kFirstLinkIfindex;
+    const int ifindex = first + 2 * static_cast<int>(index);
     netlink::VethEnd a{link.a().interface(), a_node.netns.get(), link.a().mac(), link.mtu(),
                        ifindex};
     netlink::VethEnd b{link.b().interface(), b_node.netns.get(), link.b().mac(), link.mtu(),
@@ -528,11 +563,14 @@ class LabBuilder {
   const LinkModes& modes_;
   LabWires* wires_;
   const NamespacesMade& namespaces_made_;
+  // Null: the whole topology.
+  const BuildScope* const scope_;
   // Counts for no one when the caller wants no progress.
   events::ProgressReporter unreported_;
   events::ProgressReporter* const progress_;
   std::mutex created_mutex_;
   std::vector<std::string> created_;
+  std::vector<int> built_links_;  // guarded by created_mutex_
   // A bounded window of open namespaces and netlink sockets, so that fds do not grow with
   // the lab.
   NodeHandles handles_;
@@ -551,6 +589,42 @@ class LabBuilder {
 
 }  // namespace
 
+bool UsesIpv6(const Topology& topology) {
+  auto v6 = [](const std::string& text) { return text.find(':') != std::string::npos; };
+  for (const auto& link : topology.links()) {
+    for (const auto* end : {&link.a(), &link.b()}) {
+      for (const auto& address : end->addresses()) {
+        if (v6(address)) {
+          return true;
+        }
+      }
+    }
+  }
+  for (const Node& node : topology.nodes()) {
+    for (const auto& route : node.routes()) {
+      if (v6(route.to()) || v6(route.via())) {
+        return true;
+      }
+      for (const auto& hop : route.nexthops()) {
+        if (v6(hop.via())) {
+          return true;
+        }
+      }
+    }
+    for (const auto& rule : node.rules()) {
+      if (v6(rule.from()) || v6(rule.to())) {
+        return true;
+      }
+    }
+    for (const auto& [key, value] : node.sysctls()) {
+      if (key.rfind("net.ipv6.", 0) == 0) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 std::vector<std::string> NamespacesOf(const Topology& topology, const std::string& lab) {
   std::vector<std::string> result;
   for (const Node& node : topology.nodes()) {
@@ -564,6 +638,14 @@ absl::Status BuildLab(const Topology& topology, const std::string& lab,
                       LabWires* wires, const NamespacesMade& namespaces_made,
                       events::ProgressReporter* progress) {
   return LabBuilder(topology, lab, features, modes, wires, namespaces_made, progress).Build();
+}
+
+absl::Status BuildLabPart(const Topology& topology, const std::string& lab,
+                          const impair::kernel::KernelFeatures& features, const LinkModes& modes,
+                          LabWires* wires, const BuildScope& scope,
+                          const NamespacesMade& namespaces_made) {
+  return LabBuilder(topology, lab, features, modes, wires, namespaces_made, nullptr, &scope)
+      .Build();
 }
 
 }  // namespace nslab::lab

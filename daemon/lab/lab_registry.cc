@@ -60,6 +60,27 @@ std::string LabRegistry::UstackControlSocket(const std::string& lab,
   return absl::StrCat(store_.dir(), "/", topology::NamespaceOf(lab, node), ".ustack.sock");
 }
 
+absl::Status LabRegistry::StartStack(const std::string& lab, const nslab::v1::Topology& topology,
+                                     const nslab::v1::Node& node) {
+  if (ustack_binary_.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "nodes.", node.name(), ": this nslabd has no nslab-ustack binary (--ustack-binary)"));
+  }
+  exec::ProcessSpec spec;
+  spec.lab = lab;
+  spec.node = node.name();
+  spec.netns = topology::NamespaceOf(lab, node.name());
+  spec.argv = UstackArgv(ustack_binary_, topology, node, UstackControlSocket(lab, node.name()));
+  spec.restart = exec::RestartPolicy::kOnFailure;
+  spec.ready_line = kUstackReadyLine;
+  spec.name = "stack";  // what kill/restart actions and events call it
+  if (auto status = supervisor_->Start(spec); !status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("nodes.", node.name(), " (ustack): ", status.message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status LabRegistry::StartProcesses(const Lab& lab, events::ProgressReporter* counter) {
   events::ProgressReporter unreported(nullptr, lab.name(), nslab::v1::LAB_OPERATION_BUILD, 0, 0);
   events::ProgressReporter& progress = counter != nullptr ? *counter : unreported;
@@ -76,23 +97,9 @@ absl::Status LabRegistry::StartProcesses(const Lab& lab, events::ProgressReporte
     if (node.kind() != nslab::v1::NODE_KIND_USTACK) {
       continue;
     }
-    if (ustack_binary_.empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "nodes.", node.name(), ": this nslabd has no nslab-ustack binary (--ustack-binary)"));
-    }
-    exec::ProcessSpec spec;
-    spec.lab = lab.name();
-    spec.node = node.name();
-    spec.netns = topology::NamespaceOf(lab.name(), node.name());
-    spec.argv = UstackArgv(ustack_binary_, lab.topology(), node,
-                           UstackControlSocket(lab.name(), node.name()));
-    spec.restart = exec::RestartPolicy::kOnFailure;
-    spec.ready_line = kUstackReadyLine;
-    spec.name = "stack";  // what kill/restart actions and events call it
-    if (auto status = supervisor_->Start(spec); !status.ok()) {
+    if (auto status = StartStack(lab.name(), lab.topology(), node); !status.ok()) {
       supervisor_->StopLab(lab.name());
-      return absl::Status(status.code(),
-                          absl::StrCat("nodes.", node.name(), " (ustack): ", status.message()));
+      return status;
     }
     progress.StepDone();
   }

@@ -12,6 +12,7 @@
 #include "daemon/exec/process_registry.h"
 #include "daemon/exec/supervisor.h"
 #include "daemon/impair/kernel/kernel_plan.h"
+#include "daemon/lab/lab_diff.h"
 #include "daemon/lab/lab_wires.h"
 #include "daemon/lab/link_events.h"
 #include "daemon/lab/state_store.h"
@@ -66,6 +67,17 @@ class LabRegistry {
   absl::Status Exists(const std::string& name) const;
   absl::Status Delete(const std::string& name);
 
+  // What an apply changed (or, dry, would change), and the lab after it (unset when dry).
+  struct Applied {
+    std::vector<PlannedChange> changes;
+    std::optional<nslab::v1::Lab> lab;
+  };
+  // Changes ready lab `name` to `topology` (its own name ignored), touching only what differs
+  // (DiffTopologies); with `dry_run`, changes nothing. The whole topology is validated
+  // first. A step that fails puts the lab back as it was and names itself in the error.
+  absl::StatusOr<Applied> Apply(const std::string& name, nslab::v1::Topology topology, bool dry_run,
+                                View view = View::kFull);
+
   // The namespace of `node` in `lab`, for running commands there.
   absl::StatusOr<std::string> NodeNamespace(const std::string& lab, const std::string& node) const;
 
@@ -110,6 +122,11 @@ class LabRegistry {
   // Find, and FAILED_PRECONDITION unless the lab is ready.
   absl::StatusOr<nslab::v1::Lab> FindReady(const std::string& name) const
       ABSL_SHARED_LOCKS_REQUIRED(mutex_);
+  friend class LabApplier;
+
+  // Starts the stack of ustack node `node` of `topology` and waits for it to be ready.
+  absl::Status StartStack(const std::string& lab, const nslab::v1::Topology& topology,
+                          const nslab::v1::Node& node);
   // Starts every `run:` process of the lab; on failure stops those already started.
   // `progress` (may be null) counts them.
   absl::Status StartProcesses(const nslab::v1::Lab& lab,

@@ -93,6 +93,32 @@ std::shared_ptr<wire::WireLink> LabWires::Find(int index) const {
   return it == links_.end() ? nullptr : it->second;
 }
 
+void LabWires::Remove(int index, wire::StopMode mode) {
+  std::shared_ptr<wire::WireLink> link;
+  {
+    absl::MutexLock lock(&mutex_);
+    auto it = links_.find(index);
+    if (it == links_.end()) {
+      return;
+    }
+    link = std::move(it->second);
+    links_.erase(it);
+  }
+  if (auto status = link->Stop(mode); !status.ok()) {
+    NSLAB_LOG(Warning) << "stopping wire " << link->name() << ": " << status.message();
+  }
+}
+
+void LabWires::Renumber(const std::map<int, int>& old_to_new) {
+  absl::MutexLock lock(&mutex_);
+  std::map<int, std::shared_ptr<wire::WireLink>> renumbered;
+  for (auto& [index, link] : links_) {
+    auto it = old_to_new.find(index);
+    renumbered[it == old_to_new.end() ? index : it->second] = std::move(link);
+  }
+  links_.swap(renumbered);
+}
+
 void LabWires::StopAll(wire::StopMode mode) {
   std::map<int, std::shared_ptr<wire::WireLink>> links;
   {

@@ -63,6 +63,13 @@ class LabWires {
   // nullptr when link `index` is not a wire.
   std::shared_ptr<wire::WireLink> Find(int index) const;
 
+  // Stops link `index` (kDeleteDevices also removes its TAPs) and forgets it; nothing if it
+  // is not a wire.
+  void Remove(int index, wire::StopMode mode);
+  // After the lab's links were renumbered (an apply): the wire of old index i is now
+  // old_to_new[i]. Every link still here must have an entry, or keeps its index.
+  void Renumber(const std::map<int, int>& old_to_new);
+
   // Stops every link; kDeleteDevices also removes the TAPs.
   void StopAll(wire::StopMode mode);
 

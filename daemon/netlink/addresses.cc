@@ -7,13 +7,18 @@
 
 #include <memory>
 
+#include "absl/status/statusor.h"
+
 #include "absl/strings/str_cat.h"
 
 namespace nslab::netlink {
 
-absl::Status AddAddress(const RouteSocket& sock, const std::string& ifname,
-                        const std::string& cidr) {
-  const std::string what = absl::StrCat("add address ", cidr, " to ", ifname);
+namespace {
+
+using AddrPtr = std::unique_ptr<rtnl_addr, void (*)(rtnl_addr*)>;
+
+absl::StatusOr<AddrPtr> MakeAddress(const RouteSocket& sock, const std::string& ifname,
+                                    const std::string& cidr, const std::string& what) {
   rtnl_link* link = nullptr;
   if (int err = rtnl_link_get_kernel(sock.get(), 0, ifname.c_str(), &link); err < 0) {
     return NlStatus(what, err);
@@ -26,7 +31,7 @@ absl::Status AddAddress(const RouteSocket& sock, const std::string& ifname,
   }
   std::unique_ptr<nl_addr, void (*)(nl_addr*)> local_owner(local, nl_addr_put);
 
-  std::unique_ptr<rtnl_addr, void (*)(rtnl_addr*)> addr(rtnl_addr_alloc(), rtnl_addr_put);
+  AddrPtr addr(rtnl_addr_alloc(), rtnl_addr_put);
   rtnl_addr_set_ifindex(addr.get(), rtnl_link_get_ifindex(link));
   if (int err = rtnl_addr_set_local(addr.get(), local); err < 0) {
     return NlStatus(what, err);
@@ -34,7 +39,30 @@ absl::Status AddAddress(const RouteSocket& sock, const std::string& ifname,
   if (nl_addr_get_family(local) == AF_INET6) {
     rtnl_addr_set_flags(addr.get(), IFA_F_NODAD);
   }
-  return NlStatus(what, rtnl_addr_add(sock.get(), addr.get(), 0));
+  return addr;
+}
+
+}  // namespace
+
+absl::Status AddAddress(const RouteSocket& sock, const std::string& ifname,
+                        const std::string& cidr) {
+  const std::string what = absl::StrCat("add address ", cidr, " to ", ifname);
+  auto addr = MakeAddress(sock, ifname, cidr, what);
+  if (!addr.ok()) {
+    return addr.status();
+  }
+  return NlStatus(what, rtnl_addr_add(sock.get(), addr->get(), 0));
+}
+
+absl::Status DeleteAddress(const RouteSocket& sock, const std::string& ifname,
+                           const std::string& cidr) {
+  const std::string what = absl::StrCat("delete address ", cidr, " from ", ifname);
+  auto addr = MakeAddress(sock, ifname, cidr, what);
+  if (!addr.ok()) {
+    return addr.status();
+  }
+  const int err = rtnl_addr_delete(sock.get(), addr->get(), 0);
+  return err == -NLE_NOADDR || err == -NLE_OBJ_NOTFOUND ? absl::OkStatus() : NlStatus(what, err);
 }
 
 }  // namespace nslab::netlink

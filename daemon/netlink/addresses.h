@@ -11,5 +11,8 @@ namespace nslab::netlink {
 // address detection so a lab is usable the moment it is built.
 absl::Status AddAddress(const RouteSocket& sock, const std::string& ifname,
                         const std::string& cidr);
+// Removes an address from `ifname`; OK when it is not there.
+absl::Status DeleteAddress(const RouteSocket& sock, const std::string& ifname,
+                           const std::string& cidr);
 
 }  // namespace nslab::netlink

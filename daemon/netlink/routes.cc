@@ -62,8 +62,11 @@ uint8_t RouteType(RouteKind kind) {
 
 namespace {
 
-absl::Status WriteRoute(const RouteSocket& sock, const RouteSpec& spec, int flags) {
-  const std::string what = absl::StrCat("add route to ", spec.to);
+using RoutePtr = std::unique_ptr<rtnl_route, void (*)(rtnl_route*)>;
+
+// The route as netlink says it; `what` starts every error.
+absl::StatusOr<RoutePtr> MakeRoute(const RouteSocket& sock, const RouteSpec& spec,
+                                   const std::string& what) {
   int family = AF_INET;
   if (spec.to != "default") {
     family = FamilyOf(spec.to);
@@ -74,7 +77,7 @@ absl::Status WriteRoute(const RouteSocket& sock, const RouteSpec& spec, int flag
       }
     }
   }
-  std::unique_ptr<rtnl_route, void (*)(rtnl_route*)> route(rtnl_route_alloc(), rtnl_route_put);
+  RoutePtr route(rtnl_route_alloc(), rtnl_route_put);
   rtnl_route_set_family(route.get(), family);
   auto dst = ParseAddr(spec.to == "default" ? (family == AF_INET6 ? "::/0" : "0.0.0.0/0") : spec.to,
                        family);
@@ -112,7 +115,16 @@ absl::Status WriteRoute(const RouteSocket& sock, const RouteSpec& spec, int flag
     }
     rtnl_route_add_nexthop(route.get(), nh);  // the route owns it now
   }
-  return NlStatus(what, rtnl_route_add(sock.get(), route.get(), flags));
+  return route;
+}
+
+absl::Status WriteRoute(const RouteSocket& sock, const RouteSpec& spec, int flags) {
+  const std::string what = absl::StrCat("add route to ", spec.to);
+  auto route = MakeRoute(sock, spec, what);
+  if (!route.ok()) {
+    return route.status();
+  }
+  return NlStatus(what, rtnl_route_add(sock.get(), route->get(), flags));
 }
 
 }  // namespace
@@ -125,15 +137,31 @@ absl::Status ReplaceRoute(const RouteSocket& sock, const RouteSpec& spec) {
   return WriteRoute(sock, spec, NLM_F_REPLACE);
 }
 
-absl::Status AddRule(const RouteSocket& sock, const RuleSpec& spec) {
-  const std::string what = absl::StrCat("add rule to table ", spec.table);
+absl::Status DeleteRoute(const RouteSocket& sock, const RouteSpec& spec) {
+  const std::string what = absl::StrCat("delete route to ", spec.to);
+  auto route = MakeRoute(sock, spec, what);
+  if (absl::IsNotFound(route.status())) {
+    return absl::OkStatus();  // its interface is gone, and the route went with it
+  }
+  if (!route.ok()) {
+    return route.status();
+  }
+  const int err = rtnl_route_delete(sock.get(), route->get(), 0);
+  return err == -NLE_OBJ_NOTFOUND ? absl::OkStatus() : NlStatus(what, err);
+}
+
+namespace {
+
+using RulePtr = std::unique_ptr<rtnl_rule, void (*)(rtnl_rule*)>;
+
+absl::StatusOr<RulePtr> MakeRule(const RuleSpec& spec) {
   int family = spec.ipv6 ? AF_INET6 : AF_INET;
   if (!spec.from.empty()) {
     family = FamilyOf(spec.from);
   } else if (!spec.to.empty()) {
     family = FamilyOf(spec.to);
   }
-  std::unique_ptr<rtnl_rule, void (*)(rtnl_rule*)> rule(rtnl_rule_alloc(), rtnl_rule_put);
+  RulePtr rule(rtnl_rule_alloc(), rtnl_rule_put);
   rtnl_rule_set_family(rule.get(), family);
   rtnl_rule_set_action(rule.get(), FR_ACT_TO_TBL);
   rtnl_rule_set_table(rule.get(), spec.table);
@@ -160,7 +188,28 @@ absl::Status AddRule(const RouteSocket& sock, const RuleSpec& spec) {
   if (spec.priority != 0) {
     rtnl_rule_set_prio(rule.get(), spec.priority);
   }
-  return NlStatus(what, rtnl_rule_add(sock.get(), rule.get(), NLM_F_CREATE));
+  return rule;
+}
+
+}  // namespace
+
+absl::Status AddRule(const RouteSocket& sock, const RuleSpec& spec) {
+  const std::string what = absl::StrCat("add rule to table ", spec.table);
+  auto rule = MakeRule(spec);
+  if (!rule.ok()) {
+    return rule.status();
+  }
+  return NlStatus(what, rtnl_rule_add(sock.get(), rule->get(), NLM_F_CREATE));
+}
+
+absl::Status DeleteRule(const RouteSocket& sock, const RuleSpec& spec) {
+  const std::string what = absl::StrCat("delete rule to table ", spec.table);
+  auto rule = MakeRule(spec);
+  if (!rule.ok()) {
+    return rule.status();
+  }
+  const int err = rtnl_rule_delete(sock.get(), rule->get(), 0);
+  return err == -NLE_OBJ_NOTFOUND ? absl::OkStatus() : NlStatus(what, err);
 }
 
 absl::Status WriteSysctl(const std::string& key, const std::string& value) {

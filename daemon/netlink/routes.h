@@ -29,6 +29,8 @@ absl::Status AddRoute(const RouteSocket& sock, const RouteSpec& route);
 // The same route, put back whether or not it exists (NLM_F_REPLACE): what the kernel
 // flushed when the route's interface went down.
 absl::Status ReplaceRoute(const RouteSocket& sock, const RouteSpec& route);
+// Removes the route; OK when it is not there (the kernel drops a route with its interface).
+absl::Status DeleteRoute(const RouteSocket& sock, const RouteSpec& route);
 
 struct RuleSpec {
   std::string from;  // CIDR or empty
@@ -41,6 +43,8 @@ struct RuleSpec {
 };
 
 absl::Status AddRule(const RouteSocket& sock, const RuleSpec& rule);
+// Removes the rule; OK when it is not there.
+absl::Status DeleteRule(const RouteSocket& sock, const RuleSpec& rule);
 
 // Writes /proc/sys/<key with dots as slashes>. Must run on a thread inside the target
 // namespace: net.* sysctls are per namespace and resolved by the writer's namespace.

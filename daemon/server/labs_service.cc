@@ -15,7 +15,7 @@ namespace nslab::server {
 
 namespace {
 
-// CreateLabRequest and PlanLabRequest carry the topology the same way.
+// CreateLabRequest, PlanLabRequest and ApplyLabRequest carry the topology the same way.
 template <typename Request>
 absl::StatusOr<nslab::v1::Topology> ReadSource(const Request& request) {
   switch (request.source_case()) {
@@ -48,6 +48,20 @@ absl::Status CheckView(nslab::v1::LabView view) {
                      "unset (full)"));
   }
   return absl::OkStatus();
+}
+
+nslab::v1::ChangeKind ToProto(lab::ChangeKind kind) {
+  switch (kind) {
+    case lab::ChangeKind::kAdd:
+      return nslab::v1::CHANGE_KIND_ADD;
+    case lab::ChangeKind::kRemove:
+      return nslab::v1::CHANGE_KIND_REMOVE;
+    case lab::ChangeKind::kChange:
+      return nslab::v1::CHANGE_KIND_CHANGE;
+    case lab::ChangeKind::kReplace:
+      return nslab::v1::CHANGE_KIND_REPLACE;
+  }
+  return nslab::v1::CHANGE_KIND_UNSPECIFIED;
 }
 
 lab::LabRegistry::View ViewOf(nslab::v1::LabView view) {
@@ -107,6 +121,36 @@ grpc::Status LabsService::PlanLab(grpc::ServerContext*, const nslab::v1::PlanLab
   response->set_dot(topology::ToDot(*prepared));
   response->set_mermaid(topology::ToMermaid(*prepared));
   *response->mutable_topology() = std::move(*prepared);
+  return grpc::Status::OK;
+}
+
+grpc::Status LabsService::ApplyLab(grpc::ServerContext*, const nslab::v1::ApplyLabRequest* request,
+                                   nslab::v1::ApplyLabResponse* response) {
+  if (auto status = CheckView(request->view()); !status.ok()) {
+    return ToGrpc(status);
+  }
+  if (request->name().empty()) {
+    return ToGrpc(absl::InvalidArgumentError("name: say which running lab to change"));
+  }
+  auto topology = TopologyOf(*request);
+  if (!topology.ok()) {
+    return ToGrpc(topology.status());
+  }
+  auto applied = registry_->Apply(request->name(), std::move(*topology), request->dry_run(),
+                                  ViewOf(request->view()));
+  if (!applied.ok()) {
+    return ToGrpc(applied.status());
+  }
+  for (const auto& change : applied->changes) {
+    auto* planned = response->add_changes();
+    planned->set_kind(ToProto(change.kind));
+    planned->set_object(change.object);
+    planned->set_detail(change.detail);
+    planned->set_text(lab::PlanLine(change));
+  }
+  if (applied->lab) {
+    *response->mutable_lab() = std::move(*applied->lab);
+  }
   return grpc::Status::OK;
 }
 

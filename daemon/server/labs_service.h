@@ -17,6 +17,8 @@ class LabsService final : public nslab::v1::LabsService::Service {
                          nslab::v1::CreateLabResponse* response) override;
   grpc::Status PlanLab(grpc::ServerContext* context, const nslab::v1::PlanLabRequest* request,
                        nslab::v1::PlanLabResponse* response) override;
+  grpc::Status ApplyLab(grpc::ServerContext* context, const nslab::v1::ApplyLabRequest* request,
+                        nslab::v1::ApplyLabResponse* response) override;
   grpc::Status GetLab(grpc::ServerContext* context, const nslab::v1::GetLabRequest* request,
                       nslab::v1::GetLabResponse* response) override;
   grpc::Status ListLabs(grpc::ServerContext* context, const nslab::v1::ListLabsRequest* request,

@@ -20,6 +20,7 @@ const ActionHandler* HandlerFor(const nslab::v1::Action& action) {
       {Kind::kRestart, RestartHandler()},
       {Kind::kExec, ExecActionHandler()},
       {Kind::kUstackFault, UstackFaultHandler()},
+      {Kind::kApply, ApplyHandler()},
   };
   const auto it = handlers->find(action.kind_case());
   return it == handlers->end() ? nullptr : &it->second;

@@ -19,6 +19,7 @@ ActionHandler KillHandler();           // process_actions.cc
 ActionHandler RestartHandler();        // process_actions.cc
 ActionHandler ExecActionHandler();     // exec_action.cc
 ActionHandler UstackFaultHandler();    // ustack_fault_action.cc
+ActionHandler ApplyHandler();          // apply_action.cc
 
 // The handler of `action`'s kind; nullptr for an empty action.
 const ActionHandler* HandlerFor(const nslab::v1::Action& action);

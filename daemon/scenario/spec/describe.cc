@@ -154,6 +154,8 @@ absl::string_view ActionKey(const Action& action) {
       return "exec";
     case Action::kUstackFault:
       return "ustack_fault";
+    case Action::kApply:
+      return "apply";
     case Action::KIND_NOT_SET:
       break;
   }
@@ -228,6 +230,12 @@ std::string DescribeAction(const Action& action) {
         absl::StrAppend(&text, " at ", fault.rate(), " bytes/s");
       }
       return text;
+    }
+    case Action::kApply: {
+      const auto& topology = action.apply().topology();
+      return absl::StrCat("apply a topology of ", topology.nodes_size(),
+                          topology.nodes_size() == 1 ? " node and " : " nodes and ",
+                          topology.links_size(), topology.links_size() == 1 ? " link" : " links");
     }
     case Action::KIND_NOT_SET:
       break;

@@ -21,6 +21,7 @@
 #include "daemon/scenario/spec/signals.h"
 #include "daemon/scenario/spec/words.h"
 #include "daemon/topology/names.h"
+#include "daemon/topology/validate.h"
 
 namespace nslab::scenario {
 namespace {
@@ -179,7 +180,7 @@ MaybeError Validator::CheckStep(const Step& step, const std::string& path, int d
                     absl::StrCat(ActionKey(step.action()),
                                  " cannot be undone, so it takes no for: (only impair, clear, "
                                  "link_down, link_up, partition, firewall, flush_firewall, "
-                                 "ustack_fault do)"));
+                                 "ustack_fault, apply do)"));
       }
       return std::nullopt;
     }
@@ -306,6 +307,14 @@ MaybeError Validator::CheckAction(const Action& action, const std::string& path)
       return std::nullopt;
     case Action::kFlushFirewall:
       return CheckNode(field("node"), action.flush_firewall().node());
+    case Action::kApply:
+      if (action.apply().topology().nodes_size() == 0) {
+        return Fail(field("topology"), "missing (the new topology, inline: nodes:, links:, ...)");
+      }
+      if (auto error = topology::ValidateTopology(action.apply().topology())) {
+        return Fail(Join(field("topology"), error->path), error->message);
+      }
+      return std::nullopt;
     case Action::kKill:
     case Action::kRestart: {
       const auto& process = action.kind_case() == Action::kKill ? action.kill() : action.restart();
@@ -522,6 +531,7 @@ bool IsUndoable(const Action& action) {
     case Action::kFirewall:
     case Action::kFlushFirewall:
     case Action::kUstackFault:
+    case Action::kApply:
       return true;
     default:
       return false;

@@ -197,6 +197,25 @@ MaybeError ReadFlushFirewall(YamlFields& fields, const YAML::Node& node, const s
   return ReadNode(fields, node, path, out->mutable_flush_firewall()->mutable_node());
 }
 
+MaybeError ReadApply(YamlFields& fields, const YAML::Node& node, const std::string& path,
+                     Action* out) {
+  NSLAB_TRY_FIELD(fields.ExpectMap(node, path, {"topology"}));
+  const YAML::Node topology = node["topology"];
+  if (!topology || !topology.IsMap()) {
+    return fields.Fail(node, JoinPath(path, "topology"),
+                       "missing (the new topology, inline: nodes:, links:, ...)");
+  }
+  // The topology reader takes text: the inline map, written back out, is that text.
+  YAML::Emitter text;
+  text << topology;
+  auto read = topology::ReadTopologyYaml(text.c_str());
+  if (!read.ok()) {
+    return fields.Fail(topology, JoinPath(path, "topology"), std::string(read.status().message()));
+  }
+  *out->mutable_apply()->mutable_topology() = std::move(*read);
+  return std::nullopt;
+}
+
 MaybeError ReadProcess(YamlFields& fields, const YAML::Node& node, const std::string& path,
                        nslab::v1::ProcessAction* out) {
   NSLAB_TRY_FIELD(fields.ExpectMap(node, path, {"node", "process", "signal"}));
@@ -278,7 +297,8 @@ constexpr ActionKind kActionKinds[] = {{"impair", ReadImpair},
                                        {"kill", ReadKill},
                                        {"restart", ReadRestart},
                                        {"exec", ReadExec},
-                                       {"ustack_fault", ReadUstackFault}};
+                                       {"ustack_fault", ReadUstackFault},
+                                       {"apply", ReadApply}};
 
 }  // namespace
 

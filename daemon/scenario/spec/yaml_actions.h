@@ -15,8 +15,8 @@ namespace nslab::scenario {
 
 // The keys that make a step an action, in the order documentation lists them.
 inline constexpr absl::string_view kActionKeys[] = {
-    "impair",   "clear",          "link_down", "link_up", "flap", "partition",   "heal",
-    "firewall", "flush_firewall", "kill",      "restart", "exec", "ustack_fault"};
+    "impair",   "clear",          "link_down", "link_up", "flap", "partition",    "heal",
+    "firewall", "flush_firewall", "kill",      "restart", "exec", "ustack_fault", "apply"};
 
 bool IsActionKey(absl::string_view key);
 

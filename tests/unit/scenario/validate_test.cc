@@ -171,7 +171,7 @@ TEST(ValidateScenario, ForOnUndoableActionsOnly) {
               }))).ok());
   EXPECT_EQ(ErrorOf(OneStep(with_for([](nslab::v1::Action* a) { a->mutable_heal(); }))),
             "steps[0].for: heal cannot be undone, so it takes no for: (only impair, clear, "
-            "link_down, link_up, partition, firewall, flush_firewall, ustack_fault do)");
+            "link_down, link_up, partition, firewall, flush_firewall, ustack_fault, apply do)");
   EXPECT_THAT(ErrorOf(OneStep(with_for([](nslab::v1::Action* a) {
                 auto* flap = a->mutable_flap();
                 flap->set_link("wan");

@@ -6,6 +6,7 @@
 
 #include <csignal>
 
+#include "daemon/scenario/spec/describe.h"
 #include "daemon/scenario/spec/signals.h"
 
 namespace nslab::scenario {
@@ -300,6 +301,46 @@ TEST(SignalNumber, NamesWithAndWithoutPrefix) {
   EXPECT_EQ(SignalNumber("9").status().message(),
             "unknown signal \"9\" (known: TERM, KILL, INT, HUP, QUIT, USR1, USR2, STOP, CONT, "
             "with or without SIG)");
+}
+
+}  // namespace
+}  // namespace nslab::scenario
+
+namespace nslab::scenario {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ReadScenarioYaml, ApplyTakesAnInlineTopology) {
+  auto scenario = ReadScenarioYaml(R"(
+name: s
+steps:
+  - at: 1s
+    for: 2s
+    apply:
+      topology:
+        nodes: {a: {}, b: {kind: router}}
+        links: [{a: a:eth0, b: b:eth0, a_addr: 10.0.0.1/24, b_addr: 10.0.0.2/24}]
+)");
+  ASSERT_TRUE(scenario.ok()) << scenario.status();
+  const auto& topology = scenario->steps(0).action().apply().topology();
+  ASSERT_EQ(topology.nodes_size(), 2);
+  EXPECT_EQ(topology.nodes(1).kind(), nslab::v1::NODE_KIND_ROUTER);
+  ASSERT_EQ(topology.links_size(), 1);
+  EXPECT_EQ(topology.links(0).b().addresses(0), "10.0.0.2/24");
+  EXPECT_EQ(DescribeAction(scenario->steps(0).action()), "apply a topology of 2 nodes and 1 link");
+}
+
+TEST(ReadScenarioYaml, ApplyRefusesAWrongTopologyByItsPath) {
+  auto scenario = ReadScenarioYaml(R"(
+name: s
+steps:
+  - at: 0s
+    apply: {topology: {nodes: {a: {}}, links: [{a: a:eth0, b: nowhere:eth0}]}}
+)");
+  ASSERT_FALSE(scenario.ok());
+  EXPECT_THAT(std::string(scenario.status().message()), HasSubstr("steps[0].apply.topology"));
+  EXPECT_THAT(std::string(scenario.status().message()), HasSubstr("nowhere"));
 }
 
 }  // namespace
