@@ -137,7 +137,8 @@ run:
   EXPECT_TRUE(diff->link_edits[1].impairment_changed[0]);
   EXPECT_TRUE(diff->link_edits[1].impairment_changed[1]);
   EXPECT_THAT(Lines(*diff), ::testing::Contains("~ node a: route 192.0.2.0/24 via 10.0.0.2 added"));
-  EXPECT_THAT(Lines(*diff), ::testing::Contains("~ node c: run [/bin/sh -c exec sleep 601] started"));
+  EXPECT_THAT(Lines(*diff),
+              ::testing::Contains("~ node c: run [/bin/sh -c exec sleep 601] started"));
 }
 
 TEST(DiffTopologiesTest, AnMtuChangeMakesTheLinkAgain) {

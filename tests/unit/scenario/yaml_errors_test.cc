@@ -44,11 +44,12 @@ TEST(ScenarioYamlErrors, TheTopLevel) {
 }
 
 TEST(ScenarioYamlErrors, StepShape) {
-  EXPECT_EQ(ErrorOf("  - {at: 0s, heal: {}}\n  - {at: 1s, partiton: {groups: [[a], [b]]}}\n"),
-            "steps[1]: unknown key \"partiton\" (did you mean partition?); an action is one of "
-            "impair, clear, link_down, link_up, flap, partition, heal, firewall, flush_firewall, "
-            "kill, restart, exec, ustack_fault, apply; a step also has check, parallel, serial, at, "
-            "for, jitter (line 4)");
+  EXPECT_EQ(
+      ErrorOf("  - {at: 0s, heal: {}}\n  - {at: 1s, partiton: {groups: [[a], [b]]}}\n"),
+      "steps[1]: unknown key \"partiton\" (did you mean partition?); an action is one of "
+      "impair, clear, link_down, link_up, flap, partition, heal, firewall, flush_firewall, "
+      "kill, restart, exec, ustack_fault, apply; a step also has check, parallel, serial, at, "
+      "for, jitter (line 4)");
   EXPECT_EQ(ErrorOf("  - {at: 0s}\n"),
             "steps[0]: a step needs one action, check, parallel or serial (e.g. {at: 1s, "
             "link_down: {link: wan}}) (line 3)");
@@ -72,9 +73,10 @@ TEST(ScenarioYamlErrors, StepShape) {
 }
 
 TEST(ScenarioYamlErrors, ForOnlyWhereItMeansSomething) {
-  EXPECT_EQ(ErrorOf("  - {at: 0s, kill: {node: srv}, for: 1s}\n"),
-            "steps[0].for: kill cannot be undone, so it takes no for: (only impair, clear, "
-            "link_down, link_up, partition, firewall, flush_firewall, ustack_fault, apply do) (line 3)");
+  EXPECT_EQ(
+      ErrorOf("  - {at: 0s, kill: {node: srv}, for: 1s}\n"),
+      "steps[0].for: kill cannot be undone, so it takes no for: (only impair, clear, "
+      "link_down, link_up, partition, firewall, flush_firewall, ustack_fault, apply do) (line 3)");
   EXPECT_EQ(ErrorOf("  - {at: 0s, check: {name: a, from: c, tcp: \"x:1\"}, for: 1s}\n"),
             "steps[0].for: only a continuous check (every:) takes for: (line 3)");
   EXPECT_EQ(ErrorOf("  - {at: 0s, check: {name: a, from: c, tcp: \"x:1\", every: 1s}}\n"),
