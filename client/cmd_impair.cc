@@ -19,6 +19,11 @@ void PrintImpairments(const nslab::v1::ListImpairmentsResponse& links,
   Table table({"LINK", "A->B", "B->A", "BACKEND"});
   Table flows({"LINK", "DIR", "MATCH (first match wins)", "IMPAIRMENT"});
   std::vector<WireCountersRow> counters;
+  // A veth's flows are counted by the kernel: what its classifier and numgen drop matched, and
+  // its flow's qdisc.
+  Table kernel_counters(
+      {"VETH", "DIR", "MATCHED", "BYTES", "LOSS", "QUEUE-FULL", "QUEUED", "FORWARDED"});
+  bool any_kernel_flow = false;
   bool any_flow = false;
   for (const auto& link : links.links()) {
     table.AddRow({link.link(), DescribeImpairment(link.a_to_b()), DescribeImpairment(link.b_to_a()),
@@ -39,6 +44,14 @@ void PrintImpairments(const nslab::v1::ListImpairmentsResponse& links,
         if (wire) {
           counters.push_back({link.link(), absl::StrCat(dir, " ", flow.match_text()),
                               &flow.counters(), /*flow=*/true});
+        } else {
+          any_kernel_flow = true;
+          const auto& c = flow.counters();
+          kernel_counters.AddRow({link.link(), absl::StrCat(dir, " ", flow.match_text()),
+                                  std::to_string(c.offered()), std::to_string(c.bytes()),
+                                  std::to_string(c.dropped_loss()),
+                                  std::to_string(c.dropped_queue_full()),
+                                  std::to_string(c.queue_depth()), std::to_string(c.forwarded())});
         }
       }
     }
@@ -49,6 +62,9 @@ void PrintImpairments(const nslab::v1::ListImpairmentsResponse& links,
   }
   if (!counters.empty()) {
     std::cout << "\n" << WireCountersTable(counters);
+  }
+  if (any_kernel_flow) {
+    std::cout << "\n" << kernel_counters.ToString();
   }
 }
 
@@ -76,7 +92,7 @@ void AddImpairCommand(CLI::App& app, const GlobalOptions& options, int& exit_cod
   cmd->add_option("--limit", limit, "queue limit in packets");
   cmd->add_option("--match", match,
                   "Only this flow, said as nftables says it: 'tcp dport 5432', 'udp sport 53', "
-                  "'ip daddr 10.0.0.0/24 tcp dport 80-89' (wire links; first match wins)");
+                  "'ip daddr 10.0.0.0/24 tcp dport 80-89' (first match wins)");
   cmd->add_flag("--pass", pass, "With --match: the flow passes untouched, ahead of the link's own");
   cmd->add_flag("--clear", clear, "Remove the link's impairment (with --match: that flow)");
   cmd->add_flag("--show", show, "List the lab's impaired links");

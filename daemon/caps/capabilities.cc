@@ -91,6 +91,16 @@ void ProbeInside(const std::string& ns, nslab::v1::Capabilities& out) {
                                               "100 < 10 drop\n")
                                  .status())
                      : absl::FailedPreconditionError("probed in a netdev table, which is missing"));
+  // Linux 5.16's egress hook, with the statement the flow classifier needs.
+  Record(out, "nftables_egress",
+         netdev.ok() ? Short(nft::RunCommands(fd->get(),
+                                              "add chain netdev nslab_probe out { type filter "
+                                              "hook egress device probe0 priority 0; }\n"
+                                              "add rule netdev nslab_probe out meta priority set "
+                                              "1:1\n")
+                                 .status())
+                     : absl::FailedPreconditionError("probed in a netdev table, which is missing"),
+         "flows beside a rate on a veth need nftables' netdev egress hook (Linux 5.16)");
 }
 
 }  // namespace

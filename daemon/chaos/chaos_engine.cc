@@ -162,8 +162,9 @@ absl::StatusOr<std::vector<LinkImpairmentView>> ChaosEngine::ListImpairments(
   std::vector<LinkImpairmentView> result;
   for (const auto& link : *links) {
     const bool wire = link.mode() == nslab::v1::LINK_MODE_WIRE;
-    if (!wire && link.a_to_b().ByteSizeLong() == 0 && link.b_to_a().ByteSizeLong() == 0) {
-      continue;  // an unimpaired veth has nothing to show
+    if (!wire && link.a_to_b().ByteSizeLong() == 0 && link.b_to_a().ByteSizeLong() == 0 &&
+        link.a_to_b_flows_size() == 0 && link.b_to_a_flows_size() == 0) {
+      continue;  // an unimpaired veth without flows has nothing to show
     }
     result.push_back({link.name(),
                       {link.a_to_b(), link.b_to_a()},

@@ -37,7 +37,8 @@ struct LinkImpairmentView {
   std::array<nslab::v1::Impairment, 2> directions;  // a->b, b->a
   bool wire = false;                                // else qdiscs and nftables on a veth
   std::array<nslab::v1::WireCounters, 2> counters;  // wire links only
-  // Each direction's flows in the order they are tried, with their counters on wire links.
+  // Each direction's flows in the order they are tried, with their counters (on a veth, the
+  // kernel's: see lab::ReadKernelFlowCounters).
   std::array<std::vector<nslab::v1::FlowImpairmentState>, 2> flows;
 };
 
@@ -69,8 +70,8 @@ class ChaosEngine {
   absl::StatusOr<std::vector<LinkImpairmentView>> SetImpairment(
       const std::string& lab, const std::string& link, const std::vector<int>& directions,
       const nslab::v1::Impairment& impairment);
-  // The same for one flow of a wire link (Link.flows): set with `impairment`, removed with
-  // nullopt. The match and the impairment are validated first.
+  // The same for one flow of a link (Link.flows; on a veth, where the kernel can do it):
+  // set with `impairment`, removed with nullopt. The match and the impairment are validated first.
   absl::StatusOr<std::vector<LinkImpairmentView>> SetFlowImpairment(
       const std::string& lab, const std::string& link, const std::vector<int>& directions,
       const nslab::v1::FlowMatch& match, const std::optional<nslab::v1::Impairment>& impairment);

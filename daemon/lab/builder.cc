@@ -287,9 +287,11 @@ class LabBuilder {
   absl::Status ImpairLink(const nslab::v1::Link& link) {
     const auto directions = DirectionsOf(lab_, link, topology_.seed());
     const auto impairments = RequestedImpairments(link);
+    const auto flows = RequestedFlows(link);
     for (int d = 0; d < 2; ++d) {
-      if (impairments[d].ByteSizeLong() != 0) {
-        NSLAB_RETURN_IF_ERROR(ApplyLinkDirection(directions[d], impairments[d], features_));
+      if (impairments[d].ByteSizeLong() != 0 || !flows[d].empty()) {
+        NSLAB_RETURN_IF_ERROR(
+            ApplyLinkDirection(directions[d], impairments[d], KernelFlowsOf(flows[d]), features_));
       }
     }
     return absl::OkStatus();

@@ -201,8 +201,15 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
     status->set_netns(topology::NamespaceOf(lab_name, node.name()));
   }
   LinkModes modes;
-  for (const auto& link : topology.links()) {
+  for (int i = 0; i < topology.links_size(); ++i) {
+    const nslab::v1::Link& link = topology.links(i);
     const LinkModeChoice choice = ChooseLinkMode(link, features_);
+    if (choice.mode == nslab::v1::LINK_MODE_VETH) {
+      // Flows this kernel cannot play are refused before anything is built.
+      if (absl::Status status = CheckKernelFlows(link, features_); !status.ok()) {
+        return absl::Status(status.code(), absl::StrCat("links[", i, "].", status.message()));
+      }
+    }
     modes.push_back(choice.mode);
     auto* status = lab.add_links();
     status->set_name(LinkLabel(link));

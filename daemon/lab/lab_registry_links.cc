@@ -1,10 +1,12 @@
 // LabRegistry's links: their wires, the impairments and flows in force, and changing them.
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/common/status_macros.h"
 #include "daemon/impair/flow_match.h"
+#include "daemon/impair/kernel/kernel_plan.h"
 #include "daemon/lab/lab_registry.h"
 #include "daemon/lab/link_impairment.h"
 
@@ -55,6 +57,9 @@ void LabRegistry::FillWireCounters(const std::string& lab,
 absl::StatusOr<std::vector<nslab::v1::LinkStatus>> LabRegistry::Links(
     const std::string& lab) const {
   std::vector<nslab::v1::LinkStatus> links;
+  // A veth's flows are counted by the kernel (its classifier's and loss table's rules, the
+  // qdiscs of its flow tree), read where each direction's ends are.
+  std::vector<std::pair<int, std::array<LinkDirection, 2>>> veth_flows;
   {
     absl::ReaderMutexLock lock(&mutex_);
     auto found = FindReady(lab);
@@ -62,8 +67,20 @@ absl::StatusOr<std::vector<nslab::v1::LinkStatus>> LabRegistry::Links(
       return found.status();
     }
     links.assign(found->links().begin(), found->links().end());
+    for (int i = 0; i < found->links_size() && i < found->topology().links_size(); ++i) {
+      const nslab::v1::LinkStatus& link = found->links(i);
+      if (link.mode() != nslab::v1::LINK_MODE_WIRE &&
+          (link.a_to_b_flows_size() != 0 || link.b_to_a_flows_size() != 0)) {
+        veth_flows.emplace_back(
+            i, DirectionsOf(lab, found->topology().links(i), found->topology().seed()));
+      }
+    }
   }
   FillWireCounters(lab, &links);
+  for (const auto& [i, ends] : veth_flows) {
+    ReadKernelFlowCounters(ends[0], links[i].mutable_a_to_b_flows());
+    ReadKernelFlowCounters(ends[1], links[i].mutable_b_to_a_flows());
+  }
   return links;
 }
 
@@ -101,11 +118,14 @@ absl::Status LabRegistry::SetLinkImpairment(const std::string& lab, int index,
   NSLAB_ASSIGN_OR_RETURN(auto wire, WireOf(lab, index));
   const auto ends = DirectionsOf(lab, snapshot.topology().links(index), snapshot.topology().seed());
   std::vector<int> applied;
+  // A veth direction's flows stay as they are; their tree is rebuilt around the new impairment.
+  const std::array<std::vector<impair::kernel::KernelFlow>, 2> flows = {
+      KernelFlowsOf(status.a_to_b_flows()), KernelFlowsOf(status.b_to_a_flows())};
   auto apply = [&](int direction, const nslab::v1::Impairment& value) {
     if (wire) {
       return wire->SetImpairment(static_cast<impair::Direction>(direction), value);
     }
-    return ApplyLinkDirection(ends[direction], value, features_);
+    return ApplyLinkDirection(ends[direction], value, flows[direction], features_);
   };
   for (int direction : directions) {
     if (auto result = apply(direction, impairment); !result.ok()) {
@@ -132,12 +152,6 @@ absl::Status LabRegistry::SetLinkFlow(const std::string& lab, int index,
   NSLAB_ASSIGN_OR_RETURN(Lab snapshot, ReadyLabWithLink(lab, index));
   nslab::v1::LinkStatus& status = *snapshot.mutable_links(index);
   NSLAB_ASSIGN_OR_RETURN(auto wire, WireOf(lab, index));
-  if (!wire) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("link ", status.name(),
-                     " is a veth; flows are played on wire links (build it with mode: wire, or "
-                     "give it flows in the topology and mode: auto picks wire)"));
-  }
   const uint64_t key = impair::FlowMatchKey(match);
   std::array<google::protobuf::RepeatedPtrField<nslab::v1::FlowImpairmentState>*, 2> current = {
       status.mutable_a_to_b_flows(), status.mutable_b_to_a_flows()};
@@ -164,13 +178,37 @@ absl::Status LabRegistry::SetLinkFlow(const std::string& lab, int index,
       *flows.Add() = std::move(state);
     }
   }
+  // A veth direction's flows go on the kernel beside its own impairment (link_impairment.h).
+  const auto ends = DirectionsOf(lab, snapshot.topology().links(index), snapshot.topology().seed());
+  const std::array<const nslab::v1::Impairment*, 2> own = {&status.a_to_b(), &status.b_to_a()};
+  auto apply = [&](int direction, const auto& flows) {
+    if (wire) {
+      return wire->SetFlows(static_cast<impair::Direction>(direction), FlowRulesOf(flows));
+    }
+    return ApplyLinkDirection(ends[direction], *own[direction], KernelFlowsOf(flows), features_);
+  };
+  if (!wire) {
+    // What this kernel cannot do is refused before any direction is touched.
+    for (int direction : directions) {
+      if (auto plan = impair::kernel::PlanKernelFlows(
+              *own[direction], KernelFlowsOf(wanted[direction]), features_, ends[direction].mtu);
+          !plan.ok()) {
+        return absl::Status(
+            plan.status().code(),
+            absl::StrCat("link ", status.name(), " (a veth), ",
+                         direction == 0 ? "a_to_b " : "b_to_a ", plan.status().message()));
+      }
+    }
+  }
   std::vector<int> applied;
   for (int direction : directions) {
-    if (auto result = wire->SetFlows(static_cast<impair::Direction>(direction),
-                                     FlowRulesOf(wanted[direction]));
-        !result.ok()) {
-      for (int done : applied) {  // put back what was there: a refused change changes nothing
-        (void)wire->SetFlows(static_cast<impair::Direction>(done), FlowRulesOf(*current[done]));
+    if (auto result = apply(direction, wanted[direction]); !result.ok()) {
+      // Put back what was there: a refused change changes nothing.
+      for (int done : applied) {
+        (void)apply(done, *current[done]);
+      }
+      if (!wire) {  // the kernel may have taken part of it
+        (void)apply(direction, *current[direction]);
       }
       return result;
     }

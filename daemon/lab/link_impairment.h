@@ -38,10 +38,34 @@ std::array<nslab::v1::Impairment, 2> RequestedImpairments(const nslab::v1::Link&
 std::array<std::vector<nslab::v1::FlowImpairmentState>, 2> RequestedFlows(
     const nslab::v1::Link& link);
 
-// Applies (or, for an empty impairment, clears) one direction through the kernel backend.
-// FAILED_PRECONDITION names what this kernel cannot do.
+// The flows of one direction as the kernel backend takes them.
+std::vector<impair::kernel::KernelFlow> KernelFlowsOf(
+    const google::protobuf::RepeatedPtrField<nslab::v1::FlowImpairmentState>& flows);
+std::vector<impair::kernel::KernelFlow> KernelFlowsOf(
+    const std::vector<nslab::v1::FlowImpairmentState>& flows);
+
+// Applies (or, for an empty impairment and no flows, clears) one direction through the kernel
+// backend: `impairment` for the frames no flow matches, each flow's for the frames it matches
+// first (impair/kernel/flow_rules.h: an htb tree and an egress classifier on the sending end
+// where a qdisc is needed, the numgen drops on the receiving end for loss without netem).
+// Whatever an earlier call installed and this one does not need is removed. Everything is
+// planned before the kernel is touched: INVALID_ARGUMENT or FAILED_PRECONDITION (naming the
+// flow, and saying "use mode: wire" for what this kernel cannot do) change nothing.
+absl::Status ApplyLinkDirection(const LinkDirection& direction,
+                                const nslab::v1::Impairment& impairment,
+                                const std::vector<impair::kernel::KernelFlow>& flows,
+                                const impair::kernel::KernelFeatures& features);
 absl::Status ApplyLinkDirection(const LinkDirection& direction,
                                 const nslab::v1::Impairment& impairment,
                                 const impair::kernel::KernelFeatures& features);
+
+// What the kernel has counted for each of a direction's flows (`flows`, as applied by
+// ApplyLinkDirection), into their counters: offered and bytes are the frames the flow matched
+// (a GSO frame of up to 64 KiB counts once), dropped_loss what its numgen drop or netem took,
+// dropped_queue_full its tbf's drops, queue_depth what its qdisc holds now, forwarded what
+// went on. Best effort: a counter the kernel cannot be asked for stays 0.
+void ReadKernelFlowCounters(
+    const LinkDirection& direction,
+    google::protobuf::RepeatedPtrField<nslab::v1::FlowImpairmentState>* flows);
 
 }  // namespace nslab::lab

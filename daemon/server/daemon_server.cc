@@ -136,7 +136,9 @@ absl::Status DaemonServer::Start() {
   const impair::kernel::KernelFeatures features{
       .netem = caps::Has(capabilities, "netem"),
       .tbf = caps::Has(capabilities, "tbf"),
-      .netem_seed = caps::Has(capabilities, "netem_seed")};
+      .netem_seed = caps::Has(capabilities, "netem_seed"),
+      .htb = caps::Has(capabilities, "htb"),
+      .nft_egress = caps::Has(capabilities, "nftables_egress")};
   const bool has_nftables_inet = caps::Has(capabilities, "nftables");
   labs_ = std::make_unique<lab::LabRegistry>(lab::StateStore(options_.state_dir), &processes_,
                                              &supervisor_, features, &events_);

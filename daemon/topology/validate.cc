@@ -46,11 +46,8 @@ MaybeError CheckFlows(const Link& link, const std::string& path) {
   if (link.flows_size() == 0) {
     return std::nullopt;
   }
-  if (link.mode() == nslab::v1::LINK_MODE_VETH) {
-    return Invalid(path + ".mode",
-                   "flows are played on a wire link: drop mode: veth (auto picks wire for a link "
-                   "with flows) or write mode: wire");
-  }
+  // mode: veth with flows is the kernel's to judge (LabRegistry, CheckKernelFlows): whether
+  // it can play them depends on its qdiscs and hooks, which validation does not know.
   if (link.flows_size() > kMaxFlowsPerLink) {
     return Invalid(path + ".flows",
                    absl::StrCat(link.flows_size(), " flows; at most ", kMaxFlowsPerLink,

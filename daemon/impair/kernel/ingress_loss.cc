@@ -16,10 +16,9 @@ constexpr int64_t kModulus = 1'000'000;
 // IFNAMSIZ - 1.
 constexpr size_t kMaxIfnameLength = 15;
 
-// nft identifiers after the "nslab_impair_" prefix may hold letters, digits, '_', '.', '-'
-// and '/'; Linux allows more in interface names, but no lab interface needs them, and a
-// name that is refused is better than a table name that collides or needs escaping.
-absl::Status CheckIfname(absl::string_view ifname) {
+}  // namespace
+
+absl::Status CheckNftIfname(absl::string_view ifname) {
   if (ifname.empty() || ifname.size() > kMaxIfnameLength) {
     return absl::InvalidArgumentError(absl::StrCat("interface name \"", ifname, "\" must have 1..",
                                                    kMaxIfnameLength, " characters"));
@@ -28,11 +27,13 @@ absl::Status CheckIfname(absl::string_view ifname) {
     if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
       return absl::InvalidArgumentError(absl::StrCat(
           "interface name \"", ifname,
-          "\": the netem-free loss needs a name of letters, digits, '_', '.' and '-'"));
+          "\": nslab's nftables tables need a name of letters, digits, '_', '.' and '-'"));
     }
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 // Deleting a table that does not exist is an error in nft 1.0.6 (there is no `destroy` yet),
 // so the table is added first: within one transaction that makes the delete always valid.
@@ -48,7 +49,7 @@ std::string IngressLossTableName(absl::string_view ifname) {
 
 absl::StatusOr<std::string> RenderIngressLossRuleset(absl::string_view ifname,
                                                      double loss_percent) {
-  if (absl::Status status = CheckIfname(ifname); !status.ok()) {
+  if (absl::Status status = CheckNftIfname(ifname); !status.ok()) {
     return status;
   }
   if (!(loss_percent > 0 && loss_percent <= 100)) {  // also NaN
@@ -70,7 +71,7 @@ absl::StatusOr<std::string> RenderIngressLossRuleset(absl::string_view ifname,
 }
 
 absl::StatusOr<std::string> RenderIngressLossRemoval(absl::string_view ifname) {
-  if (absl::Status status = CheckIfname(ifname); !status.ok()) {
+  if (absl::Status status = CheckNftIfname(ifname); !status.ok()) {
     return status;
   }
   return DropTableCommands(IngressLossTableName(ifname));

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -15,6 +16,12 @@ namespace nslab::impair::kernel {
 // Each receiving interface gets a table of its own, so the ruleset is replaced and removed
 // without touching anyone else's rules. The texts below are nft commands for
 // nft::RunCommands(<receiving namespace>, text), which applies them as one transaction.
+
+// nft identifiers after an "nslab_..." prefix may hold letters, digits, '_', '.', '-' and '/';
+// Linux allows more in interface names, but no lab interface needs them, and a name that is
+// refused is better than a table name that collides or needs escaping. INVALID_ARGUMENT
+// naming the interface otherwise.
+absl::Status CheckNftIfname(absl::string_view ifname);
 
 // "nslab_impair_<ifname>".
 std::string IngressLossTableName(absl::string_view ifname);

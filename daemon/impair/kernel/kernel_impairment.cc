@@ -66,8 +66,8 @@ absl::StatusOr<RootQdiscInfo> ReadRoot(const netlink::RouteSocket& sock, int ifi
   const char* kind = rtnl_tc_get_kind(TC_CAST(root.get()));
   info.kind = kind != nullptr ? kind : "";
   info.handle = rtnl_tc_get_handle(TC_CAST(root.get()));
-  info.installed_by_nslab =
-      IsNslabRootHandle(info.handle) && (info.kind == "netem" || info.kind == "tbf");
+  info.installed_by_nslab = IsNslabRootHandle(info.handle) &&
+                            (info.kind == "netem" || info.kind == "tbf" || info.kind == "htb");
   if (info.handle != 0) {
     QdiscPtr child(rtnl_qdisc_get_by_parent(cache, ifindex, TC_H_MAKE(info.handle, 1)),
                    rtnl_qdisc_put);
@@ -349,6 +349,163 @@ absl::Status ClearKernelImpairment(const netlink::RouteSocket& sock, const std::
     return absl::OkStatus();
   }
   return DeleteRoot(sock, ifname, link.ifindex, current.handle, current.kind);
+}
+
+namespace {
+
+// A flow tree's handles, from its root's (0x4e53 or 0x4e54): a class's leaf qdisc is
+// <low byte of the root's major>:<class minor> with the class minor in the low byte, the leaf's
+// child the same with 0x80 added, so that the tree being built never reuses a handle of the
+// tree it replaces.
+constexpr uint32_t kDefaultClassMinor = 0x7f;
+// htb's own classes must not shape: 1 Tbit/s, far above what a veth carries, with 1 ms of
+// bucket and a DRR quantum of one 64 KiB GSO frame and more.
+constexpr uint64_t kUnshapedClassBytesPerS = 125'000'000'000;
+constexpr uint32_t kUnshapedClassBufferTicks = 1'000'000 / kNsPerTick;
+constexpr uint32_t kClassQuantum = 200'000;
+
+uint32_t LeafHandle(uint32_t root, uint32_t minor, bool child) {
+  const uint32_t low = (root >> 16) & 0xff;
+  return ((low << 8) | (child ? 0x80 : 0) | minor) << 16;
+}
+
+absl::Status InstallLeaf(const netlink::RouteSocket& sock, const std::string& ifname, int ifindex,
+                         const KernelPlan& plan, uint32_t root, uint32_t minor,
+                         const KernelFeatures& features, uint64_t seed, absl::string_view what) {
+  const uint32_t classid = root | minor;
+  const QdiscTarget leaf{ifindex, LeafHandle(root, minor, false), classid};
+  KernelAnswer answer;
+  absl::Status status;
+  if (plan.root == RootQdisc::kNetem) {
+    status =
+        Send(sock,
+             BuildNetemRequest(leaf, plan.netem,
+                               features.netem_seed ? std::optional<uint64_t>(seed) : std::nullopt),
+             absl::StrCat("add netem qdisc for ", what, " on ", ifname), &answer);
+    if (!status.ok() && KindMissing(answer)) {
+      return WithIfname(ifname, NetemMissingError(plan.netem_fields));
+    }
+  } else {
+    status = Send(sock, BuildTbfRequest(leaf, plan.tbf),
+                  absl::StrCat("add tbf qdisc for ", what, " on ", ifname), &answer);
+  }
+  NSLAB_RETURN_IF_ERROR(status);
+  const QdiscTarget child{ifindex, LeafHandle(root, minor, true), TC_H_MAKE(leaf.handle, 1)};
+  if (plan.tbf_under_netem) {
+    return Send(sock, BuildTbfRequest(child, plan.tbf),
+                absl::StrCat("add tbf qdisc under netem for ", what, " on ", ifname), &answer);
+  }
+  if (plan.pfifo_limit_packets != 0) {
+    return Send(sock, BuildPfifoRequest(child, plan.pfifo_limit_packets),
+                absl::StrCat("add pfifo qdisc under tbf for ", what, " on ", ifname), &answer);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AddUnshapedClass(const netlink::RouteSocket& sock, const std::string& ifname,
+                              int ifindex, uint32_t root, uint32_t minor) {
+  KernelAnswer answer;
+  return Send(sock,
+              BuildHtbClassRequest({ifindex, root | minor, root}, kUnshapedClassBytesPerS,
+                                   kUnshapedClassBufferTicks, kClassQuantum),
+              absl::StrCat("add htb class ", HandleText(root), absl::StrFormat("%x", minor), " on ",
+                           ifname),
+              &answer);
+}
+
+}  // namespace
+
+absl::StatusOr<FlowTreeClasses> ApplyKernelFlowTree(
+    const netlink::RouteSocket& sock, const std::string& ifname, const KernelFlowsPlan& plan,
+    const KernelFeatures& features, uint64_t link_seed, const std::vector<uint64_t>& flow_seeds) {
+  if (plan.flows.size() >= kDefaultClassMinor || flow_seeds.size() != plan.flows.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(ifname, ": ", plan.flows.size(),
+                                                   " flows; a veth direction takes at most ",
+                                                   kDefaultClassMinor - 1, ", each with its seed"));
+  }
+  NSLAB_ASSIGN_OR_RETURN(LinkRef link, LookupLink(sock, ifname));
+  NSLAB_ASSIGN_OR_RETURN(RootQdiscInfo current, ReadRoot(sock, link.ifindex));
+  if (!current.installed_by_nslab && current.handle != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(ifname, ": its root qdisc (", current.kind, " ", HandleText(current.handle),
+                     ") was not installed by nslab, which leaves it alone; remove it first"));
+  }
+  // Always a fresh tree under the other handle, swapped in for the old root in one graft, as
+  // ApplyKernelImpairment does. Until its classes are in, frames pass unshaped (htb sends what
+  // it cannot classify straight on), for the microseconds the requests below take.
+  const uint32_t root =
+      current.installed_by_nslab && current.handle == kRootHandle ? kAltRootHandle : kRootHandle;
+  const bool link_class = plan.link.root != RootQdisc::kNone;
+  KernelAnswer answer;
+  absl::Status status = Send(
+      sock, BuildHtbRequest({link.ifindex, root, TC_H_ROOT}, link_class ? kDefaultClassMinor : 0),
+      absl::StrCat("add htb qdisc ", HandleText(root), " on ", ifname), &answer);
+  if (!status.ok()) {
+    if (KindMissing(answer)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          ifname, ": kernel has no sch_htb: flows beside a rate or netem need it; use mode: wire"));
+    }
+    return status;
+  }
+  FlowTreeClasses classes;
+  classes.root = root;
+  classes.default_priority = root;
+  auto build = [&]() -> absl::Status {
+    if (link_class) {
+      NSLAB_RETURN_IF_ERROR(AddUnshapedClass(sock, ifname, link.ifindex, root, kDefaultClassMinor));
+      NSLAB_RETURN_IF_ERROR(InstallLeaf(sock, ifname, link.ifindex, plan.link, root,
+                                        kDefaultClassMinor, features, link_seed,
+                                        "the link's own impairment"));
+      classes.default_priority = root | kDefaultClassMinor;
+    }
+    for (uint32_t i = 0; i < plan.flows.size(); ++i) {
+      if (plan.flows[i].root == RootQdisc::kNone) {
+        classes.flow_priorities.push_back(root);  // htb's direct queue: unshaped
+        continue;
+      }
+      const uint32_t minor = i + 1;
+      NSLAB_RETURN_IF_ERROR(AddUnshapedClass(sock, ifname, link.ifindex, root, minor));
+      NSLAB_RETURN_IF_ERROR(InstallLeaf(sock, ifname, link.ifindex, plan.flows[i], root, minor,
+                                        features, flow_seeds[i], absl::StrCat("flows[", i, "]")));
+      classes.flow_priorities.push_back(root | minor);
+    }
+    return absl::OkStatus();
+  };
+  if (absl::Status built = build(); !built.ok()) {
+    // Half a tree is worse than none: the root goes, and the link is left unimpaired.
+    DeleteRoot(sock, ifname, link.ifindex, root, "htb").IgnoreError();
+    return built;
+  }
+  return classes;
+}
+
+absl::StatusOr<std::vector<LeafStats>> ReadFlowTreeLeaves(const netlink::RouteSocket& sock,
+                                                          const std::string& ifname,
+                                                          const std::vector<uint32_t>& classids) {
+  NSLAB_ASSIGN_OR_RETURN(LinkRef link, LookupLink(sock, ifname));
+  nl_cache* cache = nullptr;
+  if (int err = rtnl_qdisc_alloc_cache(sock.get(), &cache); err < 0) {
+    return netlink::NlStatus("list qdiscs", err);
+  }
+  std::unique_ptr<nl_cache, void (*)(nl_cache*)> cache_owner(cache, nl_cache_free);
+  std::vector<LeafStats> stats;
+  for (uint32_t classid : classids) {
+    LeafStats leaf;
+    std::unique_ptr<rtnl_qdisc, void (*)(rtnl_qdisc*)> qdisc(
+        rtnl_qdisc_get_by_parent(cache, link.ifindex, classid), rtnl_qdisc_put);
+    if (qdisc != nullptr && (classid & 0xffff) != 0) {
+      rtnl_tc* tc = TC_CAST(qdisc.get());
+      leaf.found = true;
+      leaf.packets = rtnl_tc_get_stat(tc, RTNL_TC_PACKETS);
+      leaf.bytes = rtnl_tc_get_stat(tc, RTNL_TC_BYTES);
+      leaf.drops = rtnl_tc_get_stat(tc, RTNL_TC_DROPS);
+      leaf.queued = rtnl_tc_get_stat(tc, RTNL_TC_QLEN);
+      const char* kind = rtnl_tc_get_kind(tc);
+      leaf.kind = kind != nullptr ? kind : "";
+    }
+    stats.push_back(std::move(leaf));
+  }
+  return stats;
 }
 
 }  // namespace nslab::impair::kernel

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -68,6 +69,41 @@ absl::Status ApplyKernelImpairment(const netlink::RouteSocket& sock, const std::
 // removes it. Kernels before 6.7 ignore the attribute and do not report it back:
 // FAILED_PRECONDITION saying so; NOT_FOUND without sch_netem.
 absl::Status ProbeNetemSeed(const netlink::RouteSocket& sock, const std::string& ifname);
+
+// The classes of a flow tree that ApplyKernelFlowTree built: the priorities the classifier
+// (RenderFlowClassifierRuleset) gives each flow's frames and the rest.
+struct FlowTreeClasses {
+  uint32_t root = 0;  // the htb's handle: as a priority, htb's unshaped direct queue
+  std::vector<uint32_t> flow_priorities;  // one per flow: its class, or `root`
+  uint32_t default_priority = 0;          // frames no flow matches: the link's class, or `root`
+};
+
+// Installs the sending side of `plan` (plan.egress_tree) on `ifname`: an htb root, always
+// fresh under the nslab root handle not in use and swapped for the old root in one graft; a
+// class for the link's own impairment and for each flow whose plan has a qdisc, each class
+// unshaped itself, with that plan's netem or tbf (and its child) as its leaf. A flow's netem is
+// seeded with its entry of `flow_seeds` (one per flow), the link's with `link_seed`, where
+// `features.netem_seed` says the kernel takes a seed. The receiving side's loss and the
+// classifier are the caller's. Errors as ApplyKernelImpairment's; a leaf the kernel refuses
+// takes the whole tree with it, leaving the link unimpaired.
+absl::StatusOr<FlowTreeClasses> ApplyKernelFlowTree(
+    const netlink::RouteSocket& sock, const std::string& ifname, const KernelFlowsPlan& plan,
+    const KernelFeatures& features, uint64_t link_seed, const std::vector<uint64_t>& flow_seeds);
+
+// What a leaf qdisc of a flow tree has counted (`tc -s qdisc`).
+struct LeafStats {
+  bool found = false;  // no qdisc under that class (or the class is htb's direct queue)
+  std::string kind;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  uint64_t drops = 0;
+  uint64_t queued = 0;  // packets held now
+};
+
+// The leaves under `classids` on `ifname`, in that order.
+absl::StatusOr<std::vector<LeafStats>> ReadFlowTreeLeaves(const netlink::RouteSocket& sock,
+                                                          const std::string& ifname,
+                                                          const std::vector<uint32_t>& classids);
 
 // Removes the root qdisc nslab installed on `ifname` (the kernel then restores the default
 // qdisc); OK when there is none. Never deletes a qdisc nslab did not install: the delete

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/impair/correlated.h"
+#include "daemon/impair/flow_match.h"
 #include "daemon/impair/kernel_support.h"
 #include "daemon/impair/validate.h"
 #include "proto/enum_defaults.h"
@@ -164,6 +165,63 @@ absl::StatusOr<KernelPlan> PlanKernelImpairment(const nslab::v1::Impairment& imp
   // Without netem and without a rate there is no queue for limit_packets to limit.
   if (impairment.loss() > 0) {
     plan.ingress_loss_percent = impairment.loss();
+  }
+  return plan;
+}
+
+namespace {
+
+std::string FlowLabel(const KernelFlow& flow) {
+  if (!flow.label.empty()) {
+    return flow.label;
+  }
+  return absl::StrCat("flow \"", FlowMatchText(flow.match), "\"");
+}
+
+}  // namespace
+
+absl::StatusOr<KernelFlowsPlan> PlanKernelFlows(const nslab::v1::Impairment& link_impairment,
+                                                const std::vector<KernelFlow>& flows,
+                                                const KernelFeatures& features, uint32_t link_mtu) {
+  KernelFlowsPlan plan;
+  if (link_impairment.ByteSizeLong() != 0) {
+    absl::StatusOr<KernelPlan> link = PlanKernelImpairment(link_impairment, features, link_mtu);
+    if (!link.ok()) {
+      return link.status();
+    }
+    plan.link = *std::move(link);
+  }
+  plan.egress_tree = plan.link.root != RootQdisc::kNone;
+  plan.ingress_loss = plan.link.ingress_loss_percent > 0;
+  int first_with_qdisc = -1;
+  for (int i = 0; i < static_cast<int>(flows.size()); ++i) {
+    const std::string what = absl::StrCat(FlowLabel(flows[i]), ": ");
+    KernelPlan flow;
+    if (flows[i].impairment.ByteSizeLong() != 0) {
+      absl::StatusOr<KernelPlan> planned =
+          PlanKernelImpairment(flows[i].impairment, features, link_mtu);
+      if (!planned.ok()) {
+        return absl::Status(planned.status().code(),
+                            absl::StrCat(what, planned.status().message()));
+      }
+      flow = *std::move(planned);
+    }
+    if (flow.root != RootQdisc::kNone && first_with_qdisc < 0) {
+      first_with_qdisc = i;
+    }
+    plan.egress_tree = plan.egress_tree || flow.root != RootQdisc::kNone;
+    plan.ingress_loss = plan.ingress_loss || flow.ingress_loss_percent > 0;
+    plan.flows.push_back(std::move(flow));
+  }
+  if (plan.egress_tree && !flows.empty() && !(features.htb && features.nft_egress)) {
+    // Name a flow that needs the tree, or the first one when only the link's own does (its
+    // qdisc must then let the flows' frames pass).
+    const int named = first_with_qdisc >= 0 ? first_with_qdisc : 0;
+    return absl::FailedPreconditionError(absl::StrCat(
+        FlowLabel(flows[named]), ": ",
+        "a flow beside a rate or netem on a veth needs sch_htb and nftables' netdev egress hook "
+        "(Linux 5.16) to classify its frames; this kernel has ",
+        features.htb ? "no netdev egress hook" : "no sch_htb", "; use mode: wire"));
   }
   return plan;
 }

@@ -20,6 +20,10 @@ struct KernelFeatures {
   bool netem = false;
   bool tbf = false;
   bool netem_seed = false;  // netem takes TCA_NETEM_PRNG_SEED (ProbeNetemSeed)
+  // What flow-scoped impairments that need a qdisc take: an htb root to hold a class per flow,
+  // and nftables' netdev egress hook (Linux 5.16) setting each frame's priority to its class.
+  bool htb = false;
+  bool nft_egress = false;
 };
 
 enum class RootQdisc { kNone, kNetem, kTbf };
@@ -59,6 +63,35 @@ inline constexpr int64_t kTbfQueueLatencyMs = 50;
 // FAILED_PRECONDITION when `features` lack netem (NetemMissingError) or tbf, or for
 // trace_file, which only the wire can honour.
 absl::StatusOr<KernelPlan> PlanKernelImpairment(const nslab::v1::Impairment& impairment,
+                                                const KernelFeatures& features, uint32_t link_mtu);
+
+// One flow of a direction: what it matches and does (the proto's FlowImpairmentState without
+// its counters).
+struct KernelFlow {
+  nslab::v1::FlowMatch match;
+  nslab::v1::Impairment impairment;
+  // What messages call it: e.g. "links[2].flows[0]"; empty: `flow "<match text>"`.
+  std::string label;
+};
+
+// What the kernel backend installs for one direction with flows (flow_rules.h says how):
+// every impairment planned as PlanKernelImpairment plans it alone, and where any of them needs
+// a qdisc, an htb root on the sending interface with a class per such plan, a flow's frames
+// classified by the egress hook. A flow whose plan needs no qdisc (loss alone without netem, or
+// passing untouched) is sent unshaped, ahead of the link's own impairment.
+struct KernelFlowsPlan {
+  KernelPlan link;                // the direction's own impairment: frames no flow matches
+  std::vector<KernelPlan> flows;  // in the order of the flows, the first match winning
+  bool egress_tree = false;       // some plan has a root qdisc: htb + classifier needed
+  bool ingress_loss = false;      // some plan has ingress_loss_percent: the loss table needed
+};
+
+// Plans `link_impairment` and `flows` for an interface of `link_mtu` bytes. Errors are
+// PlanKernelImpairment's, a flow's prefixed with its label; and
+// FAILED_PRECONDITION naming the flow when the kernel lacks htb or the egress hook a qdisc per
+// flow needs ("...; use mode: wire").
+absl::StatusOr<KernelFlowsPlan> PlanKernelFlows(const nslab::v1::Impairment& link_impairment,
+                                                const std::vector<KernelFlow>& flows,
                                                 const KernelFeatures& features, uint32_t link_mtu);
 
 // "kernel has no sch_netem: <fields> need sch_netem; use mode: wire (or rate/loss only, which work

@@ -277,6 +277,53 @@ absl::StatusOr<NlMsgPtr> BuildPfifoRequest(const QdiscTarget& target, uint32_t l
   return std::move(w).Finish();
 }
 
+absl::StatusOr<NlMsgPtr> BuildHtbRequest(const QdiscTarget& target, uint32_t default_minor) {
+  absl::StatusOr<RequestWriter> started =
+      RequestWriter::Start(RTM_NEWQDISC, kNewFlags, target, 256);
+  if (!started.ok()) {
+    return started.status();
+  }
+  RequestWriter& w = *started;
+  w.AttrString(TCA_KIND, "htb");
+  tc_htb_glob glob{};
+  glob.version = 3;  // HTB_VER >> 16: the kernel refuses any other
+  glob.rate2quantum = 10;
+  glob.defcls = default_minor;
+  const size_t options = w.BeginNest(TCA_OPTIONS);
+  w.AttrOf(TCA_HTB_INIT, glob);
+  w.EndNest(options);
+  return std::move(w).Finish();
+}
+
+absl::StatusOr<NlMsgPtr> BuildHtbClassRequest(const QdiscTarget& target, uint64_t rate_bytes_per_s,
+                                              uint32_t buffer_ticks, uint32_t quantum) {
+  if (rate_bytes_per_s == 0) {
+    return absl::InvalidArgumentError("an htb class needs a rate above 0 bytes/s");
+  }
+  tc_htb_opt opt{};
+  opt.rate.linklayer = TC_LINKLAYER_ETHERNET;
+  opt.rate.rate = rate_bytes_per_s > kU32Max ? kU32Max : static_cast<uint32_t>(rate_bytes_per_s);
+  opt.ceil = opt.rate;
+  opt.buffer = buffer_ticks;
+  opt.cbuffer = buffer_ticks;
+  opt.quantum = quantum;
+  absl::StatusOr<RequestWriter> started =
+      RequestWriter::Start(RTM_NEWTCLASS, kNewFlags, target, 256);
+  if (!started.ok()) {
+    return started.status();
+  }
+  RequestWriter& w = *started;
+  w.AttrString(TCA_KIND, "htb");
+  const size_t options = w.BeginNest(TCA_OPTIONS);
+  w.AttrOf(TCA_HTB_PARMS, opt);
+  if (rate_bytes_per_s > kU32Max) {
+    w.AttrOf(TCA_HTB_RATE64, rate_bytes_per_s);
+    w.AttrOf(TCA_HTB_CEIL64, rate_bytes_per_s);
+  }
+  w.EndNest(options);
+  return std::move(w).Finish();
+}
+
 absl::StatusOr<NlMsgPtr> BuildDeleteQdiscRequest(const QdiscTarget& target,
                                                  const std::string& kind) {
   absl::StatusOr<RequestWriter> started =

@@ -75,6 +75,16 @@ absl::StatusOr<NlMsgPtr> BuildTbfRequest(const QdiscTarget& target, const TbfPar
 // is set without netem).
 absl::StatusOr<NlMsgPtr> BuildPfifoRequest(const QdiscTarget& target, uint32_t limit_packets);
 
+// RTM_NEWQDISC for an htb root (the kernel backend's flows): TCA_HTB_INIT with tc's version 3
+// and r2q 10, unclassified frames to class major:`default_minor` (0: sent straight on).
+absl::StatusOr<NlMsgPtr> BuildHtbRequest(const QdiscTarget& target, uint32_t default_minor);
+
+// RTM_NEWTCLASS for the htb class `target.handle` (major:minor) under `target.parent`, with
+// rate = ceil = `rate_bytes_per_s` (TCA_HTB_RATE64/CEIL64 past 2^32-1), a bucket of
+// `buffer_ticks` and an explicit DRR quantum, so that htb computes none from r2q.
+absl::StatusOr<NlMsgPtr> BuildHtbClassRequest(const QdiscTarget& target, uint64_t rate_bytes_per_s,
+                                              uint32_t buffer_ticks, uint32_t quantum);
+
 // RTM_DELQDISC for exactly the qdisc `target.handle` of `kind` at `target.parent`: the kernel
 // refuses it (EINVAL) when the qdisc there has another handle or kind, so a delete can never
 // remove a qdisc that is not the one named.

@@ -169,7 +169,7 @@ TEST(ValidateLinks, Ipv6NeedsAnMtuOf1280) {
             "ok");
 }
 
-TEST(ValidateLinks, FlowsNeedAMatchAnImpairmentAndAWire) {
+TEST(ValidateLinks, FlowsNeedAMatchAndAnImpairment) {
   const auto flows = [](const std::string& link_extra, const std::string& list) {
     return ErrorOf(absl::StrCat("nodes: {a: {}, b: {}}\nlinks: [{a: a:eth0, b: b:eth0", link_extra,
                                 ", flows: ", list, "}]\n"));
@@ -177,8 +177,8 @@ TEST(ValidateLinks, FlowsNeedAMatchAnImpairmentAndAWire) {
   EXPECT_EQ(flows("", R"([{match: "tcp dport 5432", impair: {delay: 10ms}},
                           {match: "udp", a_to_b: {}}])"),
             "ok");
-  EXPECT_THAT(flows(", mode: veth", R"([{match: "udp", impair: {delay: 1ms}}])"),
-              ::testing::StartsWith("links[0].mode: flows are played on a wire link"));
+  // Whether a veth can play them is the kernel's to say, when the lab is built.
+  EXPECT_EQ(flows(", mode: veth", R"([{match: "udp", impair: {delay: 1ms}}])"), "ok");
   EXPECT_THAT(flows("", R"([{impair: {delay: 1ms}}])"),
               ::testing::StartsWith("links[0].flows[0].match: missing"));
   EXPECT_THAT(flows("", R"([{match: "udp dport 0", impair: {delay: 1ms}}])"),
