@@ -552,17 +552,29 @@ class LabApplier {
     const auto new_ends = DirectionsOf(name_, link, after_.seed());
     for (int d = 0; d < 2; ++d) {
       const auto direction = static_cast<impair::Direction>(d);
-      if (edit.impairment_changed[d]) {
-        auto set = [this, wire, direction](const LinkDirection& end,
-                                           const nslab::v1::Impairment& impairment) {
-          return wire ? wire->SetImpairment(direction, impairment)
-                      : ApplyLinkDirection(end, impairment, registry_.features_);
-        };
-        NSLAB_RETURN_IF_ERROR(set(new_ends[d], wanted[d]));
-        undo_.Add("impairment of " + status.name(),
-                  [set, end = old_ends[d], old = in_force[d]] { return set(end, old); });
+      if (!wire) {
+        // A veth direction's impairment and flows are one qdisc tree: set together, keeping
+        // what the file does not change (and what chaos set there).
+        if (!edit.impairment_changed[d] && !edit.flows_changed[d]) {
+          continue;
+        }
+        const auto& impairment = edit.impairment_changed[d] ? wanted[d] : in_force[d];
+        const auto& flows = edit.flows_changed[d] ? wanted_flows[d] : flows_in_force[d];
+        NSLAB_RETURN_IF_ERROR(
+            ApplyLinkDirection(new_ends[d], impairment, KernelFlowsOf(flows), registry_.features_));
+        undo_.Add("impairment of " + status.name(), [this, end = old_ends[d], old = in_force[d],
+                                                     old_flows = flows_in_force[d]] {
+          return ApplyLinkDirection(end, old, KernelFlowsOf(old_flows), registry_.features_);
+        });
+        continue;
       }
-      if (edit.flows_changed[d] && wire) {
+      if (edit.impairment_changed[d]) {
+        NSLAB_RETURN_IF_ERROR(wire->SetImpairment(direction, wanted[d]));
+        undo_.Add("impairment of " + status.name(), [wire, direction, old = in_force[d]] {
+          return wire->SetImpairment(direction, old);
+        });
+      }
+      if (edit.flows_changed[d]) {
         NSLAB_RETURN_IF_ERROR(wire->SetFlows(direction, FlowRulesOf(wanted_flows[d])));
         undo_.Add("flows of " + status.name(), [wire, direction, old = flows_in_force[d]] {
           return wire->SetFlows(direction, FlowRulesOf(old));

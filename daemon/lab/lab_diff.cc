@@ -206,10 +206,6 @@ class Differ {
         reason = LinkReplaceReason(before, link, before_modes_.at(old), after_modes_.at(i));
       }
       LinkEdit edit = EditOf(before, link, old, i);
-      const bool flows_changed = edit.flows_changed[0] || edit.flows_changed[1];
-      if (reason.empty() && flows_changed && after_modes_.at(i) != nslab::v1::LINK_MODE_WIRE) {
-        reason = "flows changed on a veth link";
-      }
       if (!reason.empty()) {
         diff_.remove_link[old] = true;
         MakeLink(i);

@@ -320,3 +320,43 @@ TEST_F(LabApplyTest, AStepTheKernelRefusesPutsTheLabBack) {
 
 }  // namespace
 }  // namespace nslab::testing
+
+namespace nslab::testing {
+namespace {
+
+TEST_F(LabApplyTest, ChangesAVethLinksImpairmentAndFlowsInPlace) {
+  const std::string name = UniqueLabName("applyflows");
+  LabGuard guard(daemon_, name);
+  ASSERT_TRUE(daemon_->CreateFromYaml(kBefore, name).ok());
+  const int b_pid = PidOf(name, "b");
+  std::string flows = kBefore;
+  flows.replace(flows.find("b_addr: 10.0.0.2/24}"), 20,
+                "b_addr: 10.0.0.2/24, mode: veth, impair: {rate: 100mbit}, flows: "
+                "[{match: \"tcp dport 5001\", impair: {rate: 8mbit}}]}");
+  grpc::Status status;
+  const auto response = Apply(name, flows, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(Lines(response), Contains("~ link a:eth0 <-> b:eth0: impairment a->b"));
+  EXPECT_THAT(Lines(response), Contains("~ link a:eth0 <-> b:eth0: flows a->b"));
+  ASSERT_EQ(response.lab().links_size(), 2);
+  const auto& link = response.lab().links(0);
+  EXPECT_EQ(link.mode(), nslab::v1::LINK_MODE_VETH);
+  ASSERT_EQ(link.a_to_b_flows_size(), 1);
+  EXPECT_EQ(link.a_to_b_flows(0).match_text(), "tcp dport 5001");
+  EXPECT_EQ(link.a_to_b().rate_bps(), 100'000'000u);
+  // The kernel has the tree: the link's rate and the flow's class.
+  const auto qdiscs = daemon_->Exec(name, "a", {"tc", "qdisc", "show", "dev", "eth0"}).out;
+  EXPECT_THAT(qdiscs, HasSubstr("htb"));
+  EXPECT_THAT(qdiscs, HasSubstr("tbf"));
+  EXPECT_EQ(PidOf(name, "b"), b_pid);
+  EXPECT_TRUE(Pings(name, "a", "10.0.0.2"));
+
+  // Back to the file without them: nothing of nslab's is left on the link.
+  Apply(name, kBefore, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(daemon_->Exec(name, "a", {"tc", "qdisc", "show", "dev", "eth0"}).out,
+              ::testing::Not(HasSubstr("htb")));
+}
+
+}  // namespace
+}  // namespace nslab::testing
