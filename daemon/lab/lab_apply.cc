@@ -14,6 +14,7 @@
 #include "daemon/common/log.h"
 #include "daemon/common/status_macros.h"
 #include "daemon/exec/netns_processes.h"
+#include "daemon/lab/announce.h"
 #include "daemon/lab/builder.h"
 #include "daemon/lab/lab_registry.h"
 #include "daemon/lab/link_impairment.h"
@@ -471,7 +472,28 @@ class LabApplier {
         return RestoreAfterLinkUp(sock, after_, node, interface);
       }));
     }
+    // Ready means reachable: a neighbour may still map a new end's address to the MAC of the
+    // node that had it before.
+    for (int i = 0; i < after_.links_size(); ++i) {
+      if (diff_.build.make_link[i]) {
+        const auto& link = after_.links(i);
+        NSLAB_RETURN_IF_ERROR(
+            Announce(link.a(), {link.a().addresses().begin(), link.a().addresses().end()}));
+        NSLAB_RETURN_IF_ERROR(
+            Announce(link.b(), {link.b().addresses().begin(), link.b().addresses().end()}));
+      }
+    }
     return absl::OkStatus();
+  }
+
+  // Announces `addresses` of the end's interface (not a ustack's: its stack answers for them,
+  // nor a switch port's, which has none).
+  absl::Status Announce(const nslab::v1::Endpoint& end, const std::vector<std::string>& addresses) {
+    if (addresses.empty() || NodeNamed(after_, end.node())->kind() == nslab::v1::NODE_KIND_USTACK) {
+      return absl::OkStatus();
+    }
+    NSLAB_ASSIGN_OR_RETURN(auto fd, netns::Open(Namespace(end.node())));
+    return AnnounceIpv4(fd.get(), end.interface(), addresses);
   }
 
   absl::Status RemoveNewPart() {
@@ -529,6 +551,7 @@ class LabApplier {
             });
           });
         }
+        NSLAB_RETURN_IF_ERROR(Announce(end, edit.addresses_added[side]));
       }
       NSLAB_RETURN_IF_ERROR(EditImpairments(edit));
     }
@@ -731,6 +754,7 @@ class LabApplier {
 
 absl::StatusOr<LabRegistry::Applied> LabRegistry::Apply(const std::string& name, Topology requested,
                                                         bool dry_run, View view) {
+  const absl::Time started = absl::Now();
   // One change at a time: no impairment change, and no other apply, while this one runs.
   absl::MutexLock serial(&impair_mutex_);
   Lab before;
@@ -778,6 +802,7 @@ absl::StatusOr<LabRegistry::Applied> LabRegistry::Apply(const std::string& name,
           after.nodes(i).name()));
     }
   }
+  const absl::Time planned = absl::Now();
   link_watches_.Stop(name);
   LabApplier applier(this, before, wires, std::move(after), std::move(after_modes),
                      std::move(reasons), std::move(diff));
@@ -787,7 +812,11 @@ absl::StatusOr<LabRegistry::Applied> LabRegistry::Apply(const std::string& name,
     labs_[name] = result.ok() ? *result : applier.before();
     wires_[name] = wires;
   }
+  const absl::Time changed = absl::Now();
   link_watches_.Start(result.ok() ? *result : applier.before());
+  NSLAB_LOG(Debug) << "lab " << name << ": apply planned in " << (planned - started)
+                   << ", changed (and recorded) in " << (changed - planned) << ", link watches in "
+                   << (absl::Now() - changed);
   if (!result.ok()) {
     return result.status();
   }
