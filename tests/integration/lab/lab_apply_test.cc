@@ -360,3 +360,29 @@ TEST_F(LabApplyTest, ChangesAVethLinksImpairmentAndFlowsInPlace) {
 
 }  // namespace
 }  // namespace nslab::testing
+
+namespace nslab::testing {
+namespace {
+
+// A node removed and added again gets new MACs: its neighbours, which cached the old ones,
+// reach it at once (the apply announces its addresses), not after their entries go stale.
+TEST_F(LabApplyTest, ANodeAddedBackIsReachableAtOnce) {
+  const std::string name = UniqueLabName("applyback2");
+  LabGuard guard(daemon_, name);
+  ASSERT_TRUE(daemon_->CreateFromYaml(kBefore, name).ok());
+  ASSERT_TRUE(Pings(name, "a", "10.0.1.2"));  // a caches c's MAC
+  std::string without_c = kBefore;
+  without_c.replace(without_c.find("nodes: {a: {}, b: {}, c: {}}"), 28, "nodes: {a: {}, b: {}}");
+  without_c.erase(without_c.find("  - {a: a:eth1"),
+                  without_c.find("run:") - without_c.find("  - {a: a:eth1"));
+  without_c.erase(without_c.find("  c: [\"exec sleep 600\"]"));
+  grpc::Status status;
+  Apply(name, without_c, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  Apply(name, kBefore, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(Pings(name, "a", "10.0.1.2"));
+}
+
+}  // namespace
+}  // namespace nslab::testing
