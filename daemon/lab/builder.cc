@@ -143,8 +143,7 @@ class LabBuilder {
     return false;
   }
 
-  // A failed part: removes its wires and the veths it made between nodes it did not make
-  // (the others go with their namespaces), then its namespaces. The lab's own stay.
+  // A failed part: removes its wires and veths, then its namespaces. The lab's own stay.
   void RemovePart() {
     std::vector<int> built;
     {
@@ -157,13 +156,18 @@ class LabBuilder {
         wires_->Remove(i, wire::StopMode::kDeleteDevices);
         continue;
       }
-      const auto& a = topology_.links(i).a();
-      if (made.count(topology::NamespaceOf(lab_, a.node())) != 0) {
+      // From an end this part did not make: a deleted namespace's veths go later, on the
+      // kernel's own workqueue, and their peers would hold names in the nodes that stay.
+      const auto& link = topology_.links(i);
+      const auto* kept = made.count(topology::NamespaceOf(lab_, link.a().node())) == 0   ? &link.a()
+                         : made.count(topology::NamespaceOf(lab_, link.b().node())) == 0 ? &link.b()
+                                                                                         : nullptr;
+      if (kept == nullptr) {
         continue;
       }
-      if (auto handle = Handle(a.node()); handle.ok()) {
+      if (auto handle = Handle(kept->node()); handle.ok()) {
         std::lock_guard<std::mutex> lock((*handle)->mutex);
-        (void)netlink::DeleteLink((*handle)->socket, a.interface());
+        (void)netlink::DeleteLink((*handle)->socket, kept->interface());
       }
     }
     handles_.Clear();

@@ -342,11 +342,15 @@ class LabApplier {
       }
       const auto& a = old_topology().links(i).a();
       const auto& b = old_topology().links(i).b();
-      if (gone.count(a.node()) != 0 || gone.count(b.node()) != 0) {
-        continue;  // goes with the namespace
+      // Deleted from an end that stays, even when the other end's namespace goes: the kernel
+      // frees a deleted namespace (and the veths in it) later, on its own workqueue, and until
+      // then the peer would hold its name and ifindex in the node that stays.
+      const auto* kept = gone.count(a.node()) == 0 ? &a : gone.count(b.node()) == 0 ? &b : nullptr;
+      if (kept == nullptr) {
+        continue;  // both ends go with their namespaces
       }
-      NSLAB_RETURN_IF_ERROR(WithSocket(Namespace(a.node()), [&](const auto& sock) {
-        return netlink::DeleteLink(sock, a.interface());
+      NSLAB_RETURN_IF_ERROR(WithSocket(Namespace(kept->node()), [&](const auto& sock) {
+        return netlink::DeleteLink(sock, kept->interface());
       }));
     }
     for (const std::string& node : gone) {
@@ -511,11 +515,16 @@ class LabApplier {
         wires_->Remove(i, wire::StopMode::kDeleteDevices);
         continue;
       }
-      const auto& a = after_.links(i).a();
-      if (std::find(namespaces.begin(), namespaces.end(), Namespace(a.node())) ==
-          namespaces.end()) {
-        NSLAB_RETURN_IF_ERROR(WithSocket(Namespace(a.node()), [&](const auto& sock) {
-          return netlink::DeleteLink(sock, a.interface());
+      // From an end that stays, as in RemoveOldPart.
+      auto made = [&](const nslab::v1::Endpoint& end) {
+        return std::find(namespaces.begin(), namespaces.end(), Namespace(end.node())) !=
+               namespaces.end();
+      };
+      const auto& link = after_.links(i);
+      const auto* kept = !made(link.a()) ? &link.a() : !made(link.b()) ? &link.b() : nullptr;
+      if (kept != nullptr) {
+        NSLAB_RETURN_IF_ERROR(WithSocket(Namespace(kept->node()), [&](const auto& sock) {
+          return netlink::DeleteLink(sock, kept->interface());
         }));
       }
     }
