@@ -11,8 +11,8 @@
 #include "daemon/lab/lab_fit.h"
 #include "daemon/lab/lab_wires.h"
 #include "daemon/lab/link_impairment.h"
+#include "daemon/lab/plan.h"
 #include "daemon/lab/ustack_node.h"
-#include "proto/enum_defaults.h"
 
 namespace nslab::lab {
 namespace {
@@ -45,23 +45,7 @@ std::vector<Message> Missing(const google::protobuf::RepeatedPtrField<Message>& 
 }
 
 std::string RouteText(const nslab::v1::Route& route) {
-  std::string text = absl::StrCat("route ", route.to());
-  if (!nslab::v1::IsUnicast(route.type())) {
-    absl::StrAppend(&text, " type ", nslab::v1::RouteType_Name(route.type()).substr(11));
-  }
-  if (!route.via().empty()) {
-    absl::StrAppend(&text, " via ", route.via());
-  }
-  if (!route.dev().empty()) {
-    absl::StrAppend(&text, " dev ", route.dev());
-  }
-  for (const auto& hop : route.nexthops()) {
-    absl::StrAppend(&text, " nexthop ", hop.via().empty() ? hop.dev() : hop.via());
-  }
-  if (route.table() != 0) {
-    absl::StrAppend(&text, " table ", route.table());
-  }
-  return text;
+  return absl::StrCat("route ", route.to(), RouteDetails(route));
 }
 
 std::string RuleText(const nslab::v1::Rule& rule) {

@@ -7,6 +7,26 @@
 
 namespace nslab::lab {
 
+std::string RouteDetails(const nslab::v1::Route& route) {
+  std::string text;
+  if (!nslab::v1::IsUnicast(route.type())) {
+    absl::StrAppend(&text, " type ", nslab::v1::RouteType_Name(route.type()).substr(11));
+  }
+  if (!route.via().empty()) {
+    absl::StrAppend(&text, " via ", route.via());
+  }
+  if (!route.dev().empty()) {
+    absl::StrAppend(&text, " dev ", route.dev());
+  }
+  for (const auto& hop : route.nexthops()) {
+    absl::StrAppend(&text, " nexthop ", hop.via().empty() ? hop.dev() : hop.via());
+  }
+  if (route.table() != 0) {
+    absl::StrAppend(&text, " table ", route.table());
+  }
+  return text;
+}
+
 std::vector<std::string> PlanSteps(const nslab::v1::Topology& topology, const std::string& lab) {
   std::vector<std::string> steps;
   for (const auto& node : topology.nodes()) {
@@ -33,23 +53,8 @@ std::vector<std::string> PlanSteps(const nslab::v1::Topology& topology, const st
   }
   for (const auto& node : topology.nodes()) {
     for (const auto& route : node.routes()) {
-      std::string step = absl::StrCat("add route ", route.to(), " in ", node.name());
-      if (!nslab::v1::IsUnicast(route.type())) {
-        absl::StrAppend(&step, " type ", nslab::v1::RouteType_Name(route.type()).substr(11));
-      }
-      if (!route.via().empty()) {
-        absl::StrAppend(&step, " via ", route.via());
-      }
-      if (!route.dev().empty()) {
-        absl::StrAppend(&step, " dev ", route.dev());
-      }
-      for (const auto& hop : route.nexthops()) {
-        absl::StrAppend(&step, " nexthop ", hop.via().empty() ? hop.dev() : hop.via());
-      }
-      if (route.table() != 0) {
-        absl::StrAppend(&step, " table ", route.table());
-      }
-      steps.push_back(step);
+      steps.push_back(
+          absl::StrCat("add route ", route.to(), " in ", node.name(), RouteDetails(route)));
     }
     for (const auto& rule : node.rules()) {
       steps.push_back(absl::StrCat("add rule in ", node.name(), rule.from().empty() ? "" : " from ",
