@@ -140,6 +140,39 @@ steps:
       << "the firewall step must be undone at the end";
 }
 
+// An apply step changes the lab for its `for:` and the undo applies the lab's topology again.
+TEST_F(ScenarioServiceTest, AnApplyStepGrowsTheLabAndItsUndoShrinksItBack) {
+  auto played = Play(Parse(R"(
+name: grows
+steps:
+  - at: 0s
+    for: 1s
+    apply:
+      topology:
+        nodes: {client: {}, server: {}, extra: {}}
+        links:
+          - {a: client:eth0, b: server:eth0, a_addr: 10.0.0.1/24, b_addr: 10.0.0.2/24}
+          - {a: server:eth1, b: extra:eth0, a_addr: 10.0.9.1/24, b_addr: 10.0.9.2/24}
+  - {at: 200ms, check: {name: extra-answers, from: server, ping: 10.0.9.2}}
+)"));
+  ASSERT_TRUE(played.status.ok()) << played.status.error_message();
+  ASSERT_TRUE(played.report.has_value());
+  EXPECT_TRUE(played.report->passed()) << played.report->DebugString();
+  for (const auto& step : played.report->steps()) {
+    if (step.planned().path() == "steps[0]" && step.planned().kind() != nslab::v1::STEP_KIND_UNDO) {
+      EXPECT_THAT(step.detail(), HasSubstr("+ node extra")) << step.DebugString();
+    }
+  }
+  nslab::v1::GetLabRequest request;
+  request.set_name(lab_);
+  request.set_view(nslab::v1::LAB_VIEW_BASIC);
+  nslab::v1::GetLabResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(daemon_->labs().GetLab(&context, request, &response).ok());
+  EXPECT_EQ(response.lab().nodes_size(), 2) << "the undo removes the node the step added";
+  EXPECT_NE(daemon_->Exec(lab_, "server", {"ip", "link", "show", "eth1"}).code, 0);
+}
+
 TEST_F(ScenarioServiceTest, AnExecActionRecordsItsExitCode) {
   auto played = Play(Parse(R"(
 name: exec-code
