@@ -406,6 +406,9 @@ absl::Status LabRegistry::Exists(const std::string& name) const {
 absl::Status LabRegistry::Delete(const std::string& name) {
   Lab lab;
   {
+    // An apply in progress ends first (it holds impair_mutex_ until it has recorded the lab),
+    // so the lab taken apart here is the one it left, and no apply starts on it afterwards.
+    absl::MutexLock serial(&impair_mutex_);
     absl::MutexLock lock(&mutex_);
     auto found = Find(name);
     if (!found.ok()) {

@@ -155,8 +155,9 @@ class LabRegistry {
   mutable absl::Mutex mutex_;
   std::map<std::string, nslab::v1::Lab> labs_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::shared_ptr<LabWires>> wires_ ABSL_GUARDED_BY(mutex_);
-  // One impairment change at a time: apply, then record.
-  absl::Mutex impair_mutex_;
+  // One impairment change or apply at a time: change, then record. Delete takes it to mark
+  // the lab DELETING, so it waits for an apply in progress. Taken before mutex_.
+  absl::Mutex impair_mutex_ ABSL_ACQUIRED_BEFORE(mutex_);
 };
 
 }  // namespace nslab::lab
