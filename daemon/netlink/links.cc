@@ -146,31 +146,58 @@ absl::Status CreateSimpleLink(const RouteSocket& sock, const std::string& name,
   return NlStatus(absl::StrCat("create ", kind, " link ", name), err);
 }
 
+namespace {
+
+// An RTM_SETLINK request that names its device (ifindex 0): the kernel finds it by name in
+// a hash. Reading the device first (rtnl_link_get_kernel) would cost a full description of
+// it, and a veth's description names its peer's namespace, which the kernel finds by a
+// linear scan of the namespace's peers: with a switch's thousands of ports, quadratic.
+absl::StatusOr<MsgPtr> SetLinkRequest(const std::string& name, unsigned flags, unsigned change) {
+  MsgPtr msg(nlmsg_alloc_simple(RTM_SETLINK, NLM_F_ACK));
+  if (!msg) {
+    return absl::ResourceExhaustedError("nlmsg_alloc failed");
+  }
+  ifinfomsg info{};
+  info.ifi_family = AF_UNSPEC;
+  info.ifi_flags = flags;
+  info.ifi_change = change;
+  if (nlmsg_append(msg.get(), &info, sizeof(info), NLMSG_ALIGNTO) < 0 ||
+      nla_put_string(msg.get(), IFLA_IFNAME, name.c_str()) < 0) {
+    return absl::InternalError(absl::StrCat("building the request for link ", name, " failed"));
+  }
+  return msg;
+}
+
+int SendAndWaitForAck(const RouteSocket& sock, nl_msg* msg) {
+  int err = nl_send_auto(sock.get(), msg);
+  return err < 0 ? err : nl_wait_for_ack(sock.get());
+}
+
+}  // namespace
+
 absl::Status SetLinkUp(const RouteSocket& sock, const std::string& name, bool up) {
-  auto link = GetLink(sock, name);
-  if (!link.ok()) {
-    return link.status();
+  auto msg = SetLinkRequest(name, up ? IFF_UP : 0, IFF_UP);
+  if (!msg.ok()) {
+    return msg.status();
   }
-  LinkPtr change(rtnl_link_alloc());
-  if (up) {
-    rtnl_link_set_flags(change.get(), IFF_UP);
-  } else {
-    rtnl_link_unset_flags(change.get(), IFF_UP);
-  }
-  int err = rtnl_link_change(sock.get(), link->get(), change.get(), 0);
-  return NlStatus(absl::StrCat("set ", name, up ? " up" : " down"), err);
+  return NlStatus(absl::StrCat("set ", name, up ? " up" : " down"),
+                  SendAndWaitForAck(sock, msg->get()));
 }
 
 absl::Status DisableLinkLocal(const RouteSocket& sock, const std::string& name) {
-  auto link = GetLink(sock, name);
-  if (!link.ok()) {
-    return link.status();
+  auto msg = SetLinkRequest(name, 0, 0);
+  if (!msg.ok()) {
+    return msg.status();
   }
-  LinkPtr change(rtnl_link_alloc());
-  if (int err = rtnl_link_inet6_set_addr_gen_mode(change.get(), IN6_ADDR_GEN_MODE_NONE); err < 0) {
-    return NlStatus(absl::StrCat("addr_gen_mode of ", name), err);
+  nlattr* spec = nla_nest_start(msg->get(), IFLA_AF_SPEC);
+  nlattr* inet6 = nla_nest_start(msg->get(), AF_INET6);
+  if (spec == nullptr || inet6 == nullptr ||
+      nla_put_u8(msg->get(), IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE) < 0) {
+    return absl::InternalError(absl::StrCat("building the addr_gen_mode request for ", name));
   }
-  int err = rtnl_link_change(sock.get(), link->get(), change.get(), 0);
+  nla_nest_end(msg->get(), inet6);
+  nla_nest_end(msg->get(), spec);
+  int err = SendAndWaitForAck(sock, msg->get());
   if (err == -NLE_AF_NOSUPPORT) {
     return absl::OkStatus();  // no IPv6 on this link at all (an MTU below 1280)
   }
@@ -207,16 +234,21 @@ absl::Status DisableTso(const RouteSocket& sock, const std::string& name) {
 
 absl::Status SetMaster(const RouteSocket& sock, const std::string& port,
                        const std::string& master) {
-  auto port_link = GetLink(sock, port);
-  if (!port_link.ok()) {
-    return port_link.status();
-  }
+  // A bridge's own description names no peer namespace, so reading it stays cheap.
   auto master_link = GetLink(sock, master);
   if (!master_link.ok()) {
     return master_link.status();
   }
-  int err = rtnl_link_enslave(sock.get(), master_link->get(), port_link->get());
-  return NlStatus(absl::StrCat("attach ", port, " to ", master), err);
+  auto msg = SetLinkRequest(port, 0, 0);
+  if (!msg.ok()) {
+    return msg.status();
+  }
+  if (nla_put_u32(msg->get(), IFLA_MASTER,
+                  static_cast<uint32_t>(rtnl_link_get_ifindex(master_link->get()))) < 0) {
+    return absl::InternalError(absl::StrCat("building the request to attach ", port));
+  }
+  return NlStatus(absl::StrCat("attach ", port, " to ", master),
+                  SendAndWaitForAck(sock, msg->get()));
 }
 
 absl::Status DeleteLink(const RouteSocket& sock, const std::string& name) {
