@@ -70,10 +70,14 @@ class LabBuilder {
     }
     // Each switch end's place among its switch's ports, in topology order.
     std::unordered_map<std::string, uint64_t> ports;
+    std::unordered_map<std::string, uint64_t> interfaces;
     for (const auto& link : topology_.links()) {
       std::array<uint64_t, 2> ordinals{};
       for (int side = 0; side < 2; ++side) {
         const auto& end = side == 0 ? link.a() : link.b();
+        if (!link_local_ && ++interfaces[end.node()] == kIpv6OffInterfaces + 1) {
+          ipv6_off_.insert(end.node());
+        }
         if (NodeNamed(end.node()).kind() == nslab::v1::NODE_KIND_SWITCH) {
           ordinals[side] = ports[end.node()]++;
         }
@@ -318,7 +322,7 @@ class LabBuilder {
       NSLAB_ASSIGN_OR_RETURN(auto netns_fd, netns::Open(ns));
       handle = handles_.Put(node_index_.at(node.name()),
                             std::make_shared<NodeHandle>(std::move(netns_fd), std::move(sock)));
-      return ApplyNodeSysctls(node, link_local_);
+      return ApplyNodeSysctls(node, link_local_, Ipv6Off(node.name()));
     });
     if (absl::IsAlreadyExists(status) && !handle) {
       return absl::AlreadyExistsError(absl::StrCat(
@@ -328,12 +332,12 @@ class LabBuilder {
     return SetUpNode(node, *handle);
   }
 
-  static absl::Status ApplyNodeSysctls(const Node& node, bool link_local) {
+  static absl::Status ApplyNodeSysctls(const Node& node, bool link_local, bool ipv6_off) {
     const bool router = node.kind() == nslab::v1::NODE_KIND_ROUTER;
     for (const char* scope : {"all", "default"}) {
       // No duplicate address detection: link-local and static IPv6 addresses are usable
       // at once instead of ~1 s later. Interfaces made later copy "default". A lab without
-      // IPv6 has no such addresses (DisableLinkLocal), and skips the /proc/sys lookups.
+      // IPv6 has IPv6 off on its interfaces instead (below).
       if (link_local) {
         NSLAB_RETURN_IF_ERROR(
             netlink::WriteSysctl(absl::StrCat("net.ipv6.conf.", scope, ".accept_dad"), "0"));
@@ -341,6 +345,14 @@ class LabBuilder {
       if (router) {
         NSLAB_RETURN_IF_ERROR(
             netlink::WriteSysctl(absl::StrCat("net.ipv6.conf.", scope, ".forwarding"), "1"));
+      }
+    }
+    if (ipv6_off) {
+      // IPv6 off on every interface made from now on (lo keeps ::1). A kernel without IPv6
+      // has no such key, and nothing to turn off.
+      auto status = netlink::WriteSysctl("net.ipv6.conf.default.disable_ipv6", "1");
+      if (!status.ok() && !absl::IsInvalidArgument(status)) {
+        return status;
       }
     }
     return router ? netlink::WriteSysctl("net.ipv4.ip_forward", "1") : absl::OkStatus();
@@ -359,7 +371,7 @@ class LabBuilder {
                                      .ageing_seconds = node.bridge().ageing_seconds(),
                                      .multicast_snooping = link_local_};
       NSLAB_RETURN_IF_ERROR(netlink::CreateBridge(sock, kSwitchBridge, options));
-      NSLAB_RETURN_IF_ERROR(LinkUp(sock, kSwitchBridge));
+      NSLAB_RETURN_IF_ERROR(LinkUp(sock, node.name(), kSwitchBridge));
       NSLAB_RETURN_IF_ERROR(AddLeafBridges(node, handle, options));
     }
     if (node.kind() == nslab::v1::NODE_KIND_USTACK) {
@@ -396,7 +408,7 @@ class LabBuilder {
       NSLAB_RETURN_IF_ERROR(netlink::SetMaster(sock, up, leaf));
       NSLAB_RETURN_IF_ERROR(netlink::SetMaster(sock, down, kSwitchBridge));
       for (const std::string& device : {up, down, leaf}) {
-        NSLAB_RETURN_IF_ERROR(LinkUp(sock, device));
+        NSLAB_RETURN_IF_ERROR(LinkUp(sock, node.name(), device));
       }
     }
     return absl::OkStatus();
@@ -406,8 +418,11 @@ class LabBuilder {
   // With them, every interface coming up sends MLD reports (and a host router
   // solicitations), and a switch floods each to all its ports and their namespaces:
   // quadratic in the hosts of a switch, 80% of a 1,000-host star's build.
-  absl::Status LinkUp(const netlink::RouteSocket& sock, const std::string& name) const {
-    if (!link_local_) {
+  absl::Status LinkUp(const netlink::RouteSocket& sock, const std::string& node,
+                      const std::string& name) const {
+    // A node with many interfaces has IPv6 off on them instead (Ipv6Off), unless an apply
+    // joins a namespace made before nslabd did that.
+    if (!link_local_ && (!Ipv6Off(node) || scope_ != nullptr)) {
       NSLAB_RETURN_IF_ERROR(netlink::DisableLinkLocal(sock, name));
     }
     return netlink::SetLinkUp(sock, name, true);
@@ -416,6 +431,16 @@ class LabBuilder {
   static netlink::VethEnd TrunkEnd(const std::string& name, const NodeHandle& handle) {
     return {.name = name, .netns_fd = handle.netns.get(), .mac = "", .mtu = 0, .ifindex = 0};
   }
+
+  // In a lab without IPv6, whether the node's namespace turns IPv6 off for its interfaces
+  // (net.ipv6.conf.default.disable_ipv6) rather than only their link-local addresses. With
+  // addr_gen_mode none alone each interface coming up still adds a multicast route
+  // (ff00::/8) and walks all the namespace's IPv6 routes: quadratic in a switch's ports.
+  // Only nodes with many interfaces do it: every /proc/sys lookup walks a dentry chain as
+  // long as the host's count of namespaces, so a sysctl in each of thousands of nodes is
+  // quadratic too.
+  bool Ipv6Off(const std::string& node) const { return ipv6_off_.count(node) != 0; }
+  static constexpr uint64_t kIpv6OffInterfaces = 32;
 
   uint64_t SwitchLeaves(const std::string& node) const {
     auto it = switch_leaves_.find(node);
@@ -512,7 +537,7 @@ class LabBuilder {
       for (const auto& address : end->addresses()) {
         NSLAB_RETURN_IF_ERROR(netlink::AddAddress(sock, end->interface(), address));
       }
-      NSLAB_RETURN_IF_ERROR(LinkUp(sock, end->interface()));
+      NSLAB_RETURN_IF_ERROR(LinkUp(sock, end->node(), end->interface()));
     }
     return absl::OkStatus();
   }
@@ -589,6 +614,8 @@ class LabBuilder {
   // Switches whose broadcast, sent to every port at once, could overrun the CPU's backlog
   // (net.core.netdev_max_backlog): the ends they send to get their own queue (EnableGro).
   std::unordered_set<std::string> flooded_switches_;
+  // Nodes whose namespace has IPv6 off for the interfaces made in it (Ipv6Off).
+  std::unordered_set<std::string> ipv6_off_;
   // Per switch with more ports than one bridge takes, its leaf bridges (else absent).
   std::unordered_map<std::string, uint64_t> switch_leaves_;
 };
