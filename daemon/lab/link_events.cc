@@ -1,12 +1,12 @@
 #include "daemon/lab/link_events.h"
 
 #include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/net_namespace.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <netlink/attr.h>
 #include <netlink/msg.h>
-#include <netlink/netlink.h>
-#include <netlink/route/rtnl.h>
-#include <netlink/socket.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -14,23 +14,28 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/common/errno_status.h"
 #include "daemon/common/log.h"
 #include "daemon/common/parallel.h"
+#include "daemon/common/status_macros.h"
 #include "daemon/events/event_bus.h"
-#include "daemon/netlink/route_socket.h"
 #include "daemon/netns/netns.h"
 #include "daemon/topology/names.h"
 
 namespace nslab::lab {
 
-struct LinkEvents::NodeSocket {
+struct LinkEvents::Node {
   std::string lab;
   WatchedNode node;
-  netlink::RouteSocket socket;
+  uint64_t token = 0;  // the watch that follows it
   struct Interface {
     std::string name;
     bool up = false;
@@ -43,19 +48,216 @@ struct LinkEvents::NodeSocket {
     }
     return std::find(node.interfaces.begin(), node.interfaces.end(), name) != node.interfaces.end();
   }
+
+  // Takes one RTM_NEWLINK or RTM_DELLINK of the node's namespace. Returns the interface
+  // ("node:eth0") and its new state when that state changed; an interface seen the first
+  // time is the baseline, not a change.
+  std::optional<std::pair<std::string, bool>> Take(const nlmsghdr* header) {
+    const auto* info = static_cast<const ifinfomsg*>(NLMSG_DATA(header));
+    if (header->nlmsg_type == RTM_DELLINK) {
+      interfaces.erase(info->ifi_index);
+      return std::nullopt;
+    }
+    std::string name;
+    int attributes_len = static_cast<int>(IFLA_PAYLOAD(header));
+    for (auto* attribute = IFLA_RTA(info); RTA_OK(attribute, attributes_len);
+         attribute = RTA_NEXT(attribute, attributes_len)) {
+      if (attribute->rta_type == IFLA_IFNAME) {
+        name = static_cast<const char*>(RTA_DATA(attribute));
+      }
+    }
+    if (name.empty() || !Follows(name)) {
+      return std::nullopt;
+    }
+    const bool up = (info->ifi_flags & IFF_UP) != 0 && (info->ifi_flags & IFF_LOWER_UP) != 0;
+    auto [it, first_seen] = interfaces.try_emplace(info->ifi_index, Interface{name, up});
+    if (first_seen) {
+      return std::nullopt;
+    }
+    it->second.name = name;
+    if (it->second.up == up) {
+      return std::nullopt;  // another attribute changed (mtu, address, statistics)
+    }
+    it->second.up = up;
+    return std::make_pair(absl::StrCat(node.node, ":", name), up);
+  }
 };
 
 namespace {
 
-// Threads that open a big lab's link sockets, each in its node's namespace.
+// Threads that give a big lab's namespaces their ids and read their links.
 constexpr size_t kOpenWorkers = 4;
+// Room for a burst of announcements (a lab's links flapping at once) between two reads.
+constexpr int kEventBufferBytes = 8 << 20;
 
-// Asks for every link's state now: the baseline, or a resynchronisation after the kernel
-// dropped announcements (the replies arrive like announcements and are handled alike).
-absl::Status RequestLinkDump(nl_sock* socket) {
-  return netlink::NlStatus("request the link list",
-                           nl_rtgen_request(socket, RTM_GETLINK, AF_UNSPEC, NLM_F_DUMP));
+bool IsLinkMessage(const nlmsghdr* header) {
+  return header->nlmsg_type == RTM_NEWLINK || header->nlmsg_type == RTM_DELLINK;
 }
+
+// A request built with libnl and sent on a plain socket: libnl has no RTM_NEWNSID, and its
+// dump helper takes no attributes.
+class Request {
+ public:
+  Request(int type, int flags, const void* header, size_t header_len)
+      : message_(nlmsg_alloc_simple(type, flags)) {
+    if (message_ == nullptr ||
+        nlmsg_append(message_.get(), const_cast<void*>(header), header_len, NLMSG_ALIGNTO) < 0) {
+      message_.reset();
+    }
+  }
+  void Put(int type, const void* data, size_t len) {
+    if (message_ != nullptr && nla_put(message_.get(), type, static_cast<int>(len), data) < 0) {
+      message_.reset();
+    }
+  }
+  // Null when the request could not be built (out of memory).
+  nlmsghdr* header() const { return message_ ? nlmsg_hdr(message_.get()) : nullptr; }
+
+ private:
+  struct Free {
+    void operator()(nl_msg* message) const { nlmsg_free(message); }
+  };
+  std::unique_ptr<nl_msg, Free> message_;
+};
+
+// A NETLINK_ROUTE socket in nslabd's own namespace for requests and their answers.
+class Requester {
+ public:
+  static absl::StatusOr<Requester> Open() {
+    UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+    if (!fd.valid()) {
+      return ErrnoStatus("netlink socket for link events", errno);
+    }
+    return Requester(std::move(fd));
+  }
+
+  // A requester inside the namespace behind `netns_fd`: what it asks is that namespace's.
+  static absl::StatusOr<Requester> OpenIn(int netns_fd) {
+    absl::StatusOr<Requester> opened = absl::UnknownError("not opened");
+    NSLAB_RETURN_IF_ERROR(netns::RunIn(netns_fd, [&] {
+      opened = Open();
+      return opened.status();
+    }));
+    return opened;
+  }
+
+  // The id nslabd's namespace has for the namespace behind `netns_fd`, given one if it has
+  // none (as `ip netns set NAME auto` does).
+  absl::StatusOr<int32_t> NamespaceId(int netns_fd, const std::string& netns) {
+    const rtgenmsg family{.rtgen_family = AF_UNSPEC};
+    const uint32_t fd = static_cast<uint32_t>(netns_fd);
+    const int32_t any = -1;
+    std::optional<int32_t> id;
+    auto read_id = [&](const nlmsghdr* header) {
+      if (header->nlmsg_type != RTM_NEWNSID) {
+        return;
+      }
+      int len = static_cast<int>(NLMSG_PAYLOAD(header, sizeof(rtgenmsg)));
+      for (auto* attribute = reinterpret_cast<const rtattr*>(
+               static_cast<const char*>(NLMSG_DATA(header)) + NLMSG_ALIGN(sizeof(rtgenmsg)));
+           RTA_OK(attribute, len); attribute = RTA_NEXT(attribute, len)) {
+        if (attribute->rta_type == NETNSA_NSID) {
+          std::memcpy(&id.emplace(), RTA_DATA(attribute), sizeof(int32_t));
+        }
+      }
+    };
+    // Echoed, the kernel's announcement of the new id comes back as the answer: each request
+    // costs the kernel a scan of every id the namespace has given, so one is asked, not two.
+    Request give(RTM_NEWNSID, NLM_F_ACK | NLM_F_ECHO, &family, sizeof(family));
+    give.Put(NETNSA_FD, &fd, sizeof(fd));
+    give.Put(NETNSA_NSID, &any, sizeof(any));
+    auto status = Exchange(give, read_id);
+    if (!status.ok() && !absl::IsAlreadyExists(status)) {
+      return absl::Status(status.code(),
+                          absl::StrCat("give namespace ", netns, " an id: ", status.message()));
+    }
+    if (absl::IsAlreadyExists(status)) {  // it has one already (a lab nslabd took up again)
+      Request ask(RTM_GETNSID, 0, &family, sizeof(family));
+      ask.Put(NETNSA_FD, &fd, sizeof(fd));
+      status = Exchange(ask, read_id);
+    }
+    if (!status.ok()) {
+      return absl::Status(status.code(),
+                          absl::StrCat("read namespace ", netns, "'s id: ", status.message()));
+    }
+    if (!id.has_value() || *id < 0) {
+      return absl::InternalError(absl::StrCat("namespace ", netns, " has no id after getting one"));
+    }
+    return *id;
+  }
+
+  // Every link of the requester's namespace, or with `nsid` of the namespace with that id,
+  // each handed to `each`.
+  absl::Status DumpLinks(std::optional<int32_t> nsid,
+                         const std::function<void(const nlmsghdr*)>& each) {
+    const ifinfomsg info{};
+    Request dump(RTM_GETLINK, NLM_F_DUMP, &info, sizeof(info));
+    if (nsid.has_value()) {
+      dump.Put(IFLA_TARGET_NETNSID, &*nsid, sizeof(*nsid));
+    }
+    return Exchange(dump, [&](const nlmsghdr* header) {
+      if (IsLinkMessage(header)) {
+        each(header);
+      }
+    });
+  }
+
+ private:
+  explicit Requester(UniqueFd fd) : fd_(std::move(fd)) {}
+
+  // Sends `request` and reads its answer to the end: the ACK, or a dump's NLMSG_DONE, or
+  // the one reply of a plain request; each message but those goes to `each`.
+  absl::Status Exchange(const Request& request, const std::function<void(const nlmsghdr*)>& each) {
+    nlmsghdr* message = request.header();
+    if (message == nullptr) {
+      return absl::ResourceExhaustedError("building a netlink request failed");
+    }
+    message->nlmsg_flags |= NLM_F_REQUEST;
+    message->nlmsg_seq = ++sequence_;
+    if (::send(fd_.get(), message, message->nlmsg_len, 0) < 0) {
+      return ErrnoStatus("netlink send", errno);
+    }
+    const bool dump = (message->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+    const bool acked = (message->nlmsg_flags & NLM_F_ACK) != 0;
+    alignas(nlmsghdr) static thread_local char buffer[1 << 16];
+    while (true) {
+      const ssize_t got = ::recv(fd_.get(), buffer, sizeof(buffer), 0);
+      if (got < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        return ErrnoStatus("netlink receive", errno);
+      }
+      int len = static_cast<int>(got);
+      for (auto* header = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(header, len);
+           header = NLMSG_NEXT(header, len)) {
+        if (header->nlmsg_seq != sequence_) {
+          continue;
+        }
+        if (header->nlmsg_type == NLMSG_DONE) {
+          return absl::OkStatus();
+        }
+        if (header->nlmsg_type == NLMSG_ERROR) {
+          const int error = -static_cast<const nlmsgerr*>(NLMSG_DATA(header))->error;
+          if (error == 0) {
+            return absl::OkStatus();
+          }
+          return error == EEXIST ? absl::AlreadyExistsError(std::strerror(error))
+                                 : ErrnoStatus("netlink request", error);
+        }
+        if (each) {
+          each(header);
+        }
+        if (!dump && !acked) {
+          return absl::OkStatus();  // the one reply
+        }
+      }
+    }
+  }
+
+  UniqueFd fd_;
+  uint32_t sequence_ = 0;
+};
 
 }  // namespace
 
@@ -90,15 +292,39 @@ absl::StatusOr<std::unique_ptr<LinkEvents>> LinkEvents::Create(events::EventBus*
   if (!wake.valid()) {
     return ErrnoStatus("eventfd for link events", errno);
   }
-  epoll_event event{.events = EPOLLIN, .data = {.u64 = 0}};
-  if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, wake.get(), &event) != 0) {
-    return ErrnoStatus("epoll_ctl add eventfd", errno);
+  UniqueFd socket(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE));
+  if (!socket.valid()) {
+    return ErrnoStatus("netlink socket for link events", errno);
   }
-  return std::unique_ptr<LinkEvents>(new LinkEvents(bus, std::move(epoll), std::move(wake)));
+  const int on = 1;
+  if (::setsockopt(socket.get(), SOL_NETLINK, NETLINK_LISTEN_ALL_NSID, &on, sizeof(on)) != 0) {
+    return ErrnoStatus("NETLINK_LISTEN_ALL_NSID", errno);
+  }
+  // Root may go past net.core.rmem_max; where it may not, the default buffer still works and
+  // an overflow is caught up with (Resynchronize).
+  if (::setsockopt(socket.get(), SOL_SOCKET, SO_RCVBUFFORCE, &kEventBufferBytes,
+                   sizeof(kEventBufferBytes)) != 0) {
+    (void)::setsockopt(socket.get(), SOL_SOCKET, SO_RCVBUF, &kEventBufferBytes,
+                       sizeof(kEventBufferBytes));
+  }
+  sockaddr_nl address{};
+  address.nl_family = AF_NETLINK;
+  address.nl_groups = RTMGRP_LINK;
+  if (::bind(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    return ErrnoStatus("join RTNLGRP_LINK", errno);
+  }
+  for (const auto& [fd, id] : {std::pair{wake.get(), 0}, std::pair{socket.get(), 1}}) {
+    epoll_event event{.events = EPOLLIN, .data = {.u64 = static_cast<uint64_t>(id)}};
+    if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
+      return ErrnoStatus("epoll_ctl add for link events", errno);
+    }
+  }
+  return std::unique_ptr<LinkEvents>(
+      new LinkEvents(bus, std::move(epoll), std::move(wake), std::move(socket)));
 }
 
-LinkEvents::LinkEvents(events::EventBus* bus, UniqueFd epoll, UniqueFd wake)
-    : bus_(bus), epoll_(std::move(epoll)), wake_(std::move(wake)) {
+LinkEvents::LinkEvents(events::EventBus* bus, UniqueFd epoll, UniqueFd wake, UniqueFd socket)
+    : bus_(bus), epoll_(std::move(epoll)), wake_(std::move(wake)), socket_(std::move(socket)) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -110,151 +336,128 @@ LinkEvents::~LinkEvents() {
 
 absl::StatusOr<std::unique_ptr<LinkEvents::LabWatch>> LinkEvents::Watch(
     const std::string& lab, const std::vector<WatchedNode>& nodes) {
-  // In parallel: each socket is opened inside its namespace on a thread of its own, about a
-  // quarter of a millisecond apiece, which a lab of thousands of nodes waited for in turn.
-  std::vector<std::unique_ptr<NodeSocket>> opened(nodes.size());
+  // In parallel: two requests per node, answered by the kernel under its locks.
+  std::vector<std::unique_ptr<Node>> opened(nodes.size());
+  std::vector<int32_t> ids(nodes.size(), -1);
   auto status = ParallelFor(nodes.size(), kOpenWorkers, [&](size_t i) -> absl::Status {
-    const WatchedNode& node = nodes[i];
-    auto netns = netns::Open(node.netns);
-    if (!netns.ok()) {
-      return netns.status();
-    }
-    auto socket = netlink::RouteSocket::OpenIn(netns->get());
-    if (!socket.ok()) {
-      return socket.status();
-    }
-    nl_sock* sock = socket->get();
-    if (auto status = netlink::NlStatus(absl::StrCat("join RTNLGRP_LINK in ", node.netns),
-                                        nl_socket_add_membership(sock, RTNLGRP_LINK));
-        !status.ok()) {
-      return status;
-    }
-    nl_socket_disable_seq_check(sock);
-    if (auto status =
-            netlink::NlStatus("non-blocking netlink socket", nl_socket_set_nonblocking(sock));
-        !status.ok()) {
-      return status;
-    }
-    // Subscribed first, then asked: no change between the two is missed.
-    if (auto status = RequestLinkDump(sock); !status.ok()) {
-      return status;
-    }
-    opened[i] = std::make_unique<NodeSocket>(
-        NodeSocket{.lab = lab, .node = node, .socket = std::move(*socket), .interfaces = {}});
+    const WatchedNode& watched = nodes[i];
+    NSLAB_ASSIGN_OR_RETURN(auto netns, netns::Open(watched.netns));
+    NSLAB_ASSIGN_OR_RETURN(auto requester, Requester::Open());
+    NSLAB_ASSIGN_OR_RETURN(ids[i], requester.NamespaceId(netns.get(), watched.netns));
+    auto node = std::make_unique<Node>(Node{.lab = lab, .node = watched, .interfaces = {}});
+    // The state now is the baseline: every interface read here is seen for the first time.
+    // Read from inside the namespace: a dump asked from nslabd's would make the kernel find
+    // each veth's peer namespace among all the ids nslabd's namespace has given.
+    NSLAB_ASSIGN_OR_RETURN(auto inside, Requester::OpenIn(netns.get()));
+    NSLAB_RETURN_IF_ERROR(
+        inside.DumpLinks(std::nullopt, [&](const nlmsghdr* header) { (void)node->Take(header); }));
+    opened[i] = std::move(node);
     return absl::OkStatus();
   });
   if (!status.ok()) {
     return status;
   }
-  std::vector<uint64_t> ids;
   absl::MutexLock lock(&mutex_);
-  for (auto& socket : opened) {
-    const uint64_t id = next_id_++;
-    epoll_event event{.events = EPOLLIN, .data = {.u64 = id}};
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, nl_socket_get_fd(socket->socket.get()), &event) !=
-        0) {
-      const int error = errno;
-      ForgetLocked(ids);
-      return ErrnoStatus(absl::StrCat("epoll_ctl add the link socket of ", socket->node.netns),
-                         error);
-    }
-    ids.push_back(id);
-    sockets_.emplace(id, std::move(socket));
+  const uint64_t token = next_token_++;
+  for (size_t i = 0; i < opened.size(); ++i) {
+    opened[i]->token = token;
+    nodes_[ids[i]] = std::move(opened[i]);
   }
-  return std::unique_ptr<LabWatch>(new LabWatch(this, std::move(ids)));
+  return std::unique_ptr<LabWatch>(new LabWatch(this, token, std::move(ids)));
 }
 
-LinkEvents::LabWatch::~LabWatch() { owner_->Forget(ids_); }
+LinkEvents::LabWatch::~LabWatch() { owner_->Forget(token_, ids_); }
 
-void LinkEvents::Forget(const std::vector<uint64_t>& ids) {
-  // Under the lock the thread reads sockets with: none is closed while it drains it.
+void LinkEvents::Forget(uint64_t token, const std::vector<int32_t>& ids) {
   absl::MutexLock lock(&mutex_);
-  ForgetLocked(ids);
-}
-
-void LinkEvents::ForgetLocked(const std::vector<uint64_t>& ids) {
-  for (uint64_t id : ids) {
-    auto it = sockets_.find(id);
-    if (it == sockets_.end()) {
-      continue;
+  for (int32_t id : ids) {
+    if (auto it = nodes_.find(id); it != nodes_.end() && it->second->token == token) {
+      nodes_.erase(it);
     }
-    (void)::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, nl_socket_get_fd(it->second->socket.get()),
-                      nullptr);
-    sockets_.erase(it);
   }
 }
 
 void LinkEvents::Run() {
-  epoll_event ready[32];
+  epoll_event ready[2];
   while (true) {
-    const int count = ::epoll_wait(epoll_.get(), ready, 32, -1);
+    const int count = ::epoll_wait(epoll_.get(), ready, 2, -1);
     if (count < 0) {
       continue;  // EINTR
     }
-    absl::MutexLock lock(&mutex_);
     for (int i = 0; i < count; ++i) {
       if (ready[i].data.u64 == 0) {
         return;  // the destructor's wake-up
       }
-      // Forgotten since epoll_wait returned: nothing to read.
-      if (auto it = sockets_.find(ready[i].data.u64); it != sockets_.end()) {
-        Drain(it->second.get());
+      Drain();
+    }
+  }
+}
+
+void LinkEvents::Drain() {
+  alignas(nlmsghdr) static char buffer[1 << 16];
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int32_t))];
+  while (true) {
+    iovec io{.iov_base = buffer, .iov_len = sizeof(buffer)};
+    msghdr message{};
+    message.msg_iov = &io;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof(control);
+    const ssize_t got = ::recvmsg(socket_.get(), &message, MSG_DONTWAIT);
+    if (got < 0) {
+      if (errno == ENOBUFS) {
+        Resynchronize();
+        continue;
+      }
+      return;  // EAGAIN: all read
+    }
+    // Announcements from nslabd's own namespace carry no id: no lab node is there.
+    std::optional<int32_t> nsid;
+    for (cmsghdr* part = CMSG_FIRSTHDR(&message); part != nullptr;
+         part = CMSG_NXTHDR(&message, part)) {
+      if (part->cmsg_level == SOL_NETLINK && part->cmsg_type == NETLINK_LISTEN_ALL_NSID) {
+        std::memcpy(&nsid.emplace(), CMSG_DATA(part), sizeof(int32_t));
+      }
+    }
+    if (!nsid.has_value()) {
+      continue;
+    }
+    absl::MutexLock lock(&mutex_);
+    auto found = nodes_.find(*nsid);
+    if (found == nodes_.end()) {
+      continue;  // a namespace nobody watches
+    }
+    Node& node = *found->second;
+    int len = static_cast<int>(got);
+    for (auto* header = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(header, len);
+         header = NLMSG_NEXT(header, len)) {
+      if (!IsLinkMessage(header)) {
+        continue;
+      }
+      if (auto change = node.Take(header)) {
+        bus_->Publish(node.lab, nslab::v1::LAB_EVENT_KIND_LINK_STATE, node.node.node, change->first,
+                      absl::StrCat(change->first, change->second ? " up" : " down"));
       }
     }
   }
 }
 
-void LinkEvents::Drain(NodeSocket* socket) {
-  const int fd = nl_socket_get_fd(socket->socket.get());
-  alignas(nlmsghdr) char buffer[1 << 16];
-  while (true) {
-    const ssize_t got = ::recv(fd, buffer, sizeof(buffer), MSG_DONTWAIT);
-    if (got < 0) {
-      if (errno == ENOBUFS) {
-        // The kernel dropped announcements: ask for every state again and report the
-        // differences from what was seen last.
-        (void)RequestLinkDump(socket->socket.get());
-        continue;
+void LinkEvents::Resynchronize() {
+  auto requester = Requester::Open();
+  if (!requester.ok()) {
+    NSLAB_LOG(Warning) << "link events were dropped and cannot be read again: "
+                       << requester.status().message();
+    return;
+  }
+  absl::MutexLock lock(&mutex_);
+  for (auto& [id, node] : nodes_) {
+    Node* watched = node.get();
+    (void)requester->DumpLinks(id, [&](const nlmsghdr* header) {
+      if (auto change = watched->Take(header)) {
+        bus_->Publish(watched->lab, nslab::v1::LAB_EVENT_KIND_LINK_STATE, watched->node.node,
+                      change->first, absl::StrCat(change->first, change->second ? " up" : " down"));
       }
-      return;  // EAGAIN: all read
-    }
-    int len = static_cast<int>(got);
-    for (auto* header = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(header, len);
-         header = NLMSG_NEXT(header, len)) {
-      if (header->nlmsg_type != RTM_NEWLINK && header->nlmsg_type != RTM_DELLINK) {
-        continue;
-      }
-      const auto* info = static_cast<const ifinfomsg*>(NLMSG_DATA(header));
-      if (header->nlmsg_type == RTM_DELLINK) {
-        socket->interfaces.erase(info->ifi_index);
-        continue;
-      }
-      std::string name;
-      int attributes_len = static_cast<int>(IFLA_PAYLOAD(header));
-      for (auto* attribute = IFLA_RTA(info); RTA_OK(attribute, attributes_len);
-           attribute = RTA_NEXT(attribute, attributes_len)) {
-        if (attribute->rta_type == IFLA_IFNAME) {
-          name = static_cast<const char*>(RTA_DATA(attribute));
-        }
-      }
-      if (name.empty() || !socket->Follows(name)) {
-        continue;
-      }
-      const bool up = (info->ifi_flags & IFF_UP) != 0 && (info->ifi_flags & IFF_LOWER_UP) != 0;
-      auto [it, first_seen] =
-          socket->interfaces.try_emplace(info->ifi_index, NodeSocket::Interface{name, up});
-      if (first_seen) {
-        continue;  // the baseline
-      }
-      it->second.name = name;
-      if (it->second.up == up) {
-        continue;  // another attribute changed (mtu, address, statistics)
-      }
-      it->second.up = up;
-      const std::string end = absl::StrCat(socket->node.node, ":", name);
-      bus_->Publish(socket->lab, nslab::v1::LAB_EVENT_KIND_LINK_STATE, socket->node.node, end,
-                    absl::StrCat(end, up ? " up" : " down"));
-    }
+    });
   }
 }
 

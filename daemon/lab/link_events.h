@@ -30,8 +30,12 @@ std::vector<WatchedNode> WatchedNodesOf(const nslab::v1::Lab& lab);
 
 // Announces LINK_STATE events ("client:eth0 down", "client:eth0 up") when an interface of a
 // lab node goes down or up: administratively (IFF_UP) or by carrier (IFF_LOWER_UP), as the
-// kernel announces it on RTNLGRP_LINK. One netlink socket per node, opened inside its
-// namespace; one thread for all of them, woken by epoll. Thread-safe.
+// kernel announces it on RTNLGRP_LINK. One netlink socket in nslabd's own namespace hears
+// every watched node (NETLINK_LISTEN_ALL_NSID): a node's namespace gets an id there when it
+// is watched, and each announcement carries the id of the namespace it comes from. A socket
+// per node would cost the kernel a walk of every such socket on each bind, close and
+// announcement anywhere on the host: quadratic in a lab's nodes. One thread, woken by epoll.
+// Thread-safe.
 class LinkEvents {
  public:
   // Stops following one lab's nodes when destroyed. Must not outlive its LinkEvents.
@@ -43,12 +47,14 @@ class LinkEvents {
 
    private:
     friend class LinkEvents;
-    LabWatch(LinkEvents* owner, std::vector<uint64_t> ids) : owner_(owner), ids_(std::move(ids)) {}
+    LabWatch(LinkEvents* owner, uint64_t token, std::vector<int32_t> ids)
+        : owner_(owner), token_(token), ids_(std::move(ids)) {}
     LinkEvents* owner_;
-    std::vector<uint64_t> ids_;
+    const uint64_t token_;      // this watch's, on each node it follows
+    std::vector<int32_t> ids_;  // the nodes' namespace ids
   };
 
-  // Creates the epoll thread; `bus` receives the events and must outlive this.
+  // Creates the socket and the epoll thread; `bus` receives the events and must outlive this.
   static absl::StatusOr<std::unique_ptr<LinkEvents>> Create(events::EventBus* bus);
   ~LinkEvents();
   LinkEvents(const LinkEvents&) = delete;
@@ -60,20 +66,26 @@ class LinkEvents {
                                                   const std::vector<WatchedNode>& nodes);
 
  private:
-  struct NodeSocket;
-  LinkEvents(events::EventBus* bus, UniqueFd epoll, UniqueFd wake);
+  struct Node;
+  LinkEvents(events::EventBus* bus, UniqueFd epoll, UniqueFd wake, UniqueFd socket);
   void Run();
-  void Forget(const std::vector<uint64_t>& ids);
-  void ForgetLocked(const std::vector<uint64_t>& ids) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  // Reads what the kernel announced on `socket`; publishes the changes.
-  void Drain(NodeSocket* socket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Stops following the nodes `ids` that watch `token` follows (a newer watch of the same
+  // namespaces, as an apply makes, keeps them).
+  void Forget(uint64_t token, const std::vector<int32_t>& ids);
+  // Reads what the kernel announced; publishes the changes.
+  void Drain();
+  // The kernel dropped announcements: reads every watched node's links again and publishes
+  // the differences from what was seen last.
+  void Resynchronize();
 
   events::EventBus* const bus_;
   const UniqueFd epoll_;
-  const UniqueFd wake_;  // an eventfd: written once to stop the thread
+  const UniqueFd wake_;    // an eventfd: written once to stop the thread
+  const UniqueFd socket_;  // RTNLGRP_LINK of every namespace with an id in nslabd's
   absl::Mutex mutex_;
-  uint64_t next_id_ ABSL_GUARDED_BY(mutex_) = 1;
-  std::map<uint64_t, std::unique_ptr<NodeSocket>> sockets_ ABSL_GUARDED_BY(mutex_);
+  // By the namespace's id in nslabd's namespace.
+  std::map<int32_t, std::unique_ptr<Node>> nodes_ ABSL_GUARDED_BY(mutex_);
+  uint64_t next_token_ ABSL_GUARDED_BY(mutex_) = 1;
   std::thread thread_;
 };
 

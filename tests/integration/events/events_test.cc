@@ -5,6 +5,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -111,6 +113,8 @@ TEST_F(EventsTest, AWatchSeesLinksProcessesAndTheDeletionLast) {
   EXPECT_TRUE(watch.Until(LinkMessage("server:eth0 down")).has_value()) << watch.Seen();
   ASSERT_TRUE(set_link(true).ok());
   EXPECT_TRUE(watch.Until(LinkMessage("client:eth0 up")).has_value()) << watch.Seen();
+  // Awaited too: announced on its own, it could otherwise come between the process events.
+  EXPECT_TRUE(watch.Until(LinkMessage("server:eth0 up")).has_value()) << watch.Seen();
 
   // Killed from inside the node, as a crash would: the supervisor reports and restarts it.
   nslab::v1::GetLogsRequest logs_request;
@@ -139,6 +143,31 @@ TEST_F(EventsTest, AWatchSeesLinksProcessesAndTheDeletionLast) {
   EXPECT_FALSE(watch.Next().has_value()) << "an event after LAB_DELETED:\n" << watch.Seen();
   const grpc::Status end = watch.Finish();
   EXPECT_TRUE(end.ok()) << end.error_message();
+}
+
+// Link events come from one socket that hears every namespace nslabd gave an id; a daemon
+// started again finds the ids its predecessor gave and hears a lab it took up again.
+TEST(LinkEventsAcrossRestartTest, ALabTakenUpAgainIsHeard) {
+  TestDaemon daemon;
+  const std::string name = UniqueLabName("evrestart");
+  LabGuard guard(&daemon, name);
+  ASSERT_TRUE(daemon.CreateFromYaml(kTwoHosts, name).ok());
+  daemon.Stop(SIGTERM);
+  daemon.Restart();
+  ASSERT_TRUE(WaitUntilServing(daemon.channel(),
+                               std::chrono::system_clock::now() + std::chrono::seconds(30)));
+
+  Watch watch(&daemon, name);
+  ASSERT_TRUE(watch.Next().has_value()) << watch.Finish().error_message();
+  // From inside the node, as a user would: nslabd is not the one changing it.
+  const auto down = daemon.Exec(name, "server", {"ip", "link", "set", "eth0", "down"});
+  ASSERT_EQ(down.code, 0) << down.err << down.status.error_message();
+  EXPECT_TRUE(watch.Until(LinkMessage("server:eth0 down")).has_value()) << watch.Seen();
+  EXPECT_TRUE(watch.Until(LinkMessage("client:eth0 down")).has_value()) << watch.Seen();
+  const auto up = daemon.Exec(name, "server", {"ip", "link", "set", "eth0", "up"});
+  ASSERT_EQ(up.code, 0) << up.err << up.status.error_message();
+  EXPECT_TRUE(watch.Until(LinkMessage("server:eth0 up")).has_value()) << watch.Seen();
+  EXPECT_TRUE(daemon.Delete(name).ok());
 }
 
 TEST_F(EventsTest, EveryWatcherHearsTheDeletion) {
