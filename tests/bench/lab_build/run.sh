@@ -4,14 +4,19 @@
 #
 #   sudo tests/bench/lab_build/run.sh [--nslabd PATH] [--nslab PATH]
 #            [--sizes 10,50,100,200] [--repeat K] [--kinds chain,star,linear]
-#            [--baseline-max N] [--nofile-soft N]
+#            [--baseline-max N] [--nofile-soft N] [--private-run]
 #
 # Labs: a chain of N routers (r1..rN, one /24 per hop, static routes r1 <-> rN), a star
 # of N hosts on one switch (one /16), and linear: Mininet's linear topology, N/2 switches
 # in a line with a host on each (one /16). Each run is up, one ping from the first node
 # to the last one's address (the first packet across), down. The baseline runs only at
 # sizes up to --baseline-max (default 1000); --nofile-soft starts nslabd with that
-# open-files soft limit (ulimit -Sn), as systemd does with 1024. The scale table gives
+# open-files soft limit (ulimit -Sn), as systemd does with 1024. --private-run runs both
+# sides in a private mount namespace whose /run/netns is a fresh tmpfs, as /run is on a
+# stock Debian (systemd mounts /run as tmpfs) and in containers: where /run/netns is on a
+# disk file system, as on some VMs, its inode allocation is part of every namespace's cost
+# (on ext4 without a journal, each new file skips inodes deleted in the last 5-10 minutes,
+# so a run after big deletes grows faster than linear). The scale table gives
 # the time per node and the growth from one size to the next. nslab's side runs against a private nslabd (temp
 # socket and state dir) that this script starts and stops by its PID. The baseline is
 # what an engineer would write by hand: see gen.py for the exact commands.
@@ -31,6 +36,7 @@ REPEAT=1
 KINDS=chain,star
 BASELINE_MAX=1000
 NOFILE_SOFT=
+PRIVATE_RUN=0
 # The kernel frees a deleted namespace asynchronously (cleanup_net on the netns
 # workqueue); a run that starts while the previous lab is still being freed competes
 # with that work for the CPU and rtnl_lock. settle() waits for it, at most this long.
@@ -65,6 +71,7 @@ parse_args() {
       --kinds) KINDS=$2; shift 2 ;;
       --baseline-max) BASELINE_MAX=$2; shift 2 ;;
       --nofile-soft) NOFILE_SOFT=$2; shift 2 ;;
+      --private-run) PRIVATE_RUN=1; shift ;;
       -h | --help) usage 0 ;;
       *) echo "run.sh: unknown argument $1" >&2; usage 2 ;;
     esac
@@ -410,8 +417,24 @@ print_scale_table() {
   done
 }
 
+# With --private-run: re-runs this script in a new mount namespace (unshare), where a
+# tmpfs is mounted on /run/netns. Nothing of it reaches the host's mounts: the namespace
+# is private and ends with the script.
+enter_private_run() {
+  if [[ -z ${NSLAB_BENCH_PRIVATE_RUN:-} ]]; then
+    command -v unshare >/dev/null || die "--private-run needs unshare (util-linux)"
+    NSLAB_BENCH_PRIVATE_RUN=1 exec unshare --mount --propagation private -- \
+      bash "${BASH_SOURCE[0]}" "$@"
+  fi
+  mkdir -p /run/netns
+  mount -t tmpfs -o mode=0755,size=64m nslab-bench-netns /run/netns ||
+    die "--private-run: cannot mount a tmpfs on /run/netns"
+  echo "lab_build bench: private mount namespace, /run/netns on tmpfs"
+}
+
 main() {
   parse_args "$@"
+  ((PRIVATE_RUN)) && enter_private_run "$@"
   WORK=$(mktemp -d /tmp/nslab-bench-lab-build-XXXXXX)
   trap cleanup EXIT
   # Turn signals into an exit so the EXIT trap cleans up; 128+signal as a shell would.
