@@ -39,8 +39,9 @@ NOFILE_SOFT=
 PRIVATE_RUN=0
 # The kernel frees a deleted namespace asynchronously (cleanup_net on the netns
 # workqueue); a run that starts while the previous lab is still being freed competes
-# with that work for the CPU and rtnl_lock. settle() waits for it, at most this long.
-SETTLE_TIMEOUT_S=60
+# with that work for the CPU and rtnl_lock. settle() waits for it, at most this long: the
+# kernel's work grows with the square of the namespaces (about 50 s after 5,000 here).
+SETTLE_TIMEOUT_S=900
 
 WORK=
 DAEMON_PID=
@@ -209,6 +210,10 @@ settle() {
     fi
     sleep 0.05
   done
+  # Said when it is long, so that the time a big lab's removal costs the kernel shows.
+  if ((now - start > 5000000)); then
+    echo "  (waited $(seconds $((now - start))) s for the kernel to free the previous lab's namespaces)"
+  fi
 }
 
 # gen.py writes both forms of one lab into $WORK/labs/LAB and prints FIRST, FIRST_NS
