@@ -230,8 +230,10 @@ TEST_F(FlowImpairmentVethTest, ARateOnOnePortSlowsItsBulkTransferAndNotAnothers)
               static_cast<unsigned long long>(flow.dropped_queue_full()),
               static_cast<unsigned long long>(flow.forwarded()));
   EXPECT_GE(flow.bytes(), 2u * 2000000);
-  // Only the limited port's frames: far from the 80 MB sent to the other.
-  EXPECT_LT(flow.bytes(), 2u * 2000000 + 1000000);
+  // Only the limited port's frames: far from the 80 MB sent to the other. Its 4 MB and their
+  // retransmissions, which grow with the queue drops of TCP's first bursts (7.4 MB with 1,812
+  // drops on a loaded machine): at most 16 MB.
+  EXPECT_LT(flow.bytes(), 4u * 2u * 2000000);
   EXPECT_GT(flow.forwarded(), 0u);
 
   // Removing the flow removes the tree and the classifier: the default qdisc is back.
