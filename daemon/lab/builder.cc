@@ -337,7 +337,7 @@ class LabBuilder {
     for (const char* scope : {"all", "default"}) {
       // No duplicate address detection: link-local and static IPv6 addresses are usable
       // at once instead of ~1 s later. Interfaces made later copy "default". A lab without
-      // IPv6 has IPv6 off on its interfaces instead (below).
+      // IPv6 has no such addresses (LinkUp, Ipv6Off), and skips the /proc/sys lookups.
       if (link_local) {
         NSLAB_RETURN_IF_ERROR(
             netlink::WriteSysctl(absl::StrCat("net.ipv6.conf.", scope, ".accept_dad"), "0"));
