@@ -1,13 +1,20 @@
 #include "client/connection.h"
 
+#include <pthread.h>
+
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <optional>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/common/file_text.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 
 namespace nslab::client {
 namespace {
@@ -99,7 +106,9 @@ absl::Status PrepareConnection(GlobalOptions* options) {
   return ReadPem("--tls-key", tls.key_file, "PRIVATE KEY-----", &tls.key_pem);
 }
 
-std::shared_ptr<grpc::Channel> Connect(const GlobalOptions& options) {
+namespace {
+
+std::shared_ptr<grpc::Channel> NewChannel(const GlobalOptions& options) {
   if (options.address.empty()) {
     return grpc::CreateChannel("unix:" + options.socket, grpc::InsecureChannelCredentials());
   }
@@ -113,6 +122,72 @@ std::shared_ptr<grpc::Channel> Connect(const GlobalOptions& options) {
     args.SetSslTargetNameOverride(options.tls.server_name);
   }
   return grpc::CreateCustomChannel(options.address, grpc::SslCredentials(ssl), args);
+}
+
+// How often a waiting CLI asks again; nslabd's recovery of a big lab takes seconds.
+constexpr auto kServingPoll = std::chrono::milliseconds(100);
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> Connect(const GlobalOptions& options) {
+  static const std::shared_ptr<grpc::Channel> channel = NewChannel(options);
+  return channel;
+}
+
+namespace {
+
+// Blocks SIGINT and SIGTERM in the calling thread while it lives. gRPC's threads start with the
+// first call and keep the mask of the thread that made it: blocked in them, the two signals go
+// to the main thread, where `nslab run` and `nslab capture` handle them and any other verb ends
+// by their default action, as before this call was made first.
+class InterruptsBlocked {
+ public:
+  InterruptsBlocked() {
+    sigset_t interrupts;
+    sigemptyset(&interrupts);
+    sigaddset(&interrupts, SIGINT);
+    sigaddset(&interrupts, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &interrupts, &previous_);
+  }
+  ~InterruptsBlocked() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  InterruptsBlocked(const InterruptsBlocked&) = delete;
+  InterruptsBlocked& operator=(const InterruptsBlocked&) = delete;
+
+ private:
+  sigset_t previous_;
+};
+
+}  // namespace
+
+void AwaitServing(const GlobalOptions& options) {
+  std::optional<InterruptsBlocked> first_call(std::in_place);
+  auto health = grpc::health::v1::Health::NewStub(Connect(options));
+  const auto deadline =
+      std::chrono::system_clock::now() +
+      std::chrono::seconds(options.timeout_seconds > 0 ? options.timeout_seconds : 300);
+  bool told = false;
+  while (true) {
+    grpc::ClientContext context;
+    context.set_deadline(
+        std::min(deadline, std::chrono::system_clock::now() + std::chrono::seconds(10)));
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status status = health->Check(&context, {}, &response);
+    first_call.reset();  // a Ctrl-C while waiting ends the wait
+    if (!status.ok() || response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+      return;
+    }
+    if (std::chrono::system_clock::now() + kServingPoll >= deadline) {
+      return;
+    }
+    if (!told) {
+      std::fprintf(stderr,
+                   "nslab: nslabd is taking its labs up again after a start; waiting until it "
+                   "serves (at most %d s, --timeout)\n",
+                   options.timeout_seconds > 0 ? options.timeout_seconds : 300);
+      told = true;
+    }
+    std::this_thread::sleep_for(kServingPoll);
+  }
 }
 
 std::unique_ptr<grpc::ClientContext> NewContext(const GlobalOptions& options) {

@@ -39,8 +39,15 @@ struct GlobalOptions {
 // for the unix socket.
 absl::Status PrepareConnection(GlobalOptions* options);
 
-// A channel to the unix socket, or to --address with mutual TLS (after PrepareConnection).
+// A channel to the unix socket, or to --address with mutual TLS (after PrepareConnection);
+// one per process, so that the health check before a verb and the verb share a connection.
 std::shared_ptr<grpc::Channel> Connect(const GlobalOptions& options);
+
+// nslabd answers every call but its health check with UNAVAILABLE while it takes its labs up
+// again after a start (health NOT_SERVING). Waits until it serves, saying so once on stderr,
+// for at most the --timeout; returns at once when it serves or cannot be asked, and the verb
+// then reports what is wrong.
+void AwaitServing(const GlobalOptions& options);
 
 // A context with the deadline from the options.
 std::unique_ptr<grpc::ClientContext> NewContext(const GlobalOptions& options);

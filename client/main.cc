@@ -86,6 +86,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "nslab: %s\n", std::string(status.message()).c_str());
       throw CLI::RuntimeError(2);
     }
+    // `nslab health` reports NOT_SERVING as it is; every other verb waits it out.
+    if (!app.get_subcommands().empty() && !app.got_subcommand("health")) {
+      nslab::client::AwaitServing(options);
+    }
   });
   CLI11_PARSE(app, argc, argv);
   return exit_code;
