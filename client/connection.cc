@@ -127,15 +127,6 @@ std::shared_ptr<grpc::Channel> NewChannel(const GlobalOptions& options) {
 // How often a waiting CLI asks again; nslabd's recovery of a big lab takes seconds.
 constexpr auto kServingPoll = std::chrono::milliseconds(100);
 
-}  // namespace
-
-std::shared_ptr<grpc::Channel> Connect(const GlobalOptions& options) {
-  static const std::shared_ptr<grpc::Channel> channel = NewChannel(options);
-  return channel;
-}
-
-namespace {
-
 // Blocks SIGINT and SIGTERM in the calling thread while it lives. gRPC's threads start with the
 // first call and keep the mask of the thread that made it: blocked in them, the two signals go
 // to the main thread, where `nslab run` and `nslab capture` handle them and any other verb ends
@@ -159,12 +150,16 @@ class InterruptsBlocked {
 
 }  // namespace
 
+std::shared_ptr<grpc::Channel> Connect(const GlobalOptions& options) {
+  static const std::shared_ptr<grpc::Channel> channel = NewChannel(options);
+  return channel;
+}
+
 void AwaitServing(const GlobalOptions& options) {
   std::optional<InterruptsBlocked> first_call(std::in_place);
   auto health = grpc::health::v1::Health::NewStub(Connect(options));
-  const auto deadline =
-      std::chrono::system_clock::now() +
-      std::chrono::seconds(options.timeout_seconds > 0 ? options.timeout_seconds : 300);
+  const int wait_seconds = options.timeout_seconds > 0 ? options.timeout_seconds : 300;
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(wait_seconds);
   bool told = false;
   while (true) {
     grpc::ClientContext context;
@@ -183,7 +178,7 @@ void AwaitServing(const GlobalOptions& options) {
       std::fprintf(stderr,
                    "nslab: nslabd is taking its labs up again after a start; waiting until it "
                    "serves (at most %d s, --timeout)\n",
-                   options.timeout_seconds > 0 ? options.timeout_seconds : 300);
+                   wait_seconds);
       told = true;
     }
     std::this_thread::sleep_for(kServingPoll);

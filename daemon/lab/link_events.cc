@@ -435,11 +435,15 @@ void LinkEvents::Drain() {
         continue;
       }
       if (auto change = node.Take(header)) {
-        bus_->Publish(node.lab, nslab::v1::LAB_EVENT_KIND_LINK_STATE, node.node.node, change->first,
-                      absl::StrCat(change->first, change->second ? " up" : " down"));
+        Publish(node, *change);
       }
     }
   }
+}
+
+void LinkEvents::Publish(const Node& node, const std::pair<std::string, bool>& change) {
+  bus_->Publish(node.lab, nslab::v1::LAB_EVENT_KIND_LINK_STATE, node.node.node, change.first,
+                absl::StrCat(change.first, change.second ? " up" : " down"));
 }
 
 void LinkEvents::Resynchronize() {
@@ -454,8 +458,7 @@ void LinkEvents::Resynchronize() {
     Node* watched = node.get();
     (void)requester->DumpLinks(id, [&](const nlmsghdr* header) {
       if (auto change = watched->Take(header)) {
-        bus_->Publish(watched->lab, nslab::v1::LAB_EVENT_KIND_LINK_STATE, watched->node.node,
-                      change->first, absl::StrCat(change->first, change->second ? " up" : " down"));
+        Publish(*watched, *change);
       }
     });
   }

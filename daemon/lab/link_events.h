@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -77,6 +78,8 @@ class LinkEvents {
   // The kernel dropped announcements: reads every watched node's links again and publishes
   // the differences from what was seen last.
   void Resynchronize();
+  // A LINK_STATE event: `change` is the interface ("node:eth0") and whether it is up.
+  void Publish(const Node& node, const std::pair<std::string, bool>& change);
 
   events::EventBus* const bus_;
   const UniqueFd epoll_;

@@ -76,6 +76,11 @@ absl::StatusOr<LinkPtr> GetLink(const RouteSocket& sock, const std::string& name
   return LinkPtr(link);
 }
 
+int SendAndWaitForAck(const RouteSocket& sock, nl_msg* msg) {
+  int err = nl_send_auto(sock.get(), msg);
+  return err < 0 ? err : nl_wait_for_ack(sock.get());
+}
+
 std::string FormatAddr(nl_addr* addr) {
   char buf[128];
   return nl_addr2str(addr, buf, sizeof(buf));
@@ -123,11 +128,7 @@ absl::Status CreateBridge(const RouteSocket& sock, const std::string& name,
   }
   nla_nest_end(msg.get(), data);
   nla_nest_end(msg.get(), linkinfo);
-  int err = nl_send_auto(sock.get(), msg.get());
-  if (err >= 0) {
-    err = nl_wait_for_ack(sock.get());
-  }
-  return NlStatus(absl::StrCat("create bridge ", name), err);
+  return NlStatus(absl::StrCat("create bridge ", name), SendAndWaitForAck(sock, msg.get()));
 }
 
 absl::Status CreateSimpleLink(const RouteSocket& sock, const std::string& name,
@@ -166,11 +167,6 @@ absl::StatusOr<MsgPtr> SetLinkRequest(const std::string& name, unsigned flags, u
     return absl::InternalError(absl::StrCat("building the request for link ", name, " failed"));
   }
   return msg;
-}
-
-int SendAndWaitForAck(const RouteSocket& sock, nl_msg* msg) {
-  int err = nl_send_auto(sock.get(), msg);
-  return err < 0 ? err : nl_wait_for_ack(sock.get());
 }
 
 }  // namespace
