@@ -20,10 +20,12 @@
 #include "daemon/lab/link_impairment.h"
 #include "daemon/lab/node_handles.h"
 #include "daemon/lab/node_routes.h"
+#include "daemon/lab/readiness.h"
 #include "daemon/lab/teardown.h"
 #include "daemon/lab/ustack_node.h"
 #include "daemon/netlink/addresses.h"
 #include "daemon/netlink/links.h"
+#include "daemon/netlink/namespace_ids.h"
 #include "daemon/netlink/route_socket.h"
 #include "daemon/netlink/routes.h"
 #include "daemon/netns/netns.h"
@@ -89,6 +91,7 @@ class LabBuilder {
     if (auto text = ReadTextFile("/proc/sys/net/core/netdev_max_backlog"); text.ok()) {
       (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &backlog);
     }
+    switch_ports_ = ports;
     for (const auto& [node, count] : ports) {
       if (2 * count > backlog) {
         flooded_switches_.insert(node);
@@ -275,17 +278,16 @@ class LabBuilder {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     NSLAB_ASSIGN_OR_RETURN(auto handle, Handle(node.name()));
     while (true) {
-      absl::StatusOr<std::vector<netlink::LinkInfo>> listed;
+      absl::StatusOr<bool> running = false;
       {
         std::lock_guard<std::mutex> lock(handle->mutex);
-        listed = netlink::ListLinks(handle->socket);
+        running = node.kind() == nslab::v1::NODE_KIND_SWITCH ? BridgePortsRunning(handle->socket)
+                                                             : VethsRunning(handle->socket);
       }
-      NSLAB_ASSIGN_OR_RETURN(auto links, std::move(listed));
-      bool running = true;
-      for (const auto& link : links) {
-        running = running && (link.kind != "veth" || !link.up || !link.carrier || link.oper_up);
+      if (!running.ok()) {
+        return running.status();
       }
-      if (running || std::chrono::steady_clock::now() >= deadline) {
+      if (*running || std::chrono::steady_clock::now() >= deadline) {
         return absl::OkStatus();  // a link still not running after 3 s is shown as such
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -506,6 +508,7 @@ class LabBuilder {
                                          .ustack_a = ustack_a,
                                          .ustack_b = ustack_b}));
     } else {
+      NSLAB_RETURN_IF_ERROR(OrderPeerIds(link, index, a_node, b_node));
       // Created through the a-side node's socket: the request names both namespaces, so
       // any socket will do, and this one is already open.
       std::lock_guard<std::mutex> lock(a_node.mutex);
@@ -541,6 +544,36 @@ class LabBuilder {
     }
     return absl::OkStatus();
   }
+
+  // A switch with many ports gives the namespace at the other end of its port `index` an id
+  // below those of every earlier port's peer (netlink::SetPeerNamespaceId), so that the
+  // kernel's scans for the newest port's peer, one per announcement about the port, stop at
+  // once instead of passing every earlier host. Ids are a switch's port count minus the
+  // port's place, all at least 1; a peer that has one already (a second link to it, a lab
+  // being changed) keeps it.
+  absl::Status OrderPeerIds(const nslab::v1::Link& link, size_t index, NodeHandle& a,
+                            NodeHandle& b) {
+    if (link.a().node() == link.b().node()) {
+      return absl::OkStatus();
+    }
+    for (int side = 0; side < 2; ++side) {
+      const auto ports = switch_ports_.find(side == 0 ? link.a().node() : link.b().node());
+      if (ports == switch_ports_.end() || ports->second < kOrderedPeerIdPorts) {
+        continue;
+      }
+      NodeHandle& sw = side == 0 ? a : b;
+      const NodeHandle& peer = side == 0 ? b : a;
+      const auto id = static_cast<int32_t>(ports->second - port_ordinals_[index][side]);
+      std::lock_guard<std::mutex> lock(sw.mutex);
+      auto status = netlink::SetPeerNamespaceId(sw.socket, peer.netns.get(), id);
+      if (!status.ok() && !absl::IsAlreadyExists(status)) {
+        return status;
+      }
+    }
+    return absl::OkStatus();
+  }
+  // Below this, a switch's scans are short enough.
+  static constexpr uint64_t kOrderedPeerIdPorts = 64;
 
   absl::Status FinishNode(const Node& node) {
     // A ustack node's routes are its stack's (UstackArgv), not this kernel's: none here.
@@ -611,6 +644,8 @@ class LabBuilder {
   const bool link_local_;
   // Per link, the place of each switch end among its switch's ports.
   std::vector<std::array<uint64_t, 2>> port_ordinals_;
+  // Per switch, how many ports it has.
+  std::unordered_map<std::string, uint64_t> switch_ports_;
   // Switches whose broadcast, sent to every port at once, could overrun the CPU's backlog
   // (net.core.netdev_max_backlog): the ends they send to get their own queue (EnableGro).
   std::unordered_set<std::string> flooded_switches_;

@@ -182,6 +182,7 @@ absl::StatusOr<nslab::v1::Topology> LabRegistry::Prepare(nslab::v1::Topology top
 
 absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std::string& name,
                                         View view) {
+  const absl::Time started = absl::Now();
   auto prepared = Prepare(std::move(requested), name);
   if (!prepared.ok()) {
     return prepared.status();
@@ -278,6 +279,7 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
     }
     return store_.Save(lab);
   };
+  const absl::Time build_started = absl::Now();
   if (auto status =
           BuildLab(topology, lab_name, features_, modes, wires.get(), record_namespaces, &progress);
       !status.ok()) {
@@ -285,6 +287,7 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
     forget();
     return status;
   }
+  const absl::Time built = absl::Now();
   if (auto status = StartProcesses(lab, &progress); !status.ok()) {
     (void)RemoveKernelObjects(lab);
     (void)store_.Remove(lab_name);
@@ -304,7 +307,14 @@ absl::StatusOr<Lab> LabRegistry::Create(nslab::v1::Topology requested, const std
     absl::MutexLock lock(&mutex_);
     labs_[lab_name] = lab;
   }
+  const absl::Time recorded = absl::Now();
   link_watches_.Start(lab);
+  NSLAB_LOG(Debug) << "lab " << lab_name << ": checked and recorded in "
+                   << absl::ToDoubleSeconds(build_started - started) << " s, built in "
+                   << absl::ToDoubleSeconds(built - build_started)
+                   << " s, processes started and recorded in "
+                   << absl::ToDoubleSeconds(recorded - built) << " s, link events armed in "
+                   << absl::ToDoubleSeconds(absl::Now() - recorded) << " s";
   progress.Stop();
   Announce(lab_name, nslab::v1::LAB_EVENT_KIND_LAB_READY,
            absl::StrCat("lab ", lab_name, " is ready"));

@@ -187,10 +187,13 @@ class Requester {
   }
 
   // Every link of the requester's namespace, or with `nsid` of the namespace with that id,
-  // each handed to `each`.
+  // each handed to `each`; with `family` AF_BRIDGE, every bridge port as its bridge
+  // describes it (no `nsid` then).
   absl::Status DumpLinks(std::optional<int32_t> nsid,
-                         const std::function<void(const nlmsghdr*)>& each) {
-    const ifinfomsg info{};
+                         const std::function<void(const nlmsghdr*)>& each,
+                         unsigned char family = AF_UNSPEC) {
+    ifinfomsg info{};
+    info.ifi_family = family;
     Request dump(RTM_GETLINK, NLM_F_DUMP, &info, sizeof(info));
     if (nsid.has_value()) {
       dump.Put(IFLA_TARGET_NETNSID, &*nsid, sizeof(*nsid));
@@ -278,7 +281,8 @@ std::vector<WatchedNode> WatchedNodesOf(const nslab::v1::Lab& lab) {
     }
     nodes.push_back(WatchedNode{.node = node.name(),
                                 .netns = topology::NamespaceOf(lab.name(), node.name()),
-                                .interfaces = std::move(found->second)});
+                                .interfaces = std::move(found->second),
+                                .bridge_ports = node.kind() == nslab::v1::NODE_KIND_SWITCH});
   }
   return nodes;
 }
@@ -349,8 +353,9 @@ absl::StatusOr<std::unique_ptr<LinkEvents::LabWatch>> LinkEvents::Watch(
     // Read from inside the namespace: a dump asked from nslabd's would make the kernel find
     // each veth's peer namespace among all the ids nslabd's namespace has given.
     NSLAB_ASSIGN_OR_RETURN(auto inside, Requester::OpenIn(netns.get()));
-    NSLAB_RETURN_IF_ERROR(
-        inside.DumpLinks(std::nullopt, [&](const nlmsghdr* header) { (void)node->Take(header); }));
+    NSLAB_RETURN_IF_ERROR(inside.DumpLinks(
+        std::nullopt, [&](const nlmsghdr* header) { (void)node->Take(header); },
+        watched.bridge_ports ? AF_BRIDGE : AF_UNSPEC));
     opened[i] = std::move(node);
     return absl::OkStatus();
   });

@@ -24,6 +24,10 @@ struct WatchedNode {
   std::string node;
   std::string netns;
   std::vector<std::string> interfaces;  // empty: every interface but lo
+  // Every followed interface is a bridge port (a switch's): its baseline is read from the
+  // bridges' description of their ports, which, unlike a dump of the links, does not make the
+  // kernel look up each veth peer's namespace among all the switch's peers.
+  bool bridge_ports = false;
 };
 
 // Every node of `lab` with the interfaces its topology links end in.

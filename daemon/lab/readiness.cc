@@ -1,5 +1,6 @@
 #include "daemon/lab/readiness.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -7,6 +8,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/common/status_macros.h"
+#include "daemon/netlink/links.h"
 #include "daemon/netns/netns.h"
 
 namespace nslab::lab {
@@ -72,6 +75,20 @@ absl::Status WaitListening(const std::string& netns, const std::string& protocol
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+}
+
+absl::StatusOr<bool> VethsRunning(const netlink::RouteSocket& sock) {
+  NSLAB_ASSIGN_OR_RETURN(auto links, netlink::ListLinks(sock));
+  return std::all_of(links.begin(), links.end(), [](const netlink::LinkInfo& link) {
+    return link.kind != "veth" || !link.up || !link.carrier || link.oper_up;
+  });
+}
+
+absl::StatusOr<bool> BridgePortsRunning(const netlink::RouteSocket& sock) {
+  NSLAB_ASSIGN_OR_RETURN(auto ports, netlink::ListBridgePorts(sock));
+  return std::all_of(ports.begin(), ports.end(), [](const netlink::BridgePortInfo& port) {
+    return !port.up || !port.carrier || port.oper_up;
+  });
 }
 
 }  // namespace nslab::lab

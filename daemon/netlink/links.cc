@@ -303,4 +303,23 @@ absl::StatusOr<std::vector<LinkInfo>> ListLinks(const RouteSocket& sock) {
   return result;
 }
 
+absl::StatusOr<std::vector<BridgePortInfo>> ListBridgePorts(const RouteSocket& sock) {
+  nl_cache* raw_ports = nullptr;
+  if (int err = rtnl_link_alloc_cache(sock.get(), AF_BRIDGE, &raw_ports); err < 0) {
+    return NlStatus("dump bridge ports", err);
+  }
+  CachePtr ports(raw_ports);
+  std::vector<BridgePortInfo> result;
+  for (nl_object* obj = nl_cache_get_first(ports.get()); obj != nullptr;
+       obj = nl_cache_get_next(obj)) {
+    auto* port = reinterpret_cast<rtnl_link*>(obj);
+    const unsigned flags = rtnl_link_get_flags(port);
+    result.push_back({.name = rtnl_link_get_name(port),
+                      .up = (flags & IFF_UP) != 0,
+                      .carrier = (flags & IFF_LOWER_UP) != 0,
+                      .oper_up = rtnl_link_get_operstate(port) == IF_OPER_UP});
+  }
+  return result;
+}
+
 }  // namespace nslab::netlink

@@ -72,4 +72,17 @@ struct LinkInfo {
 // Every link of the socket's namespace with its addresses, ordered by ifindex.
 absl::StatusOr<std::vector<LinkInfo>> ListLinks(const RouteSocket& sock);
 
+// A port of a bridge, as the bridge describes it.
+struct BridgePortInfo {
+  std::string name;
+  bool up = false;
+  bool carrier = false;
+  bool oper_up = false;  // as LinkInfo::oper_up
+};
+
+// Every bridge port of the socket's namespace (`bridge link`). Unlike ListLinks, the kernel
+// describes a veth port here without naming its peer's namespace, a lookup that scans every
+// peer the namespace has: a dump of a switch with thousands of ports stays linear.
+absl::StatusOr<std::vector<BridgePortInfo>> ListBridgePorts(const RouteSocket& sock);
+
 }  // namespace nslab::netlink

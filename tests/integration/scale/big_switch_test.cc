@@ -1,7 +1,8 @@
 // A switch with many ports in a lab without IPv6 has IPv6 off on its ports (each port coming
 // up would otherwise add a route and walk all the others: quadratic in the ports), while a
 // small node only loses its link-local addresses; a lab with IPv6 keeps it everywhere. Either
-// way the hosts reach each other through the switch.
+// way the hosts reach each other through the switch. The hosts of a switch with many ports get
+// namespace ids there in decreasing order.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -70,6 +71,27 @@ TEST_F(BigSwitchTest, WithIpv6EveryInterfaceKeepsIt) {
   EXPECT_EQ(Read(name, "sw", "/proc/sys/net/ipv6/conf/p1/disable_ipv6"), "0\n");
   EXPECT_THAT(Ipv6Addresses(name, "h2", "eth0"), HasSubstr("fe80"));
   auto ping = daemon_->Exec(name, "h40", {"ping", "-c1", "-W2", "10.78.0.1"});
+  EXPECT_EQ(ping.code, 0) << ping.out << ping.err << ping.status.error_message();
+  EXPECT_TRUE(daemon_->Delete(name).ok());
+}
+
+// Each host of a switch with many ports gets an id in the switch's namespace below every
+// earlier host's, so the kernel's scan for the newest port's peer stops at its first entry.
+TEST_F(BigSwitchTest, APortsPeerHasALowerNamespaceIdThanTheEarlierPortsPeers) {
+  const std::string name = UniqueLabName("bigswid");
+  LabGuard guard(daemon_, name);
+  auto status = daemon_->CreateFromYaml(StarYaml(70, false), name);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  auto ids = daemon_->Exec(name, "sw", {"ip", "netns", "list-id"});
+  ASSERT_EQ(ids.code, 0) << ids.err << ids.status.error_message();
+  // `ip netns list-id` names each peer with an id, as "nsid 70 (iproute2 netns name: NS)".
+  auto line = [&](int id, const std::string& host) {
+    return absl::StrCat("nsid ", id, " (iproute2 netns name: ", name, "-", host, ")");
+  };
+  EXPECT_THAT(ids.out, HasSubstr(line(70, "h1")));
+  EXPECT_THAT(ids.out, HasSubstr(line(69, "h2")));
+  EXPECT_THAT(ids.out, HasSubstr(line(1, "h70")));
+  auto ping = daemon_->Exec(name, "h70", {"ping", "-c1", "-W2", "10.78.0.1"});
   EXPECT_EQ(ping.code, 0) << ping.out << ping.err << ping.status.error_message();
   EXPECT_TRUE(daemon_->Delete(name).ok());
 }
