@@ -397,9 +397,10 @@ print_scale_table() {
   IFS=, read -r -a sizes <<<"$SIZES"
   IFS=, read -r -a kinds <<<"$KINDS"
   echo
-  echo "Scale: nslab's milliseconds per node, and growth = time(n)/time(previous n) for n/previous n."
-  printf '%-6s %6s | %9s %9s %9s | %13s %13s %13s\n' lab N "up ms/node" "down ms/node" \
-    "total ms/node" "up growth" "down growth" "total growth"
+  echo "Scale: nslab's milliseconds per node, and growth = time(n)/time(previous n) for n/previous n;"
+  echo "up x5 = up(n)/up(n/5) where both sizes ran (flat cost per node: x5.00)."
+  printf '%-6s %6s | %9s %9s %9s | %13s %13s %13s | %6s\n' lab N "up ms/node" "down ms/node" \
+    "total ms/node" "up growth" "down growth" "total growth" "up x5"
   for kind in "${kinds[@]}"; do
     prev=
     for n in "${sizes[@]}"; do
@@ -410,13 +411,18 @@ print_scale_table() {
         cells+=("$(awk -v t="$t" -v n="$n" 'BEGIN { if (t == "-") print "-"; else printf "%.3f", t * 1000 / n }')")
         if [[ -n $prev ]]; then
           p=$(cell "$kind:$prev:nslab:$phase")
-          growth+=("$(awk -v t="$t" -v p="$p" -v r="$((n / prev))" 'BEGIN { if (t == "-" || p == "-" || p == 0) print "-"; else printf "x%.2f (x%s)", t / p, r }')")
+          growth+=("$(awk -v t="$t" -v p="$p" -v n="$n" -v prev="$prev" 'BEGIN { if (t == "-" || p == "-" || p == 0) print "-"; else printf "x%.2f (x%g)", t / p, n / prev }')")
         else
           growth+=("" "" "")
         fi
       done
-      printf '%-6s %6s | %9s %9s %9s | %13s %13s %13s\n' "$kind" "$n" "${cells[0]}" "${cells[1]}" \
-        "${cells[2]}" "${growth[0]}" "${growth[1]}" "${growth[2]}"
+      local five=
+      if ((n % 5 == 0)) && [[ ,$SIZES, == *,$((n / 5)),* ]]; then
+        five=$(awk -v t="$(cell "$kind:$n:nslab:up")" -v p="$(cell "$kind:$((n / 5)):nslab:up")" \
+          'BEGIN { if (t == "-" || p == "-" || p == 0) print "-"; else printf "x%.2f", t / p }')
+      fi
+      printf '%-6s %6s | %9s %9s %9s | %13s %13s %13s | %6s\n' "$kind" "$n" "${cells[0]}" \
+        "${cells[1]}" "${cells[2]}" "${growth[0]}" "${growth[1]}" "${growth[2]}" "$five"
       prev=$n
     done
   done
