@@ -275,7 +275,11 @@ run:
 )",
                                    name)
                   .ok());
-  ASSERT_FALSE(ProcessesOfLab(name).empty()) << "the run: process did not start";
+  // The daemon's own record, not ProcessesOfLab: a process's environment reads empty while it
+  // execs (here the shell, into sleep), so a scan of /proc can miss it for that instant.
+  const auto started = Logs(name, "b");
+  ASSERT_EQ(started.processes_size(), 1) << "the run: process did not start";
+  ASSERT_EQ(::kill(started.processes(0).pid(), 0), 0) << "the run: process is not running";
   daemon_->Stop(SIGKILL);
   EditState(name, [&](nslab::v1::Lab* state) { state->set_state(GetParam()); });
   if (GetParam() == nslab::v1::LAB_STATE_DELETING) {
