@@ -127,6 +127,7 @@ absl::Status LabRegistry::RemoveKernelObjects(const Lab& lab, events::ProgressRe
   events::ProgressReporter unreported(nullptr, lab.name(), nslab::v1::LAB_OPERATION_REMOVE, 0, 0);
   events::ProgressReporter& counted = counter != nullptr ? *counter : unreported;
   counted.BeginPhase(nslab::v1::LAB_PHASE_STOPPING, 0);
+  const absl::Time started = absl::Now();
   std::shared_ptr<LabWires> wires;
   {
     absl::MutexLock lock(&mutex_);
@@ -147,7 +148,9 @@ absl::Status LabRegistry::RemoveKernelObjects(const Lab& lab, events::ProgressRe
   }
   // Only what is still the lab's: a namespace someone put under a recorded name, with
   // whatever runs in it, is theirs.
+  const absl::Time stopped = absl::Now();
   const NamespaceOwnership ownership = OwnNamespaces(lab);
+  const absl::Time checked = absl::Now();
   for (const auto& line : ownership.foreign) {
     NSLAB_LOG(Warning) << "lab " << lab.name() << ": " << line;
   }
@@ -157,8 +160,14 @@ absl::Status LabRegistry::RemoveKernelObjects(const Lab& lab, events::ProgressRe
   counted.EndPhase();
   counted.BeginPhase(nslab::v1::LAB_PHASE_NAMESPACE_REMOVAL,
                      static_cast<uint32_t>(lab.nodes_size()));
+  const absl::Time emptied = absl::Now();
   NSLAB_RETURN_IF_ERROR(DeleteLabNamespaces(lab, ownership.own, counted));
   counted.EndPhase();
+  NSLAB_LOG(Debug) << "lab " << lab.name() << ": wires and processes stopped in "
+                   << absl::ToDoubleSeconds(stopped - started) << " s, namespaces checked in "
+                   << absl::ToDoubleSeconds(checked - stopped) << " s and emptied in "
+                   << absl::ToDoubleSeconds(emptied - checked) << " s, removed in "
+                   << absl::ToDoubleSeconds(absl::Now() - emptied) << " s";
   return absl::OkStatus();
 }
 
@@ -433,7 +442,10 @@ absl::Status LabRegistry::Delete(const std::string& name) {
     labs_[name] = lab;
   }
   // Links going down as the lab is taken apart are not news.
+  const absl::Time stop_watch = absl::Now();
   link_watches_.Stop(name);
+  NSLAB_LOG(Debug) << "lab " << name << ": link events stopped in "
+                   << absl::ToDoubleSeconds(absl::Now() - stop_watch) << " s";
   events::ProgressReporter progress(events_, name, nslab::v1::LAB_OPERATION_REMOVE,
                                     static_cast<uint32_t>(lab.nodes_size()),
                                     static_cast<uint32_t>(lab.links_size()), progress_after_);

@@ -63,6 +63,22 @@ TEST_F(BigSwitchTest, WithoutIpv6TheSwitchPortsHaveItOffAndTheHostsNoLinkLocal) 
   EXPECT_TRUE(daemon_->Delete(name).ok());
 }
 
+// A small switch's port comes up second, with its carrier: addr_gen_mode none must already
+// hold then, or the port gets a link-local address at once.
+TEST_F(BigSwitchTest, ASmallSwitchsPortsComeUpWithoutLinkLocal) {
+  const std::string name = UniqueLabName("smallsw");
+  LabGuard guard(daemon_, name);
+  auto status = daemon_->CreateFromYaml(StarYaml(3, false), name);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(Read(name, "sw", "/proc/sys/net/ipv6/conf/p1/disable_ipv6"), "0\n");
+  EXPECT_EQ(Read(name, "sw", "/proc/sys/net/ipv6/conf/p1/addr_gen_mode"), "1\n");  // none
+  EXPECT_THAT(Ipv6Addresses(name, "sw", "p1"), Not(HasSubstr("fe80")));
+  EXPECT_THAT(Ipv6Addresses(name, "h1", "eth0"), Not(HasSubstr("fe80")));
+  auto ping = daemon_->Exec(name, "h3", {"ping", "-c1", "-W2", "10.78.0.1"});
+  EXPECT_EQ(ping.code, 0) << ping.out << ping.err << ping.status.error_message();
+  EXPECT_TRUE(daemon_->Delete(name).ok());
+}
+
 TEST_F(BigSwitchTest, WithIpv6EveryInterfaceKeepsIt) {
   const std::string name = UniqueLabName("bigsw6");
   LabGuard guard(daemon_, name);
