@@ -1,5 +1,8 @@
 #include "daemon/lab/teardown.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -44,6 +47,26 @@ absl::Status DeleteLabNamespaces(const nslab::v1::Lab& lab, const std::vector<st
   for (const auto& node : lab.nodes()) {
     if (owned.count(node.netns()) == 0) {
       gone(node.name());
+    }
+  }
+  // Held until every bind mount is gone: the kernel frees a namespace once nothing refers to
+  // it, and its cleanup (which scans every other namespace) would otherwise run beside the
+  // unmounts still to come, each of which waits for an RCU grace period that the cleanup's long
+  // locked sections hold up. At most half the open-files limit, so that the daemon's other
+  // work (connections, other labs) keeps fds; namespaces past that go without one.
+  rlimit files{};
+  const size_t budget = ::getrlimit(RLIMIT_NOFILE, &files) == 0 ? files.rlim_cur / 2 : 0;
+  std::vector<UniqueFd> held;
+  held.reserve(std::min(own.size(), budget));
+  for (const auto& netns : own) {
+    if (held.size() >= budget) {
+      break;
+    }
+    auto fd = netns::Open(netns);
+    if (fd.ok()) {
+      held.push_back(std::move(*fd));
+    } else if (!absl::IsNotFound(fd.status())) {
+      break;  // out of fds after all
     }
   }
   absl::Status first_error;
