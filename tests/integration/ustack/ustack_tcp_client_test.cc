@@ -181,7 +181,9 @@ TEST_F(UstackTcpClientTest, RetriesUntilTheServerListens) {
   absl::StatusOr<v1::UstackClient> client = WaitForClient(*lab_, Finished, 5000);
   ASSERT_TRUE(client.ok()) << client.status();
   EXPECT_EQ(client->state(), "done") << client->DebugString();
-  EXPECT_GE(client->connect_attempts(), 3u);
+  // At least the refused attempt and the one that reached the server. Not 3: an attempt is
+  // counted when it starts, so the second may still be on its way when the server listens.
+  EXPECT_GE(client->connect_attempts(), 2u);
   EXPECT_EQ(client->error(), "");
 }
 
