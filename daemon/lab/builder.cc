@@ -71,7 +71,6 @@ class LabBuilder {
       node_index_[topology_.nodes(i).name()] = static_cast<size_t>(i);
     }
     // Each switch end's place among its switch's ports, in topology order.
-    std::unordered_map<std::string, uint64_t> ports;
     std::unordered_map<std::string, uint64_t> interfaces;
     for (const auto& link : topology_.links()) {
       std::array<uint64_t, 2> ordinals{};
@@ -81,7 +80,7 @@ class LabBuilder {
           ipv6_off_.insert(end.node());
         }
         if (NodeNamed(end.node()).kind() == nslab::v1::NODE_KIND_SWITCH) {
-          ordinals[side] = ports[end.node()]++;
+          ordinals[side] = switch_ports_[end.node()]++;
         }
       }
       port_ordinals_.push_back(ordinals);
@@ -91,8 +90,7 @@ class LabBuilder {
     if (auto text = ReadTextFile("/proc/sys/net/core/netdev_max_backlog"); text.ok()) {
       (void)absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &backlog);
     }
-    switch_ports_ = ports;
-    for (const auto& [node, count] : ports) {
+    for (const auto& [node, count] : switch_ports_) {
       if (2 * count > backlog) {
         flooded_switches_.insert(node);
       }

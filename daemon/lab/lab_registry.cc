@@ -442,10 +442,7 @@ absl::Status LabRegistry::Delete(const std::string& name) {
     labs_[name] = lab;
   }
   // Links going down as the lab is taken apart are not news.
-  const absl::Time stop_watch = absl::Now();
   link_watches_.Stop(name);
-  NSLAB_LOG(Debug) << "lab " << name << ": link events stopped in "
-                   << absl::ToDoubleSeconds(absl::Now() - stop_watch) << " s";
   events::ProgressReporter progress(events_, name, nslab::v1::LAB_OPERATION_REMOVE,
                                     static_cast<uint32_t>(lab.nodes_size()),
                                     static_cast<uint32_t>(lab.links_size()), progress_after_);

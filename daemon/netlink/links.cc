@@ -76,11 +76,6 @@ absl::StatusOr<LinkPtr> GetLink(const RouteSocket& sock, const std::string& name
   return LinkPtr(link);
 }
 
-int SendAndWaitForAck(const RouteSocket& sock, nl_msg* msg) {
-  int err = nl_send_auto(sock.get(), msg);
-  return err < 0 ? err : nl_wait_for_ack(sock.get());
-}
-
 std::string FormatAddr(nl_addr* addr) {
   char buf[128];
   return nl_addr2str(addr, buf, sizeof(buf));

@@ -22,11 +22,8 @@ absl::Status SetPeerNamespaceId(const RouteSocket& sock, int peer_netns_fd, int3
       nla_put_s32(msg.get(), NETNSA_NSID, id) < 0) {
     return absl::ResourceExhaustedError("building an RTM_NEWNSID request");
   }
-  int err = nl_send_auto(sock.get(), msg.get());
-  if (err >= 0) {
-    err = nl_wait_for_ack(sock.get());
-  }
-  return NlStatus(absl::StrCat("give a peer namespace the id ", id), err);
+  return NlStatus(absl::StrCat("give a peer namespace the id ", id),
+                  SendAndWaitForAck(sock, msg.get()));
 }
 
 }  // namespace nslab::netlink

@@ -37,6 +37,11 @@ absl::Status NlStatus(absl::string_view what, int nl_error) {
   }
 }
 
+int SendAndWaitForAck(const RouteSocket& sock, nl_msg* msg) {
+  int err = nl_send_auto(sock.get(), msg);
+  return err < 0 ? err : nl_wait_for_ack(sock.get());
+}
+
 void RouteSocket::Free::operator()(nl_sock* sock) const { nl_socket_free(sock); }
 
 absl::StatusOr<RouteSocket> RouteSocket::OpenHere() {

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
+struct nl_msg;
 struct nl_sock;
 
 namespace nslab::netlink {
@@ -31,5 +32,8 @@ class RouteSocket {
   explicit RouteSocket(nl_sock* sock) : sock_(sock) {}
   std::unique_ptr<nl_sock, Free> sock_;
 };
+
+// Sends `msg` on `sock` and waits for the kernel's ACK: 0, or a negative NLE_* code.
+int SendAndWaitForAck(const RouteSocket& sock, nl_msg* msg);
 
 }  // namespace nslab::netlink
